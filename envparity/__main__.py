@@ -1,0 +1,3 @@
+from envparity.cli import main
+
+main()

@@ -1,0 +1,101 @@
+"""The Typer app, the error boundary and the small output helpers every command shares."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from typing import Any, Callable, Dict, List, Optional, TypeVar
+
+import typer
+
+from ..errors import EXIT_BAD_INPUT, BadInput, EnvparityError
+
+app = typer.Typer(
+    name="envparity",
+    help="Fingerprint the environment a model runs in, store it, and explain the drift.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def error(message: str) -> None:
+    """One line on stderr, prefixed so it is found in a log."""
+    sys.stderr.write(f"envparity: error: {message}\n")
+
+
+def boundary(fn: F) -> F:
+    """Turn envparity's errors into one line on stderr and the matching exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pydantic import ValidationError
+
+        try:
+            return fn(*args, **kwargs)
+        except EnvparityError as e:
+            error(str(e))
+            raise typer.Exit(e.exit_code) from None
+        except ValidationError as e:
+            for problem in e.errors():
+                where = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+                error(f"{where}: {problem['msg']}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except KeyboardInterrupt:
+            error("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_labels(labels: Optional[List[str]]) -> Dict[str, str]:
+    """``["k=v", ...]`` as a dict; a malformed one is a BadInput naming it."""
+    parsed: Dict[str, str] = {}
+    for item in labels or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--label {item!r}: expected KEY=VALUE, e.g. --label model=fraud")
+        parsed[key.strip()] = value
+    return parsed
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so no half-written file is left."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise BadInput(f"-o {path}: directory {directory} does not exist; create it first")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".envparity-", suffix=".tmp")
+    except OSError as e:
+        raise BadInput(f"-o {path}: cannot write there ({e.strerror}); choose another path") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise BadInput(f"-o {path}: cannot write ({e.strerror}); choose another path") from None
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"envparity {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Fingerprint the environment a model runs in, store it, and explain the drift."""

@@ -1,0 +1,55 @@
+"""``envparity snapshot``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, List, Optional
+
+import typer
+
+from ._app import app, boundary, parse_labels, write_atomic
+
+
+@app.command()
+@boundary
+def snapshot(
+    *,
+    role: Annotated[
+        str, typer.Option(help="Where this runs: training, serving, ci (free text).")
+    ] = "",
+    label: Annotated[
+        Optional[List[str]], typer.Option(help="KEY=VALUE, repeatable, e.g. model=fraud.")
+    ] = None,
+    output: Annotated[
+        Optional[str], typer.Option("--output", "-o", help="Write the snapshot JSON to this file.")
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the snapshot JSON to stdout.")] = False,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not store it in the database.")] = False,
+    python: Annotated[
+        Optional[str],
+        typer.Option(help="Snapshot this interpreter instead (a venv's or a container's python)."),
+    ] = None,
+    frameworks: Annotated[
+        bool,
+        typer.Option(help="Import torch/tensorflow/jax to read their determinism switches."),
+    ] = False,
+) -> None:
+    """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
+    from ..collect.capture import capture
+
+    labels = parse_labels(label)
+    snap = capture(role=role, labels=labels, python=python, frameworks=frameworks)
+    text = snap.model_dump_json(indent=2)
+    if output:
+        write_atomic(output, text + "\n")
+    if json_:
+        sys.stdout.write(text + "\n")
+    errors = len(snap.collection.errors)
+    where = f", written to {output}" if output else ""
+    sys.stderr.write(
+        f"snapshot {snap.snapshot_id[:12]} fingerprint {snap.fingerprint[:12]}: "
+        f"{len(snap.packages)} packages, {errors} probe error{'s' if errors != 1 else ''}{where}\n"
+    )
+    for failure in snap.collection.errors:
+        place = f" ({failure.path})" if failure.path else ""
+        sys.stderr.write(f"  probe {failure.probe}: {failure.message}{place}\n")

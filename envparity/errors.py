@@ -1,0 +1,46 @@
+"""The exceptions envparity raises, and the exit code each maps to.
+
+Every error the CLI prints is one of these: one line that names the thing at fault and says what to
+do. Nothing else escapes the CLI boundary as a traceback.
+"""
+
+from __future__ import annotations
+
+# Exit codes (DESIGN.md, "Exit codes").
+EXIT_OK = 0
+EXIT_DRIFT = 1
+EXIT_BAD_INPUT = 2
+EXIT_STORE = 3
+EXIT_REFUSED = 78
+
+
+class EnvparityError(Exception):
+    """Base of every envparity error; ``exit_code`` is what the CLI exits with."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class BadInput(EnvparityError):
+    """The user gave something envparity cannot use (a path, a ref, a file, an option)."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class ProbeError(EnvparityError):
+    """A probe could not read what it looks at; recorded in ``collection.errors``, never fatal."""
+
+
+class StoreError(EnvparityError):
+    """The store cannot be reached, read or written."""
+
+    exit_code = EXIT_STORE
+
+
+class SchemaOutOfDate(StoreError):
+    """The database schema is behind (run ``envparity db upgrade``) or ahead of this envparity."""
+
+
+class DriftRefused(EnvparityError):
+    """``envparity run --on-drift fail`` found drift at or above fail-on."""
+
+    exit_code = EXIT_REFUSED

@@ -1,0 +1,370 @@
+"""The snapshot: a pydantic model of everything envparity records about an environment.
+
+Schema history (bump ``SCHEMA_VERSION`` and add a line when a stored field changes meaning):
+  1 -- envparity 0.1: first version.
+
+Fields marked ``instance=True`` in their ``json_schema_extra`` belong to one process or machine
+(hostname, pid, paths, UUIDs, times, timings). They are stored and shown, but they are left out
+of the fingerprint and never make drift findings: see :func:`identity`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Dict, List, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+# A JSON scalar: what framework switches and declared seeds hold.
+Scalar = Union[bool, int, float, str, None]
+
+_INSTANCE: Dict[str, Any] = {"instance": True}
+
+
+def _instance(default: Any = None, **kwargs: Any) -> Any:
+    """A field that describes this process or machine, not the environment."""
+    if "default_factory" in kwargs:
+        return Field(json_schema_extra=_INSTANCE, **kwargs)
+    return Field(default, json_schema_extra=_INSTANCE, **kwargs)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Package(_Model):
+    """One installed distribution."""
+
+    name: str = Field(description="PEP 503 normalized name.")
+    version: str = Field(description="The version as written in its metadata (local label kept).")
+    installer: Optional[str] = None
+    editable: bool = False
+    vcs: Optional[str] = Field(None, description="VCS of a direct-URL install, e.g. git.")
+    url: Optional[str] = Field(None, description="Direct-URL origin, credentials stripped.")
+    commit: Optional[str] = Field(None, description="VCS commit of a direct-URL install.")
+    location: Optional[str] = _instance(description="The sys.path entry it was found in.")
+
+
+class PythonInfo(_Model):
+    implementation: str
+    version: str = Field(description="Full version, e.g. 3.11.7.")
+    build: str = ""
+    compiler: str = ""
+    abi_flags: str = ""
+    gil_disabled: bool = False
+    executable: str = _instance("")
+    prefix: str = _instance("")
+    virtualenv: bool = False
+    conda_env: Optional[str] = None
+
+
+class PlatformInfo(_Model):
+    system: str = ""
+    kernel: str = ""
+    arch: str = ""
+    os_id: Optional[str] = None
+    os_name: Optional[str] = None
+    os_version: Optional[str] = None
+    libc: Optional[str] = None
+    libc_version: Optional[str] = None
+    timezone: Optional[str] = Field(None, description="IANA name when known, else the abbreviation.")
+    utc_offset_minutes: Optional[int] = None
+    locale: Optional[str] = None
+    preferred_encoding: Optional[str] = None
+    filesystem_encoding: Optional[str] = None
+    hostname: Optional[str] = _instance()
+    pid: Optional[int] = _instance()
+    container_id: Optional[str] = _instance()
+    k8s_pod: Optional[str] = _instance()
+    k8s_namespace: Optional[str] = _instance()
+
+
+class CpuInfo(_Model):
+    vendor: Optional[str] = None
+    model: Optional[str] = None
+    logical_cores: Optional[int] = None
+    physical_cores: Optional[int] = None
+    affinity_cores: Optional[int] = Field(None, description="Cores this process may run on.")
+    cgroup_quota_cores: Optional[float] = Field(None, description="cgroup CPU quota in cores.")
+    usable_cores: Optional[int] = Field(None, description="min(affinity, ceil(quota)).")
+    flags: List[str] = Field(default_factory=list, description="ISA flags that pick numeric paths.")
+    max_mhz: Optional[float] = None
+
+
+class MemoryInfo(_Model):
+    total_bytes: Optional[int] = None
+    cgroup_limit_bytes: Optional[int] = None
+
+
+class Gpu(_Model):
+    name: str
+    memory_bytes: Optional[int] = None
+    compute_capability: Optional[str] = None
+    index: int = _instance(0)
+    uuid: Optional[str] = _instance()
+    pci_bus_id: Optional[str] = _instance()
+
+
+class GpuInfo(_Model):
+    """GPUs as NVML sees them; ``state`` says why the list may be empty."""
+
+    state: Literal["ok", "no_library", "no_gpu", "error"] = "no_library"
+    detail: Optional[str] = Field(None, description="Why, when state is not ok.")
+    driver_version: Optional[str] = None
+    cuda_driver_version: Optional[str] = None
+    devices: List[Gpu] = Field(default_factory=list)
+
+
+class AcceleratorInfo(_Model):
+    """CUDA runtime, cuDNN and NCCL as an already-imported framework reports them."""
+
+    source: Optional[str] = Field(None, description="The framework that reported these.")
+    cuda_runtime: Optional[str] = None
+    cudnn: Optional[str] = None
+    nccl: Optional[str] = None
+
+
+class BlasLibrary(_Model):
+    user_api: str
+    internal_api: str
+    prefix: str
+    version: Optional[str] = None
+    threading_layer: Optional[str] = None
+    architecture: Optional[str] = None
+    num_threads: Optional[int] = None
+    filepath: str = _instance("")
+
+
+class Determinism(_Model):
+    env: Dict[str, str] = Field(
+        default_factory=dict, description="Variables that steer determinism and threading."
+    )
+    frameworks: Dict[str, Dict[str, Scalar]] = Field(
+        default_factory=dict, description="Switches of imported frameworks, by framework."
+    )
+
+
+class Seeds(_Model):
+    declared: Dict[str, Scalar] = Field(
+        default_factory=dict, description="Seeds given to seed_everything/record_seed."
+    )
+    state_digests: Dict[str, str] = _instance(
+        default_factory=dict, description="sha256 prefixes of in-process RNG states."
+    )
+
+
+class CodeInfo(_Model):
+    commit: Optional[str] = None
+    branch: Optional[str] = None
+    dirty: Optional[bool] = None
+    remotes: Dict[str, str] = Field(default_factory=dict)
+
+
+class NumericResult(_Model):
+    """A numeric probe's output, recorded compactly: a digest of all of it plus a sample."""
+
+    name: str
+    status: Literal["ok", "skipped", "failed"] = "ok"
+    reason: Optional[str] = None
+    rtol: float = 1e-6
+    dtype: Optional[str] = None
+    shape: List[int] = Field(default_factory=list)
+    sha256: Optional[str] = Field(None, description="Digest of the full output's bytes.")
+    values: List[float] = Field(default_factory=list, description="Evenly spaced sample.")
+
+
+class BenchmarkResult(_Model):
+    name: str
+    status: Literal["ok", "skipped", "failed"] = "ok"
+    reason: Optional[str] = None
+    unit: str = "s"
+    loops: int = 1
+    samples: List[List[float]] = Field(
+        default_factory=list, description="Seconds per loop, one list per worker process."
+    )
+    peak_memory_bytes: Optional[int] = None
+
+
+class BenchmarkRun(_Model):
+    suite: str
+    processes: int
+    wall_seconds: float
+    results: List[BenchmarkResult] = Field(default_factory=list)
+
+
+class ProbeFailure(_Model):
+    probe: str
+    message: str
+    path: Optional[str] = None
+
+
+class Collection(_Model):
+    envparity_version: str
+    durations_ms: Dict[str, float] = Field(default_factory=dict)
+    errors: List[ProbeFailure] = Field(default_factory=list)
+    interpreter: Optional[str] = Field(None, description="--python target, when not this one.")
+
+
+class Snapshot(_Model):
+    """Everything envparity records about one environment at one moment."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    snapshot_id: str = _instance()
+    fingerprint: str = _instance("")
+    captured_at: datetime = _instance()
+    role: str = _instance("")
+    labels: Dict[str, str] = _instance(default_factory=dict)
+    packages: List[Package] = Field(default_factory=list, description="Sorted by name.")
+    shadowed: List[Package] = Field(
+        default_factory=list, description="Distributions hidden by an earlier sys.path entry."
+    )
+    python: PythonInfo
+    platform: PlatformInfo = Field(default_factory=PlatformInfo)
+    cpu: CpuInfo = Field(default_factory=CpuInfo)
+    memory: MemoryInfo = Field(default_factory=MemoryInfo)
+    gpus: GpuInfo = Field(default_factory=GpuInfo)
+    accelerator: AcceleratorInfo = Field(default_factory=AcceleratorInfo)
+    blas: List[BlasLibrary] = Field(default_factory=list)
+    determinism: Determinism = Field(default_factory=Determinism)
+    seeds: Seeds = Field(default_factory=Seeds)
+    code: Optional[CodeInfo] = None
+    env: Dict[str, str] = Field(default_factory=dict)
+    numerics: Optional[List[NumericResult]] = _instance()
+    benchmarks: Optional[BenchmarkRun] = _instance()
+    collection: Collection = _instance()
+
+    @field_validator("captured_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("captured_at must carry a time zone (UTC)")
+        return value
+
+    def with_fingerprint(self) -> Snapshot:
+        """A copy whose ``fingerprint`` is computed from its identity fields."""
+        return self.model_copy(update={"fingerprint": fingerprint(self)})
+
+
+def _is_instance(field: Any) -> bool:
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("instance"))
+
+
+def _identity_of(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        return {
+            name: _identity_of(getattr(value, name))
+            for name, field in fields.items()
+            if not _is_instance(field)
+        }
+    if isinstance(value, (list, tuple)):
+        return [_identity_of(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _identity_of(v) for k, v in value.items()}
+    return value
+
+
+def identity(snapshot: Snapshot) -> Dict[str, Any]:
+    """The snapshot's environment identity: every field except the instance-only ones.
+
+    Numeric probe outputs are not instance-only in meaning, but they are optional and recorded
+    only when asked, so they are compared by diff rather than folded into the fingerprint.
+    """
+    result = _identity_of(snapshot)
+    assert isinstance(result, dict)
+    return result
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted, compact, ASCII JSON: the bytes the fingerprint hashes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def fingerprint(snapshot: Snapshot) -> str:
+    """sha256 over the canonical JSON of :func:`identity`."""
+    return hashlib.sha256(canonical_json(identity(snapshot)).encode()).hexdigest()
+
+
+# --- Drift reports (schemas/drift-report.v1.json) --------------------------------------------
+
+DRIFT_REPORT_VERSION = 1
+
+Severity = Literal["info", "warning", "error"]
+SEVERITIES = ("info", "warning", "error")  # ascending
+FailOn = Literal["info", "warning", "error", "never"]
+Category = Literal[
+    "package",
+    "python",
+    "platform",
+    "cpu",
+    "memory",
+    "gpu",
+    "accelerator",
+    "blas",
+    "determinism",
+    "seed",
+    "env",
+    "code",
+    "numerics",
+    "benchmark",
+]
+
+
+class Finding(_Model):
+    """One difference between two environments, and what it means."""
+
+    category: Category
+    key: str = Field(description="What differs, e.g. numpy, PYTHONHASHSEED, cpu.flags.avx512f.")
+    baseline: Scalar = Field(description="The baseline's value; null when absent there.")
+    candidate: Scalar = Field(description="The candidate's value; null when absent there.")
+    change: Literal["added", "removed", "changed"]
+    severity: Severity
+    why: str = Field(description="One line a person understands, saying what to do.")
+
+
+class BenchmarkComparison(_Model):
+    """One benchmark, baseline against candidate: ratio of medians with its confidence interval."""
+
+    name: str
+    verdict: Literal["faster", "slower", "same", "unstable", "missing", "failed", "skipped"]
+    ratio: Optional[float] = Field(
+        None, description="Candidate median time over baseline median time (>1: slower)."
+    )
+    ci_low: Optional[float] = None
+    ci_high: Optional[float] = None
+    confidence: float = 0.99
+    p_value: Optional[float] = None
+    baseline_median_s: Optional[float] = None
+    candidate_median_s: Optional[float] = None
+    why: str = ""
+
+
+class SnapshotSummary(_Model):
+    """Which snapshot a report side is."""
+
+    ref: str = Field(description="The ref as the user gave it.")
+    snapshot_id: str
+    fingerprint: str
+    role: str = ""
+    labels: Dict[str, str] = Field(default_factory=dict)
+    captured_at: datetime
+    hostname: Optional[str] = None
+
+
+class DriftReport(_Model):
+    """The result of ``diff(baseline, candidate, policy)``."""
+
+    schema_version: Literal[1] = DRIFT_REPORT_VERSION
+    baseline: SnapshotSummary
+    candidate: SnapshotSummary
+    verdict: Literal["none", "info", "warning", "error"]
+    fail_on: FailOn = "error"
+    failed: bool = Field(description="True when the verdict reaches fail_on.")
+    counts: Dict[str, int] = Field(default_factory=dict, description="Findings per severity.")
+    findings: List[Finding] = Field(default_factory=list)
+    benchmarks: List[BenchmarkComparison] = Field(default_factory=list)
