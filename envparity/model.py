@@ -71,7 +71,9 @@ class PlatformInfo(_Model):
     os_version: Optional[str] = None
     libc: Optional[str] = None
     libc_version: Optional[str] = None
-    timezone: Optional[str] = Field(None, description="IANA name when known, else the abbreviation.")
+    timezone: Optional[str] = Field(
+        None, description="IANA name when known, else the abbreviation."
+    )
     utc_offset_minutes: Optional[int] = None
     locale: Optional[str] = None
     preferred_encoding: Optional[str] = None

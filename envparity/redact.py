@@ -6,7 +6,7 @@ Stdlib only: this module also runs inside a foreign interpreter (``snapshot --py
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 REDACTED = "<redacted>"
 
@@ -44,17 +44,19 @@ def redact_url(url: str) -> str:
     """The URL with its whole userinfo and any secret-named query parameters redacted."""
     try:
         parts = urlsplit(url)
-        netloc = parts.netloc
     except ValueError:
         return REDACTED
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
+    # Edit the original text rather than re-joining the parts: urlunsplit drops an empty
+    # authority (sqlite:////abs/path would lose a slash).
+    result = url
+    if "@" in parts.netloc:
+        result = result.replace(parts.netloc, "***@" + parts.netloc.rpartition("@")[2], 1)
+    if parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
         if any(is_secret_name(k) for k, _ in pairs):
             query = urlencode([(k, "***" if is_secret_name(k) else v) for k, v in pairs])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+            result = result.replace("?" + parts.query, "?" + query, 1)
+    return result
 
 
 def redact_value(value: str) -> str:

@@ -71,7 +71,9 @@ def write_atomic(path: str, text: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".envparity-", suffix=".tmp")
     except OSError as e:
-        raise BadInput(f"-o {path}: cannot write there ({e.strerror}); choose another path") from None
+        raise BadInput(
+            f"-o {path}: cannot write there ({e.strerror}); choose another path"
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

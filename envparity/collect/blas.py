@@ -29,7 +29,9 @@ def _vendored_libraries(numpy_dir: str) -> List[str]:
     candidates = glob.glob(os.path.join(site, "numpy.libs", "*")) + glob.glob(
         os.path.join(numpy_dir, ".dylibs", "*")
     )
-    return sorted(p for p in candidates if any(h in os.path.basename(p).lower() for h in _LIB_HINTS))
+    return sorted(
+        p for p in candidates if any(h in os.path.basename(p).lower() for h in _LIB_HINTS)
+    )
 
 
 def _make_numpy_blas_present(ctx: Context) -> None:
@@ -56,9 +58,20 @@ def _make_numpy_blas_present(ctx: Context) -> None:
         ctx.fail(PROBE, f"importing numpy failed: {type(e).__name__}: {e}")
 
 
+def _import_threadpoolctl() -> Any:
+    # threadpoolctl sets KMP_DUPLICATE_LIB_OK=True in os.environ when imported. An observer must
+    # not change what it observes (nor what the server's children inherit): undo it.
+    had = "KMP_DUPLICATE_LIB_OK" in os.environ
+    import threadpoolctl
+
+    if not had:
+        os.environ.pop("KMP_DUPLICATE_LIB_OK", None)
+    return threadpoolctl
+
+
 def collect(ctx: Context) -> Dict[str, Any]:
     _make_numpy_blas_present(ctx)
-    from threadpoolctl import threadpool_info
+    threadpool_info = _import_threadpoolctl().threadpool_info
 
     libraries = []
     for info in threadpool_info():

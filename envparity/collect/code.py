@@ -27,7 +27,7 @@ def _git_dir(start: str) -> Optional[str]:
             with open(candidate, encoding="utf-8") as f:
                 text = f.read().strip()
             if text.startswith("gitdir:"):
-                return os.path.normpath(os.path.join(here, text[len("gitdir:"):].strip()))
+                return os.path.normpath(os.path.join(here, text[len("gitdir:") :].strip()))
         parent = os.path.dirname(here)
         if parent == here:
             return None
@@ -64,7 +64,7 @@ def _remotes(git_dir: str) -> Dict[str, str]:
     remotes = {}
     for section in parser.sections():
         if section.startswith('remote "') and parser.has_option(section, "url"):
-            remotes[section[len('remote "'):-1]] = redact_url(parser.get(section, "url"))
+            remotes[section[len('remote "') : -1]] = redact_url(parser.get(section, "url"))
     return remotes
 
 
@@ -94,7 +94,7 @@ def collect(ctx: Context) -> Dict[str, Any]:
     branch = None
     if head.startswith("ref:"):
         ref = head[4:].strip()
-        branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ref
+        branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref
         commit = _resolve(git_dir, ref)
     else:
         commit = head

@@ -133,5 +133,8 @@ def collect(ctx: Context) -> Dict[str, Any]:
     extra = _psutil(ctx)
     cpu["physical_cores"] = extra.get("physical_cores")
     cpu["max_mhz"] = extra.get("max_mhz")
-    memory = {"total_bytes": extra.get("total_bytes"), "cgroup_limit_bytes": _memory_limit(ctx, cgroup)}
+    memory = {
+        "total_bytes": extra.get("total_bytes"),
+        "cgroup_limit_bytes": _memory_limit(ctx, cgroup),
+    }
     return {"cpu": cpu, "memory": memory}

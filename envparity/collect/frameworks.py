@@ -30,41 +30,73 @@ def _module(name: str, ctx: Context) -> Optional[Any]:
         return None
 
 
-def _read(ctx: Context, framework: str, switches: Dict[str, Any], key: str, read: Callable[[], Any]) -> None:
+def _read(
+    ctx: Context, framework: str, switches: Dict[str, Any], key: str, read: Callable[[], Any]
+) -> None:
     try:
         value = read()
+    except AttributeError:
+        return  # a switch this version of the framework does not have
     except Exception as e:
         ctx.fail(PROBE, f"{framework} {key}: {type(e).__name__}: {e}")
         return
-    switches[key] = value if isinstance(value, (bool, int, float, str)) or value is None else str(value)
+    switches[key] = (
+        value if isinstance(value, (bool, int, float, str)) or value is None else str(value)
+    )
 
 
 def _torch(torch: Any, ctx: Context) -> Dict[str, Any]:
     s: Dict[str, Any] = {}
     _read(ctx, "torch", s, "version", lambda: torch.__version__)
-    _read(ctx, "torch", s, "deterministic_algorithms", torch.are_deterministic_algorithms_enabled)
     _read(
-        ctx, "torch", s, "deterministic_warn_only", torch.is_deterministic_algorithms_warn_only_enabled
+        ctx,
+        "torch",
+        s,
+        "deterministic_algorithms",
+        lambda: torch.are_deterministic_algorithms_enabled(),
+    )
+    _read(
+        ctx,
+        "torch",
+        s,
+        "deterministic_warn_only",
+        lambda: torch.is_deterministic_algorithms_warn_only_enabled(),
     )
     _read(ctx, "torch", s, "cudnn.deterministic", lambda: torch.backends.cudnn.deterministic)
     _read(ctx, "torch", s, "cudnn.benchmark", lambda: torch.backends.cudnn.benchmark)
     _read(ctx, "torch", s, "cudnn.allow_tf32", lambda: torch.backends.cudnn.allow_tf32)
     _read(ctx, "torch", s, "cuda.matmul.allow_tf32", lambda: torch.backends.cuda.matmul.allow_tf32)
-    _read(ctx, "torch", s, "float32_matmul_precision", torch.get_float32_matmul_precision)
-    _read(ctx, "torch", s, "num_threads", torch.get_num_threads)
-    _read(ctx, "torch", s, "num_interop_threads", torch.get_num_interop_threads)
+    _read(ctx, "torch", s, "float32_matmul_precision", lambda: torch.get_float32_matmul_precision())
+    _read(ctx, "torch", s, "num_threads", lambda: torch.get_num_threads())
+    _read(ctx, "torch", s, "num_interop_threads", lambda: torch.get_num_interop_threads())
     return s
 
 
 def _tensorflow(tf: Any, ctx: Context) -> Dict[str, Any]:
     s: Dict[str, Any] = {}
     _read(ctx, "tensorflow", s, "version", lambda: tf.__version__)
-    is_enabled = getattr(tf.config.experimental, "is_op_determinism_enabled", None)
-    if is_enabled is not None:
-        _read(ctx, "tensorflow", s, "op_determinism", is_enabled)
-    threading = tf.config.threading
-    _read(ctx, "tensorflow", s, "inter_op_threads", threading.get_inter_op_parallelism_threads)
-    _read(ctx, "tensorflow", s, "intra_op_threads", threading.get_intra_op_parallelism_threads)
+    config = tf.config
+    _read(
+        ctx,
+        "tensorflow",
+        s,
+        "op_determinism",
+        lambda: config.experimental.is_op_determinism_enabled(),
+    )
+    _read(
+        ctx,
+        "tensorflow",
+        s,
+        "inter_op_threads",
+        lambda: config.threading.get_inter_op_parallelism_threads(),
+    )
+    _read(
+        ctx,
+        "tensorflow",
+        s,
+        "intra_op_threads",
+        lambda: config.threading.get_intra_op_parallelism_threads(),
+    )
     return s
 
 
@@ -72,7 +104,9 @@ def _jax(jax: Any, ctx: Context) -> Dict[str, Any]:
     s: Dict[str, Any] = {}
     _read(ctx, "jax", s, "version", lambda: jax.__version__)
     _read(ctx, "jax", s, "enable_x64", lambda: jax.config.jax_enable_x64)
-    _read(ctx, "jax", s, "default_matmul_precision", lambda: jax.config.jax_default_matmul_precision)
+    _read(
+        ctx, "jax", s, "default_matmul_precision", lambda: jax.config.jax_default_matmul_precision
+    )
     return s
 
 

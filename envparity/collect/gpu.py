@@ -21,7 +21,9 @@ def _optional_text(value: Any) -> Optional[str]:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _field(nvml: Any, ctx: Context, what: str, read: Callable[..., Any], *args: Any) -> Optional[Any]:
+def _field(
+    nvml: Any, ctx: Context, what: str, read: Callable[..., Any], *args: Any
+) -> Optional[Any]:
     try:
         return read(*args)
     except nvml.NVMLError as e:
@@ -73,11 +75,17 @@ def collect(ctx: Context) -> Dict[str, Any]:
             info["devices"].append(
                 {
                     "index": index,
-                    "name": _optional_text(_field(nvml, ctx, "name", nvml.nvmlDeviceGetName, handle))
+                    "name": _optional_text(
+                        _field(nvml, ctx, "name", nvml.nvmlDeviceGetName, handle)
+                    )
                     or "unknown",
                     "memory_bytes": int(memory.total) if memory is not None else None,
-                    "compute_capability": f"{capability[0]}.{capability[1]}" if capability else None,
-                    "uuid": _optional_text(_field(nvml, ctx, "UUID", nvml.nvmlDeviceGetUUID, handle)),
+                    "compute_capability": f"{capability[0]}.{capability[1]}"
+                    if capability
+                    else None,
+                    "uuid": _optional_text(
+                        _field(nvml, ctx, "UUID", nvml.nvmlDeviceGetUUID, handle)
+                    ),
                     "pci_bus_id": _optional_text(pci.busId) if pci is not None else None,
                 }
             )

@@ -1,4 +1,4 @@
-"""The interpreter: implementation, version, build, compiler, prefix, virtualenv or conda. Stdlib only."""
+"""The interpreter: implementation, version, build, compiler, prefix, venv or conda. Stdlib only."""
 
 from __future__ import annotations
 

@@ -24,6 +24,8 @@ INTERPRETER_PROBES = ("packages", "python", "envvars", "blas")
 _BOOTSTRAP = """\
 import importlib.util, json, sys, types
 args = json.loads(sys.argv[1])
+if sys.path and sys.path[0] == "":
+    del sys.path[0]  # put there by -c; the interpreter's own view does not include the cwd
 package = types.ModuleType("envparity")
 package.__path__ = [args["package"]]
 sys.modules["envparity"] = package
@@ -76,11 +78,12 @@ def collect(python: str, ctx: Context) -> Tuple[Dict[str, Any], Dict[str, float]
         raise _usage(python, "no such file")
     if not os.access(python, os.X_OK):
         raise _usage(python, "not executable")
-    import threadpoolctl
+    from importlib.util import find_spec
 
+    tpc = find_spec("threadpoolctl")  # its path only: importing it would set KMP_DUPLICATE_LIB_OK
     args = {
         "package": os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-        "threadpoolctl": threadpoolctl.__file__,
+        "threadpoolctl": tpc.origin if tpc else "",
         "marker": _MARKER,
     }
     try:
@@ -100,7 +103,7 @@ def collect(python: str, ctx: Context) -> Tuple[Dict[str, Any], Dict[str, float]
     payload = None
     for line in result.stdout.splitlines():
         if line.startswith(_MARKER):
-            payload = line[len(_MARKER):]
+            payload = line[len(_MARKER) :]
     if result.returncode != 0 or payload is None:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise _usage(python, f"not a working Python interpreter ({last[:200]})")
