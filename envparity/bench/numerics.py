@@ -1,0 +1,227 @@
+"""Numeric probes: fixed computations on fixed inputs, recorded as a digest plus a sample.
+
+Inputs come from a 64-bit LCG mapped to floats with exact arithmetic (``(state >> 11) * 2**-53``),
+never from an RNG's distributions, whose algorithms change between library versions, and never
+from ``sin``/``cos`` of the index, which depend on the C library. So two environments feed the
+probes the same bits, and any difference in the outputs comes from the code path: another SIMD
+kernel, another BLAS, another build.
+
+Each output is recorded as :class:`~envparity.model.NumericResult`: the sha256 of its full bytes
+(identical bytes: nothing to report) and ``SAMPLE`` evenly spaced values (from which ``diff``
+computes the largest relative difference when the bytes differ).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import struct
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+
+from . import registry
+
+if TYPE_CHECKING:
+    from ..model import NumericResult
+
+SAMPLE = 64
+_N = 4096  # elements per vector input; matrices are 64x64
+_MASK = (1 << 64) - 1
+
+
+def lcg_uniform(n: int, seed: int = 1) -> List[float]:
+    """``n`` floats in [-1, 1) from a 64-bit LCG (Knuth's MMIX constants), exactly reproducible.
+
+    Every step is exact in binary floating point: a 53-bit integer times 2**-53, times 2, minus 1.
+    """
+    state = seed & _MASK
+    out = []
+    for _ in range(n):
+        state = (6364136223846793005 * state + 1442695040888963407) & _MASK
+        out.append((state >> 11) * 2.0**-53 * 2.0 - 1.0)
+    return out
+
+
+class Unavailable(Exception):
+    """The probe's library is not installed here; the message says which."""
+
+
+def _flatten(value: Any, into: List[float]) -> None:
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _flatten(item, into)
+    elif isinstance(value, (int, float)):  # bool is an int: recorded as 0.0 / 1.0
+        into.append(float(value))
+    else:
+        raise TypeError(f"output holds a {type(value).__name__}, not a number")
+
+
+def encode(output: Any) -> Tuple[str, List[int], bytes, List[float]]:
+    """``(dtype, shape, bytes, flat values)`` of a probe's output (array, tensor, number, list)."""
+    if hasattr(output, "detach") and hasattr(output, "cpu"):  # a torch tensor
+        output = output.detach().cpu().numpy()
+    if hasattr(output, "dtype") and hasattr(output, "tobytes"):  # NumPy array or scalar
+        import numpy as np
+
+        array = np.asarray(output)
+        if not array.flags.c_contiguous:
+            array = np.ascontiguousarray(array)
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"output has dtype {array.dtype}, not a numeric one")
+        flat = array.ravel()
+        count = flat.size
+        picks = _picks(count)
+        values = [float(flat[i].real) if array.dtype.kind == "c" else float(flat[i]) for i in picks]
+        return str(array.dtype), [int(d) for d in array.shape], array.tobytes(), values
+    numbers: List[float] = []
+    _flatten(output, numbers)
+    raw = struct.pack(f"<{len(numbers)}d", *numbers)
+    shape = [len(numbers)] if isinstance(output, (list, tuple)) else []
+    return "float64", shape, raw, [numbers[i] for i in _picks(len(numbers))]
+
+
+def _picks(count: int) -> List[int]:
+    """``SAMPLE`` evenly spaced indices (all of them when there are fewer)."""
+    if count <= SAMPLE:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (SAMPLE - 1)) for i in range(SAMPLE)})
+
+
+def record(name: str, fn: Callable[[], Any], rtol: float = 1e-6) -> NumericResult:
+    """Run one probe and record it; a probe that raises is ``failed`` with its error."""
+    from ..model import NumericResult
+
+    try:
+        dtype, shape, raw, values = encode(fn())
+    except Unavailable as e:
+        return NumericResult(name=name, status="skipped", reason=str(e), rtol=rtol)
+    except Exception as e:  # noqa: BLE001 - a user's probe may raise anything
+        reason = f"{type(e).__name__}: {e}"[:300]
+        return NumericResult(name=name, status="failed", reason=reason, rtol=rtol)
+    return NumericResult(
+        name=name,
+        rtol=rtol,
+        dtype=dtype,
+        shape=shape,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        values=values,
+    )
+
+
+# --- built-in probes ----------------------------------------------------------------------------
+
+_cache: Dict[str, Any] = {}
+
+
+def _pool() -> List[float]:
+    if "pool" not in _cache:
+        _cache["pool"] = lcg_uniform(2 * _N, seed=20240917)
+    return _cache["pool"]  # type: ignore[no-any-return]
+
+
+def _np() -> Any:
+    if importlib.util.find_spec("numpy") is None:
+        raise Unavailable("NumPy is not installed")
+    import numpy as np
+
+    return np
+
+
+def _torch() -> Any:
+    if "torch" not in sys.modules and importlib.util.find_spec("torch") is None:
+        raise Unavailable("torch is not installed")
+    import torch
+
+    return torch
+
+
+def _vec(np: Any, dtype: str = "float64", scale: float = 1.0) -> Any:
+    # Scales are powers of two: exact, so float32 inputs are the rounded float64 ones.
+    return (np.array(_pool()[:_N], dtype=np.float64) * scale).astype(dtype)
+
+
+def _mat(np: Any, which: int = 0, dtype: str = "float64") -> Any:
+    start = which * _N
+    return np.array(_pool()[start : start + _N], dtype=np.float64).reshape(64, 64).astype(dtype)
+
+
+def _softmax(np: Any) -> Any:
+    logits = _mat(np) * 8.0
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _solve(np: Any) -> Any:
+    a = _mat(np) + 64.0 * np.eye(64)  # diagonally dominant: well conditioned
+    b = _mat(np, 1)[:, 0].copy()
+    return np.linalg.solve(a, b)
+
+
+def _py_exp() -> List[float]:
+    return [math.exp(v * 4.0) for v in _pool()[:256]]
+
+
+def _py_sum() -> float:
+    # Left-to-right float addition: pins down the interpreter's own arithmetic.
+    total = 0.0
+    for v in _pool()[:_N]:
+        total += v
+    return total
+
+
+def _numpy_probes() -> Dict[str, Callable[[], Any]]:
+    def p(fn: Callable[[Any], Any]) -> Callable[[], Any]:
+        return lambda: fn(_np())
+
+    return {
+        "numpy_sum_f64": p(lambda np: np.sum(_vec(np))),
+        "numpy_sum_f32": p(lambda np: np.sum(_vec(np, "float32"))),
+        "numpy_dot_f64": p(lambda np: np.dot(_vec(np), _mat(np, 1).ravel())),
+        "numpy_gemm_f64": p(lambda np: _mat(np) @ _mat(np, 1)),
+        "numpy_gemm_f32": p(lambda np: _mat(np, 0, "float32") @ _mat(np, 1, "float32")),
+        "numpy_exp_f64": p(lambda np: np.exp(_vec(np, scale=4.0))),
+        "numpy_exp_f32": p(lambda np: np.exp(_vec(np, "float32", 4.0))),
+        "numpy_log_f64": p(lambda np: np.log(_vec(np) + 1.5)),
+        "numpy_tanh_f64": p(lambda np: np.tanh(_vec(np, scale=4.0))),
+        "numpy_tanh_f32": p(lambda np: np.tanh(_vec(np, "float32", 4.0))),
+        "numpy_softmax_f64": p(_softmax),
+        "numpy_solve_f64": p(_solve),
+    }
+
+
+def _torch_probes() -> Dict[str, Callable[[], Any]]:
+    def matmul() -> Any:
+        torch = _torch()
+        a = torch.tensor(_pool()[:_N], dtype=torch.float32).reshape(64, 64)
+        b = torch.tensor(_pool()[_N:], dtype=torch.float32).reshape(64, 64)
+        return a @ b
+
+    def exp() -> Any:
+        torch = _torch()
+        return torch.exp(torch.tensor(_pool()[:_N], dtype=torch.float32) * 4.0)
+
+    return {"torch_matmul_f32": matmul, "torch_exp_f32": exp}
+
+
+def builtin_probes() -> Dict[str, Callable[[], Any]]:
+    """The built-in probes by name (pure Python, NumPy, torch); none runs until called."""
+    probes: Dict[str, Callable[[], Any]] = {"py_sum": _py_sum, "py_exp": _py_exp}
+    probes.update(_numpy_probes())
+    probes.update(_torch_probes())
+    return probes
+
+
+def run_numerics(*, builtin: bool = True) -> List[NumericResult]:
+    """Run the built-in probes (unless ``builtin=False``) and every registered one.
+
+    Probes run in this process: their outputs do not depend on process noise. NumPy or torch not
+    installed: their probes are recorded as skipped with the reason.
+    """
+    results = []
+    if builtin:
+        for name, fn in builtin_probes().items():
+            results.append(record(name, fn))
+    for probe in registry.probes():
+        results.append(record(probe.name, (lambda p=probe: p.fn(p.inputs)), probe.rtol))
+    return results

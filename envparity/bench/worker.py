@@ -1,0 +1,169 @@
+"""The worker process: ``python -m envparity.bench.worker`` reads a job (JSON) on stdin, times the
+benchmarks it names, and writes the results (JSON) on stdout.
+
+A job::
+
+    {"sys_path": [...], "rounds": 8, "warmups": 1, "seed": 3, "target_s": 0.002,
+     "benchmarks": [{"name": "py_loop", "builtin": "py_loop", "loops": null},
+                    {"name": "mine", "target": "pkg.mod:predict", "setup": "pkg.mod:load"}]}
+
+A result per benchmark: ``{"status": "ok|skipped|failed", "reason": ..., "loops": N,
+"samples": [seconds per loop, ...], "peak": bytes}``. Only the standard library and the benchmark
+itself are imported here, so a worker starts in a few tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+import tracemalloc
+from typing import Any, Callable, Dict, List, Optional
+
+from .suite import BUILTINS, Loop, Skip, Timed
+
+# A sample should take 1-5 ms: long enough that the timer's resolution and the loop's overhead
+# vanish, short enough that many fit in a quick suite.
+TARGET_S = 0.0015
+_MIN_S, _MAX_S = 0.001, 0.005
+
+
+def _error(e: BaseException) -> str:
+    text = f"{type(e).__name__}: {e}".strip()
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def user_timed(fn: Callable[..., Any], setup: Optional[Callable[[], Any]]) -> Timed:
+    """A user benchmark as a :class:`Timed`: ``setup()`` once, then ``fn(state)`` (or ``fn()``)."""
+    if setup is None:
+        return Loop(fn)
+    state = setup()
+    return Loop(lambda: fn(state))
+
+
+def calibrate(timed: Timed, target_s: float = TARGET_S) -> int:
+    """Loops per sample so that a sample takes about ``target_s`` (1-5 ms), in two or three calls."""
+    once = timed.run(1)
+    if once >= target_s:
+        return 1
+    loops = max(1, int(target_s / max(once, 1e-9)))
+    for _ in range(2):  # the first call is cold and slow; correct from a warm measurement
+        took = timed.run(loops)
+        if _MIN_S <= took <= _MAX_S:
+            break
+        loops = max(1, int(loops * target_s / max(took, 1e-9)))
+    return loops
+
+
+def _peak(timed: Timed, loops: int) -> Optional[int]:
+    own = timed.peak_memory_bytes()
+    if own is not None:
+        return own
+    # tracemalloc sees Python and NumPy allocations; it slows the code, so only a warm-up call
+    # runs under it, never a timed sample.
+    tracemalloc.start()
+    try:
+        timed.run(1)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def measure(
+    entries: List[Dict[str, Any]],
+    *,
+    rounds: int,
+    warmups: int,
+    seed: int,
+    target_s: float = TARGET_S,
+) -> Dict[str, Dict[str, Any]]:
+    """Time ``entries`` (``name``, ``build() -> Timed``, optional ``loops``) in shuffled rounds.
+
+    Each round takes one sample of every benchmark in a fresh random order, so a slow spell of the
+    machine is spread over all of them rather than landing on one. A benchmark that raises is
+    recorded as failed with its error and the others go on.
+    """
+    results: Dict[str, Dict[str, Any]] = {}
+    live: Dict[str, Timed] = {}
+    loops: Dict[str, int] = {}
+    for entry in entries:
+        name = entry["name"]
+        result: Dict[str, Any] = {"status": "ok", "reason": None, "loops": 1, "samples": []}
+        results[name] = result
+        try:
+            timed = entry["build"]()
+            n = entry.get("loops") or calibrate(timed, target_s)
+            result["peak"] = _peak(timed, n)
+            for _ in range(warmups):
+                timed.run(n)
+        except Skip as e:
+            result.update(status="skipped", reason=str(e))
+            continue
+        except Exception as e:  # noqa: BLE001 - a user's benchmark may raise anything
+            result.update(status="failed", reason=_error(e))
+            continue
+        live[name] = timed
+        loops[name] = result["loops"] = n
+    rng = random.Random(seed)
+    order = list(live)
+    for _ in range(rounds):
+        rng.shuffle(order)
+        for name in order:
+            if name not in live:
+                continue
+            try:
+                took = live[name].run(loops[name])
+            except Exception as e:  # noqa: BLE001
+                results[name].update(status="failed", reason=_error(e), samples=[])
+                del live[name]
+                continue
+            results[name]["samples"].append(took / loops[name])
+    return results
+
+
+def _build(spec: Dict[str, Any]) -> Callable[[], Timed]:
+    if spec.get("builtin"):
+        return BUILTINS[spec["builtin"]]
+
+    def build() -> Timed:
+        from .registry import import_target
+
+        fn = import_target(spec["target"])
+        setup = import_target(spec["setup"]) if spec.get("setup") else None
+        return user_timed(fn, setup)
+
+    return build
+
+
+def main() -> int:
+    """Run the job on stdin; results on stdout. Anything the benchmarks print goes to stderr."""
+    job = json.loads(sys.stdin.read())
+    # Results go to the original stdout; fd 1 is pointed at stderr so that a print in a user's
+    # benchmark (or a C library's) cannot corrupt the JSON.
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    for entry in reversed(job.get("sys_path") or []):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    started = time.perf_counter()
+    entries = [
+        {"name": spec["name"], "build": _build(spec), "loops": spec.get("loops")}
+        for spec in job["benchmarks"]
+    ]
+    results = measure(
+        entries,
+        rounds=int(job["rounds"]),
+        warmups=int(job["warmups"]),
+        seed=int(job["seed"]),
+        target_s=float(job.get("target_s") or TARGET_S),
+    )
+    out.write(json.dumps({"results": results, "seconds": time.perf_counter() - started}))
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
