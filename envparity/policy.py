@@ -1,0 +1,221 @@
+"""The user's drift policy: what to ignore, which severities to change, and when to fail.
+
+A policy lives in ``[tool.envparity]`` of the project's pyproject.toml, or in a TOML file given
+with ``--policy`` (top-level keys, or a ``[tool.envparity]`` table)::
+
+    [tool.envparity]
+    fail_on = "warning"                    # info | warning | error | never
+    ignore = ["package:pip", "gpu:*"]      # globs on "category:key"; "gpu" alone means "gpu:*"
+
+    [tool.envparity.severity]
+    "package:numpy" = "error"              # a key (glob allowed)...
+    blas = "info"                          # ...or a whole category; "ignore" drops it
+
+An invalid policy is a :class:`~envparity.errors.BadInput` naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from fnmatch import fnmatchcase
+from typing import Any, Dict, List, Literal, Optional, Tuple
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from .errors import BadInput
+from .model import FailOn, Finding
+
+SeverityOverride = Literal["info", "warning", "error", "ignore"]
+
+_KEYS = ("fail_on", "ignore", "severity")
+_FAIL_ON = ("info", "warning", "error", "never")
+_OVERRIDES = ("info", "warning", "error", "ignore")
+
+
+def _normalize(pattern: str) -> str:
+    """``category:key`` with the category lower-cased and package names PEP 503 normalized."""
+    category, sep, key = pattern.partition(":")
+    category = category.strip().lower()
+    if not sep:
+        return f"{category}:*"
+    if category == "package":
+        # Findings name packages by their PEP 503 name, so "Ruamel.YAML" must match "ruamel-yaml".
+        key = re.sub(r"[-_.]+", "-", key).lower()
+    return f"{category}:{key}"
+
+
+def _specificity(pattern: str) -> Tuple[int, int]:
+    # An exact key beats a glob, and a longer literal part beats a shorter one, so
+    # "package:torch" wins over "package:*" whichever order the file lists them in.
+    wildcard = any(c in pattern for c in "*?[")
+    literal = len(re.sub(r"[*?\[\]]", "", pattern))
+    return (0 if wildcard else 1, literal)
+
+
+class Policy(BaseModel):
+    """Ignore globs, severity overrides and the fail-on threshold applied to a drift report."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fail_on: FailOn = "error"
+    ignore: List[str] = Field(
+        default_factory=list, description='Globs on "category:key", e.g. "package:pip", "gpu:*".'
+    )
+    severity: Dict[str, SeverityOverride] = Field(
+        default_factory=dict, description='"category:key" glob or category -> severity or ignore.'
+    )
+    # Where the policy was read from (for messages); None for the default policy.
+    source: Optional[str] = None
+    _compiled: Optional[Tuple[List[str], List[Tuple[str, str]]]] = PrivateAttr(None)
+
+    def _patterns(self) -> Tuple[List[str], List[Tuple[str, str]]]:
+        cached = self._compiled
+        if cached is None:
+            ignore = [_normalize(p) for p in self.ignore]
+            overrides: List[Tuple[str, str]] = sorted(
+                ((_normalize(p), str(s)) for p, s in self.severity.items()),
+                key=lambda item: _specificity(item[0]),
+                reverse=True,
+            )
+            cached = (ignore, overrides)
+            # Normalized once: apply() runs for every finding of reports with thousands of them.
+            self._compiled = cached
+        return cached
+
+    def apply(self, finding: Finding) -> Optional[Finding]:
+        """The finding with its severity overridden, or None when the policy ignores it."""
+        ignore, overrides = self._patterns()
+        target = f"{finding.category}:{finding.key}"
+        if any(fnmatchcase(target, p) for p in ignore):
+            return None
+        for pattern, severity in overrides:
+            if fnmatchcase(target, pattern):
+                if severity == "ignore":
+                    return None
+                if severity != finding.severity:
+                    return finding.model_copy(update={"severity": severity})
+                return finding
+        return finding
+
+
+def _toml() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10 only
+        import tomli as tomllib
+    return tomllib
+
+
+def _line_of(text: str, key: str, after: int = 0) -> Optional[int]:
+    """The 1-based line where ``key`` is assigned, searching from line ``after``."""
+    k = re.escape(key)
+    pattern = re.compile(r"^\s*(?:\"" + k + r"\"|'" + k + r"'|" + k + r")\s*=")
+    for number, line in enumerate(text.splitlines()[after:], start=after + 1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _table_line(text: str, table: str) -> int:
+    dotted = re.escape(table).replace(r"\.", r"\s*\.\s*")
+    header = re.compile(r"^\s*\[\s*" + dotted + r"\s*\]")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header.match(line):
+            return number
+    return 0
+
+
+def _where(path: str, text: str, table: str, key: str, subtable: str = "") -> str:
+    start = _table_line(text, f"{table}.{subtable}" if subtable else table) if table else 0
+    line = _line_of(text, key, start)
+    if line is None and subtable:
+        # An inline table (severity = {...}) or a dotted key: point at the parent table's key.
+        line = _line_of(text, subtable, _table_line(text, table) if table else 0)
+    shown = f"[{table}.{subtable}]" if subtable else (f"[{table}]" if table else "")
+    at = f" line {line}" if line else ""
+    return f"{path}{at}: {shown} {key}".replace("  ", " ")
+
+
+def policy_from_mapping(
+    data: Dict[str, Any], *, path: str, text: str = "", table: str = ""
+) -> Policy:
+    """Validate a parsed policy table; every problem is a BadInput naming the line and key."""
+    for key in data:
+        if key not in _KEYS:
+            raise BadInput(
+                f"{_where(path, text, table, key)}: unknown policy key; "
+                f"use one of {', '.join(_KEYS)}"
+            )
+    fail_on = data.get("fail_on", "error")
+    if fail_on not in _FAIL_ON:
+        raise BadInput(
+            f"{_where(path, text, table, 'fail_on')} = {fail_on!r}: "
+            f"expected one of {', '.join(_FAIL_ON)}"
+        )
+    ignore = data.get("ignore", [])
+    if isinstance(ignore, str):
+        ignore = [ignore]
+    if not isinstance(ignore, list) or not all(isinstance(p, str) and p for p in ignore):
+        raise BadInput(
+            f"{_where(path, text, table, 'ignore')}: expected a list of "
+            'globs on "category:key", e.g. ["package:pip", "gpu:*"]'
+        )
+    severity = data.get("severity", {})
+    if not isinstance(severity, dict):
+        raise BadInput(
+            f"{_where(path, text, table, 'severity')}: expected a table, e.g. "
+            '[tool.envparity.severity] "package:numpy" = "error"'
+        )
+    for key, value in severity.items():
+        if value not in _OVERRIDES:
+            raise BadInput(
+                f"{_where(path, text, table, key, 'severity')} = {value!r}: "
+                f"expected one of {', '.join(_OVERRIDES)}"
+            )
+    return Policy(fail_on=fail_on, ignore=ignore, severity=severity, source=path)
+
+
+def _read(path: str) -> Tuple[str, Dict[str, Any]]:
+    tomllib = _toml()
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such policy file; check the --policy path") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{path}: cannot read the policy ({e}); check the file") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        # The message carries "(at line N, column M)": that is the line to fix.
+        raise BadInput(f"{path}: invalid TOML: {e}; fix that line") from None
+
+
+def load_policy(path: Optional[str] = None, cwd: str = ".") -> Policy:
+    """The policy in ``path`` (a TOML file), else ``[tool.envparity]`` of ``cwd``/pyproject.toml.
+
+    With no file and no ``[tool.envparity]`` table, the default policy (fail on error).
+    """
+    if path is not None:
+        text, data = _read(path)
+        tool = data.get("tool", {})
+        if isinstance(tool, dict) and "envparity" in tool:
+            section = tool["envparity"]
+            table = "tool.envparity"
+        else:
+            section, table = data, ""
+        if not isinstance(section, dict):
+            raise BadInput(f"{path}: [tool.envparity] must be a table")
+        return policy_from_mapping(section, path=path, text=text, table=table)
+    pyproject = os.path.join(cwd, "pyproject.toml")
+    if not os.path.isfile(pyproject):
+        return Policy()
+    text, data = _read(pyproject)
+    section = data.get("tool", {}).get("envparity") if isinstance(data.get("tool"), dict) else None
+    if section is None:
+        return Policy()
+    if not isinstance(section, dict):
+        raise BadInput(f"{pyproject}: [tool.envparity] must be a table")
+    return policy_from_mapping(section, path=pyproject, text=text, table="tool.envparity")

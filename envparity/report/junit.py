@@ -1,0 +1,78 @@
+"""JUnit XML for a CI test tab: one test case per finding; failures are those at or above fail-on.
+
+Built with ElementTree, which escapes text and attributes; characters XML 1.0 cannot hold at all
+(control characters) are replaced first, so the document is always well formed.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from ..model import DriftReport
+from .interface import Renderer, at_or_above, counts_line, describe, show, verdict_line
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _x(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+class JunitRenderer(Renderer):
+    """One ``<testsuite>``; a report with no findings has one passing test case."""
+
+    name = "junit"
+
+    def render(self, report: DriftReport) -> str:
+        cases = []
+        failures = 0
+        for f in report.findings:
+            case = ET.Element(
+                "testcase", {"classname": _x(f"envparity.{f.category}"), "name": _x(f.key)}
+            )
+            detail = (
+                f"{f.severity}: {f.category}:{f.key} {show(f.baseline)} -> {show(f.candidate)} "
+                f"[{f.change}]: {f.why}"
+            )
+            if at_or_above(f, report.fail_on):
+                failures += 1
+                failure = ET.SubElement(
+                    case, "failure", {"type": f.severity, "message": _x(f"{f.severity}: {f.why}")}
+                )
+                failure.text = _x(detail)
+            else:
+                ET.SubElement(case, "system-out").text = _x(detail)
+            cases.append(case)
+        if not cases:
+            cases.append(ET.Element("testcase", {"classname": "envparity", "name": "no drift"}))
+        suite = ET.Element(
+            "testsuite",
+            {
+                "name": "envparity drift",
+                "tests": str(len(cases)),
+                "failures": str(failures),
+                "errors": "0",
+                "skipped": "0",
+                "timestamp": report.candidate.captured_at.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+        )
+        props = ET.SubElement(suite, "properties")
+        for name, value in (
+            ("baseline", describe(report.baseline)),
+            ("candidate", describe(report.candidate)),
+            ("verdict", report.verdict),
+            ("fail_on", report.fail_on),
+            ("counts", counts_line(report)),
+        ):
+            ET.SubElement(props, "property", {"name": name, "value": _x(value)})
+        suite.extend(cases)
+        ET.SubElement(suite, "system-out").text = _x(verdict_line(report))
+        root = ET.Element(
+            "testsuites",
+            {"name": "envparity", "tests": str(len(cases)), "failures": str(failures)},
+        )
+        root.append(suite)
+        ET.indent(root)  # one element a line: readable, and diffable when committed
+        body = ET.tostring(root, encoding="unicode")
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

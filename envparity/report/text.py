@@ -1,0 +1,37 @@
+"""Plain text for a terminal or a CI log: the verdict first, then findings by severity."""
+
+from __future__ import annotations
+
+from typing import List
+
+from ..model import DriftReport
+from .interface import Renderer, benchmark_line, by_severity, describe, show, verdict_line
+
+_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Info"}
+
+
+class TextRenderer(Renderer):
+    """Readable in a terminal and a CI log; no colour, no Rich, so logs stay clean."""
+
+    name = "text"
+
+    def render(self, report: DriftReport) -> str:
+        lines: List[str] = [
+            verdict_line(report),
+            f"  baseline:  {describe(report.baseline)}",
+            f"  candidate: {describe(report.candidate)}",
+        ]
+        for severity, findings in by_severity(report.findings):
+            lines.append("")
+            lines.append(f"{_TITLES[severity]} ({len(findings)}):")
+            for f in findings:
+                lines.append(
+                    f"  {f.category}:{f.key}  {show(f.baseline)} -> {show(f.candidate)}"
+                    f"  [{f.change}]"
+                )
+                lines.append(f"      {f.why}")
+        if report.benchmarks:
+            lines.append("")
+            lines.append(f"Benchmarks ({len(report.benchmarks)}):")
+            lines.extend(f"  {benchmark_line(c)}" for c in report.benchmarks)
+        return "\n".join(lines) + "\n"
