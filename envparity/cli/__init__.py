@@ -5,7 +5,7 @@ One module per command group registers its commands on ``app``.
 
 from __future__ import annotations
 
-from . import snapshot  # noqa: F401  (registers commands)
+from . import diff, snapshot  # noqa: F401  (registers commands)
 from ._app import app
 
 __all__ = ["app", "main"]
