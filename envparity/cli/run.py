@@ -1,0 +1,154 @@
+"""``envparity run`` (the serving entrypoint), ``envparity fleet`` and ``envparity db flush``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, List, Optional
+
+import typer
+
+from ..errors import EXIT_REFUSED, DriftRefused
+from ._app import app, boundary, parse_labels, write_atomic
+
+# The run command's options are read as plain strings and checked by the hook's configuration
+# (envparity.hook.config), the same code that reads ENVPARITY_*: a bad value is logged and its
+# default used, because a typo in a container's entrypoint must not stop the server.
+_ENV_NOTE = "Every option can also come from ENVPARITY_* variables (see README, Serving)."
+
+
+@app.command(
+    context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+    epilog=_ENV_NOTE,
+)
+@boundary
+def run(
+    command: Annotated[
+        Optional[List[str]], typer.Argument(help="The server to start, after --.", metavar="CMD...")
+    ] = None,
+    *,
+    baseline: Annotated[
+        Optional[str], typer.Option(help="The training baseline: a ref or a snapshot JSON file.")
+    ] = None,
+    on_drift: Annotated[
+        Optional[str],
+        typer.Option(help="warn (default): log and start; fail: exit 78 without starting CMD."),
+    ] = None,
+    role: Annotated[Optional[str], typer.Option(help="Role of this snapshot (serving).")] = None,
+    label: Annotated[
+        Optional[List[str]], typer.Option(help="KEY=VALUE, repeatable, e.g. model=fraud.")
+    ] = None,
+    db: Annotated[Optional[str], typer.Option(help="Database URL (or ENVPARITY_DB_URL).")] = None,
+    budget: Annotated[
+        Optional[str], typer.Option(help="Seconds the whole check may take (default 2).")
+    ] = None,
+    fail_on: Annotated[
+        Optional[str], typer.Option(help="info, warning, error or never (default: the policy's).")
+    ] = None,
+    spool_dir: Annotated[
+        Optional[str], typer.Option(help="Where to keep snapshots the store cannot take.")
+    ] = None,
+    policy: Annotated[Optional[str], typer.Option(help="A TOML policy file.")] = None,
+) -> None:
+    """Check this environment against its baseline, then exec CMD (same PID, same signals).
+
+    Logs one summary line and one JSON line to stderr. Never stops CMD from starting unless
+    --on-drift fail is given and the drift reaches fail-on (exit 78).
+    """
+    from ..hook import run as run_hook
+
+    try:
+        run_hook(
+            command or [],
+            baseline=baseline,
+            on_drift=on_drift,
+            role=role,
+            labels=label,
+            db_url=db,
+            budget_s=budget,
+            fail_on=fail_on,
+            spool_dir=spool_dir,
+            policy=policy,
+        )
+    except DriftRefused:
+        # The hook's summary line already says why; a second line would only repeat it.
+        raise typer.Exit(EXIT_REFUSED) from None
+
+
+@app.command()
+@boundary
+def fleet(
+    *,
+    baseline: Annotated[
+        Optional[str], typer.Option(help="Compare every environment with this ref or file.")
+    ] = None,
+    role: Annotated[Optional[str], typer.Option(help="Only sightings of this role.")] = None,
+    label: Annotated[
+        Optional[List[str]], typer.Option(help="Only sightings with KEY=VALUE, repeatable.")
+    ] = None,
+    since: Annotated[
+        Optional[str], typer.Option(help="Only sightings since: 30m, 24h, 7d, or an ISO date.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, markdown or html.")
+    ] = "text",
+    output: Annotated[
+        Optional[str], typer.Option("--output", "-o", help="Write it to this file.")
+    ] = None,
+    policy: Annotated[Optional[str], typer.Option(help="A TOML policy file.")] = None,
+    db: Annotated[Optional[str], typer.Option(help="Database URL (or ENVPARITY_DB_URL).")] = None,
+) -> None:
+    """Sightings grouped by environment: how many, on how many hosts, drift from the baseline."""
+    from ..errors import BadInput
+    from ..fleet import FORMATS, fleet_view, parse_since, render_fleet
+    from ..refs import is_file_ref, load_file
+    from ..store import open_store
+
+    if fmt not in FORMATS:
+        raise BadInput(f"--format {fmt!r}: unknown format; choose one of {', '.join(FORMATS)}")
+    labels = parse_labels(label)
+    moment = parse_since(since) if since else None
+    policy_obj = None
+    if baseline:
+        from ..policy import load_policy
+
+        policy_obj = load_policy(policy)
+    with open_store(db) as store:
+        base = None
+        if baseline:
+            base = load_file(baseline) if is_file_ref(baseline) else store.resolve(baseline)
+        view = fleet_view(
+            store,
+            base,
+            baseline_ref=baseline or "",
+            role=role,
+            labels=labels,
+            since=moment,
+            policy=policy_obj,
+        )
+    text = render_fleet(view, fmt)
+    if output:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def _flush(db: Optional[str], spool_dir: Optional[str]) -> None:
+    from ..errors import StoreError
+    from ..hook import flush
+    from ..store import open_store
+
+    with open_store(db) as store:
+        result = flush(store, os.environ, spool_dir or os.environ.get("ENVPARITY_SPOOL_DIR"))
+        where = store.url_redacted
+    for path, why in result.invalid:
+        sys.stderr.write(f"envparity: {path}: {why}; renamed to {path}.invalid\n")
+    for path, why in result.failed:
+        sys.stderr.write(f"envparity: {path}: {why}\n")
+    sys.stdout.write(
+        f"flushed the spool into {where}: {result.stored} stored, "
+        f"{result.already_stored} already there, {len(result.invalid)} invalid, "
+        f"{len(result.failed)} failed\n"
+    )
+    if result.error:
+        raise StoreError(f"{result.error} (the snapshots not stored are still spooled)")

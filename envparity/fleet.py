@@ -1,0 +1,248 @@
+"""``envparity fleet``: every environment seen in the store, how widely, and how far from baseline.
+
+The grouping is the store's (:meth:`~envparity.store.Store.environment_groups`, one SQL query over
+the sightings), so a fleet of 100,000 container starts is a handful of rows here; each distinct
+environment is loaded and compared with the baseline once, whatever its number of sightings.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import BadInput, EnvparityError
+
+if TYPE_CHECKING:
+    from .model import Snapshot
+    from .policy import Policy
+
+FORMATS = ("text", "json", "markdown", "html")
+_RANK = {"error": 3, "warning": 2, "info": 1, "none": 0}
+_SEVERITIES = ("error", "warning", "info")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FleetGroup(_Model):
+    """One environment (fingerprint): where it was seen and how it differs from the baseline."""
+
+    fingerprint: str
+    sightings: int = Field(description="Snapshots taken of it: container or process starts.")
+    hosts: int = Field(description="Distinct hosts it was seen on.")
+    first_seen: datetime
+    last_seen: datetime
+    latest_snapshot_id: str
+    verdict: Optional[Literal["none", "info", "warning", "error"]] = Field(
+        None, description="Drift against the baseline; null without a baseline."
+    )
+    failed: Optional[bool] = Field(None, description="The verdict reaches the policy's fail_on.")
+    counts: Dict[str, int] = Field(default_factory=dict, description="Findings per severity.")
+    problem: Optional[str] = Field(None, description="Why it could not be compared.")
+
+
+class FleetBaseline(_Model):
+    ref: str
+    snapshot_id: str
+    fingerprint: str
+
+
+class FleetView(_Model):
+    """The fleet, worst group first."""
+
+    baseline: Optional[FleetBaseline] = None
+    role: Optional[str] = None
+    labels: Dict[str, str] = Field(default_factory=dict)
+    since: Optional[datetime] = None
+    environments: int
+    sightings: int
+    groups: List[FleetGroup] = Field(default_factory=list)
+
+
+def parse_since(text: str, now: Optional[datetime] = None) -> datetime:
+    """``24h``, ``30m``, ``7d``, ``2w``, ``90s`` ago, or an ISO 8601 date/time (UTC if naive)."""
+    now = now or datetime.now(timezone.utc)
+    match = _DURATION.match(text)
+    if match:
+        return now - timedelta(seconds=float(match.group(1)) * _UNIT_S[match.group(2).lower()])
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(
+            f"--since {text!r}: expected a duration (30m, 24h, 7d, 2w) or an ISO date "
+            "(2026-01-31 or 2026-01-31T12:00:00Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _sort_key(group: FleetGroup) -> Any:
+    # Worst drift first; among equals, the most widespread, then the most recent.
+    rank = _RANK.get(group.verdict or "none", 0) + (4 if group.problem else 0)
+    return (-rank, -group.sightings, -group.last_seen.timestamp(), group.fingerprint)
+
+
+def fleet_view(
+    store: Any,
+    baseline: Optional[Snapshot] = None,
+    *,
+    baseline_ref: str = "",
+    role: Optional[str] = None,
+    labels: Optional[Mapping[str, str]] = None,
+    since: Optional[datetime] = None,
+    policy: Optional[Policy] = None,
+) -> FleetView:
+    """Group the store's sightings by environment and compare each group with ``baseline``."""
+    from .diff import diff
+
+    groups: List[FleetGroup] = []
+    for g in store.environment_groups(role=role, labels=dict(labels or {}) or None, since=since):
+        fields: Dict[str, Any] = {
+            "fingerprint": g.fingerprint,
+            "sightings": g.sightings,
+            "hosts": g.hosts,
+            "first_seen": g.first_seen,
+            "last_seen": g.last_seen,
+            "latest_snapshot_id": g.latest_snapshot_id,
+        }
+        if baseline is not None and g.fingerprint == baseline.fingerprint:
+            # The same identity cannot differ: skip loading and comparing the biggest group.
+            fields.update(verdict="none", failed=False, counts=dict.fromkeys(_SEVERITIES[::-1], 0))
+        elif baseline is not None:
+            try:
+                environment = store.get_environment(g.fingerprint)
+                report = diff(baseline, environment, policy, baseline_ref=baseline_ref)
+                fields.update(verdict=report.verdict, failed=report.failed, counts=report.counts)
+            except EnvparityError as e:
+                fields["problem"] = str(e)
+        groups.append(FleetGroup(**fields))
+    groups.sort(key=_sort_key)
+    return FleetView(
+        baseline=(
+            FleetBaseline(
+                ref=baseline_ref or baseline.snapshot_id,
+                snapshot_id=baseline.snapshot_id,
+                fingerprint=baseline.fingerprint,
+            )
+            if baseline is not None
+            else None
+        ),
+        role=role,
+        labels=dict(labels or {}),
+        since=since,
+        environments=len(groups),
+        sightings=sum(g.sightings for g in groups),
+        groups=groups,
+    )
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _drift(group: FleetGroup) -> str:
+    if group.problem:
+        return f"not compared: {group.problem}"
+    if group.verdict is None:
+        return "-"
+    if group.verdict == "none":
+        return "none"
+    counts = ", ".join(f"{group.counts[s]} {s}" for s in _SEVERITIES if group.counts.get(s))
+    return f"{group.verdict} ({counts})"
+
+
+def _title(view: FleetView) -> str:
+    scope = []
+    if view.role:
+        scope.append(f"role {view.role}")
+    scope += [f"{k}={v}" for k, v in sorted(view.labels.items())]
+    if view.since:
+        scope.append(f"since {_when(view.since)}")
+    against = (
+        f"against baseline {view.baseline.ref} ({view.baseline.fingerprint[:12]})"
+        if view.baseline
+        else "no baseline given (--baseline REF to compare)"
+    )
+    where = f" ({', '.join(scope)})" if scope else ""
+    return (
+        f"fleet{where}: {view.environments} environment{'s' if view.environments != 1 else ''}, "
+        f"{view.sightings} sighting{'s' if view.sightings != 1 else ''}; {against}"
+    )
+
+
+_COLUMNS = ("drift", "sightings", "hosts", "last seen", "fingerprint", "latest snapshot")
+
+
+def _rows(view: FleetView) -> List[List[str]]:
+    return [
+        [
+            _drift(g),
+            str(g.sightings),
+            str(g.hosts),
+            _when(g.last_seen),
+            g.fingerprint[:12],
+            g.latest_snapshot_id[:12],
+        ]
+        for g in view.groups
+    ]
+
+
+def _text(view: FleetView) -> str:
+    rows = [list(_COLUMNS)] + _rows(view)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    lines = [_title(view)]
+    if view.groups:
+        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(view: FleetView) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = [f"**{cell(_title(view))}**", ""]
+    if view.groups:
+        lines.append("| " + " | ".join(_COLUMNS) + " |")
+        lines.append("|" + "|".join("---" for _ in _COLUMNS) + "|")
+        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in _rows(view)]
+    return "\n".join(lines) + "\n"
+
+
+def _html(view: FleetView) -> str:
+    e = html.escape
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        "<title>envparity fleet</title>",
+        "<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em}"
+        "table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:4px 8px}"
+        "th{background:#f6f8fa}.error{background:#ffebe9}.warning{background:#fff8c5}</style>",
+        "</head><body>",
+        f"<h1>{e(_title(view))}</h1>",
+    ]
+    if view.groups:
+        out.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in _COLUMNS) + "</tr>")
+        for group, row in zip(view.groups, _rows(view)):
+            css = e(group.verdict or "")
+            out.append(f'<tr class="{css}">' + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+        out.append("</table>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def render_fleet(view: FleetView, fmt: str = "text") -> str:
+    """The fleet view as ``text``, ``json``, ``markdown`` or ``html``."""
+    if fmt == "json":
+        return view.model_dump_json(indent=2) + "\n"
+    renderers = {"text": _text, "markdown": _markdown, "html": _html}
+    if fmt not in renderers:
+        raise BadInput(f"--format {fmt!r}: unknown format; choose one of {', '.join(FORMATS)}")
+    return renderers[fmt](view)

@@ -1,0 +1,90 @@
+"""The baseline cache: the last snapshot a ref resolved to, so a restart with the database down
+still compares.
+
+One file per (database, ref), named ``<key>-<snapshot_id>.json`` so that a start whose baseline has
+not changed finds the file by name and writes nothing. The key hashes the database URL with the
+ref, so the URL (which may hold a password) never appears on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import TYPE_CHECKING, Mapping, Optional
+
+from .paths import candidate_dirs, ensure_dir, write_atomic
+
+if TYPE_CHECKING:
+    from ..model import Snapshot
+
+_KIND = "baselines"
+
+
+def _key(ref: str, db_url: Optional[str]) -> str:
+    return hashlib.sha256(f"{db_url or ''}\0{ref}".encode()).hexdigest()[:24]
+
+
+def remember(
+    ref: str, db_url: Optional[str], baseline: Snapshot, environ: Mapping[str, str]
+) -> Optional[str]:
+    """Cache ``baseline`` as what ``ref`` resolves to; its path, or None when nowhere writable."""
+    key = _key(ref, db_url)
+    name = f"{key}-{baseline.snapshot_id}.json"
+    for directory in candidate_dirs(_KIND, environ):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            return path
+        if not ensure_dir(directory):
+            continue
+        try:
+            write_atomic(path, baseline.model_dump_json().encode())
+        except OSError:
+            continue
+        _forget_others(directory, key, keep=name)
+        return path
+    return None
+
+
+def _forget_others(directory: str, key: str, keep: str) -> None:
+    """Delete the copies of earlier baselines of the same key (the ref has moved on)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for other in names:
+        if other.startswith(key + "-") and other != keep:
+            try:
+                os.unlink(os.path.join(directory, other))
+            except OSError:
+                pass
+
+
+def recall(ref: str, db_url: Optional[str], environ: Mapping[str, str]) -> Optional[Snapshot]:
+    """The baseline last cached for ``ref`` in this database, or None."""
+    from pydantic import ValidationError
+
+    from ..model import Snapshot
+
+    prefix = _key(ref, db_url) + "-"
+    paths = []
+    for directory in candidate_dirs(_KIND, environ):
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        paths += [os.path.join(directory, n) for n in names if n.startswith(prefix)]
+    # Newest first, across directories: an older copy may sit where this start could not write.
+    for path in sorted(paths, key=_mtime, reverse=True):
+        try:
+            with open(path, "rb") as f:
+                return Snapshot.model_validate_json(f.read())
+        except (OSError, ValidationError):
+            continue
+    return None
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0

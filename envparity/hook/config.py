@@ -1,0 +1,153 @@
+"""The start-up hook's configuration: options given in code or on the command line, or ENVPARITY_*.
+
+A serving image should need nothing but ``ENTRYPOINT ["envparity", "run", "--"]`` and environment
+variables, so every option has a variable. A value that cannot be used is not fatal here: the hook
+must never take a server down for a typo, so :func:`load_config` keeps the default for that option
+and returns the problem for the hook to log (with ``--on-drift fail`` the hook then refuses).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+
+ON_DRIFT = ("warn", "fail")
+FAIL_ON = ("info", "warning", "error", "never")
+DEFAULT_BUDGET_S = 2.0
+DEFAULT_ROLE = "serving"
+
+# option -> the variable it falls back to.
+VARIABLES = {
+    "baseline": "ENVPARITY_BASELINE",
+    "on_drift": "ENVPARITY_ON_DRIFT",
+    "role": "ENVPARITY_ROLE",
+    "labels": "ENVPARITY_LABELS",
+    "db_url": "ENVPARITY_DB_URL",
+    "spool_dir": "ENVPARITY_SPOOL_DIR",
+    "budget_s": "ENVPARITY_BUDGET_S",
+    "fail_on": "ENVPARITY_FAIL_ON",
+    "policy": "ENVPARITY_POLICY",
+}
+# option -> how the command line spells it (and how problems name it).
+FLAGS = {
+    "baseline": "--baseline",
+    "on_drift": "--on-drift",
+    "role": "--role",
+    "labels": "--label",
+    "db_url": "--db",
+    "spool_dir": "--spool-dir",
+    "budget_s": "--budget",
+    "fail_on": "--fail-on",
+    "policy": "--policy",
+}
+
+
+@dataclass(frozen=True)
+class HookConfig:
+    """What the start-up check does; see :func:`load_config`."""
+
+    baseline: Optional[str] = None
+    on_drift: str = "warn"
+    role: str = DEFAULT_ROLE
+    labels: Dict[str, str] = field(default_factory=dict)
+    db_url: Optional[str] = None
+    spool_dir: Optional[str] = None
+    budget_s: float = DEFAULT_BUDGET_S
+    fail_on: Optional[str] = None  # None: the policy's fail_on
+    policy: Optional[str] = None  # a policy TOML file; None: [tool.envparity] of ./pyproject.toml
+
+
+LabelsArg = Union[None, str, Mapping[str, str], List[str]]
+
+
+def parse_labels(value: LabelsArg, source: str) -> Dict[str, str]:
+    """``"k=v,k2=v2"``, ``["k=v", ...]`` or a mapping, as a dict; ValueError names ``source``."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    items = value.split(",") if isinstance(value, str) else list(value)
+    labels: Dict[str, str] = {}
+    for item in items:
+        if not item.strip():
+            continue
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{source} {item!r}: expected KEY=VALUE, e.g. model=fraud")
+        labels[key.strip()] = val.strip()
+    return labels
+
+
+def _budget(value: str, source: str) -> float:
+    try:
+        budget = float(value)
+    except (TypeError, ValueError):
+        budget = math.nan
+    if not (math.isfinite(budget) and budget > 0):
+        raise ValueError(f"{source}={value!r}: expected a number of seconds above 0, e.g. 2")
+    return budget
+
+
+def _choice(value: str, choices: Tuple[str, ...], source: str) -> str:
+    normalized = value.strip().lower()
+    if normalized not in choices:
+        raise ValueError(f"{source}={value!r}: expected one of {', '.join(choices)}")
+    return normalized
+
+
+def load_config(
+    environ: Mapping[str, str],
+    *,
+    baseline: Optional[str] = None,
+    on_drift: Optional[str] = None,
+    role: Optional[str] = None,
+    labels: LabelsArg = None,
+    db_url: Optional[str] = None,
+    spool_dir: Optional[str] = None,
+    budget_s: Union[None, str, float] = None,
+    fail_on: Optional[str] = None,
+    policy: Optional[str] = None,
+) -> Tuple[HookConfig, List[str]]:
+    """The configuration from explicit options, falling back to ``environ``'s ENVPARITY_* values.
+
+    Returns the configuration and the problems found (one line each); an option with a problem
+    keeps its default. An explicit option wins over its variable; labels from both are merged.
+    """
+    problems: List[str] = []
+
+    def pick(name: str, value: Any) -> Tuple[Optional[str], str]:
+        # The option when given, else its variable; with where it came from, to name in problems.
+        if value is not None and str(value).strip():
+            return str(value).strip(), FLAGS[name]
+        return environ.get(VARIABLES[name], "").strip() or None, VARIABLES[name]
+
+    def checked(name: str, value: Any, check: Callable[[str, str], Any]) -> Any:
+        raw, source = pick(name, value)
+        if raw is None:
+            return None
+        try:
+            return check(raw, source)
+        except ValueError as e:
+            problems.append(f"{e}; using the default")
+            return None
+
+    merged: Dict[str, str] = {}
+    from_env = environ.get(VARIABLES["labels"])
+    for value, source in ((from_env, VARIABLES["labels"]), (labels, FLAGS["labels"])):
+        try:
+            merged.update(parse_labels(value, source))
+        except ValueError as e:
+            problems.append(f"{e}; ignoring {source}")
+    config = HookConfig(
+        baseline=pick("baseline", baseline)[0],
+        on_drift=checked("on_drift", on_drift, lambda v, s: _choice(v, ON_DRIFT, s)) or "warn",
+        role=pick("role", role)[0] or DEFAULT_ROLE,
+        labels=merged,
+        db_url=pick("db_url", db_url)[0],
+        spool_dir=pick("spool_dir", spool_dir)[0],
+        budget_s=checked("budget_s", budget_s, _budget) or DEFAULT_BUDGET_S,
+        fail_on=checked("fail_on", fail_on, lambda v, s: _choice(v, FAIL_ON, s)),
+        policy=pick("policy", policy)[0],
+    )
+    return config, problems

@@ -1,0 +1,96 @@
+"""Where the hook keeps local state (the spool, the baseline cache), and how it writes there.
+
+Containers often have a read-only root, no $HOME, or a $HOME that is not writable, and all of
+those are normal. So every kind of state has a list of candidate directories, tried in order:
+an explicit directory (ENVPARITY_SPOOL_DIR), then ``$ENVPARITY_HOME/<kind>``, then the user cache
+directory, then a per-user directory under the system temp directory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from typing import List, Mapping, Optional
+
+
+def _user_cache_dir(environ: Mapping[str, str]) -> Optional[str]:
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        return xdg
+    home = environ.get("HOME", "")
+    if not os.path.isabs(home):
+        # No usable $HOME (a container started with a bare uid): no user cache directory.
+        return None
+    return os.path.join(home, ".cache")
+
+
+def _temp_dir() -> str:
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return os.path.join(tempfile.gettempdir(), f"envparity-{uid}")
+
+
+def candidate_dirs(
+    kind: str, environ: Mapping[str, str], explicit: Optional[str] = None
+) -> List[str]:
+    """The directories that may hold ``kind`` ("spool", "baselines"), most preferred first."""
+    dirs: List[str] = []
+    if explicit:
+        dirs.append(os.path.abspath(explicit))
+    home = environ.get("ENVPARITY_HOME", "")
+    if home:
+        dirs.append(os.path.join(os.path.abspath(home), kind))
+    cache = _user_cache_dir(environ)
+    if cache:
+        dirs.append(os.path.join(cache, "envparity", kind))
+    dirs.append(os.path.join(_temp_dir(), kind))
+    unique: List[str] = []
+    for directory in dirs:
+        if directory not in unique:
+            unique.append(directory)
+    return unique
+
+
+def _safe(directory: str) -> bool:
+    """False for the shared temp directory when someone else made our path (a planted symlink)."""
+    temp = _temp_dir()
+    if not directory.startswith(temp + os.sep):
+        return True
+    try:
+        info = os.lstat(temp)
+    except OSError:
+        return True
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == uid
+
+
+def ensure_dir(directory: str) -> bool:
+    """Create ``directory`` (private to this user) when missing; False when that is impossible."""
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError:
+        return False
+    return _safe(directory) and os.access(directory, os.W_OK | os.X_OK)
+
+
+def write_atomic(path: str, data: bytes, *, durable: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    A reader (``db flush``, a restart) sees the whole file or none of it. ``durable`` fsyncs
+    first, for files that are the only copy of something. Raises OSError.
+    """
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".envparity-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,152 @@
+"""The spool: snapshots the store could not take, kept on local disk until ``envparity db flush``.
+
+Each snapshot is one JSON file named ``<captured_at>-<snapshot_id>.json`` (so names sort by time),
+written atomically, in the first writable candidate directory (see :mod:`.paths`). A directory
+keeps at most :data:`SPOOL_MAX` files, dropping the oldest: a container that restarts in a loop
+with the database down must not fill its disk. Replaying is idempotent because the store's writes
+are idempotent by snapshot id, and a file is deleted only after the store has it, so running
+``db flush`` twice, or two at once, stores each snapshot exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
+
+from .paths import candidate_dirs, ensure_dir, write_atomic
+
+if TYPE_CHECKING:
+    from ..model import Snapshot
+
+SPOOL_MAX = 100
+_SUFFIX = ".json"
+_INVALID = ".invalid"
+
+
+class SpoolUnavailable(OSError):
+    """No candidate spool directory could take the snapshot."""
+
+
+def _name(snapshot: Snapshot) -> str:
+    return f"{snapshot.captured_at:%Y%m%dT%H%M%S%fZ}-{snapshot.snapshot_id}{_SUFFIX}"
+
+
+def _entries(directory: str) -> List[str]:
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(n for n in names if n.endswith(_SUFFIX) and not n.startswith("."))
+
+
+def _prune(directory: str, keep: int) -> int:
+    """Delete the oldest spooled files beyond ``keep``; the number deleted."""
+    names = _entries(directory)
+    dropped = 0
+    for name in names[: max(0, len(names) - keep)]:
+        try:
+            os.unlink(os.path.join(directory, name))
+            dropped += 1
+        except OSError:
+            pass
+    return dropped
+
+
+def spool(
+    snapshot: Snapshot,
+    environ: Mapping[str, str],
+    directory: Optional[str] = None,
+    *,
+    keep: int = SPOOL_MAX,
+) -> str:
+    """Write ``snapshot`` to the spool and return its path.
+
+    ``directory`` (ENVPARITY_SPOOL_DIR) is tried first, then the defaults; raises
+    :class:`SpoolUnavailable` naming every directory tried when none is writable.
+    """
+    data = snapshot.model_dump_json().encode()
+    tried: List[str] = []
+    for candidate in candidate_dirs("spool", environ, directory):
+        if not ensure_dir(candidate):
+            tried.append(f"{candidate} (not writable)")
+            continue
+        path = os.path.join(candidate, _name(snapshot))
+        try:
+            write_atomic(path, data, durable=True)
+        except OSError as e:
+            tried.append(f"{candidate} ({e.strerror or e})")
+            continue
+        _prune(candidate, keep)
+        return path
+    raise SpoolUnavailable("no writable spool directory: tried " + ", ".join(tried))
+
+
+def spooled(environ: Mapping[str, str], directory: Optional[str] = None) -> List[str]:
+    """Every spooled snapshot file in the candidate directories, oldest first within each."""
+    return [
+        os.path.join(candidate, name)
+        for candidate in candidate_dirs("spool", environ, directory)
+        for name in _entries(candidate)
+    ]
+
+
+@dataclass
+class FlushResult:
+    """What ``flush`` did: counts, and the files it could not replay (path, why)."""
+
+    stored: int = 0
+    already_stored: int = 0
+    invalid: List[Tuple[str, str]] = field(default_factory=list)
+    failed: List[Tuple[str, str]] = field(default_factory=list)
+    error: Optional[str] = None  # the store failed; the remaining files stay spooled
+
+
+def flush(store: Any, environ: Mapping[str, str], directory: Optional[str] = None) -> FlushResult:
+    """Replay every spooled snapshot into ``store`` (a :class:`~envparity.store.Store`).
+
+    A file that is not a valid snapshot is renamed ``*.invalid`` (kept for a person, not retried).
+    A :class:`~envparity.errors.StoreError` stops the replay; the files not yet stored stay.
+    """
+    from pydantic import ValidationError
+
+    from ..errors import StoreError
+    from ..model import Snapshot
+
+    result = FlushResult()
+    for path in spooled(environ, directory):
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            continue  # another flush stored it and took it away
+        except OSError as e:
+            result.failed.append((path, f"cannot read: {e.strerror or e}"))
+            continue
+        try:
+            snapshot = Snapshot.model_validate_json(data)
+        except ValidationError as e:
+            why = f"not a valid snapshot ({e.errors()[0]['msg']})"
+            try:
+                os.replace(path, path + _INVALID)
+            except OSError:
+                pass
+            result.invalid.append((path, why))
+            continue
+        try:
+            new = store.save(snapshot)
+        except StoreError as e:
+            result.error = str(e)
+            return result
+        if new:
+            result.stored += 1
+        else:
+            result.already_stored += 1
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            # Stored; the next flush finds it again and the store ignores the duplicate.
+            result.failed.append((path, f"stored, but cannot delete: {e.strerror or e}"))
+    return result
