@@ -13,12 +13,13 @@ computes the largest relative difference when the bytes differ).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import math
 import struct
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
 from . import registry
 
@@ -95,10 +96,10 @@ def record(name: str, fn: Callable[[], Any], rtol: float = 1e-6) -> NumericResul
     try:
         dtype, shape, raw, values = encode(fn())
     except Unavailable as e:
-        return NumericResult(name=name, status="skipped", reason=str(e), rtol=rtol)
+        return NumericResult(name=name, status="skipped", reason=str(e), rtol=rtol, sha256=None)
     except Exception as e:  # noqa: BLE001 - a user's probe may raise anything
         reason = f"{type(e).__name__}: {e}"[:300]
-        return NumericResult(name=name, status="failed", reason=reason, rtol=rtol)
+        return NumericResult(name=name, status="failed", reason=reason, rtol=rtol, sha256=None)
     return NumericResult(
         name=name,
         rtol=rtol,
@@ -223,5 +224,5 @@ def run_numerics(*, builtin: bool = True) -> List[NumericResult]:
         for name, fn in builtin_probes().items():
             results.append(record(name, fn))
     for probe in registry.probes():
-        results.append(record(probe.name, (lambda p=probe: p.fn(p.inputs)), probe.rtol))
+        results.append(record(probe.name, functools.partial(probe.fn, probe.inputs), probe.rtol))
     return results

@@ -56,7 +56,7 @@ def import_target(target: str) -> Any:
     return obj
 
 
-def importable_name(fn: Callable[..., Any]) -> "tuple[Optional[str], Optional[str]]":
+def importable_name(fn: Callable[..., Any]) -> tuple[Optional[str], Optional[str]]:
     """``(module:qualname, None)`` when a fresh process can import ``fn`` by name, else
     ``(None, why)``."""
     module = getattr(fn, "__module__", None)
@@ -64,7 +64,7 @@ def importable_name(fn: Callable[..., Any]) -> "tuple[Optional[str], Optional[st
     if not module or not qualname:
         return None, "it has no __module__/__qualname__"
     if module == "__main__":
-        return None, "it is defined in __main__ (a script or notebook), which a worker cannot import"
+        return None, "it is defined in __main__ (a script, a notebook): not importable"
     if "<lambda>" in qualname or "<locals>" in qualname:
         return None, "it is a lambda or a nested function, which a worker cannot import by name"
     target = f"{module}:{qualname}"
@@ -91,7 +91,9 @@ def register_benchmark(
     if not isinstance(name, str) or not name.strip():
         raise BadInput("register_benchmark: name must be a non-empty string")
     if not callable(fn):
-        raise BadInput(f"register_benchmark({name!r}): fn must be callable, got {type(fn).__name__}")
+        raise BadInput(
+            f"register_benchmark({name!r}): fn must be callable, got {type(fn).__name__}"
+        )
     if setup is not None and not callable(setup):
         raise BadInput(f"register_benchmark({name!r}): setup must be callable or None")
     target, why = importable_name(fn)

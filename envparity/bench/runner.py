@@ -112,7 +112,8 @@ def _merge(names: List[str], per_process: List[Dict[str, Dict[str, Any]]], failu
                 reason = f"{reason} (in {len(failed)} of {len(got)} processes)"
             results.append(BenchmarkResult(name=name, status="failed", reason=reason))
         elif skipped and not ok:
-            results.append(BenchmarkResult(name=name, status="skipped", reason=skipped[0]["reason"]))
+            reason = skipped[0]["reason"]
+            results.append(BenchmarkResult(name=name, status="skipped", reason=reason))
         elif not ok:
             why = failures[0] if failures else "no samples were taken"
             results.append(BenchmarkResult(name=name, status="failed", reason=why))
@@ -226,3 +227,36 @@ def _run_in_process(benches: list, groups: int, rounds: int, warmups: int) -> li
         else r
         for r in merged
     ]
+
+
+def attach(
+    snapshot: Any,
+    suite: Optional[str],
+    *,
+    callables: Sequence[str] = (),
+    numerics: Optional[bool] = None,
+) -> Any:
+    """``snapshot`` with benchmark results and numerics filled in, as ``envparity snapshot
+    --bench SUITE [--numerics/--no-numerics] [--bench-callable M:F]`` asks.
+
+    Numerics are on by default with a suite; ``numerics=True`` alone records them without timing
+    anything. Both are instance-only fields, so the fingerprint does not change.
+    """
+    if callables and not suite:
+        raise BadInput("--bench-callable needs --bench quick|full to say which suite to run with")
+    if (suite or numerics) and snapshot.collection.interpreter:
+        raise BadInput(
+            "--bench/--numerics measure this interpreter, not --python's; run envparity inside "
+            "that environment to benchmark it"
+        )
+    update: Dict[str, Any] = {}
+    if suite:
+        run, numeric = run_suite(suite, callables=callables, numerics=numerics is not False)
+        update["benchmarks"] = run
+        if numeric is not None:
+            update["numerics"] = numeric
+    elif numerics:
+        from .numerics import run_numerics
+
+        update["numerics"] = run_numerics()
+    return snapshot.model_copy(update=update) if update else snapshot

@@ -1,0 +1,118 @@
+"""``envparity bench``: run the microbenchmarks and numeric probes, maybe against a snapshot."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any, Dict, List, Optional
+
+import typer
+
+from ._app import app, boundary
+
+SUITE_HELP = "quick (5 worker processes, ~3 s) or full (10 processes, more benchmarks, ~20 s)."
+
+
+@app.command()
+@boundary
+def bench(
+    *,
+    suite: Annotated[str, typer.Option(help=SUITE_HELP)] = "quick",
+    compare: Annotated[
+        Optional[str],
+        typer.Option(
+            "--compare",
+            metavar="REF",
+            help="Compare with the benchmarks and numerics of this snapshot (ref or JSON file).",
+        ),
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    bench_callable: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--bench-callable",
+            metavar="MODULE:FUNCTION",
+            help="Also time this function of yours (repeatable), e.g. mymodel.bench:predict.",
+        ),
+    ] = None,
+    numerics: Annotated[
+        bool, typer.Option("--numerics/--no-numerics", help="Run the numeric probes too.")
+    ] = True,
+    db: Annotated[
+        Optional[str],
+        typer.Option("--db", help="Database URL for a --compare ref (or ENVPARITY_DB_URL)."),
+    ] = None,
+) -> None:
+    """Time the built-in and your own benchmarks in fresh worker processes; run numeric probes."""
+    from ..bench.compare import compare_benchmarks, numeric_findings
+    from ..bench.runner import run_suite
+    from ..errors import BadInput
+
+    baseline = None
+    if compare:
+        from ..refs import resolve
+
+        baseline = resolve(compare, db)  # before the run: a bad ref fails in a second, not ten
+        if baseline.benchmarks is None and baseline.numerics is None:
+            raise BadInput(
+                f"--compare {compare}: that snapshot has no benchmarks or numerics; take one "
+                "with `envparity snapshot --bench quick`"
+            )
+    run, numeric = run_suite(suite, callables=bench_callable or (), numerics=numerics)
+    comparisons = compare_benchmarks(baseline.benchmarks, run) if baseline else []
+    findings = (
+        numeric_findings(baseline.numerics, numeric) if baseline and numeric is not None else []
+    )
+    if json_:
+        doc: Dict[str, Any] = {
+            "benchmarks": run.model_dump(mode="json"),
+            "numerics": None if numeric is None else [n.model_dump(mode="json") for n in numeric],
+        }
+        if baseline is not None:
+            doc["baseline"] = compare
+            doc["comparisons"] = [c.model_dump(mode="json") for c in comparisons]
+            doc["numeric_findings"] = [f.model_dump(mode="json") for f in findings]
+        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        return
+    sys.stdout.write(_render(run, numeric, comparisons, findings, compare))
+
+
+def _fmt_s(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def _render(run: Any, numeric: Any, comparisons: list, findings: list, ref: Optional[str]) -> str:
+    from ..bench.stats import summarize
+
+    lines = [f"suite {run.suite}: {run.processes} worker processes, {run.wall_seconds:.1f} s"]
+    for r in run.results:
+        if r.status != "ok":
+            lines.append(f"  {r.name:<22} {r.status:<8} {r.reason}")
+            continue
+        summary = summarize(r.samples)
+        med, spread = summary if summary else (None, 0.0)
+        peak = f"  peak {r.peak_memory_bytes / 1e6:.1f} MB" if r.peak_memory_bytes else ""
+        note = f"  ({r.reason})" if r.reason else ""
+        lines.append(
+            f"  {r.name:<22} {_fmt_s(med):>10}  spread {spread:4.0%} over processes{peak}{note}"
+        )
+    if numeric is not None:
+        ok = sum(1 for n in numeric if n.status == "ok")
+        skipped = [n for n in numeric if n.status != "ok"]
+        lines.append(f"numerics: {ok} probes recorded, {len(skipped)} not run")
+        for n in skipped:
+            lines.append(f"  {n.name:<22} {n.status:<8} {n.reason}")
+    if ref:
+        lines.append(f"against {ref}:")
+        for c in comparisons:
+            lines.append(f"  {c.name:<22} {c.verdict:<8} {c.why}")
+        for f in findings:
+            lines.append(f"  numerics {f.key:<13} {f.severity:<8} {f.why}")
+        if not findings and numeric is not None:
+            lines.append("  numerics: no differences")
+    return "\n".join(lines) + "\n"
