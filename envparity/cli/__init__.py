@@ -6,6 +6,7 @@ One module per command group registers its commands on ``app``.
 from __future__ import annotations
 
 from . import diff, snapshot  # noqa: F401  (registers commands)
+from . import store  # noqa: F401  (registers list, show, tag, db)
 from ._app import app
 
 __all__ = ["app", "main"]

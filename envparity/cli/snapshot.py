@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
 from ._app import app, boundary, parse_labels, write_atomic
+
+if TYPE_CHECKING:
+    from ..model import Snapshot
 
 
 @app.command()
@@ -24,7 +27,18 @@ def snapshot(
         Optional[str], typer.Option("--output", "-o", help="Write the snapshot JSON to this file.")
     ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the snapshot JSON to stdout.")] = False,
-    no_store: Annotated[bool, typer.Option("--no-store", help="Do not store it in the database.")] = False,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Do not store it in the database.")
+    ] = False,
+    db: Annotated[
+        Optional[str],
+        typer.Option(
+            "--db",
+            help="Store it in this database (sqlite:///PATH, postgresql+psycopg://...). Default: "
+            "$ENVPARITY_DB_URL, else SQLite in $ENVPARITY_HOME or the user data directory.",
+            show_default=False,
+        ),
+    ] = None,
     python: Annotated[
         Optional[str],
         typer.Option(help="Snapshot this interpreter instead (a venv's or a container's python)."),
@@ -44,8 +58,10 @@ def snapshot(
         write_atomic(output, text + "\n")
     if json_:
         sys.stdout.write(text + "\n")
+    # Stored after the file and stdout are written, so a store that fails loses nothing.
+    stored = "" if no_store else f", stored in {_store(snap, db, output)}"
     errors = len(snap.collection.errors)
-    where = f", written to {output}" if output else ""
+    where = (f", written to {output}" if output else "") + stored
     sys.stderr.write(
         f"snapshot {snap.snapshot_id[:12]} fingerprint {snap.fingerprint[:12]}: "
         f"{len(snap.packages)} packages, {errors} probe error{'s' if errors != 1 else ''}{where}\n"
@@ -53,3 +69,17 @@ def snapshot(
     for failure in snap.collection.errors:
         place = f" ({failure.path})" if failure.path else ""
         sys.stderr.write(f"  probe {failure.probe}: {failure.message}{place}\n")
+
+
+def _store(snap: Snapshot, db: Optional[str], output: Optional[str]) -> str:
+    """Save ``snap`` in the store; returns where (redacted). SQLAlchemy is imported only here."""
+    from ..errors import StoreError
+    from ..store import open_store
+
+    try:
+        with open_store(db) as store:
+            store.save(snap)
+            return store.url_redacted
+    except StoreError as e:
+        kept = f"it was written to {output}" if output else "use -o FILE to keep it, or --no-store"
+        raise StoreError(f"snapshot {snap.snapshot_id[:12]} not stored: {e}; {kept}") from None

@@ -1,0 +1,872 @@
+"""The Store: save, get, resolve, list and tag snapshots in SQLite or PostgreSQL.
+
+A snapshot is split on the way in: its identity (what the fingerprint hashes) goes to one
+``environments`` row shared by every sighting of that environment, its instance-only values to a
+``sightings`` row of its own. ``get`` merges them back into a Snapshot equal to the one saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import math
+import os
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import BadInput, SchemaOutOfDate, StoreError
+from ..identity import INSTANCE_FIELDS, fingerprint_data
+from ..model import Snapshot
+from ..redact import redact_value
+from . import migrate as _migrate
+from .url import resolve_url, shown, sqlite_path
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+MIN_PREFIX = 6
+LATEST = "latest"
+
+# File systems where SQLite's WAL (shared memory between processes) is unsafe.
+_NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "ceph", "glusterfs", "lustre"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SightingSummary(_Model):
+    """One stored snapshot, as ``envparity list`` shows it."""
+
+    snapshot_id: str
+    fingerprint: str
+    captured_at: datetime
+    role: str = ""
+    labels: Dict[str, str] = Field(default_factory=dict)
+    hostname: Optional[str] = None
+    python_version: str = ""
+    package_count: int = 0
+    tags: List[str] = Field(default_factory=list, description="Tags pointing at it, sorted.")
+
+
+class TagEvent(_Model):
+    """A tag set or moved: ``previous_snapshot_id`` is where it pointed before (None: new)."""
+
+    name: str
+    snapshot_id: str
+    previous_snapshot_id: Optional[str] = None
+    tagged_at: datetime
+
+
+class EnvironmentGroup(_Model):
+    """Every sighting of one environment (one fingerprint), counted."""
+
+    fingerprint: str
+    sightings: int
+    hosts: int = Field(description="Distinct hostnames among the sightings.")
+    first_seen: datetime
+    last_seen: datetime
+    latest_snapshot_id: str
+
+
+class SchemaInfo(_Model):
+    """Where the store is and which schema it has (``envparity db info`` / ``db current``)."""
+
+    url: str = Field(description="Redacted.")
+    dialect: str
+    path: Optional[str] = Field(None, description="The SQLite file, when SQLite.")
+    revision: Optional[str] = None
+    head: str
+    state: str = Field(description="empty, behind, current or ahead (a newer envparity's).")
+    environments: Optional[int] = None
+    sightings: Optional[int] = None
+    tags: Optional[int] = None
+
+
+# --- splitting a snapshot into identity and instance parts --------------------------------------
+
+
+def _split(value: Any, path: str = "") -> Tuple[Any, Any]:
+    """(identity, instance) parts of snapshot JSON data; the paths are envparity.identity's."""
+    if isinstance(value, dict):
+        drop = INSTANCE_FIELDS.get(path, frozenset())
+        ident: Dict[str, Any] = {}
+        inst: Dict[str, Any] = {}
+        for key, item in value.items():
+            if key in drop:
+                inst[key] = item
+                continue
+            ident[key], part = _split(item, f"{path}.{key}" if path else key)
+            if part:
+                inst[key] = part
+        return ident, inst
+    if isinstance(value, list):
+        pairs = [_split(item, path + "[]") for item in value]
+        parts = [p[1] for p in pairs]
+        if not any(parts):
+            return [p[0] for p in pairs], None
+        # Hundreds of packages usually share one location: keep one copy, not hundreds.
+        same = all(p == parts[0] for p in parts)
+        return [p[0] for p in pairs], ({"*": parts[0]} if same else parts)
+    return value, None
+
+
+def _merge(ident: Any, inst: Any) -> Any:
+    """Inverse of :func:`_split`."""
+    if isinstance(ident, list):
+        if isinstance(inst, dict):  # {"*": part}: the same part for every item
+            return [_merge(item, inst["*"]) for item in ident]
+        return [_merge(a, b) for a, b in zip(ident, inst)]
+    if isinstance(ident, dict) and isinstance(inst, dict):
+        merged = dict(ident)
+        for key, value in inst.items():
+            merged[key] = _merge(ident[key], value) if key in ident else value
+        return merged
+    return inst
+
+
+# Columns of `sightings` that hold a top-level field of the snapshot as it is.
+_SIGHTING_FIELDS = ("snapshot_id", "fingerprint", "captured_at", "role", "labels")
+_JSON_FIELDS = ("collection", "numerics", "benchmarks")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _reason(e: BaseException) -> str:
+    """The first line of a database error, without SQL, parameters or credentials."""
+    orig = getattr(e, "orig", None) or e
+    text = str(orig).strip()
+    line = text.splitlines()[0].strip() if text else type(orig).__name__
+    return redact_value(line)[:300]
+
+
+def _network_fs(path: str) -> bool:
+    """True when ``path`` is on a network file system (where WAL must not be used)."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as f:
+            mounts = [line.split()[1:3] for line in f if len(line.split()) > 2]
+    except OSError:
+        return False
+    real = os.path.realpath(path)
+    best, fstype = "", ""
+    for point, kind in mounts:
+        point = point.replace("\\040", " ")
+        if (real == point or real.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
+            best, fstype = point, kind
+    return fstype in _NETWORK_FS
+
+
+def _make_engine(url: str, connect_timeout_s: float) -> Engine:
+    import sqlalchemy as sa
+    from sqlalchemy import event
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = sa.engine.make_url(url)
+        backend = parsed.get_backend_name()
+    except (ArgumentError, ValueError):
+        raise StoreError(
+            f"database URL {shown(url)!r} is not a URL envparity understands; "
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        ) from None
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        if path:
+            directory = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(directory):
+                raise StoreError(
+                    f"store {shown(url)}: directory {directory} does not exist; create it first"
+                )
+        busy_ms = int(max(5.0, connect_timeout_s) * 1000)
+        wal = not (path and _network_fs(os.path.dirname(os.path.abspath(path))))
+        engine = sa.create_engine(url, json_serializer=_dumps)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # pysqlite's own transaction handling would BEGIN DEFERRED behind our back; turn it
+            # off and emit BEGIN ourselves (SQLAlchemy's "serializable isolation" recipe).
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # A deferred transaction that reads and then writes fails with "database is locked"
+            # whatever the busy timeout; writers take the lock at BEGIN instead.
+            write = conn.get_execution_options().get("envparity_write")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    if backend == "postgresql":
+        try:
+            return sa.create_engine(
+                url,
+                json_serializer=_dumps,
+                # libpq waits forever by default; its timeout is whole seconds.
+                connect_args={"connect_timeout": max(1, math.ceil(connect_timeout_s))},
+            )
+        except (NoSuchModuleError, ImportError, ModuleNotFoundError) as e:
+            raise StoreError(
+                f"store {shown(url)}: the PostgreSQL driver is not installed ({_reason(e)}); "
+                "pip install 'envparity[postgres]' and use postgresql+psycopg://"
+            ) from None
+    raise StoreError(
+        f"store {shown(url)}: {backend} is not supported; "
+        "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+    )
+
+
+class Store:
+    """Snapshots in a SQL database. Open one with :func:`open_store`; close it (or use ``with``)."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self._url = url
+        self.engine = engine
+
+    @property
+    def url_redacted(self) -> str:
+        """The database URL with any credentials redacted: the only form ever shown."""
+        return shown(self._url)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return str(self.engine.dialect.name)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url_redacted!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.engine.dispose()
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            yield
+        except SQLAlchemyError as e:
+            raise StoreError(f"store {self.url_redacted}: {doing} failed: {_reason(e)}") from None
+
+    @contextlib.contextmanager
+    def _read(self, doing: str) -> Iterator[Connection]:
+        with self._errors(doing), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextlib.contextmanager
+    def _write(self, doing: str) -> Iterator[Connection]:
+        with self._errors(doing), self.engine.connect() as conn:
+            conn.execution_options(envparity_write=True)
+            with conn.begin():
+                yield conn
+
+    def _insert_ignore(self, table: Any, *keys: str) -> Any:
+        """INSERT ... ON CONFLICT (keys) DO NOTHING in this dialect."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql as dialect
+        else:
+            from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+        return dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+
+    def _inserted(self, conn: Connection, table: Any, key: str, row: Dict[str, Any]) -> bool:
+        """Insert ``row`` unless its ``key`` is taken; True when this call inserted it."""
+        statement = self._insert_ignore(table, key)
+        if self.dialect == "postgresql":
+            # psycopg reports no rowcount for this statement; RETURNING says it instead. SQLite
+            # gets rowcount, which works before 3.35 (no RETURNING there).
+            return conn.execute(statement.returning(table.c[key]), row).first() is not None
+        return bool(conn.execute(statement, row).rowcount == 1)
+
+    def _check_schema(self, migrate: bool) -> None:
+        with self._errors("reading the schema version"), self.engine.connect() as conn:
+            revision = _migrate.current_revision(conn)
+        status = _migrate.state(revision)
+        if status == "current":
+            return
+        if status == "ahead":
+            raise self._newer(revision)
+        if not migrate:
+            what = "has no envparity schema" if status == "empty" else f"is at {revision}"
+            raise SchemaOutOfDate(
+                f"store {self.url_redacted} {what}, this envparity needs {_migrate.HEAD}; "
+                "run `envparity db upgrade`"
+            )
+        self.upgrade()
+
+    def _newer(self, revision: Optional[str]) -> SchemaOutOfDate:
+        return SchemaOutOfDate(
+            f"store {self.url_redacted} was written by a newer envparity (schema {revision}, "
+            f"this one knows up to {_migrate.HEAD}); upgrade envparity, the store is left as is"
+        )
+
+    # --- schema -------------------------------------------------------------------------------
+
+    def upgrade(self, revision: str = "head") -> Optional[str]:
+        """Migrate the schema (under a lock, so concurrent upgrades are safe); returns the
+        revision it was at. A schema from a newer envparity raises and is left untouched."""
+        with self._errors("migrating the schema"):
+            before = _migrate.upgrade(self.engine, revision)
+        if _migrate.state(before) == "ahead":
+            raise self._newer(before)
+        return before
+
+    def downgrade(self, revision: str) -> None:
+        """Migrate down to ``revision`` (``base``: no tables). For tests and recovery."""
+        with self._errors("downgrading the schema"):
+            _migrate.downgrade(self.engine, revision)
+
+    def schema_info(self) -> SchemaInfo:
+        """Where the store is, its schema revision against this envparity's, and row counts."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        with self._read("reading the schema version") as conn:
+            revision = _migrate.current_revision(conn)
+            status = _migrate.state(revision)
+            counts: Dict[str, Optional[int]] = dict.fromkeys(("environments", "sightings", "tags"))
+            if status == "current":
+                for name, table in (
+                    ("environments", t.environments),
+                    ("sightings", t.sightings),
+                    ("tags", t.tags),
+                ):
+                    counts[name] = conn.execute(
+                        sa.select(sa.func.count()).select_from(table)
+                    ).scalar_one()
+        path = sqlite_path(self._url)
+        return SchemaInfo(
+            url=self.url_redacted,
+            dialect=self.dialect,
+            path=os.path.abspath(path) if path else None,
+            revision=revision,
+            head=_migrate.HEAD,
+            state=status,
+            **counts,
+        )
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def save(self, snapshot: Snapshot) -> bool:
+        """Store ``snapshot``; True if it is new, False if its snapshot_id was already stored.
+
+        Its environment is stored once whatever the number of sightings. A snapshot whose
+        ``fingerprint`` does not match its content (edited by hand) is refused: it would be filed
+        under another environment.
+        """
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        if not snapshot.snapshot_id:
+            raise BadInput("snapshot has no snapshot_id; capture it with `envparity snapshot`")
+        data = snapshot.model_dump(mode="json")
+        fp = fingerprint_data(data)
+        if snapshot.fingerprint and snapshot.fingerprint != fp:
+            raise BadInput(
+                f"snapshot {snapshot.snapshot_id}: its fingerprint {snapshot.fingerprint[:12]} "
+                f"does not match its content ({fp[:12]}); was it edited? "
+                "Recompute it with Snapshot.with_fingerprint()"
+            )
+        ident, inst = _split(data)
+        now = datetime.now(timezone.utc)
+        sighting: Dict[str, Any] = {
+            "snapshot_id": snapshot.snapshot_id,
+            "fingerprint": fp,
+            "role": snapshot.role,
+            "captured_at": snapshot.captured_at,
+            "hostname": snapshot.platform.hostname,
+            "labels": dict(snapshot.labels),
+            "envparity_version": snapshot.collection.envparity_version,
+            "stored_at": now,
+        }
+        for name in _JSON_FIELDS:
+            value = inst.pop(name)
+            sighting[name] = sa.null() if value is None else value
+        for name in _SIGHTING_FIELDS:
+            inst.pop(name, None)
+        sighting["instance"] = inst
+        with self._write(f"saving snapshot {snapshot.snapshot_id}") as conn:
+            known = conn.execute(
+                sa.select(t.environments.c.fingerprint).where(t.environments.c.fingerprint == fp)
+            ).first()
+            if known is None:
+                created = self._inserted(
+                    conn,
+                    t.environments,
+                    "fingerprint",
+                    {
+                        "fingerprint": fp,
+                        "schema_version": snapshot.schema_version,
+                        "python_version": snapshot.python.version,
+                        "package_count": len(snapshot.packages),
+                        "identity": ident,
+                        "created_at": now,
+                    },
+                )
+                pkgs = {(p.name, p.version) for p in snapshot.packages}
+                if created and pkgs:
+                    conn.execute(
+                        self._insert_ignore(t.packages, "fingerprint", "name", "version"),
+                        [{"fingerprint": fp, "name": n, "version": v} for n, v in sorted(pkgs)],
+                    )
+            return self._inserted(conn, t.sightings, "snapshot_id", sighting)
+
+    def tag(self, ref: str, name: str) -> Snapshot:
+        """Point tag ``name`` at the snapshot ``ref`` names; moving a tag keeps its history."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        _check_tag_name(name)
+        snap = self.resolve(ref)
+        now = datetime.now(timezone.utc)
+        with self._write(f"tagging {snap.snapshot_id} as {name}") as conn:
+            previous = conn.execute(
+                sa.select(t.tags.c.snapshot_id).where(t.tags.c.name == name)
+            ).scalar_one_or_none()
+            if previous == snap.snapshot_id:
+                return snap
+            if previous is None:
+                conn.execute(
+                    sa.insert(t.tags),
+                    {"name": name, "snapshot_id": snap.snapshot_id, "tagged_at": now},
+                )
+            else:
+                conn.execute(
+                    sa.update(t.tags)
+                    .where(t.tags.c.name == name)
+                    .values(snapshot_id=snap.snapshot_id, tagged_at=now)
+                )
+            conn.execute(
+                sa.insert(t.tag_history),
+                {
+                    "name": name,
+                    "snapshot_id": snap.snapshot_id,
+                    "previous_snapshot_id": previous,
+                    "tagged_at": now,
+                },
+            )
+        return snap
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _select_snapshots(self) -> Any:
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        s = t.sightings
+        return sa.select(
+            s.c.snapshot_id,
+            s.c.fingerprint,
+            s.c.captured_at,
+            s.c.role,
+            s.c.labels,
+            s.c.collection,
+            s.c.numerics,
+            s.c.benchmarks,
+            s.c.instance,
+            t.environments.c.identity,
+        ).join(t.environments, t.environments.c.fingerprint == s.c.fingerprint)
+
+    @staticmethod
+    def _snapshot(row: Any) -> Snapshot:
+        data = _merge(row.identity, row.instance)
+        data.update(
+            snapshot_id=row.snapshot_id,
+            fingerprint=row.fingerprint,
+            captured_at=row.captured_at,
+            role=row.role,
+            labels=row.labels,
+            collection=row.collection,
+            numerics=row.numerics,
+            benchmarks=row.benchmarks,
+        )
+        return Snapshot.model_validate(data)
+
+    def get(self, snapshot_id: str) -> Snapshot:
+        """The snapshot with exactly this id; BadInput when there is none."""
+        from . import tables as t
+
+        with self._read(f"reading snapshot {snapshot_id}") as conn:
+            row = conn.execute(
+                self._select_snapshots().where(t.sightings.c.snapshot_id == snapshot_id)
+            ).first()
+        if row is None:
+            raise BadInput(
+                f"snapshot {snapshot_id}: not in the store {self.url_redacted}; "
+                "`envparity list` shows what is there"
+            )
+        return self._snapshot(row)
+
+    def resolve(self, ref: str) -> Snapshot:
+        """The snapshot ``ref`` names: a full id, a tag, ``latest[:role=R,k=v]``, or a unique id
+        prefix of 6+ characters (in that order). Unknown or ambiguous: BadInput with candidates."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        ref = ref.strip()
+        if not ref:
+            raise BadInput("empty ref; give a snapshot id, a tag, `latest` or a JSON file")
+        if ref == LATEST or ref.startswith(LATEST + ":"):
+            return self._latest(ref)
+        s = t.sightings
+        with self._read(f"resolving {ref!r}") as conn:
+            row = conn.execute(self._select_snapshots().where(s.c.snapshot_id == ref)).first()
+            if row is None:
+                tagged = conn.execute(
+                    sa.select(t.tags.c.snapshot_id).where(t.tags.c.name == ref)
+                ).scalar_one_or_none()
+                if tagged is not None:
+                    row = conn.execute(
+                        self._select_snapshots().where(s.c.snapshot_id == tagged)
+                    ).first()
+            if row is None and len(ref) >= MIN_PREFIX:
+                matches = conn.execute(
+                    sa.select(s.c.snapshot_id, s.c.role, s.c.captured_at)
+                    .where(s.c.snapshot_id.startswith(ref, autoescape=True))
+                    .order_by(s.c.captured_at.desc())
+                    .limit(6)
+                ).all()
+                if len(matches) > 1:
+                    listed = ", ".join(
+                        f"{m.snapshot_id[:16]} ({m.role or 'no role'}, "
+                        f"{m.captured_at:%Y-%m-%d %H:%M})"
+                        for m in matches[:5]
+                    )
+                    more = " and more" if len(matches) > 5 else ""
+                    raise BadInput(
+                        f"ref {ref!r} is ambiguous: it starts {listed}{more}; give more characters"
+                    )
+                if matches:
+                    row = conn.execute(
+                        self._select_snapshots().where(s.c.snapshot_id == matches[0].snapshot_id)
+                    ).first()
+            if row is None:
+                raise BadInput(f"ref {ref!r}: {self._nearest(conn, ref)}")
+        return self._snapshot(row)
+
+    def _nearest(self, conn: Connection, ref: str) -> str:
+        """Why ``ref`` matched nothing, and the names closest to it."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        tag_names = list(conn.execute(sa.select(t.tags.c.name)).scalars())
+        recent = list(
+            conn.execute(
+                sa.select(t.sightings.c.snapshot_id)
+                .order_by(t.sightings.c.captured_at.desc())
+                .limit(500)
+            ).scalars()
+        )
+        ids = {sid[: max(12, len(ref))]: sid for sid in recent}
+        near = difflib.get_close_matches(ref, tag_names + list(ids), n=5, cutoff=0.5)
+        short = len(ref) < MIN_PREFIX and not near
+        why = (
+            f"no snapshot id, tag or id prefix matches it in {self.url_redacted}"
+            if not short
+            else f"not a tag, and an id prefix needs {MIN_PREFIX}+ characters"
+        )
+        if near:
+            return f"{why}; nearest: {', '.join(near)}"
+        if recent:
+            return f"{why}; `envparity list` shows what is stored (latest: {recent[0][:12]})"
+        return f"{why}; the store is empty: take one with `envparity snapshot`"
+
+    def _latest(self, ref: str) -> Snapshot:
+        from . import tables as t
+
+        role, labels = parse_latest(ref)
+        s = t.sightings
+        query = (
+            self._select_snapshots()
+            .where(*self._filters(role=role, labels=labels))
+            .order_by(s.c.captured_at.desc(), s.c.snapshot_id.desc())
+            .limit(1)
+        )
+        with self._read(f"resolving {ref!r}") as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise BadInput(
+                f"ref {ref!r}: no stored snapshot matches in {self.url_redacted}; "
+                "`envparity list --role R --label k=v` shows what is stored"
+            )
+        return self._snapshot(row)
+
+    @staticmethod
+    def _filters(
+        *,
+        role: Optional[str] = None,
+        labels: Optional[Mapping[str, str]] = None,
+        since: Optional[datetime] = None,
+    ) -> List[Any]:
+        from . import tables as t
+
+        s = t.sightings
+        where: List[Any] = []
+        if role is not None:
+            where.append(s.c.role == role)
+        for key, value in (labels or {}).items():
+            where.append(s.c.labels[key].as_string() == value)
+        if since is not None:
+            if since.tzinfo is None:
+                raise BadInput("since: give an aware datetime (UTC)")
+            where.append(s.c.captured_at >= since)
+        return where
+
+    def list_snapshots(
+        self,
+        *,
+        role: Optional[str] = None,
+        labels: Optional[Mapping[str, str]] = None,
+        since: Optional[datetime] = None,
+        limit: int = 50,
+    ) -> List[SightingSummary]:
+        """Stored snapshots, newest first, filtered by role, labels and capture time."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        if limit < 1:
+            raise BadInput(f"--limit {limit}: give 1 or more")
+        s, e = t.sightings, t.environments
+        query = (
+            sa.select(
+                s.c.snapshot_id,
+                s.c.fingerprint,
+                s.c.captured_at,
+                s.c.role,
+                s.c.labels,
+                s.c.hostname,
+                e.c.python_version,
+                e.c.package_count,
+            )
+            .join(e, e.c.fingerprint == s.c.fingerprint)
+            .where(*self._filters(role=role, labels=labels, since=since))
+            .order_by(s.c.captured_at.desc(), s.c.snapshot_id.desc())
+            .limit(limit)
+        )
+        with self._read("listing snapshots") as conn:
+            rows = conn.execute(query).all()
+            ids = [r.snapshot_id for r in rows]
+            tagged: Dict[str, List[str]] = {}
+            if ids:
+                for name, sid in conn.execute(
+                    sa.select(t.tags.c.name, t.tags.c.snapshot_id).where(
+                        t.tags.c.snapshot_id.in_(ids)
+                    )
+                ):
+                    tagged.setdefault(sid, []).append(name)
+        return [
+            SightingSummary(
+                snapshot_id=r.snapshot_id,
+                fingerprint=r.fingerprint,
+                captured_at=r.captured_at,
+                role=r.role,
+                labels=r.labels,
+                hostname=r.hostname,
+                python_version=r.python_version,
+                package_count=r.package_count,
+                tags=sorted(tagged.get(r.snapshot_id, [])),
+            )
+            for r in rows
+        ]
+
+    def tag_history(self, name: str) -> List[TagEvent]:
+        """Every time tag ``name`` was set or moved, newest first; BadInput for an unknown tag."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        h = t.tag_history
+        with self._read(f"reading the history of tag {name}") as conn:
+            rows = conn.execute(
+                sa.select(h.c.name, h.c.snapshot_id, h.c.previous_snapshot_id, h.c.tagged_at)
+                .where(h.c.name == name)
+                .order_by(h.c.id.desc())
+            ).all()
+            if not rows:
+                names = list(conn.execute(sa.select(t.tags.c.name)).scalars())
+                near = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+                hint = f"; nearest: {', '.join(near)}" if near else ""
+                raise BadInput(f"tag {name!r}: no such tag in {self.url_redacted}{hint}")
+        return [TagEvent.model_validate(r._asdict()) for r in rows]
+
+    def environment_groups(
+        self,
+        *,
+        role: Optional[str] = None,
+        labels: Optional[Mapping[str, str]] = None,
+        since: Optional[datetime] = None,
+    ) -> List[EnvironmentGroup]:
+        """Sightings grouped by environment, most recently seen first (one GROUP BY in SQL)."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        s = t.sightings
+        where = self._filters(role=role, labels=labels, since=since)
+        groups = (
+            sa.select(
+                s.c.fingerprint,
+                sa.func.count().label("sightings"),
+                sa.func.count(sa.distinct(s.c.hostname)).label("hosts"),
+                sa.func.min(s.c.captured_at).label("first_seen"),
+                sa.func.max(s.c.captured_at).label("last_seen"),
+            )
+            .where(*where)
+            .group_by(s.c.fingerprint)
+            .subquery()
+        )
+        # The newest sighting of each group: join back on (fingerprint, last_seen).
+        latest = (
+            sa.select(groups, s.c.snapshot_id)
+            .join(
+                s,
+                sa.and_(
+                    s.c.fingerprint == groups.c.fingerprint,
+                    s.c.captured_at == groups.c.last_seen,
+                ),
+            )
+            .where(*where)
+            .order_by(groups.c.last_seen.desc(), s.c.snapshot_id.desc())
+        )
+        with self._read("grouping environments") as conn:
+            rows = conn.execute(latest).all()
+        result: Dict[str, EnvironmentGroup] = {}
+        for r in rows:
+            if r.fingerprint in result:  # two sightings at the same instant: keep the first
+                continue
+            last_seen = _utc(r.last_seen)
+            result[r.fingerprint] = EnvironmentGroup(
+                fingerprint=r.fingerprint,
+                sightings=r.sightings,
+                hosts=r.hosts,
+                first_seen=_utc(r.first_seen),
+                last_seen=last_seen,
+                latest_snapshot_id=r.snapshot_id,
+            )
+        return list(result.values())
+
+    def get_environment(self, fingerprint: str) -> Snapshot:
+        """The newest snapshot of the environment with this fingerprint (or unique 6+ prefix)."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        s = t.sightings
+        with self._read(f"reading environment {fingerprint}") as conn:
+            fps = list(
+                conn.execute(
+                    sa.select(t.environments.c.fingerprint)
+                    .where(t.environments.c.fingerprint.startswith(fingerprint, autoescape=True))
+                    .limit(6)
+                ).scalars()
+            )
+            if fingerprint in fps:
+                fps = [fingerprint]
+            if len(fps) != 1 or len(fingerprint) < MIN_PREFIX:
+                why = "is ambiguous" if len(fps) > 1 else "matches no stored environment"
+                listed = f": {', '.join(f[:16] for f in fps[:5])}" if len(fps) > 1 else ""
+                raise BadInput(f"fingerprint {fingerprint!r} {why}{listed} in {self.url_redacted}")
+            row = conn.execute(
+                self._select_snapshots()
+                .where(s.c.fingerprint == fps[0])
+                .order_by(s.c.captured_at.desc(), s.c.snapshot_id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            raise BadInput(f"fingerprint {fingerprint!r}: no sighting of it is stored")
+        return self._snapshot(row)
+
+
+def _utc(value: Any) -> datetime:
+    """Aggregates bypass the column type on SQLite (text back); make them aware UTC datetimes."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _check_tag_name(name: str) -> None:
+    if (
+        not name
+        or name != name.strip()
+        or any(c.isspace() for c in name)
+        or name == LATEST
+        or name.startswith(LATEST + ":")
+        or name.endswith(".json")
+        or "/" in name
+        or os.sep in name
+        or len(name) > 200
+    ):
+        raise BadInput(
+            f"tag name {name!r}: use letters, digits and -_.:@ (no spaces or slashes, not "
+            "`latest`, not ending in .json, at most 200 characters), e.g. fraud-train"
+        )
+
+
+def parse_latest(ref: str) -> Tuple[Optional[str], Dict[str, str]]:
+    """``latest:role=serving,model=fraud`` -> (``serving``, ``{"model": "fraud"}``)."""
+    _, _, spec = ref.partition(":")
+    role: Optional[str] = None
+    labels: Dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(
+                f"ref {ref!r}: {item!r} is not KEY=VALUE; e.g. latest:role=serving,model=fraud"
+            )
+        if key.strip() == "role":
+            role = value.strip()
+        else:
+            labels[key.strip()] = value.strip()
+    return role, labels
+
+
+def connect(url: Optional[str] = None, *, connect_timeout_s: float = 5.0) -> Store:
+    """A Store on ``url`` without checking or migrating its schema (``envparity db`` uses it)."""
+    resolved = resolve_url(url)
+    return Store(resolved, _make_engine(resolved, connect_timeout_s))
+
+
+def open_store(
+    url: Optional[str] = None, *, migrate: bool = True, connect_timeout_s: float = 5.0
+) -> Store:
+    """Open the store at ``url`` (else ``ENVPARITY_DB_URL``, else the SQLite default).
+
+    With ``migrate`` (the default) an empty or older schema is migrated first, under a lock;
+    without it, it raises :class:`SchemaOutOfDate` saying to run ``envparity db upgrade``. A
+    schema from a newer envparity always raises and is never touched. Use it as a context
+    manager, or call ``close()``.
+    """
+    store = connect(url, connect_timeout_s=connect_timeout_s)
+    try:
+        store._check_schema(migrate)
+    except BaseException:
+        store.close()
+        raise
+    return store

@@ -1,0 +1,89 @@
+"""Which database a command uses, and how its URL is shown.
+
+Precedence: an explicit URL (``--db``), then ``ENVPARITY_DB_URL``, then SQLite at
+``$ENVPARITY_HOME/envparity.db``, then SQLite in the user's data directory. Stdlib only, so the
+CLI can name the store without importing SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+from ..errors import StoreError
+from ..redact import redact_url
+
+DB_URL_ENV = "ENVPARITY_DB_URL"
+HOME_ENV = "ENVPARITY_HOME"
+DB_FILENAME = "envparity.db"
+
+# Schemes people type for PostgreSQL; SQLAlchemy would pick psycopg2 for the bare ones, and
+# envparity depends on psycopg 3.
+_PG_ALIASES = ("postgres://", "postgresql://")
+PG_SCHEME = "postgresql+psycopg://"
+
+
+def data_dir() -> str:
+    """The directory the default SQLite store lives in (not created here)."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return home
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
+    elif sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Application Support")
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    if base.startswith("~"):
+        # expanduser found neither $HOME nor a passwd entry: normal in a bare container.
+        raise StoreError(
+            "no home directory to keep the default store in; "
+            f"set {HOME_ENV} to a writable directory or {DB_URL_ENV} to a database URL"
+        )
+    return os.path.join(base, "envparity")
+
+
+def default_sqlite_path() -> str:
+    """Where the default SQLite store is, ``$ENVPARITY_HOME/envparity.db`` or the data dir's."""
+    return os.path.join(data_dir(), DB_FILENAME)
+
+
+def resolve_url(url: Optional[str] = None) -> str:
+    """The database URL to use; creates the default store's directory when that is the answer."""
+    chosen = url or os.environ.get(DB_URL_ENV)
+    if chosen:
+        return normalize(chosen)
+    path = default_sqlite_path()
+    directory = os.path.dirname(path)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise StoreError(
+            f"cannot create the store directory {directory} ({e.strerror}); "
+            f"set {HOME_ENV} to a writable directory or {DB_URL_ENV} to a database URL"
+        ) from None
+    return "sqlite:///" + path
+
+
+def normalize(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` mean psycopg 3; anything else is kept as given."""
+    url = url.strip()
+    for alias in _PG_ALIASES:
+        if url.startswith(alias):
+            return PG_SCHEME + url[len(alias) :]
+    return url
+
+
+def sqlite_path(url: str) -> Optional[str]:
+    """The file a ``sqlite:///`` URL names (None for other databases and in-memory SQLite)."""
+    for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
+        if url.startswith(prefix):
+            path = url[len(prefix) :].split("?", 1)[0]
+            return path if path and path != ":memory:" else None
+    return None
+
+
+def shown(url: str) -> str:
+    """The only form a database URL is ever printed in: userinfo and secrets redacted."""
+    return redact_url(url)

@@ -1,0 +1,1 @@
+"""envparity's Alembic migrations, shipped in the wheel as ``envparity._migrations``."""
