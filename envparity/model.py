@@ -10,12 +10,13 @@ of the fingerprint and never make drift findings: see :func:`identity`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .identity import canonical_json as canonical_json  # re-exported
+from .identity import fingerprint_data, identity_data
 
 SCHEMA_VERSION = 1
 
@@ -33,7 +34,7 @@ def _instance(default: Any = None, **kwargs: Any) -> Any:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Package(_Model):
@@ -251,45 +252,14 @@ class Snapshot(_Model):
         return self.model_copy(update={"fingerprint": fingerprint(self)})
 
 
-def _is_instance(field: Any) -> bool:
-    extra = field.json_schema_extra
-    return isinstance(extra, dict) and bool(extra.get("instance"))
-
-
-def _identity_of(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        fields = type(value).model_fields
-        return {
-            name: _identity_of(getattr(value, name))
-            for name, field in fields.items()
-            if not _is_instance(field)
-        }
-    if isinstance(value, (list, tuple)):
-        return [_identity_of(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _identity_of(v) for k, v in value.items()}
-    return value
-
-
 def identity(snapshot: Snapshot) -> Dict[str, Any]:
-    """The snapshot's environment identity: every field except the instance-only ones.
-
-    Numeric probe outputs are not instance-only in meaning, but they are optional and recorded
-    only when asked, so they are compared by diff rather than folded into the fingerprint.
-    """
-    result = _identity_of(snapshot)
-    assert isinstance(result, dict)
-    return result
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted, compact, ASCII JSON: the bytes the fingerprint hashes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    """The snapshot's environment identity (JSON types): every field but the instance-only ones."""
+    return identity_data(snapshot.model_dump(mode="json"))
 
 
 def fingerprint(snapshot: Snapshot) -> str:
-    """sha256 over the canonical JSON of :func:`identity`."""
-    return hashlib.sha256(canonical_json(identity(snapshot)).encode()).hexdigest()
+    """sha256 over the canonical JSON of :func:`identity` (see ``envparity.identity``)."""
+    return fingerprint_data(snapshot.model_dump(mode="json"))
 
 
 # --- Drift reports (schemas/drift-report.v1.json) --------------------------------------------

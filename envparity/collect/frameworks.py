@@ -111,7 +111,7 @@ def _jax(jax: Any, ctx: Context) -> Dict[str, Any]:
 
 
 def _accelerator(torch: Any, ctx: Context) -> Dict[str, Any]:
-    found: Dict[str, Any] = {"source": "torch"}
+    found: Dict[str, Any] = {"source": "torch", "cuda_runtime": None, "cudnn": None, "nccl": None}
     try:
         found["cuda_runtime"] = torch.version.cuda
         cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
@@ -126,7 +126,12 @@ def _accelerator(torch: Any, ctx: Context) -> Dict[str, Any]:
 
 def collect(ctx: Context) -> Dict[str, Any]:
     frameworks: Dict[str, Dict[str, Any]] = {}
-    accelerator: Dict[str, Any] = {}
+    accelerator: Dict[str, Any] = {
+        "source": None,
+        "cuda_runtime": None,
+        "cudnn": None,
+        "nccl": None,
+    }
     torch = _module("torch", ctx)
     if torch is not None:
         frameworks["torch"] = _torch(torch, ctx)

@@ -37,23 +37,36 @@ def _cuda_version(raw: Optional[int]) -> Optional[str]:
     return None if raw is None else f"{raw // 1000}.{raw % 1000 // 10}"
 
 
+def _state(state: str, detail: str) -> Dict[str, Any]:
+    return {
+        "gpus": {
+            "state": state,
+            "detail": detail,
+            "driver_version": None,
+            "cuda_driver_version": None,
+            "devices": [],
+        }
+    }
+
+
 def collect(ctx: Context) -> Dict[str, Any]:
     try:
         import pynvml as nvml
     except ImportError:
-        return {"gpus": {"state": "no_library", "detail": "nvidia-ml-py is not installed"}}
+        return _state("no_library", "nvidia-ml-py is not installed")
     try:
         nvml.nvmlInit()
     except nvml.NVMLError as e:
         code = getattr(e, "value", None)
         if code == nvml.NVML_ERROR_LIBRARY_NOT_FOUND:
-            return {"gpus": {"state": "no_library", "detail": "libnvidia-ml is not present"}}
+            return _state("no_library", "libnvidia-ml is not present")
         if code == nvml.NVML_ERROR_DRIVER_NOT_LOADED:
-            return {"gpus": {"state": "no_gpu", "detail": "the NVIDIA driver is not loaded"}}
-        return {"gpus": {"state": "error", "detail": f"nvmlInit: {e}"}}
+            return _state("no_gpu", "the NVIDIA driver is not loaded")
+        return _state("error", f"nvmlInit: {e}")
     try:
         info: Dict[str, Any] = {
             "state": "ok",
+            "detail": None,
             "driver_version": _optional_text(
                 _field(nvml, ctx, "driver version", nvml.nvmlSystemGetDriverVersion)
             ),

@@ -74,7 +74,15 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         missing = "Name" if not headers.get("name") else "Version"
         ctx.fail(PROBE, f"metadata has no {missing}; reinstall this distribution", where)
         return None
-    record: Dict[str, Any] = {"name": normalize(headers["name"]), "version": headers["version"]}
+    record: Dict[str, Any] = {
+        "name": normalize(headers["name"]),
+        "version": headers["version"],
+        "installer": None,
+        "editable": False,
+        "vcs": None,
+        "url": None,
+        "commit": None,
+    }
     try:
         installer = dist.read_text("INSTALLER")
         if installer and installer.strip():
@@ -95,9 +103,13 @@ def collect(ctx: Context, path: Optional[List[str]] = None) -> Dict[str, Any]:
     seen_paths = set()
     in_effect: Dict[str, Dict[str, Any]] = {}
     shadowed: List[Dict[str, Any]] = []
+    real_dirs: Dict[str, str] = {}  # realpath per directory, not per distribution: it adds up
     for dist in metadata.distributions(path=search):
         where = str(getattr(dist, "_path", "") or dist.locate_file(""))
-        real = os.path.realpath(where)
+        parent, base = os.path.split(where)
+        if parent not in real_dirs:
+            real_dirs[parent] = os.path.realpath(parent)
+        real = os.path.join(real_dirs[parent], base)
         if real in seen_paths:
             continue
         seen_paths.add(real)

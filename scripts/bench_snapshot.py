@@ -1,0 +1,73 @@
+"""Benchmark the snapshot core (issue 2): in-process capture, and the CLI against `pip freeze`.
+
+    python scripts/bench_snapshot.py [--python PATH] [--runs 15]
+
+PATH is an interpreter with envparity installed (default: this one). For a realistic training
+environment, use a venv that sees ~100 packages, e.g.
+    python3 -m venv --system-site-packages /tmp/bench && /tmp/bench/bin/pip install .
+Both commands run on the same interpreter, alternately, in one run; medians are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+IN_PROCESS = """
+import json, statistics, time, envparity
+envparity.snapshot()  # first call pays the imports; the median is of the steady state
+times = []
+for _ in range({runs}):
+    t = time.perf_counter(); s = envparity.snapshot(); times.append(time.perf_counter() - t)
+print(json.dumps({{"median_ms": statistics.median(times) * 1e3, "packages": len(s.packages)}}))
+"""
+
+
+def _time(cmd, env) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    env = dict(os.environ)
+    out = subprocess.run(
+        [args.python, "-c", IN_PROCESS.format(runs=max(args.runs, 30))],
+        capture_output=True, text=True, check=True, env=env,
+    )
+    inproc = json.loads(out.stdout)
+    print(
+        f"in-process envparity.snapshot(): median {inproc['median_ms']:.1f} ms "
+        f"({inproc['packages']} packages)"
+    )
+
+    bindir = os.path.dirname(args.python)
+    cli = os.path.join(bindir, "envparity")
+    with tempfile.TemporaryDirectory() as tmp:
+        snapshot_cmd = [cli, "snapshot", "--no-store", "-o", os.path.join(tmp, "s.json")]
+        freeze_cmd = [args.python, "-m", "pip", "freeze"]
+        for cmd in (snapshot_cmd, freeze_cmd):  # warm the file cache
+            _time(cmd, env)
+        ours, pips = [], []
+        for _ in range(args.runs):
+            ours.append(_time(snapshot_cmd, env))
+            pips.append(_time(freeze_cmd, env))
+    m_ours, m_pip = statistics.median(ours), statistics.median(pips)
+    print(f"`envparity snapshot --no-store -o FILE`: median {m_ours * 1e3:.0f} ms over {args.runs}")
+    print(f"`pip freeze` (same interpreter):        median {m_pip * 1e3:.0f} ms over {args.runs}")
+    print(f"ratio: envparity is {m_pip / m_ours:.2f}x faster than pip freeze")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
