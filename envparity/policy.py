@@ -128,14 +128,15 @@ def _table_line(text: str, table: str) -> int:
 
 
 def _where(path: str, text: str, table: str, key: str, subtable: str = "") -> str:
-    start = _table_line(text, f"{table}.{subtable}" if subtable else table) if table else 0
-    line = _line_of(text, key, start)
+    """``FILE line N: [table] key``: where a bad policy value is, as precisely as known."""
+    full = ".".join(part for part in (table, subtable) if part)
+    line = _line_of(text, key, _table_line(text, full) if full else 0)
     if line is None and subtable:
-        # An inline table (severity = {...}) or a dotted key: point at the parent table's key.
+        # An inline table (severity = {...}) or a dotted key: point at the parent's key.
         line = _line_of(text, subtable, _table_line(text, table) if table else 0)
-    shown = f"[{table}.{subtable}]" if subtable else (f"[{table}]" if table else "")
     at = f" line {line}" if line else ""
-    return f"{path}{at}: {shown} {key}".replace("  ", " ")
+    shown = f" [{full}]" if full else ""
+    return f"{path}{at}:{shown} {key}"
 
 
 def policy_from_mapping(

@@ -19,7 +19,7 @@ th{background:#f6f8fa}code{font:12px ui-monospace,monospace;word-break:break-all
 
 
 def _e(value: Any) -> str:
-    return html.escape(show(value) if not isinstance(value, str) else value, quote=True)
+    return html.escape(show(value), quote=True)
 
 
 class HtmlRenderer(Renderer):

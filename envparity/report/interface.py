@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import re
 from typing import Any, Dict, List, Tuple
 
 from ..model import SEVERITIES, BenchmarkComparison, DriftReport, Finding, SnapshotSummary
@@ -19,13 +20,23 @@ class Renderer(abc.ABC):
         """The whole document, ending with a newline."""
 
 
+# Control characters (ANSI escapes, carriage returns) in a value could rewrite a terminal, forge
+# log lines or break a document; every renderer shows them escaped instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def show(value: Any) -> str:
-    """A finding's value as a person reads it."""
+    """A finding's value as a person reads it, control characters escaped."""
     if value is None:
         return "(absent)"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return printable(str(value))
 
 
 def counts_line(report: DriftReport) -> str:
@@ -57,7 +68,7 @@ def describe(side: SnapshotSummary) -> str:
     if side.hostname:
         parts.append(f"host {side.hostname}")
     parts.append(side.captured_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip())
-    return f"{side.ref} ({', '.join(parts)})"
+    return printable(f"{side.ref} ({', '.join(parts)})")
 
 
 def by_severity(findings: List[Finding]) -> List[Tuple[str, List[Finding]]]:
@@ -92,4 +103,4 @@ def benchmark_line(c: BenchmarkComparison) -> str:
             text += f" ({c.confidence:.0%} CI {c.ci_low:.3g}-{c.ci_high:.3g})"
     if c.why:
         text += f": {c.why}"
-    return text
+    return printable(text)

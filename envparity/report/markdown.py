@@ -26,7 +26,7 @@ _ICON = {"error": "error", "warning": "warning", "info": "info"}
 
 def cell(value: Any) -> str:
     """Text safe inside a GitHub table cell: escaped, one line, no bare pipes."""
-    text = html.escape(show(value) if not isinstance(value, str) else value, quote=False)
+    text = html.escape(show(value), quote=False)
     return " ".join(text.replace("|", "&#124;").replace("`", "&#96;").split())
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import List
 
 from ..model import DriftReport
-from .interface import Renderer, benchmark_line, by_severity, describe, show, verdict_line
+from .interface import (
+    Renderer,
+    benchmark_line,
+    by_severity,
+    describe,
+    printable,
+    show,
+    verdict_line,
+)
 
 _TITLES = {"error": "Errors", "warning": "Warnings", "info": "Info"}
 
@@ -26,10 +34,10 @@ class TextRenderer(Renderer):
             lines.append(f"{_TITLES[severity]} ({len(findings)}):")
             for f in findings:
                 lines.append(
-                    f"  {f.category}:{f.key}  {show(f.baseline)} -> {show(f.candidate)}"
-                    f"  [{f.change}]"
+                    f"  {f.category}:{printable(f.key)}  {show(f.baseline)} -> "
+                    f"{show(f.candidate)}  [{f.change}]"
                 )
-                lines.append(f"      {f.why}")
+                lines.append(f"      {printable(f.why)}")
         if report.benchmarks:
             lines.append("")
             lines.append(f"Benchmarks ({len(report.benchmarks)}):")
