@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
+import subprocess
+import zipfile
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
+
+import pytest
+from conftest import Venv
 
 from envparity.collect import packages
 from envparity.collect.capture import capture
@@ -146,4 +153,33 @@ def test_packages_probe_runs_only_stdlib_in_the_child(make_venv):
     snap = capture(python=str(venv.python), ctx=Context(environ=_env()))
     assert snap.packages == []
     assert snap.blas == []  # no NumPy there: no BLAS loaded
+    assert [e for e in snap.collection.errors if e.probe in ("packages", "python", "blas")] == []
+
+
+def _oldest_python() -> Optional[str]:
+
+    candidates = sorted(glob.glob("/root/.pyenv/versions/3.9*/bin/python3.9"))
+    candidates += [p for p in (shutil.which("python3.9"), shutil.which("python3.10")) if p]
+    for candidate in candidates:
+        # pyenv shims exist even where the version is not selected: check it really runs.
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+def test_child_probes_run_on_the_oldest_supported_python(make_wheel, tmp_path):
+
+    python = _oldest_python()
+    if python is None:
+        pytest.skip("no Python 3.9 or 3.10 interpreter on this machine")
+    venv_dir = tmp_path / "old"
+    subprocess.run([python, "-m", "venv", "--without-pip", str(venv_dir)], check=True)
+
+    venv = Venv(venv_dir)
+    # Today's pip no longer installs into 3.9; a pure wheel's install is an unzip.
+    with zipfile.ZipFile(make_wheel("oldie", "1.0")) as wheel:
+        wheel.extractall(venv.site_packages)
+    snap = capture(python=str(venv.python), ctx=Context(environ=_env()))
+    assert [(p.name, p.version) for p in snap.packages] == [("oldie", "1.0")]
+    assert snap.python.version.startswith(("3.9", "3.10"))
     assert [e for e in snap.collection.errors if e.probe in ("packages", "python", "blas")] == []
