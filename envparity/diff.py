@@ -836,13 +836,15 @@ def _measured(out: _Findings, base: Snapshot, cand: Snapshot) -> List[BenchmarkC
         comparisons = compare_benchmarks(base.benchmarks, cand.benchmarks)
         for c in comparisons:
             if c.verdict == "slower":
+                detail = c.why or f"{c.ratio}x the baseline's time"
                 out.add(
                     "benchmark",
                     c.name,
                     c.baseline_median_s,
                     c.candidate_median_s,
                     "warning",
-                    c.why or f"{c.ratio:.2f}x slower than the baseline: profile the candidate",
+                    f"slower, {detail}: look at the BLAS, CPU and thread findings, or profile "
+                    "the candidate",
                 )
     return comparisons
 

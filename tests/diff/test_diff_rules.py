@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 import pytest
 from diff_snapshots import baseline, by_key, changed, found, with_package
 
 from envparity.diff import diff, reaches
-from envparity.model import BlasLibrary, Gpu
+from envparity.model import (
+    BenchmarkResult,
+    BenchmarkRun,
+    BlasLibrary,
+    Gpu,
+    NumericResult,
+)
 from envparity.policy import Policy
 from envparity.redact import REDACTED
 
@@ -376,3 +383,50 @@ def test_every_finding_says_what_to_do():
     assert len(report.findings) > 15
     for f in report.findings:
         assert len(f.why) > 20, f
+
+
+def _run(scale: float, seed: int) -> BenchmarkRun:
+    rng = random.Random(seed)
+
+    def samples(s: float):
+        return [[s * (1 + 0.01 * rng.random()) for _ in range(10)] for _ in range(5)]
+
+    return BenchmarkRun(
+        suite="quick",
+        processes=5,
+        wall_seconds=1.0,
+        results=[
+            BenchmarkResult(name="loop", samples=samples(scale)),
+            BenchmarkResult(name="copy", samples=samples(1.0)),
+        ],
+    )
+
+
+def _numerics(last: float):
+    return [
+        NumericResult(name="gemm", sha256=str(last), values=[1.0, last], dtype="float64", shape=[2])
+    ]
+
+
+def test_numerics_outside_tolerance_and_a_slowdown():
+    a = changed(changed(BASE, "benchmarks", _run(1.0, 1)), "numerics", _numerics(2.0))
+    b = changed(changed(BASE, "benchmarks", _run(1.5, 2)), "numerics", _numerics(2.001))
+    report = diff(a, b)
+    assert [(f.severity, f"{f.category}:{f.key}") for f in report.findings] == [
+        ("error", "numerics:gemm"),
+        ("warning", "benchmark:loop"),
+    ]
+    assert [(c.name, c.verdict) for c in report.benchmarks] == [
+        ("copy", "same"),
+        ("loop", "slower"),
+    ]
+    assert "slower, 1.5" in report.findings[1].why
+    # The same measurements on both sides: nothing.
+    same = diff(a, a)
+    assert same.findings == [] and {c.verdict for c in same.benchmarks} == {"same"}
+
+
+def test_measurements_on_one_side_only_are_not_compared():
+    a = changed(changed(BASE, "benchmarks", _run(1.0, 1)), "numerics", _numerics(2.0))
+    report = diff(a, BASE)
+    assert (report.findings, report.benchmarks) == ([], [])
