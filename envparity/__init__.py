@@ -18,14 +18,17 @@ __all__ = [
     "record_seed",
     "seed_everything",
     "snapshot",
+    "startup_check",
 ]
 
 if TYPE_CHECKING:
+    from .hook import startup_check
     from .model import Snapshot
 
 # name -> module that defines it, imported on first access.
 _LAZY = {
     "Snapshot": "envparity.model",
+    "startup_check": "envparity.hook",
 }
 
 
