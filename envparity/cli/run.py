@@ -10,6 +10,7 @@ import typer
 
 from ..errors import EXIT_REFUSED, DriftRefused
 from ._app import app, boundary, parse_labels, write_atomic
+from .store import db_app
 
 # The run command's options are read as plain strings and checked by the hook's configuration
 # (envparity.hook.config), the same code that reads ENVPARITY_*: a bad value is logged and its
@@ -133,7 +134,23 @@ def fleet(
         sys.stdout.write(text)
 
 
-def _flush(db: Optional[str], spool_dir: Optional[str]) -> None:
+@db_app.command()
+@boundary
+def flush(
+    *,
+    db: Annotated[Optional[str], typer.Option(help="Database URL (or ENVPARITY_DB_URL).")] = None,
+    spool_dir: Annotated[
+        Optional[str],
+        typer.Option(
+            help="The spool directory (or ENVPARITY_SPOOL_DIR; the defaults are also read)."
+        ),
+    ] = None,
+) -> None:
+    """Store the snapshots the start-up hook spooled while the store was unreachable.
+
+    Idempotent: each is stored once however often (or however concurrently) this runs, and a
+    file is deleted only once the store has its snapshot.
+    """
     from ..errors import StoreError
     from ..hook import flush
     from ..store import open_store

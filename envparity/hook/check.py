@@ -67,9 +67,8 @@ class Outcome:
                 return None
             return f"drift {self.report.verdict} is at or above fail-on {self.report.fail_on}"
         if self.config.baseline:
-            # A gate that cannot look must not wave through: refuse, and say why.
-            why = "; ".join(self.problems) or "the check did not complete"
-            return f"cannot compare with baseline {self.config.baseline!r}: {why}"
+            # A gate that cannot look must not wave through: refuse (the problems say why).
+            return f"cannot compare with baseline {self.config.baseline!r}"
         return None
 
     def record(self, action: str) -> Dict[str, Any]:
@@ -98,6 +97,7 @@ class Outcome:
                 "timed_out": self.timed_out,
                 "elapsed_ms": round(self.elapsed_ms, 1),
                 "problems": list(self.problems),
+                "refusal": self.refusal(),
             }
 
     def summary(self, action: str) -> str:
@@ -128,7 +128,8 @@ class Outcome:
             parts.append("not stored")
         parts.extend(problems)
         parts.append(f"{self.elapsed_ms:.0f} ms")
-        return f"envparity: {'; '.join(parts)}; {action}"
+        refusal = self.refusal()
+        return f"envparity: {'; '.join(parts)}; {action}" + (f": {refusal}" if refusal else "")
 
     def emit(self, action: str, stream: Any) -> None:
         """Write the summary and the JSON record to ``stream``; a closed stream is not an error."""

@@ -67,6 +67,13 @@ def _safe(directory: str) -> bool:
 def ensure_dir(directory: str) -> bool:
     """Create ``directory`` (private to this user) when missing; False when that is impossible."""
     try:
+        temp = _temp_dir()
+        if directory.startswith(temp + os.sep):
+            # makedirs gives only the leaf the mode; the parent in /tmp must be private too.
+            try:
+                os.mkdir(temp, 0o700)
+            except FileExistsError:
+                pass
         os.makedirs(directory, mode=0o700, exist_ok=True)
     except OSError:
         return False

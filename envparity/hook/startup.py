@@ -85,7 +85,7 @@ def startup_check(
     refusal = outcome.refusal()
     outcome.emit("refusing start-up" if refusal else "continuing", out)
     if refusal:
-        raise DriftRefused(refusal)
+        raise DriftRefused("; ".join([refusal, *outcome.problems]))
     return outcome.report
 
 
@@ -127,7 +127,7 @@ def run(
     name = os.path.basename(argv[0])
     outcome.emit(f"refusing to start {name}" if refusal else f"starting {name}", sys.stderr)
     if refusal:
-        raise DriftRefused(f"refusing to start {name}: {refusal}")
+        raise DriftRefused("; ".join([f"refusing to start {name}: {refusal}", *outcome.problems]))
     exec_command(argv)
 
 
@@ -151,4 +151,3 @@ def exec_command(argv: List[str]) -> NoReturn:
             f"cannot start {argv[0]!r}: {e.strerror or e}; check the command after --",
             exit_code=code,
         ) from None
-

@@ -1,0 +1,95 @@
+"""Fixtures for the start-up hook and fleet tests: child-process environments, baselines, a fresh
+PostgreSQL database per test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Callable, Dict, Iterator, Optional
+
+import pytest
+from hook_helpers import envparity_cmd
+
+
+@pytest.fixture
+def hook_env(tmp_path: Path) -> Callable[..., Dict[str, str]]:
+    """``hook_env(**overrides)``: this process's environment without ENVPARITY_*, with a private
+    ENVPARITY_HOME and temp directory (so the /tmp fallback spool stays inside the test)."""
+    home = tmp_path / "envparity-home"
+    home.mkdir(exist_ok=True)
+    temp = tmp_path / "tmp"
+    temp.mkdir(exist_ok=True)
+
+    def make(**overrides: Optional[str]) -> Dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
+        env.update(ENVPARITY_HOME=str(home), TMPDIR=str(temp), PYTHONDONTWRITEBYTECODE="1")
+        for key, value in overrides.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    return make
+
+
+@pytest.fixture
+def write_baseline(tmp_path: Path, hook_env: Callable[..., Dict[str, str]]):
+    """``write_baseline(drift=False)``: a snapshot JSON of this interpreter's environment, taken
+    by a real ``envparity snapshot`` child; with ``drift`` a package is a major version behind."""
+    cache: Dict[str, Path] = {}
+
+    def make(drift: bool = False) -> Path:
+        if "plain" not in cache:
+            path = tmp_path / "baseline.json"
+            done = subprocess.run(
+                envparity_cmd("snapshot", "--no-store", "--role", "training", "-o", str(path)),
+                env=hook_env(),
+                cwd=str(tmp_path / "tmp"),  # not a git checkout, like the hook runs below
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            cache["plain"] = path
+        if not drift:
+            return cache["plain"]
+        from envparity.model import Snapshot
+
+        snap = Snapshot.model_validate_json(cache["plain"].read_text())
+        packages = [
+            p.model_copy(update={"version": "0.0.1"}) if p.name == "pydantic" else p
+            for p in snap.packages
+        ]
+        assert packages != snap.packages, "pydantic should be installed in the test venv"
+        drifted = snap.model_copy(
+            update={"packages": packages, "snapshot_id": uuid.uuid4().hex}
+        ).with_fingerprint()
+        path = tmp_path / "baseline-drift.json"
+        path.write_text(drifted.model_dump_json())
+        return path
+
+    return make
+
+
+def _admin_conninfo(url: str) -> str:
+    # SQLAlchemy's postgresql+psycopg://... is a libpq URI once the driver suffix is gone.
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@pytest.fixture
+def fresh_pg(pg_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test (dropped afterwards); its SQLAlchemy URL."""
+    import psycopg
+
+    name = f"envparity_hook_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_admin_conninfo(pg_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = pg_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(_admin_conninfo(pg_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,396 @@
+"""``envparity run -- CMD`` in real child processes: CMD is exec'd (same PID, arguments, environment,
+stdin, signals, exit code), drift is logged or refused, and nothing envparity fails at stops CMD."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from hook_helpers import CLOSED_PG_URL, envparity_cmd, log_record
+
+from envparity.model import Snapshot
+
+# The child reports what it got, as one JSON line on stdout.
+REPORT = (
+    "import json, os, sys; "
+    "print(json.dumps({'pid': os.getpid(), 'argv': sys.argv[1:], "
+    "'marker': os.environ.get('HOOK_MARKER'), 'stdin': sys.stdin.read()}))"
+)
+
+
+def run(args: List[str], env: Dict[str, str], *, timeout: float = 60, **kw: Any):
+    # Outside any git checkout (the cwd is the test's temp dir, as the baseline's was): a checkout
+    # would make a code finding, since the hook cannot run git to see whether it is dirty.
+    kw.setdefault("cwd", env["TMPDIR"])
+    return subprocess.run(
+        envparity_cmd("run", *args), env=env, capture_output=True, text=True, timeout=timeout, **kw
+    )
+
+
+def test_cmd_keeps_the_pid_and_gets_args_env_and_stdin(hook_env, write_baseline) -> None:
+    env = hook_env(HOOK_MARKER="from-the-environment")
+    proc = subprocess.Popen(
+        envparity_cmd(
+            "run",
+            "--baseline",
+            str(write_baseline()),
+            "--",
+            sys.executable,
+            "-c",
+            REPORT,
+            "a b",
+            "--flag",
+            "",
+        ),
+        env=env,
+        cwd=env["TMPDIR"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = proc.communicate("input for the server\n", timeout=60)
+    assert proc.returncode == 0, err
+    got = json.loads(out)
+    assert got == {
+        "pid": proc.pid,  # exec, not a child process: signals and exit codes are the server's
+        "argv": ["a b", "--flag", ""],
+        "marker": "from-the-environment",
+        "stdin": "input for the server\n",
+    }
+    record = log_record(err)
+    assert (
+        record["verdict"] == "none" and record["action"] == f"starting {Path(sys.executable).name}"
+    )
+    summary = [line for line in err.splitlines() if line.startswith("envparity: ")]
+    assert len(summary) == 1 and "no drift" in summary[0], err
+
+
+def test_exit_code_is_the_servers(hook_env) -> None:
+    done = run(["--", sys.executable, "-c", "import sys; sys.exit(7)"], hook_env())
+    assert done.returncode == 7, done.stderr
+
+
+def test_sigterm_reaches_the_server(hook_env, tmp_path: Path) -> None:
+    got = tmp_path / "got-sigterm"
+    server = (
+        "import signal, sys, time\n"
+        "def stop(signum, frame):\n"
+        f"    open({str(got)!r}, 'w').write(str(signum))\n"
+        "    sys.exit(42)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        envparity_cmd("run", "--", sys.executable, "-c", server),
+        env=hook_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 42
+    assert got.read_text() == str(int(signal.SIGTERM))
+    proc.communicate()
+
+
+def test_on_drift_fail_refuses_with_78_and_does_not_start(
+    hook_env, write_baseline, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+    done = run(
+        [
+            "--baseline",
+            str(write_baseline(drift=True)),
+            "--on-drift",
+            "fail",
+            "--",
+            sys.executable,
+            "-c",
+            f"open({str(started)!r}, 'w')",
+        ],
+        hook_env(),
+    )
+    assert done.returncode == 78, done.stderr
+    assert not started.exists()
+    record = log_record(done.stderr)
+    assert (record["verdict"], record["failed"], record["action"]) == (
+        "error",
+        True,
+        f"refusing to start {Path(sys.executable).name}",
+    )
+    assert record["counts"]["error"] >= 1
+    # One summary line, one JSON line: the refusal is not repeated as a third line.
+    assert len(done.stderr.strip().splitlines()) == 2, done.stderr
+
+
+def test_on_drift_warn_logs_the_drift_and_starts(hook_env, write_baseline) -> None:
+    env = hook_env(ENVPARITY_BASELINE=str(write_baseline(drift=True)), ENVPARITY_ON_DRIFT="warn")
+    done = run(["--", sys.executable, "-c", "print('served')"], env)
+    assert (done.returncode, done.stdout) == (0, "served\n"), done.stderr
+    record = log_record(done.stderr)
+    assert record["verdict"] == "error" and record["on_drift"] == "warn"
+    assert "error drift" in done.stderr and "pydantic" not in done.stdout
+
+
+def test_fail_on_from_the_environment_raises_the_bar(hook_env, write_baseline) -> None:
+    # The drift is an error; with fail-on never, --on-drift fail still starts the server.
+    env = hook_env(ENVPARITY_FAIL_ON="never", ENVPARITY_ON_DRIFT="fail")
+    done = run(
+        ["--baseline", str(write_baseline(drift=True)), "--", sys.executable, "-c", "pass"], env
+    )
+    assert done.returncode == 0, done.stderr
+    assert log_record(done.stderr)["fail_on"] == "never"
+
+
+def test_database_down_starts_within_budget_and_spools_then_flush_stores_once(
+    hook_env, write_baseline, tmp_path: Path
+) -> None:
+    env = hook_env(ENVPARITY_DB_URL=CLOSED_PG_URL, ENVPARITY_BUDGET_S="2")
+    start = time.monotonic()
+    done = run(
+        ["--baseline", str(write_baseline()), "--", sys.executable, "-c", "print('up')"], env
+    )
+    elapsed = time.monotonic() - start
+    assert (done.returncode, done.stdout) == (0, "up\n"), done.stderr
+    assert elapsed < 2 + 1.5, elapsed  # the budget, plus interpreter start-ups on a busy runner
+    record = log_record(done.stderr)
+    assert record["stored"] == "spool" and record["verdict"] == "none"
+    assert any("127.0.0.1:1" in p for p in record["problems"])  # the redacted URL names the store
+    spooled = Snapshot.model_validate_json(Path(str(record["spool_path"])).read_text())
+    assert spooled.snapshot_id == record["snapshot_id"]
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    flushes = [
+        subprocess.run(
+            envparity_cmd("db", "flush", "--db", url),
+            env=hook_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for _ in range(2)
+    ]
+    assert [f.returncode for f in flushes] == [0, 0], flushes[0].stderr
+    assert "1 stored" in flushes[0].stdout and "0 stored" in flushes[1].stdout
+    from envparity.store import open_store
+
+    with open_store(url) as store:
+        assert [s.snapshot_id for s in store.list_snapshots()] == [spooled.snapshot_id]
+
+
+def test_slow_database_is_cut_off_by_the_budget(hook_env, tmp_path: Path) -> None:
+    import socket
+
+    # A server that accepts connections and never answers: libpq would wait its whole timeout.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        env = hook_env(
+            ENVPARITY_DB_URL=f"postgresql+psycopg://u:secret-pw@127.0.0.1:{port}/x",
+            ENVPARITY_BUDGET_S="0.5",
+        )
+        start = time.monotonic()
+        done = run(["--", sys.executable, "-c", "print('up')"], env)
+        elapsed = time.monotonic() - start
+    assert (done.returncode, done.stdout) == (0, "up\n"), done.stderr
+    assert elapsed < 0.5 + 1.5, elapsed
+    record = log_record(done.stderr)
+    assert record["timed_out"] is True and record["stored"] == "spool"
+    assert "secret-pw" not in done.stderr
+
+
+def test_restart_with_the_database_down_compares_with_the_cached_baseline(
+    hook_env, write_baseline, tmp_path: Path
+) -> None:
+    from envparity.store import open_store
+
+    db = tmp_path / "store.db"
+    url = f"sqlite:///{db}"
+    with open_store(url) as store:
+        baseline = Snapshot.model_validate_json(write_baseline(drift=True).read_text())
+        store.save(baseline)
+        store.tag(baseline.snapshot_id, "fraud-train")
+    env = hook_env(ENVPARITY_DB_URL=url, ENVPARITY_BASELINE="fraud-train")
+    first = run(["--", sys.executable, "-c", "pass"], env)
+    assert first.returncode == 0, first.stderr
+    record = log_record(first.stderr)
+    assert (record["baseline_source"], record["stored"], record["verdict"]) == (
+        "store",
+        "store",
+        "error",
+    )
+    db.rename(tmp_path / "elsewhere.db")  # the database is gone (an empty one has no schema)
+    second = run(["--", sys.executable, "-c", "pass"], env)
+    assert second.returncode == 0, second.stderr
+    record = log_record(second.stderr)
+    assert (record["baseline_source"], record["stored"], record["verdict"]) == (
+        "cache",
+        "spool",
+        "error",
+    )
+    assert "(cached)" in second.stderr
+
+
+def test_bad_baseline_ref_is_logged_once_and_cmd_starts(hook_env, tmp_path: Path) -> None:
+    env = hook_env(ENVPARITY_DB_URL=CLOSED_PG_URL)
+    done = run(
+        ["--baseline", str(tmp_path / "missing.json"), "--", sys.executable, "-c", "print('up')"],
+        env,
+    )
+    assert (done.returncode, done.stdout) == (0, "up\n"), done.stderr
+    record = log_record(done.stderr)
+    assert record["verdict"] is None
+    assert sum("missing.json" in p for p in record["problems"]) == 1
+
+
+def test_bad_baseline_ref_with_on_drift_fail_refuses(hook_env, tmp_path: Path) -> None:
+    done = run(
+        ["--baseline", str(tmp_path / "missing.json"), "--on-drift", "fail", "--", "true"],
+        hook_env(),
+    )
+    assert done.returncode == 78
+    assert "cannot compare with baseline" in done.stderr
+
+
+def test_no_home_and_read_only_spool_dir_still_start(hook_env, tmp_path: Path) -> None:
+    env = hook_env(
+        HOME=None,
+        ENVPARITY_HOME=None,
+        XDG_CACHE_HOME=None,
+        ENVPARITY_DB_URL=CLOSED_PG_URL,
+        ENVPARITY_SPOOL_DIR="/proc/envparity-spool",  # read-only, even for root
+    )
+    done = run(["--", sys.executable, "-c", "print('up')"], env)
+    assert (done.returncode, done.stdout) == (0, "up\n"), done.stderr
+    record = log_record(done.stderr)
+    # Kept in the per-user temp directory, the last fallback.
+    assert str(record["spool_path"]).startswith(env["TMPDIR"])
+
+
+def test_bad_settings_are_logged_and_cmd_starts(hook_env) -> None:
+    env = hook_env(ENVPARITY_BUDGET_S="fast", ENVPARITY_ON_DRIFT="maybe")
+    done = run(["--on-drift", "sometimes", "--", sys.executable, "-c", "print('up')"], env)
+    assert (done.returncode, done.stdout) == (0, "up\n"), done.stderr
+    problems = log_record(done.stderr)["problems"]
+    assert any("ENVPARITY_BUDGET_S='fast'" in p for p in problems)
+    assert any("--on-drift='sometimes'" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "message"),
+    [
+        (["/nonexistent/server"], 127, "cannot start '/nonexistent/server'"),
+        (["/proc"], 126, "cannot start '/proc'"),
+        ([], 2, "no command to start: give it after --"),
+    ],
+)
+def test_a_command_that_cannot_start_is_one_line_and_a_shell_exit_code(
+    hook_env, command: List[str], code: int, message: str
+) -> None:
+    done = run(["--", *command], hook_env())
+    assert done.returncode == code
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_hook_runs_no_subprocess_and_imports_no_framework(hook_env, write_baseline) -> None:
+    probe = (
+        "import subprocess, sys\n"
+        "calls = []\n"
+        "real = subprocess.Popen.__init__\n"
+        "def spy(self, *a, **k):\n"
+        "    calls.append(a)\n"
+        "    real(self, *a, **k)\n"
+        "subprocess.Popen.__init__ = spy\n"
+        "import envparity\n"
+        f"report = envparity.startup_check(baseline={str(write_baseline())!r})\n"
+        "heavy = sorted(m for m in ('torch', 'tensorflow', 'jax') if m in sys.modules)\n"
+        "print(report.verdict, len(calls), heavy)\n"
+    )
+    env = hook_env()
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=env["TMPDIR"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "none 0 []\n"
+
+
+def test_startup_check_returns_the_report_in_process(hook_env, write_baseline) -> None:
+    import io
+
+    import envparity
+
+    log = io.StringIO()
+    env = hook_env(ENVPARITY_DB_URL=CLOSED_PG_URL)
+    report = envparity.startup_check(
+        baseline=str(write_baseline(drift=True)), environ=env, stream=log
+    )
+    assert report is not None and report.verdict == "error"
+    assert log_record(log.getvalue())["action"] == "continuing"
+
+
+def test_startup_check_on_drift_fail_raises(hook_env, write_baseline) -> None:
+    import io
+
+    import envparity
+    from envparity.errors import DriftRefused
+
+    env = hook_env(ENVPARITY_DB_URL=CLOSED_PG_URL)
+    with pytest.raises(DriftRefused, match="drift error is at or above fail-on error"):
+        envparity.startup_check(
+            baseline=str(write_baseline(drift=True)),
+            on_drift="fail",
+            environ=env,
+            stream=io.StringIO(),
+        )
+
+
+def test_startup_check_in_the_background_returns_at_once_and_never_raises(
+    hook_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import tempfile
+    import threading
+
+    import envparity
+
+    # Nothing is writable and the baseline is missing: still nothing reaches the caller.
+    monkeypatch.setattr(tempfile, "tempdir", "/proc")
+    env = hook_env(HOME=None, ENVPARITY_HOME="/proc/envparity-home", ENVPARITY_DB_URL=CLOSED_PG_URL)
+    log = io.StringIO()
+    start = time.monotonic()
+    result = envparity.startup_check(
+        baseline=str(tmp_path / "missing.json"),
+        on_drift="fail",
+        background=True,
+        spool_dir="/proc/envparity-spool",
+        environ=env,
+        stream=log,
+    )
+    assert result is None and time.monotonic() - start < 0.1
+    for thread in threading.enumerate():
+        if thread.name == "envparity-startup-check":
+            thread.join(30)
+    record = log_record(log.getvalue())
+    assert record["action"] == "checked in the background" and record["stored"] == "none"
+    problems = "\n".join(record["problems"])
+    assert "missing.json" in problems
+    assert "not kept: no writable spool directory" in problems
+    assert "a background check cannot refuse start-up" in problems
