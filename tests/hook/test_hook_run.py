@@ -1,10 +1,10 @@
-"""``envparity run -- CMD`` in real child processes: CMD is exec'd (same PID, arguments, environment,
-stdin, signals, exit code), drift is logged or refused, and nothing envparity fails at stops CMD."""
+"""``envparity run -- CMD`` in real child processes: CMD is exec'd (same PID, arguments,
+environment, stdin, signals, exit code), drift is logged or refused, and nothing envparity fails
+at stops CMD."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
