@@ -22,7 +22,7 @@ from ..identity import INSTANCE_FIELDS, fingerprint_data
 from ..model import Snapshot
 from ..redact import redact_value
 from . import migrate as _migrate
-from .url import resolve_url, shown, sqlite_path
+from .url import DB_URL_ENV, resolve_url, shown, sqlite_path
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -170,8 +170,10 @@ def _make_engine(url: str, connect_timeout_s: float) -> Engine:
         parsed = sa.engine.make_url(url)
         backend = parsed.get_backend_name()
     except (ArgumentError, ValueError):
+        # Without a scheme there is no userinfo to redact: the whole text may be a secret.
+        what = f"database URL {shown(url)!r}" if "://" in url else "the database URL"
         raise StoreError(
-            f"database URL {shown(url)!r} is not a URL envparity understands; "
+            f"{what} is not a URL envparity understands (from --db or {DB_URL_ENV}); "
             "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
         ) from None
     if backend == "sqlite":
@@ -583,11 +585,10 @@ class Store:
         )
         ids = {sid[: max(12, len(ref))]: sid for sid in recent}
         near = difflib.get_close_matches(ref, tag_names + list(ids), n=5, cutoff=0.5)
-        short = len(ref) < MIN_PREFIX and not near
         why = (
             f"no snapshot id, tag or id prefix matches it in {self.url_redacted}"
-            if not short
-            else f"not a tag, and an id prefix needs {MIN_PREFIX}+ characters"
+            if len(ref) >= MIN_PREFIX
+            else f"not a tag in {self.url_redacted}, and an id prefix needs {MIN_PREFIX}+ characters"
         )
         if near:
             return f"{why}; nearest: {', '.join(near)}"
