@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import diff, snapshot  # noqa: F401  (registers commands)
 from . import store  # noqa: F401  (registers list, show, tag, db)
+from . import run  # noqa: F401  (registers run, fleet, db flush)
 from ._app import app
 
 __all__ = ["app", "main"]
