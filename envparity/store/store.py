@@ -588,7 +588,7 @@ class Store:
         why = (
             f"no snapshot id, tag or id prefix matches it in {self.url_redacted}"
             if len(ref) >= MIN_PREFIX
-            else f"not a tag in {self.url_redacted}, and an id prefix needs {MIN_PREFIX}+ characters"
+            else f"not a tag in {self.url_redacted}, and id prefixes need {MIN_PREFIX}+ characters"
         )
         if near:
             return f"{why}; nearest: {', '.join(near)}"
