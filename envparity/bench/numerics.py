@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import math
 import struct
-import sys
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
 from . import registry
@@ -122,18 +120,18 @@ def _pool() -> List[float]:
 
 
 def _np() -> Any:
-    if importlib.util.find_spec("numpy") is None:
-        raise Unavailable("NumPy is not installed")
-    import numpy as np
-
+    try:
+        import numpy as np
+    except ImportError as e:
+        raise Unavailable(f"NumPy is not installed ({e})") from None
     return np
 
 
 def _torch() -> Any:
-    if "torch" not in sys.modules and importlib.util.find_spec("torch") is None:
-        raise Unavailable("torch is not installed")
-    import torch
-
+    try:
+        import torch
+    except ImportError as e:
+        raise Unavailable(f"torch is not installed ({e})") from None
     return torch
 
 

@@ -166,6 +166,8 @@ def run_suite(
             "rounds": spec.rounds,
             "warmups": spec.warmups,
             "seed": index,
+            # Peak memory does not vary between processes the way time does: once is enough.
+            "peak": index == 0,
             "benchmarks": [dict(s, loops=loops.get(s["name"])) for s in specs],
         }
         results, why = _run_worker(job, index)

@@ -5,7 +5,10 @@ The noise that matters is between processes, so the unit of replication is the w
 - the estimate is the ratio of medians: the median over processes of each process's median, the
   candidate's over the baseline's (a disturbed process moves it little);
 - its confidence interval is a two-level bootstrap: resample processes with replacement, then,
-  within each drawn process, its samples (through a precomputed set of resampled medians);
+  within each drawn process, its samples (through a precomputed set of resampled medians). A
+  percentile bootstrap over five processes is too narrow (it cannot see the tails that five draws
+  miss), so the interval is widened on the log scale by ``t(df)/z * sqrt(n/(n-1))``, the
+  small-sample correction a t interval makes;
 - a Mann-Whitney rank test on the per-process medians backs the interval;
 - a difference is called only when the whole interval lies outside the minimum effect (default
   5%) and the rank test agrees; an interval too wide to say "same" is ``unstable``.
@@ -19,6 +22,9 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 N_BOOT = 2000
+# "same" needs the interval to rule out effects this many times the minimum effect (15% at 5%);
+# an interval reaching further is "unstable": the processes disagree too much to decide.
+UNSTABLE_FACTOR = 3.0
 _INNER = 64  # resampled medians kept per process
 
 
@@ -76,7 +82,28 @@ def bootstrap_ratio(
         ratios.append(c / b)
     ratios.sort()
     alpha = 1.0 - confidence
-    return ratio, _quantile(ratios, alpha / 2), _quantile(ratios, 1 - alpha / 2)
+    low, high = _quantile(ratios, alpha / 2), _quantile(ratios, 1 - alpha / 2)
+    n = min(nb, nc)
+    if n >= 2:
+        widen = _t_over_z(confidence, nb + nc - 2) * math.sqrt(n / (n - 1))
+        low = ratio * math.exp(math.log(low / ratio) * widen) if low < ratio else low
+        high = ratio * math.exp(math.log(high / ratio) * widen) if high > ratio else high
+    return ratio, low, high
+
+
+def _t_over_z(confidence: float, df: int) -> float:
+    """How much wider a two-sided t interval is than a normal one (Cornish-Fisher expansion)."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    d = float(max(df, 1))
+    t = (
+        z
+        + (z**3 + z) / (4 * d)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * d**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * d**3)
+    )
+    return t / z
 
 
 def _u_distribution(m: int, n: int) -> List[int]:
@@ -161,8 +188,9 @@ def decide(
 
     Called faster/slower only when the whole ``confidence`` interval of the ratio lies beyond
     ``1 + min_effect`` (or its inverse) and the rank test on process medians is significant at the
-    same level. ``unstable`` when the interval is wider than the band the minimum effect allows,
-    ``(1 + min_effect) ** 4`` (about 0.90-1.10 at 5%): the processes disagree too much to decide.
+    same level, and the two sides' process medians are apart by more than the minimum effect.
+    ``unstable`` when it is not called and the interval reaches beyond ``UNSTABLE_FACTOR`` times
+    the minimum effect (0.87-1.15 at 5%): the processes disagree too much to decide.
     """
     ratio, low, high = bootstrap_ratio(baseline, candidate, confidence=confidence, seed=seed)
     bm, cm = process_medians(baseline), process_medians(candidate)
@@ -170,11 +198,18 @@ def decide(
     alpha = 1.0 - confidence
     up, down = 1.0 + min_effect, 1.0 / (1.0 + min_effect)
     ci = f"{confidence:.0%} CI {low:.2f}-{high:.2f}"
-    if low > up and p < alpha:
+    # Apart: every candidate process beyond the minimum effect from every baseline process.
+    # Two runs of five processes fall wholly apart by chance 0.8% of the time (the rank test's
+    # floor); asking that they also clear the minimum effect keeps chance out of the verdicts.
+    slower_apart = min(cm) > max(bm) * up
+    faster_apart = max(cm) < min(bm) * down
+    reach = 1.0 + UNSTABLE_FACTOR * min_effect
+    wide = high > reach or low < 1.0 / reach
+    if low > up and p < alpha and slower_apart:
         verdict, why = "slower", f"{ratio:.2f}x the baseline's time ({ci}, p={p:.3g})"
-    elif high < down and p < alpha:
+    elif high < down and p < alpha and faster_apart:
         verdict, why = "faster", f"{1 / ratio:.2f}x faster ({ci}, p={p:.3g})"
-    elif high / low > (1.0 + min_effect) ** 4 or low > up or high < down:
+    elif wide or low > up or high < down:
         spread = max(_spread(bm), _spread(cm))
         verdict = "unstable"
         why = (

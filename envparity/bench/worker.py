@@ -80,12 +80,14 @@ def measure(
     warmups: int,
     seed: int,
     target_s: float = TARGET_S,
+    peak: bool = True,
 ) -> Dict[str, Dict[str, Any]]:
     """Time ``entries`` (``name``, ``build() -> Timed``, optional ``loops``) in shuffled rounds.
 
     Each round takes one sample of every benchmark in a fresh random order, so a slow spell of the
     machine is spread over all of them rather than landing on one. A benchmark that raises is
-    recorded as failed with its error and the others go on.
+    recorded as failed with its error and the others go on. ``peak``: also measure peak memory
+    (one extra untimed call under tracemalloc).
     """
     results: Dict[str, Dict[str, Any]] = {}
     live: Dict[str, Timed] = {}
@@ -97,7 +99,7 @@ def measure(
         try:
             timed = entry["build"]()
             n = entry.get("loops") or calibrate(timed, target_s)
-            result["peak"] = _peak(timed, n)
+            result["peak"] = _peak(timed, n) if peak else None
             for _ in range(warmups):
                 timed.run(n)
         except Skip as e:
@@ -161,6 +163,7 @@ def main() -> int:
         warmups=int(job["warmups"]),
         seed=int(job["seed"]),
         target_s=float(job.get("target_s") or TARGET_S),
+        peak=bool(job.get("peak", True)),
     )
     out.write(json.dumps({"results": results, "seconds": time.perf_counter() - started}))
     out.flush()

@@ -1,0 +1,128 @@
+"""compare_benchmarks and numeric_findings: the verdicts and findings diff shows."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from envparity.bench.compare import compare_benchmarks, numeric_findings, relative_difference
+from envparity.model import BenchmarkResult, BenchmarkRun, NumericResult
+
+
+def _run(*results: BenchmarkResult) -> BenchmarkRun:
+    return BenchmarkRun(suite="quick", processes=5, wall_seconds=1.0, results=list(results))
+
+
+def _ok(name: str, center: float) -> BenchmarkResult:
+    # Five processes, a little spread between them and within each.
+    samples = [[center * (1 + 0.01 * p) * (1 + 0.001 * s) for s in range(6)] for p in range(5)]
+    return BenchmarkResult(name=name, loops=10, samples=samples)
+
+
+def _by(comparisons) -> dict:
+    return {c.name: c for c in comparisons}
+
+
+def test_verdicts_for_every_state() -> None:
+    base = _run(
+        _ok("same", 1e-3),
+        _ok("slow", 1e-3),
+        _ok("fast", 1e-3),
+        _ok("gone", 1e-3),
+        BenchmarkResult(name="boom", status="failed", reason="ValueError: kaput"),
+        BenchmarkResult(name="gpu", status="skipped", reason="CUDA is not available"),
+    )
+    cand = _run(
+        _ok("same", 1e-3),
+        _ok("slow", 1.8e-3),
+        _ok("fast", 0.5e-3),
+        _ok("boom", 1e-3),
+        _ok("gpu", 1e-3),
+        _ok("new", 1e-3),
+    )
+    got = _by(compare_benchmarks(base, cand))
+    assert got["same"].verdict == "same" and got["same"].ratio == 1.0
+    assert got["slow"].verdict == "slower"
+    assert 1.7 < got["slow"].ratio < 1.9 and got["slow"].ci_low > 1.05
+    assert "1.80x" in got["slow"].why and "99% CI" in got["slow"].why
+    assert got["fast"].verdict == "faster" and got["fast"].ci_high < 1 / 1.05
+    assert got["gone"].verdict == "missing" and "candidate" in got["gone"].why
+    assert got["new"].verdict == "missing" and "baseline" in got["new"].why
+    assert got["boom"].verdict == "failed" and "kaput" in got["boom"].why
+    assert got["gpu"].verdict == "skipped" and "CUDA" in got["gpu"].why
+    assert got["slow"].baseline_median_s is not None and got["slow"].p_value is not None
+
+
+def test_one_side_without_a_run() -> None:
+    run = _run(_ok("py_loop", 1e-3))
+    assert compare_benchmarks(None, None) == []
+    (only,) = compare_benchmarks(None, run)
+    assert only.verdict == "missing"
+    (only,) = compare_benchmarks(run, None)
+    assert only.verdict == "missing"
+
+
+def _num(
+    name: str, values: List[float], digest: str = "a" * 64, rtol: float = 1e-6, **kw: object
+) -> NumericResult:
+    return NumericResult(
+        name=name, dtype="float64", shape=[len(values)], sha256=digest, values=values, rtol=rtol,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_identical_digests_make_no_finding() -> None:
+    probes = [_num("exp", [1.0, 2.0])]
+    assert numeric_findings(probes, list(probes)) == []
+    assert numeric_findings(None, probes) == []  # nothing recorded on one side: nothing to compare
+
+
+def test_difference_beyond_rtol_is_an_error_naming_the_probe() -> None:
+    base = [_num("numpy_exp_f64", [1.0, 2.0, 3.0])]
+    cand = [_num("numpy_exp_f64", [1.0, 2.0 * (1 + 3e-5), 3.0], digest="b" * 64)]
+    (f,) = numeric_findings(base, cand)
+    assert (f.category, f.key, f.change) == ("numerics", "numpy_exp_f64", "changed")
+    assert f.severity == "error"
+    assert "3e-05" in f.why and "rtol 1e-06" in f.why
+    assert f.baseline == "a" * 12 and f.candidate == "b" * 12
+
+
+def test_last_bit_difference_is_info_with_the_relative_difference() -> None:
+    base = [_num("numpy_exp_f64", [1.0, 22.181773973656043])]
+    cand = [_num("numpy_exp_f64", [1.0, 22.18177397365604], digest="b" * 64)]
+    (f,) = numeric_findings(base, cand)
+    assert f.severity == "info"
+    assert "1.6e-16" in f.why and "within rtol" in f.why
+
+
+def test_user_probe_tolerance() -> None:
+    base = [_num("features", [10.0, 20.0], rtol=1e-3)]
+    within = [_num("features", [10.005, 20.0], digest="b" * 64, rtol=1e-3)]
+    beyond = [_num("features", [10.05, 20.0], digest="c" * 64, rtol=1e-3)]
+    assert numeric_findings(base, within)[0].severity == "info"
+    assert numeric_findings(base, beyond)[0].severity == "error"
+
+
+def test_bits_differ_outside_the_sample_and_shape_changes() -> None:
+    base = [_num("p", [1.0, 2.0])]
+    (f,) = numeric_findings(base, [_num("p", [1.0, 2.0], digest="b" * 64)])
+    assert f.severity == "info" and "outside the 2 sampled values" in f.why
+    (f,) = numeric_findings(base, [_num("p", [1.0, 2.0, 3.0], digest="b" * 64)])
+    assert f.severity == "error" and "float64[2]" in f.why and "float64[3]" in f.why
+
+
+def test_probe_on_one_side_or_not_run() -> None:
+    base = [_num("a", [1.0]), _num("b", [1.0])]
+    skipped = NumericResult(name="b", status="skipped", reason="NumPy is not installed")
+    cand = [skipped, _num("c", [1.0])]
+    got = {f.key: f for f in numeric_findings(base, cand)}
+    assert got["a"].change == "removed" and got["a"].severity == "warning"
+    assert got["c"].change == "added"
+    assert got["b"].severity == "warning" and "NumPy is not installed" in got["b"].why
+
+
+def test_relative_difference() -> None:
+    nan: Optional[float] = float("nan")
+    assert relative_difference([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert relative_difference([1.0], [1.5]) == 1 / 3
+    assert relative_difference([nan], [nan]) == 0.0  # type: ignore[list-item]
+    assert relative_difference([1.0], [nan]) == float("inf")  # type: ignore[list-item]

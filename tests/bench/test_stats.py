@@ -1,0 +1,83 @@
+"""The statistics: A/A stays silent, real differences are called, noise is called unstable."""
+
+from __future__ import annotations
+
+import random
+from typing import List
+
+import pytest
+
+from envparity.bench.stats import decide, mann_whitney_p, median, seed_for
+
+
+def _run(
+    rng: random.Random, center: float, between: float, within: float = 0.02
+) -> List[List[float]]:
+    """Five processes of six samples: each process has its own offset (the noise that matters)."""
+    processes = []
+    for _ in range(5):
+        offset = center * rng.lognormvariate(0.0, between)
+        processes.append([offset * rng.lognormvariate(0.0, within) for _ in range(6)])
+    return processes
+
+
+def test_aa_pairs_are_almost_never_called_different() -> None:
+    rng = random.Random(1)
+    verdicts = [
+        decide(_run(rng, 1e-3, 0.03), _run(rng, 1e-3, 0.03), seed=i).verdict for i in range(150)
+    ]
+    called = sum(v in ("faster", "slower") for v in verdicts)
+    assert called <= 1, verdicts  # <= 1% (of 150)
+    assert verdicts.count("same") >= 120  # and mostly "same", not a shrug
+
+
+def test_one_process_sampling_would_cry_wolf_but_bootstrap_over_processes_does_not() -> None:
+    # Samples tight within each process, processes 8% apart: a within-process test sees a
+    # "difference" between two runs of the same thing; the process-level bootstrap must not.
+    rng = random.Random(7)
+    verdicts = [
+        decide(_run(rng, 1e-3, 0.08, 0.002), _run(rng, 1e-3, 0.08, 0.002), seed=i).verdict
+        for i in range(60)
+    ]
+    assert not any(v in ("faster", "slower") for v in verdicts), verdicts
+
+
+@pytest.mark.parametrize(("factor", "expected"), [(1.5, "slower"), (0.6, "faster")])
+def test_real_differences_are_called_every_time(factor: float, expected: str) -> None:
+    rng = random.Random(3)
+    for i in range(30):
+        v = decide(_run(rng, 1e-3, 0.03), _run(rng, 1e-3 * factor, 0.03), seed=i)
+        assert v.verdict == expected, v
+        assert v.ci_low <= v.ratio <= v.ci_high
+        assert v.p_value < 0.01
+        assert abs(v.ratio - factor) / factor < 0.1
+
+
+def test_difference_within_min_effect_is_same() -> None:
+    rng = random.Random(5)
+    v = decide(_run(rng, 1e-3, 0.005, 0.005), _run(rng, 1.02e-3, 0.005, 0.005))
+    assert v.verdict == "same"
+    assert "no difference beyond 5%" in v.why
+
+
+def test_processes_that_disagree_are_unstable_not_a_guess() -> None:
+    rng = random.Random(11)
+    verdicts = [decide(_run(rng, 1e-3, 0.4), _run(rng, 1e-3, 0.4), seed=i) for i in range(20)]
+    assert sum(v.verdict == "unstable" for v in verdicts) >= 15
+    assert all(v.verdict not in ("faster", "slower") for v in verdicts)
+    unstable = next(v for v in verdicts if v.verdict == "unstable")
+    assert "processes disagree" in unstable.why
+
+
+def test_decide_is_deterministic_for_a_name() -> None:
+    rng = random.Random(2)
+    a, b = _run(rng, 1e-3, 0.05), _run(rng, 1e-3, 0.05)
+    assert decide(a, b, seed=seed_for("py_loop")) == decide(a, b, seed=seed_for("py_loop"))
+
+
+def test_mann_whitney_exact_and_ties() -> None:
+    assert mann_whitney_p([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(2 / 252)
+    assert mann_whitney_p([1, 2, 3], [1.5, 2.5, 3.5]) == pytest.approx(0.7)
+    assert mann_whitney_p([1, 1, 1], [1, 1, 1]) == 1.0  # all tied: no evidence
+    assert mann_whitney_p([], [1.0]) == 1.0
+    assert median([3, 1, 2, 10]) == 2.5
