@@ -72,11 +72,18 @@ def snapshot(
 
 
 def _store(snap: Snapshot, db: Optional[str], output: Optional[str]) -> str:
-    """Save ``snap`` in the store; returns where (redacted). SQLAlchemy is imported only here."""
+    """Save ``snap`` in the store; returns where (redacted).
+
+    An existing SQLite store at this schema is written with stdlib sqlite3 (store.fast): importing
+    SQLAlchemy would cost more than the capture. Anything else goes through open_store.
+    """
     from ..errors import StoreError
-    from ..store import open_store
+    from ..store import fast, open_store
 
     try:
+        done = fast.save(snap, db)
+        if done is not None:
+            return done[1]
         with open_store(db) as store:
             store.save(snap)
             return store.url_redacted

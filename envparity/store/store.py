@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import json
 import math
 import os
 from datetime import datetime, timezone
@@ -18,21 +17,17 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BadInput, SchemaOutOfDate, StoreError
-from ..identity import INSTANCE_FIELDS, fingerprint_data
 from ..model import Snapshot
 from ..redact import redact_value
 from . import migrate as _migrate
-from .url import DB_URL_ENV, resolve_url, shown, sqlite_path
+from .rows import JSON_FIELDS, dumps, rows, snapshot_from
+from .url import DB_URL_ENV, network_fs, resolve_url, shown, sqlite_path
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 MIN_PREFIX = 6
 LATEST = "latest"
-
-# File systems where SQLite's WAL (shared memory between processes) is unsafe.
-_NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "ceph", "glusterfs", "lustre"}
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -86,79 +81,12 @@ class SchemaInfo(_Model):
     tags: Optional[int] = None
 
 
-# --- splitting a snapshot into identity and instance parts --------------------------------------
-
-
-def _split(value: Any, path: str = "") -> Tuple[Any, Any]:
-    """(identity, instance) parts of snapshot JSON data; the paths are envparity.identity's."""
-    if isinstance(value, dict):
-        drop = INSTANCE_FIELDS.get(path, frozenset())
-        ident: Dict[str, Any] = {}
-        inst: Dict[str, Any] = {}
-        for key, item in value.items():
-            if key in drop:
-                inst[key] = item
-                continue
-            ident[key], part = _split(item, f"{path}.{key}" if path else key)
-            if part:
-                inst[key] = part
-        return ident, inst
-    if isinstance(value, list):
-        pairs = [_split(item, path + "[]") for item in value]
-        parts = [p[1] for p in pairs]
-        if not any(parts):
-            return [p[0] for p in pairs], None
-        # Hundreds of packages usually share one location: keep one copy, not hundreds.
-        same = all(p == parts[0] for p in parts)
-        return [p[0] for p in pairs], ({"*": parts[0]} if same else parts)
-    return value, None
-
-
-def _merge(ident: Any, inst: Any) -> Any:
-    """Inverse of :func:`_split`."""
-    if isinstance(ident, list):
-        if isinstance(inst, dict):  # {"*": part}: the same part for every item
-            return [_merge(item, inst["*"]) for item in ident]
-        return [_merge(a, b) for a, b in zip(ident, inst)]
-    if isinstance(ident, dict) and isinstance(inst, dict):
-        merged = dict(ident)
-        for key, value in inst.items():
-            merged[key] = _merge(ident[key], value) if key in ident else value
-        return merged
-    return inst
-
-
-# Columns of `sightings` that hold a top-level field of the snapshot as it is.
-_SIGHTING_FIELDS = ("snapshot_id", "fingerprint", "captured_at", "role", "labels")
-_JSON_FIELDS = ("collection", "numerics", "benchmarks")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def _reason(e: BaseException) -> str:
     """The first line of a database error, without SQL, parameters or credentials."""
     orig = getattr(e, "orig", None) or e
     text = str(orig).strip()
     line = text.splitlines()[0].strip() if text else type(orig).__name__
     return redact_value(line)[:300]
-
-
-def _network_fs(path: str) -> bool:
-    """True when ``path`` is on a network file system (where WAL must not be used)."""
-    try:
-        with open("/proc/self/mounts", encoding="utf-8") as f:
-            mounts = [line.split()[1:3] for line in f if len(line.split()) > 2]
-    except OSError:
-        return False
-    real = os.path.realpath(path)
-    best, fstype = "", ""
-    for point, kind in mounts:
-        point = point.replace("\\040", " ")
-        if (real == point or real.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
-            best, fstype = point, kind
-    return fstype in _NETWORK_FS
 
 
 def _make_engine(url: str, connect_timeout_s: float) -> Engine:
@@ -185,8 +113,8 @@ def _make_engine(url: str, connect_timeout_s: float) -> Engine:
                     f"store {shown(url)}: directory {directory} does not exist; create it first"
                 )
         busy_ms = int(max(5.0, connect_timeout_s) * 1000)
-        wal = not (path and _network_fs(os.path.dirname(os.path.abspath(path))))
-        engine = sa.create_engine(url, json_serializer=_dumps)
+        wal = not (path and network_fs(os.path.dirname(os.path.abspath(path))))
+        engine = sa.create_engine(url, json_serializer=dumps)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -213,7 +141,7 @@ def _make_engine(url: str, connect_timeout_s: float) -> Engine:
         try:
             return sa.create_engine(
                 url,
-                json_serializer=_dumps,
+                json_serializer=dumps,
                 # libpq waits forever by default; its timeout is whole seconds.
                 connect_args={"connect_timeout": max(1, math.ceil(connect_timeout_s))},
             )
@@ -379,57 +307,23 @@ class Store:
 
         from . import tables as t
 
-        if not snapshot.snapshot_id:
-            raise BadInput("snapshot has no snapshot_id; capture it with `envparity snapshot`")
-        data = snapshot.model_dump(mode="json")
-        fp = fingerprint_data(data)
-        if snapshot.fingerprint and snapshot.fingerprint != fp:
-            raise BadInput(
-                f"snapshot {snapshot.snapshot_id}: its fingerprint {snapshot.fingerprint[:12]} "
-                f"does not match its content ({fp[:12]}); was it edited? "
-                "Recompute it with Snapshot.with_fingerprint()"
-            )
-        ident, inst = _split(data)
-        now = datetime.now(timezone.utc)
-        sighting: Dict[str, Any] = {
-            "snapshot_id": snapshot.snapshot_id,
-            "fingerprint": fp,
-            "role": snapshot.role,
-            "captured_at": snapshot.captured_at,
-            "hostname": snapshot.platform.hostname,
-            "labels": dict(snapshot.labels),
-            "envparity_version": snapshot.collection.envparity_version,
-            "stored_at": now,
-        }
-        for name in _JSON_FIELDS:
-            value = inst.pop(name)
-            sighting[name] = sa.null() if value is None else value
-        for name in _SIGHTING_FIELDS:
-            inst.pop(name, None)
-        sighting["instance"] = inst
+        r = rows(snapshot)
+        sighting = dict(r.sighting)
+        for name in JSON_FIELDS:
+            if sighting[name] is None:
+                sighting[name] = sa.null()  # SQL NULL, not JSON null
         with self._write(f"saving snapshot {snapshot.snapshot_id}") as conn:
             known = conn.execute(
-                sa.select(t.environments.c.fingerprint).where(t.environments.c.fingerprint == fp)
+                sa.select(t.environments.c.fingerprint).where(
+                    t.environments.c.fingerprint == r.fingerprint
+                )
             ).first()
             if known is None:
-                created = self._inserted(
-                    conn,
-                    t.environments,
-                    "fingerprint",
-                    {
-                        "fingerprint": fp,
-                        "schema_version": snapshot.schema_version,
-                        "python_version": snapshot.python.version,
-                        "package_count": len(snapshot.packages),
-                        "identity": ident,
-                        "created_at": now,
-                    },
-                )
-                pkgs = {(p.name, p.version) for p in snapshot.packages}
-                if created and pkgs:
+                created = self._inserted(conn, t.environments, "fingerprint", r.environment)
+                if created and r.packages:
                     conn.execute(
                         self._insert_ignore(t.packages, "fingerprint", "name", "version"),
-                        [{"fingerprint": fp, "name": n, "version": v} for n, v in sorted(pkgs)],
+                        r.packages,
                     )
             return self._inserted(conn, t.sightings, "snapshot_id", sighting)
 
@@ -493,18 +387,8 @@ class Store:
 
     @staticmethod
     def _snapshot(row: Any) -> Snapshot:
-        data = _merge(row.identity, row.instance)
-        data.update(
-            snapshot_id=row.snapshot_id,
-            fingerprint=row.fingerprint,
-            captured_at=row.captured_at,
-            role=row.role,
-            labels=row.labels,
-            collection=row.collection,
-            numerics=row.numerics,
-            benchmarks=row.benchmarks,
-        )
-        return Snapshot.model_validate(data)
+        columns = row._asdict()
+        return snapshot_from(columns.pop("identity"), columns.pop("instance"), columns)
 
     def get(self, snapshot_id: str) -> Snapshot:
         """The snapshot with exactly this id; BadInput when there is none."""

@@ -21,6 +21,9 @@ DB_FILENAME = "envparity.db"
 # Schemes people type for PostgreSQL; SQLAlchemy would pick psycopg2 for the bare ones, and
 # envparity depends on psycopg 3.
 _PG_ALIASES = ("postgres://", "postgresql://")
+
+# File systems where SQLite's WAL (shared memory between processes) is unsafe.
+_NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "ceph", "glusterfs", "lustre"}
 PG_SCHEME = "postgresql+psycopg://"
 
 
@@ -87,3 +90,19 @@ def sqlite_path(url: str) -> Optional[str]:
 def shown(url: str) -> str:
     """The only form a database URL is ever printed in: userinfo and secrets redacted."""
     return redact_url(url)
+
+
+def network_fs(path: str) -> bool:
+    """True when ``path`` is on a network file system (where SQLite must not use WAL)."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as f:
+            mounts = [line.split()[1:3] for line in f if len(line.split()) > 2]
+    except OSError:
+        return False
+    real = os.path.realpath(path)
+    best, fstype = "", ""
+    for point, kind in mounts:
+        point = point.replace("\\040", " ")
+        if (real == point or real.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
+            best, fstype = point, kind
+    return fstype in _NETWORK_FS

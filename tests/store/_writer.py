@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from store_fixtures import make_snapshot  # noqa: E402
 
-from envparity.store import open_store  # noqa: E402
+from envparity.model import Snapshot  # noqa: E402
+from envparity.store import fast, open_store  # noqa: E402
 
 PER_WORKER = 25
 ENVIRONMENTS = 4
@@ -35,10 +36,23 @@ def main() -> None:
     ]
     while not os.path.exists(go):
         time.sleep(0.005)
-    # Every worker opens (and on a fresh SQLite file, migrates) at the same moment.
-    with open_store(url) as store:
-        first = [store.save(s) for s in snaps]
-        replay = [store.save(s) for s in snaps[:5]]
+    if worker % 2:
+        # Odd workers save as `envparity snapshot` does: stdlib sqlite3 when the schema is
+        # there, else open_store (which migrates). Writers of both kinds share the file.
+        def save(snap: Snapshot) -> bool:
+            done = fast.save(snap, url)
+            if done is not None:
+                return done[0]
+            with open_store(url) as store:
+                return store.save(snap)
+
+        first = [save(s) for s in snaps]
+        replay = [save(s) for s in snaps[:5]]
+    else:
+        # Every worker opens (and on a fresh SQLite file, migrates) at the same moment.
+        with open_store(url) as store:
+            first = [store.save(s) for s in snaps]
+            replay = [store.save(s) for s in snaps[:5]]
     print(json.dumps({"ids": [s.snapshot_id for s in snaps], "first": first, "replay": replay}))
 
 

@@ -1,0 +1,131 @@
+"""A snapshot as the rows the store writes, and back. Stdlib and pydantic only.
+
+Shared by :meth:`Store.save` (SQLAlchemy, either dialect) and :mod:`envparity.store.fast` (the
+stdlib-sqlite3 path ``envparity snapshot`` takes into an existing SQLite store), so both write
+the same rows. The keys of each row are the table's column names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Tuple
+
+from ..errors import BadInput
+from ..identity import INSTANCE_FIELDS, fingerprint_data
+from ..model import Snapshot
+
+# Top-level fields that have a sightings column of their own (the rest of the instance-only
+# values go to its ``instance`` column).
+_SIGHTING_FIELDS = ("snapshot_id", "fingerprint", "captured_at", "role", "labels")
+JSON_FIELDS = ("collection", "numerics", "benchmarks")
+
+
+def dumps(value: Any) -> str:
+    """How the store writes JSON columns (compact; SQLAlchemy is given the same function)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def split(value: Any, path: str = "") -> Tuple[Any, Any]:
+    """(identity, instance) parts of snapshot JSON data; the paths are envparity.identity's."""
+    if isinstance(value, dict):
+        drop = INSTANCE_FIELDS.get(path, frozenset())
+        ident: Dict[str, Any] = {}
+        inst: Dict[str, Any] = {}
+        for key, item in value.items():
+            if key in drop:
+                inst[key] = item
+                continue
+            ident[key], part = split(item, f"{path}.{key}" if path else key)
+            if part:
+                inst[key] = part
+        return ident, inst
+    if isinstance(value, list):
+        pairs = [split(item, path + "[]") for item in value]
+        parts = [p[1] for p in pairs]
+        if not any(parts):
+            return [p[0] for p in pairs], None
+        # Hundreds of packages usually share one location: keep one copy, not hundreds.
+        same = all(p == parts[0] for p in parts)
+        return [p[0] for p in pairs], ({"*": parts[0]} if same else parts)
+    return value, None
+
+
+def merge(ident: Any, inst: Any) -> Any:
+    """Inverse of :func:`split`."""
+    if isinstance(ident, list):
+        if isinstance(inst, dict):  # {"*": part}: the same part for every item
+            return [merge(item, inst["*"]) for item in ident]
+        return [merge(a, b) for a, b in zip(ident, inst)]
+    if isinstance(ident, dict) and isinstance(inst, dict):
+        merged = dict(ident)
+        for key, value in inst.items():
+            merged[key] = merge(ident[key], value) if key in ident else value
+        return merged
+    return inst
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What saving one snapshot writes: its environment, its packages, its sighting."""
+
+    fingerprint: str
+    environment: Dict[str, Any]
+    packages: List[Dict[str, str]]
+    sighting: Dict[str, Any]
+
+
+def rows(snapshot: Snapshot) -> Rows:
+    """The rows for ``snapshot``. JSON columns hold Python values (None for SQL NULL).
+
+    A snapshot whose ``fingerprint`` does not match its content (edited by hand) is refused: it
+    would be filed under another environment. An empty fingerprint is computed.
+    """
+    if not snapshot.snapshot_id:
+        raise BadInput("snapshot has no snapshot_id; capture it with `envparity snapshot`")
+    data = snapshot.model_dump(mode="json")
+    fp = fingerprint_data(data)
+    if snapshot.fingerprint and snapshot.fingerprint != fp:
+        raise BadInput(
+            f"snapshot {snapshot.snapshot_id}: its fingerprint {snapshot.fingerprint[:12]} "
+            f"does not match its content ({fp[:12]}); was it edited? "
+            "Recompute it with Snapshot.with_fingerprint()"
+        )
+    ident, inst = split(data)
+    now = datetime.now(timezone.utc)
+    sighting: Dict[str, Any] = {
+        "snapshot_id": snapshot.snapshot_id,
+        "fingerprint": fp,
+        "role": snapshot.role,
+        "captured_at": snapshot.captured_at,
+        "hostname": snapshot.platform.hostname,
+        "labels": dict(snapshot.labels),
+        "envparity_version": snapshot.collection.envparity_version,
+        "stored_at": now,
+    }
+    for name in JSON_FIELDS:
+        sighting[name] = inst.pop(name)
+    for name in _SIGHTING_FIELDS:
+        inst.pop(name, None)
+    sighting["instance"] = inst
+    environment = {
+        "fingerprint": fp,
+        "schema_version": snapshot.schema_version,
+        "python_version": snapshot.python.version,
+        "package_count": len(snapshot.packages),
+        "identity": ident,
+        "created_at": now,
+    }
+    pkgs = sorted({(p.name, p.version) for p in snapshot.packages})
+    packages = [{"fingerprint": fp, "name": n, "version": v} for n, v in pkgs]
+    return Rows(fp, environment, packages, sighting)
+
+
+def snapshot_from(
+    identity: Dict[str, Any], instance: Dict[str, Any], columns: Dict[str, Any]
+) -> Snapshot:
+    """The Snapshot a stored environment and sighting make together."""
+    data = merge(identity, instance)
+    data.update(columns)
+    return Snapshot.model_validate(data)

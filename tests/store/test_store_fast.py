@@ -1,0 +1,63 @@
+"""The stdlib-sqlite3 save path of `envparity snapshot` writes exactly what Store.save writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from store_fixtures import make_snapshot
+
+from envparity.store import connect, fast, open_store
+from envparity.store import tables as t
+
+# Set when the row is written, so they differ between two saves of one snapshot.
+_WRITE_TIMES = {"stored_at", "created_at"}
+
+
+def _dump(url: str) -> dict:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                table.name: sorted(
+                    tuple(v for k, v in row._asdict().items() if k not in _WRITE_TIMES)
+                    for row in conn.execute(sa.select(table))
+                )
+                for table in (t.environments, t.packages, t.sightings)
+            }
+    finally:
+        engine.dispose()
+
+
+def test_fast_and_sqlalchemy_saves_write_the_same_rows(tmp_path: Path) -> None:
+    snaps = [make_snapshot(seq=1), make_snapshot(seq=2, env=3)]
+    snaps.append(snaps[0].model_copy(update={"numerics": None, "benchmarks": None}))
+    snaps[-1] = snaps[-1].model_copy(update={"snapshot_id": "no-numerics"})
+    urls = [f"sqlite:///{tmp_path / name}" for name in ("orm.db", "fast.db")]
+    for url in urls:
+        with connect(url) as store:
+            store.upgrade()
+    with open_store(urls[0]) as store:
+        assert [store.save(s) for s in snaps] == [True, True, True]
+    assert [fast.save(s, urls[1]) for s in snaps] == [(True, urls[1])] * 3
+    assert fast.save(snaps[0], urls[1]) == (False, urls[1])
+    assert _dump(urls[0]) == _dump(urls[1])
+    with open_store(urls[1]) as store:
+        for snap in snaps:
+            assert store.get(snap.snapshot_id) == snap
+
+
+def test_fast_path_declines_what_it_cannot_do_alone(tmp_path: Path) -> None:
+    snap = make_snapshot()
+    missing = f"sqlite:///{tmp_path / 'missing.db'}"
+    assert fast.save(snap, missing) is None
+    assert not (tmp_path / "missing.db").exists()
+    empty = tmp_path / "empty.db"
+    with connect(f"sqlite:///{empty}") as store:
+        store.schema_info()  # creates the file, no schema
+    assert fast.save(snap, f"sqlite:///{empty}") is None
+    with connect(f"sqlite:///{empty}") as store:
+        store.upgrade()
+        store.downgrade("base")
+    assert fast.save(snap, f"sqlite:///{empty}") is None
+    assert fast.save(snap, "postgresql+psycopg://u@127.0.0.1:1/x") is None
