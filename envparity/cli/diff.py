@@ -1,6 +1,9 @@
-"""``envparity diff`` and ``envparity check``: the drift report, and the CI gate."""
+"""``envparity diff`` and ``envparity check``: the drift report, and the CI gate.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here, on purpose: on Python 3.9 Typer reads parameter
+annotations without evaluating strings, so ``Annotated[..., typer.Option("-o")]`` written as a
+string loses its option names (``-o`` becomes "No such option"). Runtime annotations work on 3.9+.
+"""
 
 import sys
 from typing import TYPE_CHECKING, Annotated, List, Optional
@@ -43,8 +46,8 @@ DbOpt = Annotated[
 
 
 def _report(
-    baseline: Snapshot,
-    candidate: Snapshot,
+    baseline: "Snapshot",
+    candidate: "Snapshot",
     *,
     baseline_ref: str,
     candidate_ref: str,

@@ -139,3 +139,13 @@ def found(a: Snapshot, b: Snapshot, **kw: Any) -> List[Tuple[str, str, str]]:
 def by_key(a: Snapshot, b: Snapshot, **kw: Any) -> Dict[str, Any]:
     """``diff(a, b)``'s findings keyed by "category:key"."""
     return {f"{f.category}:{f.key}": f for f in diff(a, b, **kw).findings}
+
+
+def cli_runner() -> Any:
+    """A CliRunner whose result has ``stdout`` and ``stderr`` apart, on old and new Click."""
+    from typer.testing import CliRunner
+
+    try:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # Click < 8.2
+    except TypeError:
+        return CliRunner()  # Click 8.2+ and Typer's own: always apart

@@ -6,8 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from diff_snapshots import baseline, changed, with_package
-from typer.testing import CliRunner
+from diff_snapshots import baseline, changed, cli_runner, with_package
 
 from envparity.cli import app
 from envparity.model import DriftReport
@@ -32,7 +31,7 @@ def files(tmp_path, envparity_home, monkeypatch):
 
 
 def invoke(*args):
-    return CliRunner().invoke(app, list(args))
+    return cli_runner().invoke(app, list(args))
 
 
 def one_error_line(result, code, *parts):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from diff_snapshots import baseline, changed
-from typer.testing import CliRunner
+from diff_snapshots import baseline, changed, cli_runner
 
 from envparity.cli import app
 from envparity.store import open_store
@@ -22,7 +21,7 @@ def _store_and_diff(url, tmp_path):
         store.tag(BASE.snapshot_id, "fraud-train")
     other_file = tmp_path / "other.json"
     other_file.write_text(OTHER.model_dump_json())
-    runner = CliRunner()
+    runner = cli_runner()
     by_tag = runner.invoke(app, ["diff", "fraud-train", str(other_file), "--db", url])
     assert by_tag.exit_code == 0, by_tag.output
     assert "platform:timezone  UTC -> Asia/Tokyo" in by_tag.stdout
@@ -47,7 +46,7 @@ def test_refs_in_postgres(tmp_path, envparity_home, pg_url):
 
 def test_unreachable_store_is_exit_3_and_the_url_is_redacted(tmp_path, envparity_home):
     url = "postgresql+psycopg://fleet:hunter2@127.0.0.1:1/envparity"
-    result = CliRunner().invoke(app, ["diff", "fraud-train", "x.json", "--db", url])
+    result = cli_runner().invoke(app, ["diff", "fraud-train", "x.json", "--db", url])
     assert result.exit_code == 3
     assert "hunter2" not in result.output
     assert "127.0.0.1:1" in result.stderr
