@@ -5,6 +5,7 @@ at stops CMD."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -394,3 +395,28 @@ def test_startup_check_in_the_background_returns_at_once_and_never_raises(
     assert "missing.json" in problems
     assert "not kept: no writable spool directory" in problems
     assert "a background check cannot refuse start-up" in problems
+
+
+def test_example_entrypoint_labels_the_deployment_and_execs(hook_env) -> None:
+    script = Path(__file__).resolve().parents[2] / "scripts" / "entrypoint.sh"
+    env = hook_env(
+        PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+        ENVPARITY_LABELS="model=fraud",
+        MODEL_VERSION="7",
+        IMAGE_TAG="fraud:1.2",
+    )
+    proc = subprocess.Popen(
+        ["sh", str(script), sys.executable, "-c", "import os; print(os.getppid())"],
+        env=env,
+        cwd=env["TMPDIR"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert int(out) == os.getpid()  # sh exec'd envparity, which exec'd the server: one process
+    labels = log_record(err)["labels"]
+    assert labels == {"model": "fraud", "model_version": "7", "image": "fraud:1.2"}
+    empty = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+    assert empty.returncode == 2 and "no server command given" in empty.stderr

@@ -1,0 +1,177 @@
+"""Benchmark the serving start-up hook and the fleet view (issue 6).
+
+    python scripts/bench_startup.py [--runs 20] [--pg-url URL] [--sightings 100000]
+
+1. Added start-up latency: ``envparity run [--baseline REF] -- true`` against plain ``true``,
+   medians over ``--runs`` alternating runs, with the default SQLite store (no benchmarks in the
+   snapshot), and with the database unreachable (a closed port; the baseline comes from the
+   local cache, the snapshot goes to the spool).
+2. ``envparity fleet --baseline REF --role serving --since 24h`` over ``--sightings`` sightings of
+   20 environments in a fresh PostgreSQL database (``--pg-url`` or ENVPARITY_TEST_PG_URL; the
+   database is created and dropped): median wall time of the whole command, and of the
+   in-process ``fleet_view`` call.
+
+Run it with the interpreter that has envparity installed; its ``envparity`` script is the one
+timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Dict, List
+
+CLOSED_URL = "postgresql+psycopg://postgres@127.0.0.1:1/x"
+TAG = "bench-baseline"
+
+
+def _time(cmd: List[str], env: Dict[str, str], cwd: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd
+    )
+    return time.perf_counter() - start
+
+
+def _medians(cases: Dict[str, List[str]], envs: Dict[str, Dict[str, str]], runs: int, cwd: str):
+    times: Dict[str, List[float]] = {name: [] for name in cases}
+    for name, cmd in cases.items():  # warm the file cache
+        _time(cmd, envs[name], cwd)
+    for _ in range(runs):  # alternate, so drift in the machine's load hits every case alike
+        for name, cmd in cases.items():
+            times[name].append(_time(cmd, envs[name], cwd))
+    return {name: statistics.median(t) * 1e3 for name, t in times.items()}
+
+
+def bench_startup(runs: int) -> None:
+    import envparity
+    from envparity.hook import cache
+    from envparity.store import open_store
+
+    cli = os.path.join(os.path.dirname(sys.executable), "envparity")
+    true = "/bin/true" if os.path.exists("/bin/true") else "true"
+    with tempfile.TemporaryDirectory() as tmp:
+        home = os.path.join(tmp, "home")
+        os.mkdir(home)
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
+        sqlite_env = dict(base_env, ENVPARITY_HOME=home)
+        down_env = dict(sqlite_env, ENVPARITY_DB_URL=CLOSED_URL)
+        os.environ["ENVPARITY_HOME"] = home
+        baseline = envparity.snapshot(role="training")
+        with open_store() as store:  # the default SQLite, migrated (the hook never migrates)
+            store.save(baseline)
+            store.tag(baseline.snapshot_id, TAG)
+        # What the first start with the database up leaves behind for later restarts.
+        cache.remember(TAG, CLOSED_URL, baseline, {"ENVPARITY_HOME": home})
+        cases = {
+            "true": [true],
+            "run, SQLite, no baseline": [cli, "run", "--", true],
+            "run, SQLite, baseline tag": [cli, "run", "--baseline", TAG, "--", true],
+            "run, database down, cached baseline": [cli, "run", "--baseline", TAG, "--", true],
+        }
+        envs = dict.fromkeys(cases, sqlite_env)
+        envs["run, database down, cached baseline"] = down_env
+        medians = _medians(cases, envs, runs, tmp)
+    plain = medians.pop("true")
+    print(f"start-up, medians of {runs} runs each (plain `true`: {plain:.1f} ms):")
+    for name, ms in medians.items():
+        print(f"  envparity {name}: {ms:.0f} ms, added {ms - plain:.0f} ms")
+
+
+def _fill(url: str, sightings: int) -> object:
+    """20 environments, ``sightings`` sightings over the last 12 hours, 500 hosts."""
+    import sqlalchemy as sa
+
+    import envparity
+    from envparity.store import open_store
+
+    base = envparity.snapshot(role="serving", labels={"model": "fraud"})
+    with open_store(url) as store:
+        for i in range(20):
+            env = dict(base.env, BENCH_VARIANT=str(i)) if i else base.env
+            variant = base.model_copy(update={"snapshot_id": uuid.uuid4().hex, "env": env})
+            store.save(variant.with_fingerprint())
+        with store.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    """
+                    INSERT INTO sightings (snapshot_id, fingerprint, role, captured_at, hostname,
+                        labels, envparity_version, stored_at, collection, numerics, benchmarks,
+                        instance)
+                    SELECT md5(g::text || clock_timestamp()::text), s.fingerprint, s.role,
+                        now() - (g % 43200) * interval '1 second', 'host-' || (g % 500),
+                        s.labels, s.envparity_version, now(), s.collection, NULL, NULL, s.instance
+                    FROM generate_series(1, :n) AS g
+                    JOIN (SELECT *, row_number() OVER (ORDER BY snapshot_id) - 1 AS k
+                          FROM sightings) AS s ON s.k = (g * 7919) % 20
+                    """
+                ),
+                {"n": sightings - 20},
+            )
+            conn.execute(sa.text("ANALYZE sightings"))
+    return base
+
+
+def bench_fleet(pg_url: str, sightings: int, runs: int) -> None:
+    import psycopg
+
+    from envparity.fleet import fleet_view
+    from envparity.store import open_store
+
+    admin = pg_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    name = f"envparity_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{pg_url.rpartition('/')[0]}/{name}"
+    try:
+        start = time.perf_counter()
+        base = _fill(url, sightings)
+        print(f"fleet: filled {sightings} sightings in {time.perf_counter() - start:.1f} s")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "base.json")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(base.model_dump_json())  # type: ignore[attr-defined]
+            env = dict(os.environ, ENVPARITY_DB_URL=url)
+            cli = os.path.join(os.path.dirname(sys.executable), "envparity")
+            cmd = [cli, "fleet", "--baseline", path, "--role", "serving", "--since", "24h"]
+            medians = _medians({"fleet": cmd}, {"fleet": env}, runs, tmp)
+        since = datetime.now(timezone.utc) - timedelta(hours=24)
+        times = []
+        with open_store(url) as store:
+            for _ in range(runs):
+                t = time.perf_counter()
+                view = fleet_view(store, base, role="serving", since=since)  # type: ignore[arg-type]
+                times.append(time.perf_counter() - t)
+        print(
+            f"  `envparity fleet` over {view.sightings} sightings, {view.environments} "
+            f"environments: median {medians['fleet']:.0f} ms for the whole command, "
+            f"{statistics.median(times) * 1e3:.0f} ms in fleet_view ({runs} runs)"
+        )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--pg-url", default=os.environ.get("ENVPARITY_TEST_PG_URL"))
+    parser.add_argument("--sightings", type=int, default=100_000)
+    args = parser.parse_args()
+    bench_startup(args.runs)
+    if args.pg_url:
+        bench_fleet(args.pg_url, args.sightings, max(5, args.runs // 4))
+    else:
+        print("fleet: skipped (no --pg-url / ENVPARITY_TEST_PG_URL)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
