@@ -76,7 +76,8 @@ _UTC = {
     "Greenwich",
 }
 
-_ENV_WARNING = {"CUDA_VISIBLE_DEVICES", "LD_PRELOAD", "LD_LIBRARY_PATH", "TZ", "LANG", "LANGUAGE"}
+# Time zone, locale and text encoding variables change parsing, sorting and dates.
+_ENV_WARNING = {"TZ", "LANG", "LANGUAGE", "PYTHONIOENCODING", "PYTHONUTF8"}
 _ENV_WARNING_PREFIXES = ("LC_",)
 
 
@@ -141,6 +142,8 @@ def _version_change(name: str, old: str, new: str) -> Tuple[str, str]:
             "warning",
             f"not a PEP 440 version, compared as text, so the size of the change is unknown: {pin}",
         )
+    if a == b:
+        return ("info", f"the same version written differently ({old} vs {new}); harmless")
     direction = "downgraded" if b < a else "upgraded"
     if a.public == b.public:
         return (
@@ -765,7 +768,7 @@ def _env(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
                 va,
                 vb,
                 "warning",
-                f"changes the time zone or locale (parsing, sorting, dates): "
+                f"changes the time zone, locale or text encoding (parsing, sorting, dates): "
                 f"{_set_or_unset(name, va)}",
             )
         else:

@@ -137,6 +137,10 @@ def check_command(
     python: Annotated[
         Optional[str], typer.Option(help="Check this interpreter instead (a venv's python).")
     ] = None,
+    frameworks: Annotated[
+        bool,
+        typer.Option(help="Import torch/tensorflow/jax to read their determinism switches."),
+    ] = False,
     snapshot_output: Annotated[
         Optional[str],
         typer.Option("--snapshot-output", help="Also write this environment's snapshot JSON."),
@@ -150,7 +154,7 @@ def check_command(
     labels = parse_labels(label)
     # The baseline first: an unknown ref fails before the capture's work is spent.
     base = resolve(baseline, db)
-    cand = capture(role=role, labels=labels, python=python)
+    cand = capture(role=role, labels=labels, python=python, frameworks=frameworks)
     if snapshot_output:
         write_atomic(snapshot_output, cand.model_dump_json(indent=2) + "\n")
     _report(

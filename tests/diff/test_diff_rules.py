@@ -74,6 +74,7 @@ def test_same_environment_elsewhere_gives_no_findings():
         ("torch", "3.0.0+cu121", "error"),
         ("numpy", "1.26.4build1", "warning"),  # not PEP 440
         ("numpy", None, "error"),  # removed
+        ("pandas", "2.2.1.0", "info"),  # the same version, written differently
     ],
 )
 def test_package_version_changes(name, new, severity):
@@ -83,7 +84,8 @@ def test_package_version_changes(name, new, severity):
     f = findings[f"package:{name}"]
     assert (f.severity, f.baseline, f.candidate) == (severity, old, new)
     assert f.change == ("removed" if new is None else "changed")
-    assert f"{name}=={old}" in f.why  # says what to pin or install
+    if f.severity != "info" or "harmless" not in f.why:
+        assert f"{name}=={old}" in f.why  # says what to pin or install
 
 
 def test_non_pep440_version_says_it_was_compared_as_text():
