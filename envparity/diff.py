@@ -130,6 +130,15 @@ class _Findings:
 # --- packages -------------------------------------------------------------------------------
 
 
+def _public(v: Any) -> Tuple[Any, ...]:
+    # Version.public builds a string; this tuple compares the same (trailing zeros do not count,
+    # as in Version equality) at a fraction of the cost, which matters with thousands of packages.
+    release = v.release
+    while len(release) > 1 and release[-1] == 0:
+        release = release[:-1]
+    return (v.epoch, release, v.pre, v.post, v.dev)
+
+
 def _version_change(name: str, old: str, new: str) -> Tuple[str, str]:
     """Severity and why for a package whose version went from ``old`` to ``new``."""
     from packaging.version import InvalidVersion, Version
@@ -145,7 +154,7 @@ def _version_change(name: str, old: str, new: str) -> Tuple[str, str]:
     if a == b:
         return ("info", f"the same version written differently ({old} vs {new}); harmless")
     direction = "downgraded" if b < a else "upgraded"
-    if a.public == b.public:
+    if _public(a) == _public(b):
         return (
             "warning",
             f"same version, another build ({old} -> {new}: other compiled code, e.g. CPU vs CUDA): "
