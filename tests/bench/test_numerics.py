@@ -29,7 +29,7 @@ def test_inputs_are_exact_and_fixed() -> None:
     values = lcg_uniform(4, seed=1)
     assert values == lcg_uniform(4, seed=1)
     # Pinned: a change of generator would silently make every stored probe differ.
-    assert values[0] == 0.5900939490600998
+    assert values[0] == -0.15358165825457348
     assert all(-1.0 <= v < 1.0 for v in lcg_uniform(1000, seed=7))
 
 
