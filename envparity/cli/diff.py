@@ -36,7 +36,7 @@ PolicyOpt = Annotated[
     Optional[str],
     typer.Option(
         "--policy",
-        help="A TOML policy file (default: [tool.envparity] of ./pyproject.toml, if any).",
+        help="A TOML policy file (default: the tool.envparity table of ./pyproject.toml).",
     ),
 ]
 DbOpt = Annotated[
