@@ -16,6 +16,8 @@ __all__ = [
     "Snapshot",
     "__version__",
     "record_seed",
+    "register_benchmark",
+    "register_probe",
     "seed_everything",
     "snapshot",
     "startup_check",
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 # name -> module that defines it, imported on first access.
 _LAZY = {
     "Snapshot": "envparity.model",
+    "register_benchmark": "envparity.bench.registry",
+    "register_probe": "envparity.bench.registry",
     "startup_check": "envparity.hook",
 }
 

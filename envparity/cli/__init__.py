@@ -5,7 +5,7 @@ One module per command group registers its commands on ``app``.
 
 from __future__ import annotations
 
-from . import diff, snapshot, store  # noqa: F401  (registers commands)
+from . import bench, diff, snapshot, store  # noqa: F401  (registers commands)
 from . import run  # noqa: F401  (registers run, fleet, db flush)
 from ._app import app
 

@@ -47,12 +47,28 @@ def snapshot(
         bool,
         typer.Option(help="Import torch/tensorflow/jax to read their determinism switches."),
     ] = False,
+    bench: Annotated[
+        Optional[str],
+        typer.Option(help="Also run the benchmark suite (quick|full); results go in the snapshot."),
+    ] = None,
+    numerics: Annotated[
+        Optional[bool],
+        typer.Option(help="Record numeric probes (default: on with --bench, else off)."),
+    ] = None,
+    bench_callable: Annotated[
+        Optional[List[str]],
+        typer.Option(help="MODULE:FUNCTION of yours to time with --bench (repeatable)."),
+    ] = None,
 ) -> None:
     """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
     from ..collect.capture import capture
 
     labels = parse_labels(label)
     snap = capture(role=role, labels=labels, python=python, frameworks=frameworks)
+    if bench or numerics or bench_callable:
+        from ..bench.runner import attach
+
+        snap = attach(snap, bench, callables=bench_callable or (), numerics=numerics)
     text = snap.model_dump_json(indent=2)
     if output:
         write_atomic(output, text + "\n")
