@@ -31,6 +31,7 @@ def cell(value: Any) -> str:
 
 
 def code(value: Any) -> str:
+    """``value`` as inline code inside a table cell."""
     return f"<code>{cell(show(value))}</code>"
 
 
