@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
-from ..errors import BadInput, EnvparityError
+from ..errors import BadInput, EnvparityError, StoreError
 from ..redact import redact_url, redact_value
 from . import cache
 from .config import HookConfig
@@ -55,8 +55,14 @@ class Outcome:
     @property
     def db(self) -> str:
         """The database, as it may be shown."""
-        url = self.config.db_url
-        return redact_url(url) if url else "default SQLite ($ENVPARITY_HOME)"
+        from ..store.url import default_sqlite_path  # stdlib only: no SQLAlchemy for a name
+
+        if self.config.db_url:
+            return redact_url(self.config.db_url)
+        try:
+            return "sqlite:///" + default_sqlite_path()
+        except EnvparityError:
+            return "the default SQLite store (no home directory)"
 
     def refusal(self) -> Optional[str]:
         """Why start-up must be refused (``--on-drift fail`` only), or None to start."""
@@ -226,7 +232,10 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
         # The store answered, but the ref names nothing (or too much): a cached copy would hide it.
         outcome.problem(f"baseline {store_ref!r}: {e}")
     except Exception as e:
-        outcome.problem(f"store {outcome.db} unavailable while {outcome.stage}: {_describe(e)}")
+        # A StoreError names the store; anything else (a driver that is not installed) does not.
+        why = str(e) if isinstance(e, StoreError) else f"store {outcome.db}: {_describe(e)}"
+        lost = "baseline not resolved" if outcome.stored == "store" else "snapshot not stored"
+        outcome.problem(f"{lost}: {why}")
         spool_unsaved(outcome, environ)
         if store_ref and outcome.baseline_source is None:
             baseline = cache.recall(store_ref, config.db_url, environ)
