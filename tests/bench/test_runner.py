@@ -124,3 +124,15 @@ def test_without_numpy_python_benchmarks_run_and_the_rest_are_skipped(tmp_path: 
     )
     num = {n["name"]: n for n in out["num"]}
     assert num["py_sum"]["status"] == "ok" and num["numpy_gemm_f64"]["status"] == "skipped"
+
+
+def test_workers_and_import_envparity_stay_light() -> None:
+    # A worker imports only the standard library and the benchmark it runs, so it starts fast;
+    # `import envparity` (the start-up hook pays for it) must not pull in NumPy or pydantic here.
+    out = python(
+        "import sys, envparity, envparity.bench.worker, envparity.bench.runner; "
+        "envparity.register_benchmark; "
+        "print(sorted(m for m in ('numpy', 'pydantic', 'torch', 'sqlalchemy', 'typer') "
+        "if m in sys.modules))"
+    )
+    assert out.strip() == "[]"
