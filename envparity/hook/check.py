@@ -294,7 +294,12 @@ def check(
     thread = threading.Thread(
         target=work, args=(outcome, environ), name="envparity-startup-check", daemon=True
     )
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError as e:  # no thread to be had (a process at its limit): check inline
+        outcome.problem(f"cannot start a thread ({e}); checked without the time budget")
+        work(outcome, environ)
+        return outcome
     thread.join(config.budget_s)
     if thread.is_alive():
         outcome.timed_out = True

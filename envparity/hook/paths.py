@@ -46,13 +46,14 @@ def candidate_dirs(
     dirs.append(os.path.join(_temp_dir(), kind))
     unique: List[str] = []
     for directory in dirs:
-        if directory not in unique:
+        if directory not in unique and _safe(directory):
             unique.append(directory)
     return unique
 
 
 def _safe(directory: str) -> bool:
-    """False for the shared temp directory when someone else made our path (a planted symlink)."""
+    """False under the shared temp directory when someone else made our path there: what another
+    user planted must be neither written through (a symlink) nor read back (a fake snapshot)."""
     temp = _temp_dir()
     if not directory.startswith(temp + os.sep):
         return True
@@ -74,10 +75,12 @@ def ensure_dir(directory: str) -> bool:
                 os.mkdir(temp, 0o700)
             except FileExistsError:
                 pass
+        if not _safe(directory):
+            return False
         os.makedirs(directory, mode=0o700, exist_ok=True)
     except OSError:
         return False
-    return _safe(directory) and os.access(directory, os.W_OK | os.X_OK)
+    return os.access(directory, os.W_OK | os.X_OK)
 
 
 def write_atomic(path: str, data: bytes, *, durable: bool = False) -> None:

@@ -173,3 +173,23 @@ def test_baseline_cache_round_trip_per_database_and_ref(tmp_path: Path, snap: Sn
     assert len(os.listdir(os.path.dirname(path))) == 1  # the superseded copy is gone
     assert cache.recall("fraud-train", "postgresql://db/b", environ) is None
     assert cache.recall("other", "postgresql://db/a", environ) is None
+
+
+def test_a_temp_dir_planted_by_someone_else_is_not_used(
+    tmp_path: Path, snap: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    planted = tmp_path / f"envparity-{os.getuid()}"
+    (tmp_path / "attacker").mkdir()
+    planted.symlink_to(tmp_path / "attacker")  # not a directory of ours: a symlink
+    (tmp_path / "attacker" / "spool").mkdir()
+    fake = copies(snap, 1)[0]
+    (tmp_path / "attacker" / "spool" / "20250101T000000000000Z-fake.json").write_text(
+        fake.model_dump_json()
+    )
+    assert spooled({}) == []  # a planted snapshot is never replayed into the store
+    with pytest.raises(SpoolUnavailable):
+        spool(snap, {}, UNWRITABLE)
+    assert len(os.listdir(tmp_path / "attacker" / "spool")) == 1
