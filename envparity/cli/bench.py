@@ -86,6 +86,13 @@ def _fmt_s(seconds: Optional[float]) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
+def _fmt_bytes(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} B"
+
+
 def _render(run: Any, numeric: Any, comparisons: list, findings: list, ref: Optional[str]) -> str:
     from ..bench.stats import summarize
 
@@ -96,7 +103,7 @@ def _render(run: Any, numeric: Any, comparisons: list, findings: list, ref: Opti
             continue
         summary = summarize(r.samples)
         med, spread = summary if summary else (None, 0.0)
-        peak = f"  peak {r.peak_memory_bytes / 1e6:.1f} MB" if r.peak_memory_bytes else ""
+        peak = f"  peak {_fmt_bytes(r.peak_memory_bytes)}" if r.peak_memory_bytes else ""
         note = f"  ({r.reason})" if r.reason else ""
         lines.append(
             f"  {r.name:<22} {_fmt_s(med):>10}  spread {spread:4.0%} over processes{peak}{note}"
