@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from store_fixtures import T0, make_snapshot
 
 from envparity.errors import BadInput
@@ -192,3 +194,51 @@ def test_an_unreachable_server_fails_within_the_connect_timeout() -> None:
         open_store("postgresql+psycopg://u:pw0rd@10.255.255.1:5432/x", connect_timeout_s=1)
     assert time.monotonic() - start < 10
     assert "pw0rd" not in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def prop_store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One SQLite store for every example (each saves a new snapshot id)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('prop') / 'store.db'}"
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    role=_text,
+    labels=st.dictionaries(st.text(min_size=1, max_size=8), _text, max_size=3),
+    packages=st.lists(
+        st.tuples(
+            st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True),
+            st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}(\+[a-z0-9]{1,5})?", fullmatch=True),
+            st.one_of(st.none(), st.sampled_from(["/a", "/b/site-packages"])),
+        ),
+        max_size=6,
+        unique_by=lambda p: p[0],
+    ),
+    host=st.one_of(st.none(), _text),
+    numerics=st.booleans(),
+)
+def test_property_round_trip(
+    prop_store_url: str,
+    role: str,
+    labels: dict,
+    packages: list,
+    host: object,
+    numerics: bool,
+) -> None:
+    from envparity.model import Package
+
+    base = make_snapshot(role=role, labels=labels, host="h")
+    snap = base.model_copy(
+        update={
+            "packages": [Package(name=n, version=v, location=loc) for n, v, loc in packages],
+            "platform": base.platform.model_copy(update={"hostname": host}),
+            "numerics": base.numerics if numerics else None,
+        }
+    ).with_fingerprint()
+    with open_store(prop_store_url) as store:
+        assert store.save(snap)
+        assert store.get(snap.snapshot_id) == snap
