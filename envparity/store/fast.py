@@ -23,6 +23,19 @@ from .url import network_fs, resolve_url, shown, sqlite_path
 BUSY_TIMEOUT_S = 5.0
 
 
+def configure(conn: Any, path: Optional[str], busy_timeout_s: float) -> None:
+    """The pragmas every envparity SQLite connection gets (this path's and SQLAlchemy's).
+
+    WAL lets readers run beside the writer, but needs shared memory: not on a network file
+    system. NORMAL sync is safe with WAL (a crash loses at most the last commits, never the file).
+    """
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+    if not (path and network_fs(os.path.dirname(os.path.abspath(path)))):
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
 def _text(value: Any) -> Any:
     """A value as SQLAlchemy's SQLite types store it (JSON text, naive UTC timestamp text)."""
     if isinstance(value, datetime):
@@ -59,10 +72,7 @@ def save(snapshot: Snapshot, url: Optional[str] = None) -> Optional[Tuple[bool, 
             return None  # no schema yet: open_store creates it
         if version is None or version[0] != HEAD:
             return None  # open_store migrates or explains
-        if not network_fs(os.path.dirname(os.path.abspath(path))):
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
+        configure(conn, path, BUSY_TIMEOUT_S)
         # BEGIN IMMEDIATE: the write lock up front (a deferred read-then-write can deadlock).
         conn.execute("BEGIN IMMEDIATE")
         try:

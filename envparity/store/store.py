@@ -19,15 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import BadInput, SchemaOutOfDate, StoreError
 from ..model import Snapshot
 from ..redact import redact_value
+from . import fast
 from . import migrate as _migrate
 from .rows import JSON_FIELDS, dumps, rows, snapshot_from
-from .url import DB_URL_ENV, network_fs, resolve_url, shown, sqlite_path
+from .url import DB_URL_ENV, resolve_url, shown, sqlite_path
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 MIN_PREFIX = 6
 LATEST = "latest"
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -112,8 +114,7 @@ def _make_engine(url: str, connect_timeout_s: float) -> Engine:
                 raise StoreError(
                     f"store {shown(url)}: directory {directory} does not exist; create it first"
                 )
-        busy_ms = int(max(5.0, connect_timeout_s) * 1000)
-        wal = not (path and network_fs(os.path.dirname(os.path.abspath(path))))
+        busy_s = max(fast.BUSY_TIMEOUT_S, connect_timeout_s)
         engine = sa.create_engine(url, json_serializer=dumps)
 
         @event.listens_for(engine, "connect")
@@ -121,13 +122,7 @@ def _make_engine(url: str, connect_timeout_s: float) -> Engine:
             # pysqlite's own transaction handling would BEGIN DEFERRED behind our back; turn it
             # off and emit BEGIN ourselves (SQLAlchemy's "serializable isolation" recipe).
             dbapi_conn.isolation_level = None
-            cursor = dbapi_conn.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
-            if wal:
-                cursor.execute("PRAGMA journal_mode = WAL")
-                cursor.execute("PRAGMA synchronous = NORMAL")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.close()
+            fast.configure(dbapi_conn, path, busy_s)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
