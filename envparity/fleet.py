@@ -238,11 +238,15 @@ def _html(view: FleetView) -> str:
     return "\n".join(out) + "\n"
 
 
+def check_format(fmt: str) -> str:
+    """``fmt`` if the fleet view can be rendered in it, else a BadInput listing the formats."""
+    if fmt not in FORMATS:
+        raise BadInput(f"--format {fmt!r}: unknown format; choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
 def render_fleet(view: FleetView, fmt: str = "text") -> str:
     """The fleet view as ``text``, ``json``, ``markdown`` or ``html``."""
-    if fmt == "json":
+    if check_format(fmt) == "json":
         return view.model_dump_json(indent=2) + "\n"
-    renderers = {"text": _text, "markdown": _markdown, "html": _html}
-    if fmt not in renderers:
-        raise BadInput(f"--format {fmt!r}: unknown format; choose one of {', '.join(FORMATS)}")
-    return renderers[fmt](view)
+    return {"text": _text, "markdown": _markdown, "html": _html}[fmt](view)

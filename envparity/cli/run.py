@@ -100,13 +100,11 @@ def fleet(
     db: Annotated[Optional[str], typer.Option(help="Database URL (or ENVPARITY_DB_URL).")] = None,
 ) -> None:
     """Sightings grouped by environment: how many, on how many hosts, drift from the baseline."""
-    from ..errors import BadInput
-    from ..fleet import FORMATS, fleet_view, parse_since, render_fleet
+    from ..fleet import check_format, fleet_view, parse_since, render_fleet
     from ..refs import is_file_ref, load_file
     from ..store import open_store
 
-    if fmt not in FORMATS:
-        raise BadInput(f"--format {fmt!r}: unknown format; choose one of {', '.join(FORMATS)}")
+    check_format(fmt)  # before any work
     labels = parse_labels(label)
     moment = parse_since(since) if since else None
     policy_obj = None
@@ -152,11 +150,11 @@ def flush(
     file is deleted only once the store has its snapshot.
     """
     from ..errors import StoreError
-    from ..hook import flush
+    from ..hook import flush as replay
     from ..store import open_store
 
     with open_store(db) as store:
-        result = flush(store, os.environ, spool_dir or os.environ.get("ENVPARITY_SPOOL_DIR"))
+        result = replay(store, os.environ, spool_dir or os.environ.get("ENVPARITY_SPOOL_DIR"))
         where = store.url_redacted
     for path, why in result.invalid:
         sys.stderr.write(f"envparity: {path}: {why}; renamed to {path}.invalid\n")
