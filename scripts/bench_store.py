@@ -164,20 +164,60 @@ def queries(url: str, repeat: int) -> None:
             "environment_groups (fleet)": median_ms(store.environment_groups, repeat),
         }
         count = store.schema_info().sightings
+    # The commands themselves, in-process: each call opens the store as the CLI does.
+    from typer.testing import CliRunner
+
+    from envparity.cli import app
+
+    runner = CliRunner()
+    for name, argv in (
+        ("CLI list --limit 50", ["list", "--limit", "50", "--db", url]),
+        ("CLI show latest:role=serving --json", ["show", "latest:role=serving", "--json"]),
+    ):
+        argv = argv if "--db" in argv else [*argv, "--db", url]
+        assert runner.invoke(app, argv).exit_code == 0
+        figures[name] = median_ms(lambda argv=argv: runner.invoke(app, argv), repeat)
     for name, ms in figures.items():
         print(f"  {name:<42} {ms:8.1f} ms   ({count} sightings)")
 
 
-def cli_vs_pip_freeze(runs: int) -> None:
+def big_venv(extra: int) -> str:
+    """A venv with ``extra`` more distributions than this one (tiny dist-infos), seeing this
+    venv's packages and envparity's source through a .pth file; returns its python."""
+    import sysconfig
+    import venv
+
+    root = tempfile.mkdtemp(prefix="envparity-bench-venv-")
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(root)
+    site = next(p for p in (os.path.join(root, "lib", d, "site-packages")
+                            for d in os.listdir(os.path.join(root, "lib"))) if os.path.isdir(p))
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(site, "_bench.pth"), "w") as f:
+        f.write(f"{repo}\n{sysconfig.get_paths()['purelib']}\n")
+    for i in range(extra):
+        name = f"benchpkg{i:04d}"
+        info = os.path.join(site, f"{name}-1.{i}.0.dist-info")
+        os.makedirs(os.path.join(site, name))
+        os.makedirs(info)
+        with open(os.path.join(site, name, "__init__.py"), "w") as f:
+            f.write("")
+        with open(os.path.join(info, "METADATA"), "w") as f:
+            f.write(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.{i}.0\n")
+        with open(os.path.join(info, "INSTALLER"), "w") as f:
+            f.write("pip\n")
+        with open(os.path.join(info, "RECORD"), "w") as f:
+            f.write(f"{name}/__init__.py,,\n{name}-1.{i}.0.dist-info/METADATA,,\n")
+    return os.path.join(root, "bin", "python")
+
+
+def cli_vs_pip_freeze(runs: int, python: str = sys.executable) -> None:
     home = tempfile.mkdtemp(prefix="envparity-bench-")
     env = {**os.environ, "ENVPARITY_HOME": home}
     env.pop("ENVPARITY_DB_URL", None)
     commands = {
-        "envparity snapshot (SQLite store)": [sys.executable, "-m", "envparity", "snapshot"],
-        "envparity snapshot --no-store": [
-            sys.executable, "-m", "envparity", "snapshot", "--no-store"
-        ],
-        "pip freeze": [sys.executable, "-m", "pip", "freeze", "--disable-pip-version-check"],
+        "envparity snapshot (SQLite store)": [python, "-m", "envparity", "snapshot"],
+        "envparity snapshot --no-store": [python, "-m", "envparity", "snapshot", "--no-store"],
+        "pip freeze": [python, "-m", "pip", "freeze", "--disable-pip-version-check"],
     }
     # The first snapshot creates and migrates the store: a one-off, timed apart.
     start = time.perf_counter()
@@ -199,6 +239,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=os.environ.get("ENVPARITY_TEST_PG_URL"))
     parser.add_argument("--quick", action="store_true", help="Fewer snapshots and repeats.")
+    parser.add_argument("--cli-only", action="store_true", help="Only snapshot vs pip freeze.")
     args = parser.parse_args(argv)
 
     import envparity
@@ -210,8 +251,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     repeat = 5 if args.quick else 20
     print(f"base snapshot: {len(base.packages)} packages; cores: {os.cpu_count()}")
 
-    dialects = [("sqlite", None)]
-    if args.pg:
+    dialects = [] if args.cli_only else [("sqlite", None)]
+    if args.pg and not args.cli_only:
         dialects.append(("postgresql", args.pg))
     for dialect, admin in dialects:
         print(f"{dialect}: ingest ({count} snapshots of {ENVIRONMENTS} environments)")
@@ -228,8 +269,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         with _store_url(dialect, admin) as url:
             populate(url, base, sightings)
             queries(url, repeat)
-    print("CLI: envparity snapshot vs pip freeze, same interpreter, alternating")
-    cli_vs_pip_freeze(5 if args.quick else 15)
+    runs = 5 if args.quick else 15
+    print(f"CLI: envparity snapshot vs pip freeze, this interpreter ({len(base.packages)} dists)")
+    cli_vs_pip_freeze(runs)
+    print("CLI: the same, in a venv with 300 more distributions (an ML-sized environment)")
+    cli_vs_pip_freeze(runs, big_venv(300))
 
 
 class _store_url:
