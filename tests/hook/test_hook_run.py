@@ -22,7 +22,8 @@ from envparity.model import Snapshot
 REPORT = (
     "import json, os, sys; "
     "print(json.dumps({'pid': os.getpid(), 'argv': sys.argv[1:], "
-    "'marker': os.environ.get('HOOK_MARKER'), 'stdin': sys.stdin.read()}))"
+    "'marker': os.environ.get('HOOK_MARKER'), 'stdin': sys.stdin.read(), "
+    "'fds': len(os.listdir('/proc/self/fd'))}))"
 )
 
 
@@ -36,7 +37,10 @@ def run(args: List[str], env: Dict[str, str], *, timeout: float = 60, **kw: Any)
 
 
 def test_cmd_keeps_the_pid_and_gets_args_env_and_stdin(hook_env, write_baseline) -> None:
+    from envparity.store import open_store
+
     env = hook_env(HOOK_MARKER="from-the-environment")
+    open_store(f"sqlite:///{env['ENVPARITY_HOME']}/envparity.db").close()  # a real store
     proc = subprocess.Popen(
         envparity_cmd(
             "run",
@@ -65,11 +69,13 @@ def test_cmd_keeps_the_pid_and_gets_args_env_and_stdin(hook_env, write_baseline)
         "argv": ["a b", "--flag", ""],
         "marker": "from-the-environment",
         "stdin": "input for the server\n",
+        # stdin, stdout, stderr and the one listdir opened: nothing of envparity's (the
+        # database, the spool) leaks into the server.
+        "fds": 4,
     }
     record = log_record(err)
-    assert (
-        record["verdict"] == "none" and record["action"] == f"starting {Path(sys.executable).name}"
-    )
+    assert (record["stored"], record["verdict"]) == ("store", "none")
+    assert record["action"] == f"starting {Path(sys.executable).name}"
     summary = [line for line in err.splitlines() if line.startswith("envparity: ")]
     assert len(summary) == 1 and "no drift" in summary[0], err
 
