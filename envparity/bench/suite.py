@@ -304,7 +304,7 @@ class SuiteSpec:
 
 SUITES: Dict[str, SuiteSpec] = {
     # quick: 5 fresh processes is the fewest that lets the rank test reach p < 0.01.
-    "quick": SuiteSpec(_QUICK, processes=5, rounds=6, warmups=1),
+    "quick": SuiteSpec(_QUICK, processes=5, rounds=8, warmups=1),
     "full": SuiteSpec(_FULL, processes=10, rounds=20, warmups=2),
 }
 
