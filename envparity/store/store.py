@@ -639,13 +639,13 @@ class Store:
         for r in rows:
             if r.fingerprint in result:  # two sightings at the same instant: keep the first
                 continue
-            last_seen = _utc(r.last_seen)
+            # min/max keep the column's type, so these are aware UTC datetimes on both dialects.
             result[r.fingerprint] = EnvironmentGroup(
                 fingerprint=r.fingerprint,
                 sightings=r.sightings,
                 hosts=r.hosts,
-                first_seen=_utc(r.first_seen),
-                last_seen=last_seen,
+                first_seen=r.first_seen,
+                last_seen=r.last_seen,
                 latest_snapshot_id=r.snapshot_id,
             )
         return list(result.values())
@@ -680,15 +680,6 @@ class Store:
         if row is None:
             raise BadInput(f"fingerprint {fingerprint!r}: no sighting of it is stored")
         return self._snapshot(row)
-
-
-def _utc(value: Any) -> datetime:
-    """Aggregates bypass the column type on SQLite (text back); make them aware UTC datetimes."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _check_tag_name(name: str) -> None:
