@@ -166,3 +166,18 @@ def test_import_and_no_store_snapshot_do_not_import_sqlalchemy(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_no_home_directory_is_one_line_and_exit_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bare container: no $HOME and no passwd entry, so expanduser cannot expand "~".
+    for name in ("ENVPARITY_HOME", "ENVPARITY_DB_URL", "HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)
+    result = CliRunner().invoke(app, ["list"])
+    line = _one_error_line(result, 3)
+    assert "no home directory" in line and "ENVPARITY_HOME" in line
+    # Naming a store works without one.
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert CliRunner().invoke(app, ["db", "upgrade", "--db", url]).exit_code == 0
