@@ -2,89 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import subprocess
-import sys
 import venv
-import zipfile
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Iterator
 
 import pytest
+from _support import REPO, Venv, build_wheel, run_cli
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def build_wheel(
-    directory: Path,
-    name: str,
-    version: str,
-    *,
-    files: Optional[Dict[str, str]] = None,
-    requires: Optional[List[str]] = None,
-) -> Path:
-    """Write a minimal, valid pure-Python wheel for ``name==version`` and return its path."""
-    dist = name.replace("-", "_")
-    info = f"{dist}-{version}.dist-info"
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    for req in requires or []:
-        metadata += f"Requires-Dist: {req}\n"
-    contents = dict(files or {f"{dist}/__init__.py": f"__version__ = {version!r}\n"})
-    contents[f"{info}/METADATA"] = metadata
-    contents[f"{info}/WHEEL"] = (
-        "Wheel-Version: 1.0\nGenerator: envparity-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    )
-    record_lines = []
-    for path, text in contents.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record_lines.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
-    record_lines.append(f"{info}/RECORD,,")
-    contents[f"{info}/RECORD"] = "\n".join(record_lines) + "\n"
-    directory.mkdir(parents=True, exist_ok=True)
-    wheel = directory / f"{dist}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for path, text in contents.items():
-            zf.writestr(path, text)
-    return wheel
-
-
-class Venv:
-    """A real virtualenv built for a test."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.python = root / "bin" / "python"
-
-    @property
-    def site_packages(self) -> Path:
-        return next((self.root / "lib").glob("python*/site-packages"))
-
-    def pip(self, *args: str, env: Optional[Dict[str, str]] = None) -> str:
-        # The test runner's pip drives the venv (pip --python), so venvs need no pip of their own
-        # and build in a fraction of the time.
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "--python",
-                str(self.python),
-                "--disable-pip-version-check",
-                "--no-input",
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    def install(self, *wheels: Path) -> None:
-        self.pip("install", "--no-index", "--no-deps", *map(str, wheels))
+__all__ = ["REPO", "Venv", "build_wheel", "run_cli"]
 
 
 @pytest.fixture
@@ -131,15 +57,3 @@ def pg_url() -> Iterator[str]:
             pytest.fail("ENVPARITY_TEST_PG_URL is not set in CI; .ci/run must set it")
         pytest.skip("ENVPARITY_TEST_PG_URL is not set: no PostgreSQL server to test against")
     yield url
-
-
-def run_cli(*args: str, env: Optional[Dict[str, str]] = None, **kwargs: object):
-    """Run the installed console script in a real child process (``python -m envparity``)."""
-    return subprocess.run(
-        [sys.executable, "-m", "envparity", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        **kwargs,  # type: ignore[arg-type]
-    )

@@ -7,7 +7,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from conftest import run_cli
+from _support import run_cli
 from typer.testing import CliRunner
 
 from envparity.cli import app

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import pytest
-from conftest import Venv
+from _support import Venv
 
 from envparity.collect import packages
 from envparity.collect.capture import capture

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, run_cli
+from _support import REPO, run_cli
 
 SCRIPT = REPO / "scripts" / "ci-drift.sh"
 

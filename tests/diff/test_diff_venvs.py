@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from conftest import run_cli
+from _support import run_cli
 
 BASELINE = {
     "alpha": "1.0.0",  # -> 2.0.0  major up
