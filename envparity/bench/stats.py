@@ -169,8 +169,8 @@ def decide(
 
     Called faster/slower only when the whole ``confidence`` interval of the ratio lies beyond
     ``1 + min_effect`` (or its inverse) and the rank test on process medians is significant at the
-    same level, and the two sides' process medians are apart by more than the minimum effect
-    (and by ``SEPARATION`` of their spread).
+    same level, the two sides' process medians are apart by more than the minimum effect
+    (and by ``SEPARATION`` of their spread), and the interval is narrower than the effect.
     ``unstable`` when it is not called and the interval reaches beyond ``UNSTABLE_FACTOR`` times
     the minimum effect (0.87-1.15 at 5%): the processes disagree too much to decide.
     """
@@ -190,9 +190,13 @@ def decide(
     faster_apart = max(cm) < min(bm) / gap
     reach = 1.0 + UNSTABLE_FACTOR * min_effect
     wide = high > reach or low < 1.0 / reach
-    if low > up and p < alpha and slower_apart:
+    # Precise: the interval is narrower than the effect it claims (on the log scale). On a shared
+    # machine a neighbour that runs through a whole suite run shifts all five processes at once;
+    # what gives that away is an interval as wide as the shift (A/A, measured here).
+    precise = math.log(high / low) < abs(math.log(ratio)) if low > 0 and ratio > 0 else False
+    if low > up and p < alpha and slower_apart and precise:
         verdict, why = "slower", f"{ratio:.2f}x the baseline's time ({ci}, p={p:.3g})"
-    elif high < down and p < alpha and faster_apart:
+    elif high < down and p < alpha and faster_apart and precise:
         verdict, why = "faster", f"{1 / ratio:.2f}x faster ({ci}, p={p:.3g})"
     elif wide or low > up or high < down:
         spread = max(_spread(bm), _spread(cm))

@@ -33,10 +33,11 @@ class Loop(Timed):
     def __init__(self, work: Callable[[], Any], context: Optional[Callable[[], Any]] = None):
         self.work = work
         self.context = context
+        self.held = False  # the worker holds the context over a whole block of samples
 
     def run(self, loops: int) -> float:
         work = self.work
-        if self.context is not None:
+        if self.context is not None and not self.held:
             with self.context():
                 start = time.perf_counter()
                 for _ in range(loops):
