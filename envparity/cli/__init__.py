@@ -1,17 +1,52 @@
 """The command line: a thin Typer shell over the library. The only place with argv and exit codes.
 
-One module per command group registers its commands on ``app``.
+One module per command group registers its commands on the Typer ``app``. ``main`` imports only
+the module of the command being run: the serving hook (``envparity run``) and ``envparity
+snapshot`` should not pay for importing every other command's code.
 """
 
 from __future__ import annotations
 
-from . import bench, diff, snapshot, store  # noqa: F401  (registers commands)
-from . import run  # noqa: F401  (registers run, fleet, db flush)
-from ._app import app
+import importlib
+import sys
+from typing import Any, Dict, Sequence, Tuple
 
-__all__ = ["app", "main"]
+MODULES: Tuple[str, ...] = ("snapshot", "store", "diff", "bench", "run")
+
+# Command -> the modules that register it (`db flush` lives with the hook).
+COMMANDS: Dict[str, Tuple[str, ...]] = {
+    "snapshot": ("snapshot",),
+    "list": ("store",),
+    "show": ("store",),
+    "tag": ("store",),
+    "db": ("store", "run"),
+    "diff": ("diff",),
+    "check": ("diff",),
+    "bench": ("bench",),
+    "run": ("run",),
+    "fleet": ("run",),
+}
+
+__all__ = ["COMMANDS", "MODULES", "app", "load", "main"]
+
+
+def load(modules: Sequence[str] = MODULES) -> Any:
+    """Register the commands of ``modules`` and return the Typer app."""
+    for name in modules:
+        importlib.import_module(f"{__name__}.{name}")
+    from ._app import app
+
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the whole CLI, as tests and documentation tools expect
+        return load()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    words = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
+    command = words[0] if words else ""
+    load(COMMANDS.get(command, MODULES))()

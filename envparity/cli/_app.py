@@ -26,6 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def error(message: str) -> None:
     """One line on stderr, prefixed so it is found in a log."""
     sys.stderr.write(f"envparity: error: {message}\n")
+    sys.stderr.flush()  # Click 8.1's CliRunner does not flush stderr for us
 
 
 def boundary(fn: F) -> F:
@@ -33,21 +34,24 @@ def boundary(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pydantic import ValidationError
-
         try:
             return fn(*args, **kwargs)
         except EnvparityError as e:
             error(str(e))
             raise typer.Exit(e.exit_code) from None
-        except ValidationError as e:
+        except KeyboardInterrupt:
+            error("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as e:
+            # A ValidationError implies pydantic is loaded; importing it just to catch one would
+            # cost the commands that never build a model.
+            pydantic = sys.modules.get("pydantic")
+            if pydantic is None or not isinstance(e, pydantic.ValidationError):
+                raise
             for problem in e.errors():
                 where = ".".join(str(p) for p in problem["loc"]) or "(top level)"
                 error(f"{where}: {problem['msg']}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        except KeyboardInterrupt:
-            error("interrupted")
-            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -1,9 +1,12 @@
-"""``envparity snapshot``."""
+"""``envparity snapshot``.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` in CLI modules: Typer on Python 3.9 reads string
+annotations without evaluating them and silently drops the option names declared in Annotated.
+"""
 
+import json
 import sys
-from typing import TYPE_CHECKING, Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Optional
 
 import typer
 
@@ -26,7 +29,9 @@ def snapshot(
     output: Annotated[
         Optional[str], typer.Option("--output", "-o", help="Write the snapshot JSON to this file.")
     ] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print the snapshot JSON to stdout.")] = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print the snapshot JSON to stdout.")
+    ] = False,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not store it in the database.")
     ] = False,
@@ -61,33 +66,55 @@ def snapshot(
     ] = None,
 ) -> None:
     """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
-    from ..collect.capture import capture
+    from ..collect.capture import capture, collect_data
 
     labels = parse_labels(label)
+    if no_store and not (bench or numerics or bench_callable):
+        # Nothing to store or attach: write the probes' JSON data as it is, without building the
+        # pydantic models (their import and schema build cost more than the capture itself).
+        data = collect_data(role=role, labels=labels, python=python, frameworks=frameworks)
+        _emit(json.dumps(data, indent=2, ensure_ascii=False), output, json_)
+        _summary(data, output, stored="")
+        return
     snap = capture(role=role, labels=labels, python=python, frameworks=frameworks)
     if bench or numerics or bench_callable:
         from ..bench.runner import attach
 
         snap = attach(snap, bench, callables=bench_callable or (), numerics=numerics)
-    text = snap.model_dump_json(indent=2)
-    if output:
-        write_atomic(output, text + "\n")
-    if json_:
-        sys.stdout.write(text + "\n")
+    _emit(snap.model_dump_json(indent=2), output, json_)
     # Stored after the file and stdout are written, so a store that fails loses nothing.
     stored = "" if no_store else f", stored in {_store(snap, db, output)}"
-    errors = len(snap.collection.errors)
+    _summary(
+        snap.model_dump(
+            mode="json", include={"snapshot_id", "fingerprint", "packages", "collection"}
+        ),
+        output,
+        stored,
+    )
+
+
+def _emit(text: str, output: Optional[str], to_stdout: bool) -> None:
+    if output:
+        write_atomic(output, text + "\n")
+    if to_stdout:
+        sys.stdout.write(text + "\n")
+
+
+def _summary(data: Dict[str, Any], output: Optional[str], stored: str) -> None:
+    """One line on stderr (stdout may carry the JSON), then one line per probe error."""
+    errors = data["collection"]["errors"]
     where = (f", written to {output}" if output else "") + stored
     sys.stderr.write(
-        f"snapshot {snap.snapshot_id[:12]} fingerprint {snap.fingerprint[:12]}: "
-        f"{len(snap.packages)} packages, {errors} probe error{'s' if errors != 1 else ''}{where}\n"
+        f"snapshot {data['snapshot_id'][:12]} fingerprint {data['fingerprint'][:12]}: "
+        f"{len(data['packages'])} packages, {len(errors)} probe error"
+        f"{'s' if len(errors) != 1 else ''}{where}\n"
     )
-    for failure in snap.collection.errors:
-        place = f" ({failure.path})" if failure.path else ""
-        sys.stderr.write(f"  probe {failure.probe}: {failure.message}{place}\n")
+    for failure in errors:
+        place = f" ({failure['path']})" if failure.get("path") else ""
+        sys.stderr.write(f"  probe {failure['probe']}: {failure['message']}{place}\n")
 
 
-def _store(snap: Snapshot, db: Optional[str], output: Optional[str]) -> str:
+def _store(snap: "Snapshot", db: Optional[str], output: Optional[str]) -> str:
     """Save ``snap`` in the store; returns where (redacted).
 
     An existing SQLite store at this schema is written with stdlib sqlite3 (store.fast): importing

@@ -7,6 +7,8 @@ bus id, never by index: CUDA and NVML can order them differently.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from typing import Any, Callable, Dict, Optional
 
 from .interface import Context
@@ -49,7 +51,21 @@ def _state(state: str, detail: str) -> Dict[str, Any]:
     }
 
 
+def _driver_library_missing() -> bool:
+    # On Linux NVML is libnvidia-ml.so.1, which the driver installs. When it cannot be loaded
+    # there is nothing to ask, and importing pynvml (~25 ms, paid by every start-up) is skipped.
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        ctypes.CDLL("libnvidia-ml.so.1")
+    except OSError:
+        return True
+    return False
+
+
 def collect(ctx: Context) -> Dict[str, Any]:
+    if "pynvml" not in sys.modules and _driver_library_missing():
+        return _state("no_library", "libnvidia-ml is not present")
     try:
         import pynvml as nvml
     except ImportError:

@@ -140,3 +140,16 @@ def test_gpu_uuids_and_order_are_not_identity(monkeypatch):
     second = snapshot()
     assert first.gpus.devices[0].uuid != second.gpus.devices[0].uuid
     assert first.fingerprint == second.fingerprint
+
+
+def test_without_the_driver_library_pynvml_is_not_even_imported():
+    import subprocess
+
+    if not gpu._driver_library_missing():
+        pytest.skip("libnvidia-ml.so.1 is present on this machine")
+    code = (
+        "import sys; from envparity.collect import gpu; from envparity.collect.interface import "
+        "Context; print(gpu.collect(Context())['gpus']['state'], 'pynvml' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["no_library", "False"]
