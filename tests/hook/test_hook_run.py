@@ -339,7 +339,11 @@ def test_a_command_that_cannot_start_is_one_line_and_a_shell_exit_code(
     assert "Traceback" not in done.stderr
 
 
-def test_the_hook_runs_no_subprocess_and_imports_no_framework(hook_env, write_baseline) -> None:
+def test_the_hook_runs_no_subprocess_and_imports_nothing_heavy(hook_env, write_baseline) -> None:
+    from envparity.store import open_store
+
+    env = hook_env()
+    open_store(f"sqlite:///{env['ENVPARITY_HOME']}/envparity.db").close()  # the default store
     probe = (
         "import subprocess, sys\n"
         "calls = []\n"
@@ -350,10 +354,10 @@ def test_the_hook_runs_no_subprocess_and_imports_no_framework(hook_env, write_ba
         "subprocess.Popen.__init__ = spy\n"
         "import envparity\n"
         f"report = envparity.startup_check(baseline={str(write_baseline())!r})\n"
-        "heavy = sorted(m for m in ('torch', 'tensorflow', 'jax') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'tensorflow', 'jax', 'numpy', 'sqlalchemy', "
+        "'typer') if m in sys.modules)\n"
         "print(report.verdict, len(calls), heavy)\n"
     )
-    env = hook_env()
     done = subprocess.run(
         [sys.executable, "-c", probe],
         env=env,
@@ -363,7 +367,9 @@ def test_the_hook_runs_no_subprocess_and_imports_no_framework(hook_env, write_ba
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+    # No SQLAlchemy either: an existing SQLite store takes the snapshot through stdlib sqlite3.
     assert done.stdout == "none 0 []\n"
+    assert log_record(done.stderr)["stored"] == "store"
 
 
 def test_startup_check_returns_the_report_in_process(hook_env, write_baseline) -> None:
