@@ -183,6 +183,35 @@ def _describe(e: BaseException) -> str:
     return str(e) if isinstance(e, EnvparityError) else f"{type(e).__name__}: {e}"
 
 
+def _preflight(url: Optional[str], timeout_s: float) -> None:
+    """Raise StoreError at once when a PostgreSQL server's port refuses connections.
+
+    Importing SQLAlchemy and the driver costs ~0.2 s, which a container that restarts while the
+    database is down would pay only to learn what one TCP connect says. Anything this cannot
+    judge (a Unix socket, several hosts, a URL it does not parse) is left to the store.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    from ..store.url import normalize, shown
+
+    if not url:
+        return
+    try:
+        parts = urlsplit(normalize(url))
+        host, port = parts.hostname, parts.port or 5432
+    except ValueError:
+        return
+    if not parts.scheme.startswith("postgresql") or not host or "host=" in parts.query:
+        return
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as e:
+        raise StoreError(
+            f"store {shown(url)}: cannot connect to {host}:{port} ({e.strerror or e})"
+        ) from None
+
+
 def _store_and_resolve(outcome: Outcome, snap: Snapshot, ref: Optional[str]) -> Optional[Snapshot]:
     """Save ``snap`` and resolve ``ref`` (when it is not a file) in the store; may raise."""
     from ..store import fast
@@ -196,6 +225,7 @@ def _store_and_resolve(outcome: Outcome, snap: Snapshot, ref: Optional[str]) -> 
         if not ref:
             return None
     outcome.stage = "opening the store"
+    _preflight(config.db_url, _connect_timeout(outcome))
     from ..store import open_store
 
     with open_store(

@@ -459,3 +459,57 @@ def test_example_entrypoint_labels_the_deployment_and_execs(hook_env) -> None:
     assert labels == {"model": "fraud", "model_version": "7", "image": "fraud:1.2"}
     empty = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
     assert empty.returncode == 2 and "no server command given" in empty.stderr
+
+
+def test_a_refused_database_costs_no_sqlalchemy_import(hook_env) -> None:
+    probe = (
+        "import sys, envparity\n"
+        "envparity.startup_check()\n"
+        "print('sqlalchemy' in sys.modules, 'psycopg' in sys.modules)\n"
+    )
+    env = hook_env(ENVPARITY_DB_URL=CLOSED_PG_URL)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=env["TMPDIR"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "False False\n"
+    record = log_record(done.stderr)
+    assert record["stored"] == "spool"
+    assert record["problems"] == [
+        "snapshot not stored: store postgresql+psycopg://***@127.0.0.1:1/x: "
+        "cannot connect to 127.0.0.1:1 (Connection refused)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://u@/db?host=/var/run/postgresql",  # a Unix socket: the store's job
+        "postgresql+psycopg:///db",
+        "postgresql+psycopg://u@h1:5432,h2:5432/db",  # several hosts
+        "sqlite:////tmp/x.db",
+    ],
+)
+def test_the_preflight_leaves_what_it_cannot_judge_to_the_store(url: str) -> None:
+    from envparity.hook.check import _preflight
+
+    _preflight(url, 0.5)  # no error: open_store decides
+
+
+def test_the_preflight_passes_a_listening_server() -> None:
+    import socket
+
+    from envparity.errors import StoreError
+    from envparity.hook.check import _preflight
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        _preflight(f"postgres://u:pw@127.0.0.1:{listener.getsockname()[1]}/x", 0.5)
+    with pytest.raises(StoreError, match=r"\*\*\*@127.0.0.1:1/x: cannot connect"):
+        _preflight(CLOSED_PG_URL.replace("postgres@", "u:pw@"), 0.5)
