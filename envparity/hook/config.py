@@ -3,7 +3,7 @@
 A serving image should need nothing but ``ENTRYPOINT ["envparity", "run", "--"]`` and environment
 variables, so every option has a variable. A value that cannot be used is not fatal here: the hook
 must never take a server down for a typo, so :func:`load_config` keeps the default for that option
-and returns the problem for the hook to log (with ``--on-drift fail`` the hook then refuses).
+and returns the problem for the hook to log.
 """
 
 from __future__ import annotations
