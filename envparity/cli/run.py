@@ -1,6 +1,8 @@
-"""``envparity run`` (the serving entrypoint), ``envparity fleet`` and ``envparity db flush``."""
+"""``envparity run`` (the serving entrypoint), ``envparity fleet`` and ``envparity db flush``.
 
-from __future__ import annotations
+No ``from __future__ import annotations``: Typer on Python 3.9 would not evaluate the string
+annotations and would silently drop the option names and help declared in ``Annotated``.
+"""
 
 import os
 import sys
