@@ -1,6 +1,8 @@
-"""``envparity bench``: run the microbenchmarks and numeric probes, maybe against a snapshot."""
+"""``envparity bench``: run the microbenchmarks and numeric probes, maybe against a snapshot.
 
-from __future__ import annotations
+No ``from __future__ import annotations``: Typer on Python 3.9 would not evaluate the string
+annotations and would silently drop the option names and help declared in ``Annotated``.
+"""
 
 import json
 import sys
