@@ -809,7 +809,8 @@ def _code(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
         )
     if a.branch != b.branch:
         out.add("code", "branch", a.branch, b.branch, "info", "another branch; see the commit")
-    if a.dirty != b.dirty:
+    # Unknown (None) is not a difference: the start-up hook runs no git, so it cannot tell.
+    if a.dirty is not None and b.dirty is not None and a.dirty != b.dirty:
         dirty = bool(b.dirty)
         out.add(
             "code",

@@ -38,8 +38,10 @@ def data_dir() -> str:
         base = os.path.expanduser("~/Library/Application Support")
     else:
         base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-    if base.startswith("~"):
-        # expanduser found neither $HOME nor a passwd entry: normal in a bare container.
+    no_home = os.environ.get("HOME") == "" and not os.environ.get("XDG_DATA_HOME")
+    if base.startswith("~") or no_home:
+        # expanduser found neither $HOME nor a passwd entry (or HOME is empty, which expanduser
+        # would turn into "/"): normal in a bare container.
         raise StoreError(
             "no home directory to keep the default store in; "
             f"set {HOME_ENV} to a writable directory or {DB_URL_ENV} to a database URL"

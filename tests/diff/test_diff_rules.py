@@ -432,3 +432,8 @@ def test_measurements_on_one_side_only_are_not_compared():
     a = changed(changed(BASE, "benchmarks", _run(1.0, 1)), "numerics", _numerics(2.0))
     report = diff(a, BASE)
     assert (report.findings, report.benchmarks) == ([], [])
+
+
+def test_unknown_dirty_flag_is_not_a_difference():
+    # The start-up hook runs no git, so it records dirty as unknown against a CLI baseline.
+    assert found(changed(BASE, "code.dirty", True), changed(BASE, "code.dirty", None)) == []

@@ -181,3 +181,14 @@ def test_no_home_directory_is_one_line_and_exit_3(
     # Naming a store works without one.
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert CliRunner().invoke(app, ["db", "upgrade", "--db", url]).exit_code == 0
+
+
+def test_empty_home_is_no_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # HOME="" would otherwise expand to "/" and put the store in /.local/share.
+    for name in ("ENVPARITY_HOME", "ENVPARITY_DB_URL", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", "")
+    result = CliRunner().invoke(app, ["list"])
+    line = _one_error_line(result, 3)
+    assert "no home directory" in line
+    assert not os.path.exists("/.local/share/envparity")
