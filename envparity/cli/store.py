@@ -1,7 +1,5 @@
 """``envparity list``, ``show``, ``tag`` and ``db upgrade|current|info``: the store's commands."""
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import TYPE_CHECKING, Annotated, List, Optional
@@ -76,7 +74,7 @@ def list_(
         )
 
 
-def _render(snap: Snapshot) -> str:
+def _render(snap: "Snapshot") -> str:
     """A person's view of one snapshot: who, where, and the packages."""
     p, c, g = snap.platform, snap.cpu, snap.gpus
     labels = ", ".join(f"{k}={v}" for k, v in sorted(snap.labels.items())) or "-"
@@ -158,7 +156,7 @@ def tag(
     sys.stderr.write(f"tagged {snap.snapshot_id[:12]} as {name} in {where}\n")
 
 
-def _info_lines(info: SchemaInfo) -> List[str]:
+def _info_lines(info: "SchemaInfo") -> List[str]:
     lines = [f"url        {info.url}", f"dialect    {info.dialect}"]
     if info.path:
         lines.append(f"path       {info.path}")
