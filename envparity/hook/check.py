@@ -224,6 +224,10 @@ def _store_and_resolve(outcome: Outcome, snap: Snapshot, ref: Optional[str]) -> 
         _mark_stored(outcome)
         if not ref:
             return None
+        outcome.stage = "resolving the baseline"
+        found = fast.resolve(ref, config.db_url)  # a tag or full id, still without SQLAlchemy
+        if found is not None:
+            return found
     outcome.stage = "opening the store"
     _preflight(config.db_url, _connect_timeout(outcome))
     from ..store import open_store

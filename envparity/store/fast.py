@@ -97,3 +97,64 @@ def save(snapshot: Snapshot, url: Optional[str] = None) -> Optional[Tuple[bool, 
     finally:
         conn.close()
     return new, shown(resolved)
+
+
+_SELECT = (
+    "SELECT s.snapshot_id, s.fingerprint, s.captured_at, s.role, s.labels, s.collection, "
+    "s.numerics, s.benchmarks, s.instance, e.identity "
+    "FROM sightings s JOIN environments e ON e.fingerprint = s.fingerprint "
+    "WHERE s.snapshot_id = ?"
+)
+
+
+def _captured_at(text: str) -> datetime:
+    # SQLAlchemy's SQLite DATETIME text, naive UTC (see _text above).
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+
+
+def resolve(ref: str, url: Optional[str] = None) -> Optional[Snapshot]:
+    """The snapshot a full id or a tag names in an existing SQLite store at this schema.
+
+    None for anything else (no such file, another schema, PostgreSQL, a prefix, ``latest``, an
+    unknown ref): the caller then asks :meth:`Store.resolve`, which also explains failures. The
+    serving hook resolves its baseline tag here without importing SQLAlchemy.
+    """
+    import json
+
+    from .rows import snapshot_from
+
+    resolved = resolve_url(url)
+    path = sqlite_path(resolved)
+    if path is None or not os.path.isfile(path) or "?" in resolved:
+        return None
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error:
+        return None
+    try:
+        version = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
+        if version is None or version[0] != HEAD:
+            return None
+        row = conn.execute(_SELECT, (ref,)).fetchone()
+        if row is None:
+            tagged = conn.execute("SELECT snapshot_id FROM tags WHERE name = ?", (ref,)).fetchone()
+            row = conn.execute(_SELECT, (tagged[0],)).fetchone() if tagged else None
+    except sqlite3.Error:
+        return None  # locked, damaged, older: Store.resolve will say what is wrong
+    finally:
+        conn.close()
+    if row is None:
+        return None
+    sid, fp, captured_at, role, labels, collection, numerics, benchmarks, instance, identity = row
+    loads = json.loads
+    columns: Dict[str, Any] = {
+        "snapshot_id": sid,
+        "fingerprint": fp,
+        "captured_at": _captured_at(captured_at),
+        "role": role,
+        "labels": loads(labels),
+        "collection": loads(collection),
+        "numerics": loads(numerics) if numerics is not None else None,
+        "benchmarks": loads(benchmarks) if benchmarks is not None else None,
+    }
+    return snapshot_from(loads(identity), loads(instance), columns)

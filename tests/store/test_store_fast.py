@@ -61,3 +61,21 @@ def test_fast_path_declines_what_it_cannot_do_alone(tmp_path: Path) -> None:
         store.downgrade("base")
     assert fast.save(snap, f"sqlite:///{empty}") is None
     assert fast.save(snap, "postgresql+psycopg://u@127.0.0.1:1/x") is None
+
+
+def test_fast_resolve_finds_ids_and_tags_as_store_resolve_does(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    first, second = make_snapshot(seq=1), make_snapshot(seq=2, env=3)
+    with open_store(url) as store:
+        store.save(first)
+        store.save(second)
+        store.tag(first.snapshot_id, "fraud-train")
+        for ref in (first.snapshot_id, "fraud-train", second.snapshot_id):
+            assert fast.resolve(ref, url) == store.resolve(ref)
+    # What needs the full resolver (prefixes, latest, unknown refs with their candidates) or is
+    # not a local SQLite store at this schema is declined, never guessed.
+    for ref in (first.snapshot_id[:8], "latest", "latest:role=serving", "nope"):
+        assert fast.resolve(ref, url) is None
+    assert fast.resolve("fraud-train", f"sqlite:///{tmp_path / 'missing.db'}") is None
+    assert not (tmp_path / "missing.db").exists()
+    assert fast.resolve("fraud-train", "postgresql+psycopg://u@127.0.0.1:1/x") is None
