@@ -11,14 +11,14 @@ of the fingerprint and never make drift findings: see :func:`identity`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Dict, Final, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .identity import canonical_json as canonical_json  # re-exported
 from .identity import fingerprint_data, identity_data
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 # A JSON scalar: what framework switches and declared seeds hold.
 Scalar = Union[bool, int, float, str, None]
@@ -264,7 +264,7 @@ def fingerprint(snapshot: Snapshot) -> str:
 
 # --- Drift reports (schemas/drift-report.v1.json) --------------------------------------------
 
-DRIFT_REPORT_VERSION = 1
+DRIFT_REPORT_VERSION: Final = 1
 
 Severity = Literal["info", "warning", "error"]
 SEVERITIES = ("info", "warning", "error")  # ascending

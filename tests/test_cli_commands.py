@@ -36,7 +36,8 @@ def test_snapshot_no_store_imports_neither_sqlalchemy_nor_pydantic(tmp_path):
         "import sys, runpy; sys.argv = ['envparity', 'snapshot', '--no-store', '-o', 's.json'];"
         "from envparity.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'pydantic', 'numpy', 'torch') if m in sys.modules))"
+        "heavy = ('sqlalchemy', 'alembic', 'pydantic', 'numpy', 'torch')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
