@@ -192,8 +192,10 @@ def big_venv(extra: int) -> str:
     site = next(p for p in (os.path.join(root, "lib", d, "site-packages")
                             for d in os.listdir(os.path.join(root, "lib"))) if os.path.isdir(p))
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # Every site-packages this interpreter sees (a venv with --system-site-packages sees two).
+    seen = [p for p in sys.path if p.endswith("site-packages")] or [sysconfig.get_paths()["purelib"]]
     with open(os.path.join(site, "_bench.pth"), "w") as f:
-        f.write(f"{repo}\n{sysconfig.get_paths()['purelib']}\n")
+        f.write("\n".join([repo, *seen]) + "\n")
     for i in range(extra):
         name = f"benchpkg{i:04d}"
         info = os.path.join(site, f"{name}-1.{i}.0.dist-info")

@@ -90,3 +90,27 @@ def test_garbage_cgroup_values_are_recorded(tmp_path):
     assert result["memory"]["cgroup_limit_bytes"] is None
     assert {e["probe"] for e in ctx.errors} == {"cpu"}
     assert len(ctx.errors) == 2
+
+
+def test_physical_cores_frequency_and_memory_from_proc_and_sys(tmp_path):
+    ctx = _tree(tmp_path)
+    (tmp_path / "proc" / "meminfo").write_text("MemTotal:       16314432 kB\nMemFree: 1 kB\n")
+    cpus = tmp_path / "sys" / "devices" / "system" / "cpu"
+    for n, siblings in enumerate(["0-1", "0-1", "2-3", "2-3"]):  # 4 threads on 2 cores
+        (cpus / f"cpu{n}" / "topology").mkdir(parents=True)
+        (cpus / f"cpu{n}" / "topology" / "core_cpus_list").write_text(siblings + "\n")
+    (cpus / "cpu0" / "cpufreq").mkdir()
+    (cpus / "cpu0" / "cpufreq" / "cpuinfo_max_freq").write_text("3500000\n")
+    result = cpu.collect(ctx)
+    assert result["memory"]["total_bytes"] == 16314432 * 1024
+    assert result["cpu"]["physical_cores"] == 2
+    assert result["cpu"]["max_mhz"] == 3500.0
+    assert ctx.errors == []
+
+
+def test_this_machine_agrees_with_psutil():
+    import psutil
+
+    result = cpu.collect(Context())
+    assert result["memory"]["total_bytes"] == psutil.virtual_memory().total
+    assert result["cpu"]["physical_cores"] == psutil.cpu_count(logical=False)
