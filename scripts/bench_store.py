@@ -193,7 +193,8 @@ def big_venv(extra: int) -> str:
                             for d in os.listdir(os.path.join(root, "lib"))) if os.path.isdir(p))
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # Every site-packages this interpreter sees (a venv with --system-site-packages sees two).
-    seen = [p for p in sys.path if p.endswith("site-packages")] or [sysconfig.get_paths()["purelib"]]
+    seen = [p for p in sys.path if p.endswith("site-packages")]
+    seen = seen or [sysconfig.get_paths()["purelib"]]
     with open(os.path.join(site, "_bench.pth"), "w") as f:
         f.write("\n".join([repo, *seen]) + "\n")
     for i in range(extra):
