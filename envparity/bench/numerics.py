@@ -20,6 +20,7 @@ import struct
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
 from . import registry
+from .suite import Skip, require
 
 if TYPE_CHECKING:
     from ..model import NumericResult
@@ -40,10 +41,6 @@ def lcg_uniform(n: int, seed: int = 1) -> List[float]:
         state = (6364136223846793005 * state + 1442695040888963407) & _MASK
         out.append((state >> 11) * 2.0**-53 * 2.0 - 1.0)
     return out
-
-
-class Unavailable(Exception):
-    """The probe's library is not installed here; the message says which."""
 
 
 def _flatten(value: Any, into: List[float]) -> None:
@@ -93,7 +90,7 @@ def record(name: str, fn: Callable[[], Any], rtol: float = 1e-6) -> NumericResul
 
     try:
         dtype, shape, raw, values = encode(fn())
-    except Unavailable as e:
+    except Skip as e:  # the probe's library is not installed here
         return NumericResult(name=name, status="skipped", reason=str(e), rtol=rtol, sha256=None)
     except Exception as e:  # noqa: BLE001 - a user's probe may raise anything
         reason = f"{type(e).__name__}: {e}"[:300]
@@ -117,22 +114,6 @@ def _pool() -> List[float]:
     if "pool" not in _cache:
         _cache["pool"] = lcg_uniform(2 * _N, seed=20240917)
     return _cache["pool"]  # type: ignore[no-any-return]
-
-
-def _np() -> Any:
-    try:
-        import numpy as np
-    except ImportError as e:
-        raise Unavailable(f"NumPy is not installed ({e})") from None
-    return np
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as e:
-        raise Unavailable(f"torch is not installed ({e})") from None
-    return torch
 
 
 def _vec(np: Any, dtype: str = "float64", scale: float = 1.0) -> Any:
@@ -171,7 +152,7 @@ def _py_sum() -> float:
 
 def _numpy_probes() -> Dict[str, Callable[[], Any]]:
     def p(fn: Callable[[Any], Any]) -> Callable[[], Any]:
-        return lambda: fn(_np())
+        return lambda: fn(require("numpy"))
 
     return {
         "numpy_sum_f64": p(lambda np: np.sum(_vec(np))),
@@ -191,13 +172,13 @@ def _numpy_probes() -> Dict[str, Callable[[], Any]]:
 
 def _torch_probes() -> Dict[str, Callable[[], Any]]:
     def matmul() -> Any:
-        torch = _torch()
+        torch = require("torch")
         a = torch.tensor(_pool()[:_N], dtype=torch.float32).reshape(64, 64)
         b = torch.tensor(_pool()[_N:], dtype=torch.float32).reshape(64, 64)
         return a @ b
 
     def exp() -> Any:
-        torch = _torch()
+        torch = require("torch")
         return torch.exp(torch.tensor(_pool()[:_N], dtype=torch.float32) * 4.0)
 
     return {"torch_matmul_f32": matmul, "torch_exp_f32": exp}

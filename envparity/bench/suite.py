@@ -7,9 +7,12 @@ process, so importing NumPy or torch here costs the worker, never ``import envpa
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+_DISPLAY = {"numpy": "NumPy"}
 
 
 class Skip(Exception):
@@ -75,24 +78,16 @@ def _bandwidth_bytes() -> int:
     return min(max(_llc_bytes() * 5 // 4, 8 << 20), 48 << 20)
 
 
-def _numpy() -> Any:
+def require(module: str) -> Any:
+    """The optional library ``module``, or :class:`Skip` saying it is not installed here."""
     try:
-        import numpy
+        return importlib.import_module(module)
     except ImportError as e:
-        raise Skip(f"NumPy is not installed ({e})") from None
-    return numpy
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as e:
-        raise Skip(f"torch is not installed ({e})") from None
-    return torch
+        raise Skip(f"{_DISPLAY.get(module, module)} is not installed ({e})") from None
 
 
 def _cuda() -> Any:
-    torch = _torch()
+    torch = require("torch")
     if not torch.cuda.is_available():
         raise Skip("CUDA is not available (torch.cuda.is_available() is False)")
     return torch
@@ -140,7 +135,7 @@ def mem_copy() -> Timed:
 
 def mem_triad() -> Timed:
     """STREAM triad ``a = b + s*c`` on float64 arrays larger than the last-level cache."""
-    np = _numpy()
+    np = require("numpy")
     n = _bandwidth_bytes() // 8 // 3
     b = np.full(n, 1.5)
     c = np.full(n, 0.25)
@@ -172,7 +167,7 @@ def _fixed_matrix(np: Any, n: int, dtype: str) -> Any:
 
 def gemm_f64_1t() -> Timed:
     """NumPy GEMM, float64 256x256, BLAS limited to one thread."""
-    np = _numpy()
+    np = require("numpy")
     a = _fixed_matrix(np, 256, "float64")
     b = a.T.copy()
     out = np.empty_like(a)
@@ -181,7 +176,7 @@ def gemm_f64_1t() -> Timed:
 
 def gemm_f32() -> Timed:
     """NumPy GEMM, float32 512x512, the BLAS's default number of threads."""
-    np = _numpy()
+    np = require("numpy")
     a = _fixed_matrix(np, 512, "float32")
     b = a.T.copy()
     out = np.empty_like(a)
@@ -190,7 +185,7 @@ def gemm_f32() -> Timed:
 
 def _elementwise(fn_name: str, dtype: str, n: int = 65536) -> Callable[[], Timed]:
     def make() -> Timed:
-        np = _numpy()
+        np = require("numpy")
         x = np.linspace(-4.0, 4.0, n).astype(dtype)
         out = np.empty_like(x)
         fn = getattr(np, fn_name)
@@ -205,7 +200,7 @@ def _elementwise(fn_name: str, dtype: str, n: int = 65536) -> Callable[[], Timed
 
 def torch_matmul_cpu() -> Timed:
     """torch matmul on the CPU, float32 512x512, default threads."""
-    torch = _torch()
+    torch = require("torch")
     a = torch.linspace(-1.0, 1.0, 512 * 512).reshape(512, 512)
     b = a.t().contiguous()
     out = torch.empty(512, 512)
