@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 import typer
@@ -68,26 +67,17 @@ def parse_labels(labels: Optional[List[str]]) -> Dict[str, str]:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so no half-written file is left."""
+    """Write ``text`` to the user's ``-o`` file atomically; a failure is a BadInput naming it."""
+    from ..atomic import write_atomic as write
+
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise BadInput(f"-o {path}: directory {directory} does not exist; create it first")
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".envparity-", suffix=".tmp")
+        write(path, text.encode("utf-8"))
     except OSError as e:
-        raise BadInput(
-            f"-o {path}: cannot write there ({e.strerror}); choose another path"
-        ) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        os.unlink(tmp)
-        raise BadInput(f"-o {path}: cannot write ({e.strerror}); choose another path") from None
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        why = e.strerror or e
+        raise BadInput(f"-o {path}: cannot write ({why}); choose another path") from None
 
 
 def _version(value: bool) -> None:

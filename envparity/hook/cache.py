@@ -12,7 +12,8 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Mapping, Optional
 
-from .paths import candidate_dirs, ensure_dir, write_atomic
+from ..atomic import write_atomic
+from .paths import candidate_dirs, ensure_dir
 
 if TYPE_CHECKING:
     from ..model import Snapshot

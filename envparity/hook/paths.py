@@ -1,4 +1,4 @@
-"""Where the hook keeps local state (the spool, the baseline cache), and how it writes there.
+"""Where the hook keeps local state (the spool, the baseline cache).
 
 Containers often have a read-only root, no $HOME, or a $HOME that is not writable, and all of
 those are normal. So every kind of state has a list of candidate directories, tried in order:
@@ -81,26 +81,3 @@ def ensure_dir(directory: str) -> bool:
     except OSError:
         return False
     return os.access(directory, os.W_OK | os.X_OK)
-
-
-def write_atomic(path: str, data: bytes, *, durable: bool = False) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
-
-    A reader (``db flush``, a restart) sees the whole file or none of it. ``durable`` fsyncs
-    first, for files that are the only copy of something. Raises OSError.
-    """
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".envparity-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -14,7 +14,8 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
 
-from .paths import candidate_dirs, ensure_dir, write_atomic
+from ..atomic import write_atomic
+from .paths import candidate_dirs, ensure_dir
 
 if TYPE_CHECKING:
     from ..model import Snapshot
