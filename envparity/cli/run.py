@@ -35,7 +35,10 @@ def run(
     ] = None,
     on_drift: Annotated[
         Optional[str],
-        typer.Option(help="warn (default): log and start; fail: exit 78 without starting CMD."),
+        typer.Option(
+            help="warn (default): log and start; fail: exit 78 without starting CMD when the "
+            "drift reaches fail-on or no comparison could be made."
+        ),
     ] = None,
     role: Annotated[Optional[str], typer.Option(help="Role of this snapshot (serving).")] = None,
     label: Annotated[
@@ -56,7 +59,8 @@ def run(
     """Check this environment against its baseline, then exec CMD (same PID, same signals).
 
     Logs one summary line and one JSON line to stderr. Never stops CMD from starting unless
-    --on-drift fail is given and the drift reaches fail-on (exit 78).
+    --on-drift fail is given and the drift reaches fail-on, or the baseline could not be compared
+    at all (exit 78; the log line says why).
     """
     from ..hook import run as run_hook
 
