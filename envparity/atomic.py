@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import Optional
 
 
-def write_atomic(path: str, data: bytes, *, durable: bool = False) -> None:
+def write_atomic(
+    path: str, data: bytes, *, durable: bool = False, mode: Optional[int] = None
+) -> None:
     """Write ``data`` to ``path`` through a temporary file beside it and ``os.replace``.
 
-    ``durable`` fsyncs first, for files that are the only copy of something (the spool). On any
+    ``durable`` fsyncs first, for files that are the only copy of something (the spool). The file
+    is private (0600, as the temporary file is made) unless ``mode`` says otherwise. On any
     failure the temporary file is removed and the previous ``path``, if any, is untouched.
     Raises OSError.
     """
@@ -17,6 +21,8 @@ def write_atomic(path: str, data: bytes, *, durable: bool = False) -> None:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".envparity-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                os.fchmod(f.fileno(), mode)
             f.write(data)
             if durable:
                 f.flush()
@@ -28,3 +34,13 @@ def write_atomic(path: str, data: bytes, *, durable: bool = False) -> None:
         except OSError:
             pass
         raise
+
+
+def user_file_mode(path: str) -> int:
+    """The mode a file the user asked for should get: the existing file's, else 0666 & ~umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

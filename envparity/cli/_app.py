@@ -68,13 +68,14 @@ def parse_labels(labels: Optional[List[str]]) -> Dict[str, str]:
 
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to the user's ``-o`` file atomically; a failure is a BadInput naming it."""
+    from ..atomic import user_file_mode
     from ..atomic import write_atomic as write
 
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise BadInput(f"-o {path}: directory {directory} does not exist; create it first")
     try:
-        write(path, text.encode("utf-8"))
+        write(path, text.encode("utf-8"), mode=user_file_mode(path))
     except OSError as e:
         why = e.strerror or e
         raise BadInput(f"-o {path}: cannot write ({why}); choose another path") from None

@@ -105,3 +105,17 @@ def test_import_envparity_stays_light():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout) == []
+
+
+def test_output_file_gets_ordinary_permissions(tmp_path):
+    # The temporary file behind the atomic write is private; the user's file must not be.
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "snap.json"
+        assert runner.invoke(app, ["snapshot", "--no-store", "-o", str(target)]).exit_code == 0
+        assert target.stat().st_mode & 0o777 == 0o644
+        target.chmod(0o600)  # an existing file keeps the mode its owner chose
+        assert runner.invoke(app, ["snapshot", "--no-store", "-o", str(target)]).exit_code == 0
+        assert target.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
