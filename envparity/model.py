@@ -15,7 +15,6 @@ from typing import Any, Dict, Final, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .identity import canonical_json as canonical_json  # re-exported
 from .identity import fingerprint_data, identity_data
 
 SCHEMA_VERSION: Final = 1

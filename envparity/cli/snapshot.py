@@ -74,7 +74,14 @@ def snapshot(
         # pydantic models (their import and schema build cost more than the capture itself).
         data = collect_data(role=role, labels=labels, python=python, frameworks=frameworks)
         _emit(json.dumps(data, indent=2, ensure_ascii=False), output, json_)
-        _summary(data, output, stored="")
+        _summary(
+            data["snapshot_id"],
+            data["fingerprint"],
+            len(data["packages"]),
+            data["collection"]["errors"],
+            output,
+            stored="",
+        )
         return
     snap = capture(role=role, labels=labels, python=python, frameworks=frameworks)
     if bench or numerics or bench_callable:
@@ -84,13 +91,8 @@ def snapshot(
     _emit(snap.model_dump_json(indent=2), output, json_)
     # Stored after the file and stdout are written, so a store that fails loses nothing.
     stored = "" if no_store else f", stored in {_store(snap, db, output)}"
-    _summary(
-        snap.model_dump(
-            mode="json", include={"snapshot_id", "fingerprint", "packages", "collection"}
-        ),
-        output,
-        stored,
-    )
+    errors = [e.model_dump() for e in snap.collection.errors]
+    _summary(snap.snapshot_id, snap.fingerprint, len(snap.packages), errors, output, stored)
 
 
 def _emit(text: str, output: Optional[str], to_stdout: bool) -> None:
@@ -100,13 +102,19 @@ def _emit(text: str, output: Optional[str], to_stdout: bool) -> None:
         sys.stdout.write(text + "\n")
 
 
-def _summary(data: Dict[str, Any], output: Optional[str], stored: str) -> None:
+def _summary(
+    snapshot_id: str,
+    fingerprint: str,
+    packages: int,
+    errors: List[Dict[str, Any]],
+    output: Optional[str],
+    stored: str,
+) -> None:
     """One line on stderr (stdout may carry the JSON), then one line per probe error."""
-    errors = data["collection"]["errors"]
     where = (f", written to {output}" if output else "") + stored
     sys.stderr.write(
-        f"snapshot {data['snapshot_id'][:12]} fingerprint {data['fingerprint'][:12]}: "
-        f"{len(data['packages'])} packages, {len(errors)} probe error"
+        f"snapshot {snapshot_id[:12]} fingerprint {fingerprint[:12]}: "
+        f"{packages} packages, {len(errors)} probe error"
         f"{'s' if len(errors) != 1 else ''}{where}\n"
     )
     for failure in errors:
