@@ -14,7 +14,9 @@ itself are imported here, so a worker starts in a few tens of milliseconds.
 
 from __future__ import annotations
 
+import importlib
 import json
+import math
 import os
 import random
 import sys
@@ -47,16 +49,33 @@ def calibrate(timed: Timed, target_s: float = TARGET_S) -> int:
     """Loops per sample so that a sample takes about ``target_s`` (1-5 ms), in a few calls."""
     once = timed.run(1)
     if once >= target_s:
-        return 1
-    loops = max(1, int(target_s / max(once, 1e-9)))
+        once = timed.run(1)  # the first call is cold (page faults, lazy set-up): time a warm one
+        if once >= target_s:
+            return 1
+    loops = max(1, math.ceil(target_s / max(once, 1e-9)))
     for _ in range(3):
         # The first call is cold and a neighbour can stall any one call: take the faster of two
         # warm measurements, so one slow call does not leave the loop count far too small.
         took = min(timed.run(loops), timed.run(loops))
         if _MIN_S <= took <= _MAX_S:
             break
-        loops = max(1, int(loops * target_s / max(took, 1e-9)))
+        loops = max(1, math.ceil(loops * target_s / max(took, 1e-9)))
     return loops
+
+
+def _calibrate_held(timed: Timed, target_s: float) -> int:
+    """Calibrate inside the benchmark's context, if it has one, as its samples will be taken:
+    entering the context on every call (a threadpoolctl limit costs about a millisecond) would
+    make every call look long enough and leave the loop count at 1."""
+    context = getattr(timed, "context", None)
+    if context is None:
+        return calibrate(timed, target_s)
+    with context():
+        timed.held = True  # type: ignore[attr-defined]
+        try:
+            return calibrate(timed, target_s)
+        finally:
+            timed.held = False  # type: ignore[attr-defined]
 
 
 def _peak(timed: Timed, loops: int) -> Optional[int]:
@@ -98,7 +117,7 @@ def measure(
         results[name] = result
         try:
             timed = entry["build"]()
-            n = entry.get("loops") or calibrate(timed, target_s)
+            n = entry.get("loops") or _calibrate_held(timed, target_s)
             result["peak"] = _peak(timed, n) if peak else None
             for _ in range(warmups):
                 timed.run(n)
@@ -164,9 +183,25 @@ def _build(spec: Dict[str, Any]) -> Callable[[], Timed]:
     return build
 
 
+def _customize() -> None:
+    """What ``site`` would still have done for a worker started with -S: run ``sitecustomize``
+    and ``usercustomize`` (a user's environment may set itself up there). Their .pth files are
+    not read again: the paths they add came with PYTHONPATH."""
+    for name in ("sitecustomize", "usercustomize"):
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            if e.name != name:  # the module exists and failed inside: as site would, say so
+                print(f"Error in {name}: {type(e).__name__}: {e}", file=sys.stderr)
+        except Exception as e:  # noqa: BLE001 - site reports these and starts anyway
+            print(f"Error in {name}: {type(e).__name__}: {e}", file=sys.stderr)
+
+
 def main() -> int:
     """Run the job on stdin; results on stdout. Anything the benchmarks print goes to stderr."""
     job = json.loads(sys.stdin.read())
+    if sys.flags.no_site:
+        _customize()
     # Results go to the original stdout; fd 1 is pointed at stderr so that a print in a user's
     # benchmark (or a C library's) cannot corrupt the JSON.
     out = os.fdopen(os.dup(1), "w")

@@ -67,3 +67,23 @@ def test_a_benchmark_failing_mid_run_is_recorded_and_others_go_on() -> None:
     assert results["fine"]["status"] == "ok" and len(results["fine"]["samples"]) == 5
     assert results["broken"]["status"] == "failed"
     assert results["broken"]["reason"].startswith("ZeroDivisionError")
+
+
+def test_a_held_benchmark_is_calibrated_inside_its_context() -> None:
+    # Entering the context costs more than a sample should take (as a threadpoolctl limit does):
+    # calibrated call by call, every call would look long enough and the loop count stay 1.
+    @contextlib.contextmanager
+    def slow_to_enter() -> Iterator[None]:
+        _busy(0.003)
+        yield
+
+    timed = Loop(lambda: _busy(0.0002), context=slow_to_enter)
+    entries = [{"name": "held", "build": lambda: timed, "loops": None}]
+    result = measure(entries, rounds=2, warmups=0, seed=0, peak=False)["held"]
+    assert result["loops"] >= 4
+    assert all(s < 0.001 for s in result["samples"])  # per loop: the context is not in the time
+
+
+def test_calibration_rounds_up_so_a_sample_is_not_left_under_a_millisecond() -> None:
+    # 0.7 ms calls: int(1.2 / 0.7) would be 1 loop, a 0.7 ms sample.
+    assert calibrate(Loop(lambda: _busy(0.0007))) >= 2
