@@ -73,6 +73,13 @@ def _numerics(env: Dict[str, str]):
     return [NumericResult.model_validate(r) for r in json.loads(out)]
 
 
+def _medians(run, name: str) -> List[float]:
+    from envparity.bench.stats import process_medians
+
+    (result,) = [r for r in run.results if r.name == name]
+    return [round(m * 1e3, 3) for m in process_medians(result.samples)]
+
+
 def experiment(title: str, env: Dict[str, Optional[str]], names: List[str], pairs: int) -> bool:
     from envparity.bench.compare import compare_benchmarks
 
@@ -87,6 +94,10 @@ def experiment(title: str, env: Dict[str, Optional[str]], names: List[str], pair
                 counts[c.name][c.verdict] += 1
                 if c.ratio:
                     ratios[c.name].append(c.ratio)
+                if c.verdict != "slower":
+                    print(f"  missed {c.name}: {c.verdict}: {c.why}")
+                    print(f"    process medians (ms): baseline {_medians(base, c.name)}")
+                    print(f"    candidate {_medians(cand, c.name)}")
     ok = True
     for n in names:
         r = sorted(ratios[n])
