@@ -7,8 +7,7 @@ The noise that matters is between processes, so the unit of replication is the w
 - its confidence interval is a two-level bootstrap: resample processes with replacement, then,
   within each drawn process, its samples (through a precomputed set of resampled medians). The
   second level counts within-process noise twice (it is already in the spread of the process
-  medians), which makes the interval conservative: that is what keeps a percentile interval over
-  only five processes from being too narrow;
+  medians), which makes the interval conservative rather than too narrow;
 - a Mann-Whitney rank test on the per-process medians backs the interval;
 - a difference is called only when the whole interval lies outside the minimum effect (default
   5%) and the rank test agrees; an interval too wide to say "same" is ``unstable``.
@@ -25,8 +24,6 @@ N_BOOT = 2000
 # "same" needs the interval to rule out effects this many times the minimum effect (15% at 5%);
 # an interval reaching further is "unstable": the processes disagree too much to decide.
 UNSTABLE_FACTOR = 3.0
-# The gap required between the two sides' process medians, as a share of their own spread.
-SEPARATION = 0.25
 _INNER = 64  # resampled medians kept per process
 
 
@@ -168,9 +165,8 @@ def decide(
     """Compare two benchmarks' per-process samples (seconds): faster, slower, same or unstable.
 
     Called faster/slower only when the whole ``confidence`` interval of the ratio lies beyond
-    ``1 + min_effect`` (or its inverse) and the rank test on process medians is significant at the
-    same level, the two sides' process medians are apart by more than the minimum effect
-    (and by ``SEPARATION`` of their spread), and the interval is narrower than the effect.
+    ``1 + min_effect`` (or its inverse), the rank test on process medians is significant at the
+    same level, and the interval is narrower than the effect.
     ``unstable`` when it is not called and the interval reaches beyond ``UNSTABLE_FACTOR`` times
     the minimum effect (0.87-1.15 at 5%): the processes disagree too much to decide.
     """
@@ -180,23 +176,15 @@ def decide(
     alpha = 1.0 - confidence
     up, down = 1.0 + min_effect, 1.0 / (1.0 + min_effect)
     ci = f"{confidence:.0%} CI {low:.2f}-{high:.2f}"
-    # Apart: every candidate process beyond every baseline process by the minimum effect and by
-    # a quarter of the larger spread between processes.
-    # Two runs of five processes fall wholly apart by chance 0.8% of the time (the rank test's
-    # floor); asking for a clear gap as well brings that to about 0.1% even when processes
-    # differ by 40% (simulated).
-    gap = 1.0 + max(min_effect, SEPARATION * max(_spread(bm), _spread(cm)))
-    slower_apart = min(cm) > max(bm) * gap
-    faster_apart = max(cm) < min(bm) / gap
     reach = 1.0 + UNSTABLE_FACTOR * min_effect
     wide = high > reach or low < 1.0 / reach
     # Precise: the interval is narrower than the effect it claims (on the log scale). On a shared
-    # machine a neighbour that runs through a whole suite run shifts all five processes at once;
+    # machine a neighbour that runs through a whole suite run shifts all its processes at once;
     # what gives that away is an interval as wide as the shift (A/A, measured here).
     precise = math.log(high / low) < abs(math.log(ratio)) if low > 0 and ratio > 0 else False
-    if low > up and p < alpha and slower_apart and precise:
+    if low > up and p < alpha and precise:
         verdict, why = "slower", f"{ratio:.2f}x the baseline's time ({ci}, p={p:.3g})"
-    elif high < down and p < alpha and faster_apart and precise:
+    elif high < down and p < alpha and precise:
         verdict, why = "faster", f"{1 / ratio:.2f}x faster ({ci}, p={p:.3g})"
     elif wide or low > up or high < down:
         spread = max(_spread(bm), _spread(cm))

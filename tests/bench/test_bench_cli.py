@@ -10,6 +10,7 @@ from pathlib import Path
 from _support import run_cli
 from typer.testing import CliRunner
 
+from envparity.bench.suite import SUITES
 from envparity.cli import app
 from envparity.model import (
     BenchmarkResult,
@@ -60,9 +61,11 @@ def test_bench_quick_json_end_to_end_with_compare(tmp_path: Path, envparity_home
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     run = BenchmarkRun.model_validate(doc["benchmarks"])
-    assert run.suite == "quick" and run.processes == 5
+    quick = SUITES["quick"]
+    assert run.suite == "quick" and run.processes == quick.processes
     got = {r.name: r for r in run.results}
-    assert got["py_loop"].status == "ok" and len(got["py_loop"].samples) == 5
+    assert got["py_loop"].status == "ok" and len(got["py_loop"].samples) == quick.processes
+    assert all(len(s) == quick.rounds for s in got["py_loop"].samples)
     assert got["numpy_gemm_f32"].status == "ok"
     assert got["torch_cuda_matmul"].status in ("ok", "skipped")
     assert {n["name"] for n in doc["numerics"]} >= {"py_sum", "numpy_exp_f64", "numpy_solve_f64"}

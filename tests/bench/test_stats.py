@@ -8,17 +8,25 @@ from typing import List
 import pytest
 
 from envparity.bench.stats import decide, mann_whitney_p, median, seed_for
+from envparity.bench.suite import SUITES
+
+QUICK = SUITES["quick"]
 
 
 def _run(
-    rng: random.Random, center: float, between: float, within: float = 0.02
+    rng: random.Random,
+    center: float,
+    between: float,
+    within: float = 0.02,
+    processes: int = QUICK.processes,
 ) -> List[List[float]]:
-    """Five processes of six samples: each process has its own offset (the noise that matters)."""
-    processes = []
-    for _ in range(5):
+    """A quick suite's processes and rounds: each process has its own offset (the noise that
+    matters), its samples vary little around it."""
+    out = []
+    for _ in range(processes):
         offset = center * rng.lognormvariate(0.0, between)
-        processes.append([offset * rng.lognormvariate(0.0, within) for _ in range(6)])
-    return processes
+        out.append([offset * rng.lognormvariate(0.0, within) for _ in range(QUICK.rounds)])
+    return out
 
 
 def test_aa_pairs_are_almost_never_called_different() -> None:
@@ -85,3 +93,38 @@ def test_mann_whitney_exact_and_ties() -> None:
     assert mann_whitney_p([1, 1, 1], [1, 1, 1]) == 1.0  # all tied: no evidence
     assert mann_whitney_p([], [1.0]) == 1.0
     assert median([3, 1, 2, 10]) == 2.5
+
+
+def _disturbed(rng: random.Random, processes: int, slow: int, factor: float) -> List[List[float]]:
+    """``processes`` processes at 1 ms of which the last ``slow`` ran ``factor`` times slower
+    throughout (a neighbour held one of the CPUs a two-thread GEMM needs)."""
+    run = _run(rng, 1e-3, 0.02, processes=processes)
+    for p in run[processes - slow :]:
+        p[:] = [x * factor for x in p]
+    return run
+
+
+def test_one_disturbed_process_does_not_hide_a_real_difference() -> None:
+    # One baseline process slowed as much as the real effect (1.8x, one BLAS thread instead of
+    # two): the quick suite's processes still call it, every time.
+    rng = random.Random(13)
+    for i in range(30):
+        base = _disturbed(rng, QUICK.processes, 1, 1.8)
+        cand = _run(rng, 1.8e-3, 0.02)
+        v = decide(base, cand, seed=i)
+        assert v.verdict == "slower", v
+    # With five processes the same data is not enough: the bootstrap draws the disturbed process
+    # three times in 6% of resamples, the interval reaches it, and the verdict is a shrug.
+    verdicts = [
+        decide(_disturbed(rng, 5, 1, 1.8), _run(rng, 1.8e-3, 0.02, processes=5), seed=i).verdict
+        for i in range(30)
+    ]
+    assert verdicts.count("slower") < 15
+
+
+def test_disturbed_processes_in_an_aa_pair_are_not_called_a_difference() -> None:
+    rng = random.Random(17)
+    for i in range(50):
+        base = _disturbed(rng, QUICK.processes, rng.randint(0, 2), 1.8)
+        cand = _disturbed(rng, QUICK.processes, rng.randint(0, 2), 1.8)
+        assert decide(base, cand, seed=i).verdict in ("same", "unstable")
