@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ from envparity.bench.runner import parse_callable, run_suite
 from envparity.bench.suite import SUITES
 from envparity.errors import BadInput
 
-from .helpers import python, without_numpy_env
+from .helpers import REPO, python, without_numpy_env
 
 USER_MODULE = '''
 import os
@@ -138,3 +141,25 @@ def test_workers_and_import_envparity_stay_light() -> None:
         "if m in sys.modules))"
     )
     assert out.strip() == "[]"
+
+
+def test_workers_import_what_a_pth_file_puts_on_the_path(tmp_path: Path, make_venv) -> None:
+    # Workers start without site (-S); a module that only a .pth file of the caller's environment
+    # makes importable must still reach them, through the caller's sys.path.
+    venv = make_venv("pth")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "pth_bench.py").write_text("def work():\n    sum(range(100))\n")
+    (venv.site_packages / "elsewhere.pth").write_text(f"{elsewhere}\n")
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *deps])}
+    code = (
+        "import json; from envparity.bench.runner import run_suite; "
+        "run, _ = run_suite('quick', processes=1, numerics=False, callables=['pth_bench:work']); "
+        "print(json.dumps({r.name: [r.status, r.reason] for r in run.results}))"
+    )
+    done = subprocess.run(
+        [str(venv.python), "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["pth_bench:work"] == ["ok", None]
