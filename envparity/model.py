@@ -304,14 +304,20 @@ class BenchmarkComparison(_Model):
     name: str
     verdict: Literal["faster", "slower", "same", "unstable", "missing", "failed", "skipped"]
     ratio: Optional[float] = Field(
-        None, description="Candidate median time over baseline median time (>1: slower)."
+        None,
+        description="Candidate time over baseline time (>1: slower), each the lower quartile of "
+        "its worker processes' median times.",
     )
     ci_low: Optional[float] = None
     ci_high: Optional[float] = None
     confidence: float = 0.99
     p_value: Optional[float] = None
-    baseline_median_s: Optional[float] = None
-    candidate_median_s: Optional[float] = None
+    baseline_median_s: Optional[float] = Field(
+        None, description="Lower quartile of the baseline's process medians, seconds per loop."
+    )
+    candidate_median_s: Optional[float] = Field(
+        None, description="Lower quartile of the candidate's process medians, seconds per loop."
+    )
     why: str = ""
 
 

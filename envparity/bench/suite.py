@@ -318,8 +318,9 @@ class SuiteSpec:
 
 SUITES: Dict[str, SuiteSpec] = {
     # quick: 9 fresh processes of 4 rounds, not 5 of 8: the same number of samples, but the
-    # median over processes and its 99% interval then hold with one or two disturbed processes
-    # (with five, one process slowed by a neighbour as much as the effect decides the interval).
+    # estimate over processes and its 99% interval then hold with two disturbed
+    # processes (with five, one process slowed by a neighbour as much as the effect reaches into
+    # the interval).
     "quick": SuiteSpec(_QUICK, processes=9, rounds=4, warmups=1),
     "full": SuiteSpec(_FULL, processes=15, rounds=10, warmups=2),
 }

@@ -104,15 +104,19 @@ def _disturbed(rng: random.Random, processes: int, slow: int, factor: float) -> 
     return run
 
 
-def test_one_disturbed_process_does_not_hide_a_real_difference() -> None:
-    # One baseline process slowed as much as the real effect (1.8x, one BLAS thread instead of
-    # two): the quick suite's processes still call it, every time.
+@pytest.mark.parametrize("slow", [1, 2])
+def test_disturbed_processes_do_not_hide_a_real_difference(slow: int) -> None:
+    # Baseline processes slowed as much as the real effect (1.8x, one BLAS thread instead of
+    # two): the quick suite still calls it, every time. With 2 of 9 the middle process median
+    # would be drawn from the disturbed ones in 3% of resamples; the lower quartile holds.
+    # Disturbed processes sit just under the candidate, as measured (2.8 ms against 2.9-3.0).
     rng = random.Random(13)
     for i in range(30):
-        base = _disturbed(rng, QUICK.processes, 1, 1.8)
+        base = _disturbed(rng, QUICK.processes, slow, 1.7)
         cand = _run(rng, 1.8e-3, 0.02)
         v = decide(base, cand, seed=i)
         assert v.verdict == "slower", v
+        assert abs(v.ratio - 1.8) < 0.1
     # With five processes the same data is not enough: the bootstrap draws the disturbed process
     # three times in 6% of resamples, the interval reaches it, and the verdict is a shrug.
     verdicts = [
