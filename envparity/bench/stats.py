@@ -8,9 +8,9 @@ The noise that matters is between processes, so the unit of replication is the w
   ever slows a process down (on a 2-CPU VM a two-thread GEMM runs at one-thread speed for as long
   as a neighbour holds one CPU, often several processes in a row). The lower quartile is where
   undisturbed processes are as long as three quarters of them are not, where the middle one is
-  lost once half are. Replayed over 184 recorded quick-suite runs of a noisy 2-CPU VM, it called
-  one-thread GEMM slower in 45 of 46 pairs where the median called 41, with A/A calls no more
-  frequent (2 of 720);
+  lost once half are. Replayed over 184 recorded quick-suite runs of a noisy 2-CPU VM
+  (scripts/bench_replay.py), it called one-thread GEMM slower in 45 of 46 pairs where the median
+  called 43, with A/A calls no more frequent (1 of 720 against 2);
 - its confidence interval is a two-level bootstrap: resample processes with replacement, then,
   within each drawn process, its samples (through a precomputed set of resampled medians). The
   second level counts within-process noise twice (it is already in the spread of the process

@@ -50,7 +50,7 @@ def test_one_process_sampling_would_cry_wolf_but_bootstrap_over_processes_does_n
     )
     verdicts = [decide(a, b, seed=i).verdict for i, (a, b) in enumerate(pairs)]
     called = sum(v in ("faster", "slower") for v in verdicts)
-    assert pooled >= 20  # a test on pooled samples calls a quarter of A/A pairs different
+    assert pooled >= 10  # a test on pooled samples calls over a tenth of A/A pairs different
     assert called <= 1
 
 

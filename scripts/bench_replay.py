@@ -1,0 +1,124 @@
+"""Record quick-suite runs once, then replay the comparison rules over them offline.
+
+Live A/A and detection runs (bench_aa.py, bench_detect.py) depend on how noisy the machine is
+that minute; replaying one recorded set of runs compares statistical choices on the same data.
+
+    .venv/bin/python scripts/bench_replay.py record runs.jsonl [--cycles 15]
+    .venv/bin/python scripts/bench_replay.py replay runs.jsonl [more.jsonl ...]
+        [--processes 9] [--rounds 4] [--location 0.25 0.5]
+
+``record`` runs cycles of four quick suites, each in 10 processes of 8 rounds: the default
+environment, ``OPENBLAS_NUM_THREADS=1``, the default again, NumPy's AVX-512 paths off.
+``replay`` keeps the first ``--processes`` processes and ``--rounds`` samples of each (what a
+suite of that shape would have measured), then for each ``--location`` (the quantile of process
+medians a side is read at) counts A/A calls over consecutive default runs and detections of each
+change against the default run before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+DETECT = {"blas1": ["numpy_gemm_f32"], "avxoff": ["numpy_exp_f64", "numpy_tanh_f64"]}
+
+
+def record(out: Path, cycles: int) -> None:
+    from bench_detect import avx512_features
+
+    from envparity.bench.runner import run_suite
+    from envparity.bench.suite import SUITES
+
+    SUITES["quick"].rounds = 8
+    envs: Dict[str, Dict[str, str]] = {
+        "base": {},
+        "blas1": {"OPENBLAS_NUM_THREADS": "1"},
+        "avxoff": {"NPY_DISABLE_CPU_FEATURES": " ".join(avx512_features())},
+    }
+    with out.open("a") as f:
+        for cycle in range(cycles):
+            for cond in ("base", "blas1", "base", "avxoff"):
+                saved = {k: os.environ.get(k) for k in envs[cond]}
+                os.environ.update(envs[cond])
+                try:
+                    run, _ = run_suite("quick", numerics=False, processes=10)
+                finally:
+                    for k, v in saved.items():
+                        if v is None:
+                            os.environ.pop(k, None)
+                        else:
+                            os.environ[k] = v
+                samples = {r.name: r.samples for r in run.results if r.status == "ok"}
+                f.write(json.dumps({"cond": cond, "t": time.time(), "res": samples}) + "\n")
+                f.flush()
+            print(f"cycle {cycle + 1}/{cycles} done", file=sys.stderr)
+
+
+def replay(files: List[Path], processes: int, rounds: int, locations: List[float]) -> None:
+    from envparity.bench import stats
+
+    sets = [[json.loads(line) for line in p.open()] for p in files]
+    n_runs = sum(len(s) for s in sets)
+    print(f"{n_runs} recorded runs; replayed as {processes} processes of {rounds} rounds")
+    for q in locations:
+        stats.LOCATION = q
+        aa: Counter = Counter()
+        found: Dict[str, Counter] = {n: Counter() for names in DETECT.values() for n in names}
+        for runs in sets:
+
+            def cut(run: Dict[str, Any], name: str) -> List[List[float]]:
+                return [s[:rounds] for s in run["res"][name][:processes]]
+
+            bases = [i for i, r in enumerate(runs) if r["cond"] == "base"]
+            for i, j in zip(bases, bases[1:]):
+                for name in runs[i]["res"]:
+                    if name in runs[j]["res"]:
+                        pair = (cut(runs[i], name), cut(runs[j], name))
+                        aa[stats.decide(*pair, seed=stats.seed_for(name)).verdict] += 1
+            for k, run in enumerate(runs):
+                before = [i for i in bases if i < k]
+                if run["cond"] not in DETECT or not before:
+                    continue
+                for name in DETECT[run["cond"]]:
+                    base = cut(runs[before[-1]], name)
+                    v = stats.decide(base, cut(run, name), seed=stats.seed_for(name))
+                    found[name][v.verdict] += 1
+        calls = aa["faster"] + aa["slower"]
+        total = sum(aa.values())
+        print(
+            f"location {q:.2f}: A/A {calls} of {total} called different "
+            f"({100 * calls / max(total, 1):.2f}%), {aa['unstable']} unstable"
+        )
+        for name, c in found.items():
+            print(f"  {name:<16} slower in {c['slower']} of {sum(c.values())}  {dict(c)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record")
+    rec.add_argument("out", type=Path)
+    rec.add_argument("--cycles", type=int, default=15)
+    rep = sub.add_parser("replay")
+    rep.add_argument("files", type=Path, nargs="+")
+    rep.add_argument("--processes", type=int, default=9)
+    rep.add_argument("--rounds", type=int, default=4)
+    rep.add_argument("--location", type=float, nargs="+", default=[0.25, 0.5])
+    args = parser.parse_args()
+    if args.command == "record":
+        record(args.out, args.cycles)
+    else:
+        replay(args.files, args.processes, args.rounds, args.location)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
