@@ -7,10 +7,11 @@ process, so importing NumPy or torch here costs the worker, never ``import envpa
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Tuple
 
 _DISPLAY = {"numpy": "NumPy"}
 
@@ -29,6 +30,10 @@ class Timed:
         """Peak memory the benchmark needs, when it knows better than tracemalloc (GPU)."""
         return None
 
+    def hold(self) -> ContextManager[None]:
+        """Hold the benchmark's process state over a block of calls (none by default)."""
+        return contextlib.nullcontext()
+
 
 class Loop(Timed):
     """Time ``loops`` calls of ``work()`` with ``perf_counter``, optionally inside a context."""
@@ -37,6 +42,19 @@ class Loop(Timed):
         self.work = work
         self.context = context
         self.held = False  # the worker holds the context over a whole block of samples
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the context (if any) over a whole block of calls instead of entering it per call."""
+        if self.context is None:
+            yield
+            return
+        with self.context():
+            self.held = True
+            try:
+                yield
+            finally:
+                self.held = False
 
     def run(self, loops: int) -> float:
         work = self.work

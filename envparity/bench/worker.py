@@ -63,21 +63,6 @@ def calibrate(timed: Timed, target_s: float = TARGET_S) -> int:
     return loops
 
 
-def _calibrate_held(timed: Timed, target_s: float) -> int:
-    """Calibrate inside the benchmark's context, if it has one, as its samples will be taken:
-    entering the context on every call (a threadpoolctl limit costs about a millisecond) would
-    make every call look long enough and leave the loop count at 1."""
-    context = getattr(timed, "context", None)
-    if context is None:
-        return calibrate(timed, target_s)
-    with context():
-        timed.held = True  # type: ignore[attr-defined]
-        try:
-            return calibrate(timed, target_s)
-        finally:
-            timed.held = False  # type: ignore[attr-defined]
-
-
 def _peak(timed: Timed, loops: int) -> Optional[int]:
     own = timed.peak_memory_bytes()
     if own is not None:
@@ -117,7 +102,13 @@ def measure(
         results[name] = result
         try:
             timed = entry["build"]()
-            n = entry.get("loops") or _calibrate_held(timed, target_s)
+            n = entry.get("loops")
+            if not n:
+                # Calibrated as its samples will be taken, inside its context: entering a
+                # threadpoolctl limit on every call (about a millisecond) would make every call
+                # look long enough and leave the loop count at 1.
+                with timed.hold():
+                    n = calibrate(timed, target_s)
             result["peak"] = _peak(timed, n) if peak else None
             for _ in range(warmups):
                 timed.run(n)
@@ -143,15 +134,12 @@ def measure(
     for name in held:
         timed = live[name]
         try:
-            with timed.context():  # type: ignore[attr-defined]
-                timed.held = True  # type: ignore[attr-defined]
+            with timed.hold():
                 timed.run(loops[name])  # a warm-up in the new state
                 for _ in range(rounds):
                     _sample(name, live, loops, results)
         except Exception as e:  # noqa: BLE001
             results[name].update(status="failed", reason=_error(e), samples=[])
-        finally:
-            timed.held = False  # type: ignore[attr-defined]
     return results
 
 
