@@ -36,7 +36,8 @@ def avx512_features() -> List[str]:
     ]
 
 
-def _suite(env: Dict[str, Optional[str]]):
+def _suite(env: Dict[str, Optional[str]], processes: Optional[int] = None):
+    """A quick suite run with ``env`` applied (None unsets a variable) and then restored."""
     from envparity.bench.runner import run_suite
 
     saved = {k: os.environ.get(k) for k in env}
@@ -46,7 +47,8 @@ def _suite(env: Dict[str, Optional[str]]):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        run, _ = run_suite("quick", numerics=False)  # workers inherit the environment
+        # workers inherit the environment
+        run, _ = run_suite("quick", numerics=False, processes=processes)
         return run
     finally:
         for k, v in saved.items():

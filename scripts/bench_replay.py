@@ -5,7 +5,7 @@ that minute; replaying one recorded set of runs compares statistical choices on 
 
     .venv/bin/python scripts/bench_replay.py record runs.jsonl [--cycles 15]
     .venv/bin/python scripts/bench_replay.py replay runs.jsonl [more.jsonl ...]
-        [--processes 9] [--rounds 4] [--location 0.25 0.5]
+        [--processes 9] [--rounds 3] [--location 0.25 0.5]
 
 ``record`` runs cycles of four quick suites, each in 10 processes of 8 rounds: the default
 environment, ``OPENBLAS_NUM_THREADS=1``, the default again, NumPy's AVX-512 paths off.
@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,30 +31,20 @@ DETECT = {"blas1": ["numpy_gemm_f32"], "avxoff": ["numpy_exp_f64", "numpy_tanh_f
 
 
 def record(out: Path, cycles: int) -> None:
-    from bench_detect import avx512_features
+    from bench_detect import _suite, avx512_features
 
-    from envparity.bench.runner import run_suite
     from envparity.bench.suite import SUITES
 
     SUITES["quick"].rounds = 8
-    envs: Dict[str, Dict[str, str]] = {
-        "base": {},
+    envs: Dict[str, Dict[str, Optional[str]]] = {
+        "base": {"OPENBLAS_NUM_THREADS": None, "NPY_DISABLE_CPU_FEATURES": None},
         "blas1": {"OPENBLAS_NUM_THREADS": "1"},
         "avxoff": {"NPY_DISABLE_CPU_FEATURES": " ".join(avx512_features())},
     }
     with out.open("a") as f:
         for cycle in range(cycles):
             for cond in ("base", "blas1", "base", "avxoff"):
-                saved = {k: os.environ.get(k) for k in envs[cond]}
-                os.environ.update(envs[cond])
-                try:
-                    run, _ = run_suite("quick", numerics=False, processes=10)
-                finally:
-                    for k, v in saved.items():
-                        if v is None:
-                            os.environ.pop(k, None)
-                        else:
-                            os.environ[k] = v
+                run = _suite(envs[cond], processes=10)
                 samples = {r.name: r.samples for r in run.results if r.status == "ok"}
                 f.write(json.dumps({"cond": cond, "t": time.time(), "res": samples}) + "\n")
                 f.flush()
@@ -102,6 +91,8 @@ def replay(files: List[Path], processes: int, rounds: int, locations: List[float
 
 
 def main() -> int:
+    from envparity.bench.suite import SUITES
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     rec = sub.add_parser("record")
@@ -109,8 +100,9 @@ def main() -> int:
     rec.add_argument("--cycles", type=int, default=15)
     rep = sub.add_parser("replay")
     rep.add_argument("files", type=Path, nargs="+")
-    rep.add_argument("--processes", type=int, default=9)
-    rep.add_argument("--rounds", type=int, default=4)
+    quick = SUITES["quick"]  # by default, replayed as the quick suite measures
+    rep.add_argument("--processes", type=int, default=quick.processes)
+    rep.add_argument("--rounds", type=int, default=quick.rounds)
     rep.add_argument("--location", type=float, nargs="+", default=[0.25, 0.5])
     args = parser.parse_args()
     if args.command == "record":
