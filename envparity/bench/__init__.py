@@ -7,11 +7,23 @@
 - :mod:`.numerics` -- fixed computations on fixed inputs, recorded as digests plus samples.
 - :mod:`.compare` -- ``compare_benchmarks`` and ``numeric_findings`` for ``diff``.
 
-Nothing here imports NumPy or torch at import time.
+Nothing here imports NumPy or torch at import time, and the registry only on first use: every
+benchmark worker process imports this package and should not pay for it.
 """
 
 from __future__ import annotations
 
-from .registry import register_benchmark, register_probe
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["register_benchmark", "register_probe"]
+
+if TYPE_CHECKING:
+    from .registry import register_benchmark, register_probe
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from . import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
