@@ -3,12 +3,14 @@
 Live A/A and detection runs (bench_aa.py, bench_detect.py) depend on how noisy the machine is
 that minute; replaying one recorded set of runs compares statistical choices on the same data.
 
-    .venv/bin/python scripts/bench_replay.py record runs.jsonl [--cycles 15]
+    .venv/bin/python scripts/bench_replay.py record runs.jsonl [--cycles 15] [--processes 14]
+        [--rounds 3]
     .venv/bin/python scripts/bench_replay.py replay runs.jsonl [more.jsonl ...]
         [--processes 9] [--rounds 3] [--location 0.25 0.5]
 
-``record`` runs cycles of four quick suites, each in 10 processes of 8 rounds: the default
-environment, ``OPENBLAS_NUM_THREADS=1``, the default again, NumPy's AVX-512 paths off.
+``record`` runs cycles of four quick suites, each in ``--processes`` processes of ``--rounds``
+rounds: the default environment, ``OPENBLAS_NUM_THREADS=1``, the default again, NumPy's AVX-512
+paths off.
 ``replay`` keeps the first ``--processes`` processes and ``--rounds`` samples of each (what a
 suite of that shape would have measured), then for each ``--location`` (the quantile of process
 medians a side is read at) counts A/A calls over consecutive default runs and detections of each
@@ -30,12 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 DETECT = {"blas1": ["numpy_gemm_f32"], "avxoff": ["numpy_exp_f64", "numpy_tanh_f64"]}
 
 
-def record(out: Path, cycles: int) -> None:
+def record(out: Path, cycles: int, processes: int, rounds: int) -> None:
     from bench_detect import _suite, avx512_features
 
     from envparity.bench.suite import SUITES
 
-    SUITES["quick"].rounds = 8
+    SUITES["quick"].rounds = rounds
     envs: Dict[str, Dict[str, Optional[str]]] = {
         "base": {"OPENBLAS_NUM_THREADS": None, "NPY_DISABLE_CPU_FEATURES": None},
         "blas1": {"OPENBLAS_NUM_THREADS": "1"},
@@ -44,7 +46,7 @@ def record(out: Path, cycles: int) -> None:
     with out.open("a") as f:
         for cycle in range(cycles):
             for cond in ("base", "blas1", "base", "avxoff"):
-                run = _suite(envs[cond], processes=10)
+                run = _suite(envs[cond], processes=processes)
                 samples = {r.name: r.samples for r in run.results if r.status == "ok"}
                 f.write(json.dumps({"cond": cond, "t": time.time(), "res": samples}) + "\n")
                 f.flush()
@@ -98,6 +100,8 @@ def main() -> int:
     rec = sub.add_parser("record")
     rec.add_argument("out", type=Path)
     rec.add_argument("--cycles", type=int, default=15)
+    rec.add_argument("--processes", type=int, default=14)
+    rec.add_argument("--rounds", type=int, default=3)
     rep = sub.add_parser("replay")
     rep.add_argument("files", type=Path, nargs="+")
     quick = SUITES["quick"]  # by default, replayed as the quick suite measures
@@ -106,7 +110,7 @@ def main() -> int:
     rep.add_argument("--location", type=float, nargs="+", default=[0.25, 0.5])
     args = parser.parse_args()
     if args.command == "record":
-        record(args.out, args.cycles)
+        record(args.out, args.cycles, args.processes, args.rounds)
     else:
         replay(args.files, args.processes, args.rounds, args.location)
     return 0
