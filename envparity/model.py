@@ -305,18 +305,18 @@ class BenchmarkComparison(_Model):
     verdict: Literal["faster", "slower", "same", "unstable", "missing", "failed", "skipped"]
     ratio: Optional[float] = Field(
         None,
-        description="Candidate time over baseline time (>1: slower), each the lower quartile of "
-        "its worker processes' median times.",
+        description="Candidate time over baseline time (>1: slower), each its fastest worker "
+        "process's median time.",
     )
     ci_low: Optional[float] = None
     ci_high: Optional[float] = None
     confidence: float = 0.99
     p_value: Optional[float] = None
     baseline_median_s: Optional[float] = Field(
-        None, description="Lower quartile of the baseline's process medians, seconds per loop."
+        None, description="The baseline's fastest process median, seconds per loop."
     )
     candidate_median_s: Optional[float] = Field(
-        None, description="Lower quartile of the candidate's process medians, seconds per loop."
+        None, description="The candidate's fastest process median, seconds per loop."
     )
     why: str = ""
 

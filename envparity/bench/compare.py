@@ -30,8 +30,9 @@ def compare_benchmarks(
 ) -> List[BenchmarkComparison]:
     """One :class:`~envparity.model.BenchmarkComparison` per benchmark on either side.
 
-    ``ratio`` is the candidate's median time over the baseline's (>1: slower). A side without a
-    run at all makes every benchmark of the other ``missing``; neither side: ``[]``.
+    ``ratio`` is the candidate's time over the baseline's (>1: slower), each side's time the
+    median sample of its fastest worker process (see :mod:`.stats`). A side without a run at all
+    makes every benchmark of the other ``missing``; neither side: ``[]``.
     """
     if baseline is None and candidate is None:
         return []

@@ -335,12 +335,12 @@ class SuiteSpec:
 
 
 SUITES: Dict[str, SuiteSpec] = {
-    # quick: 9 fresh processes of 3 rounds, not 5 of 8: fewer samples in about the same time,
-    # but the estimate over processes and its 99% interval then hold with two disturbed
-    # processes (with five, one process slowed by a neighbour as much as the effect reaches into
-    # the interval).
-    "quick": SuiteSpec(_QUICK, processes=9, rounds=3, warmups=1),
-    "full": SuiteSpec(_FULL, processes=15, rounds=10, warmups=2),
+    # quick: 12 fresh processes of 2 rounds rather than 5 of 8: fewer samples in about the same
+    # time (a worker's start-up, NumPy's import and the bandwidth buffers cost more than its
+    # samples), but what matters is how many processes show the machine's own speed when a
+    # neighbour slows several in a row (see stats.py).
+    "quick": SuiteSpec(_QUICK, processes=12, rounds=2, warmups=1),
+    "full": SuiteSpec(_FULL, processes=20, rounds=10, warmups=2),
 }
 
 

@@ -12,7 +12,7 @@ import typer
 
 from ._app import app, boundary
 
-SUITE_HELP = "quick (9 worker processes, 2-3 s) or full (15 processes, more benchmarks, ~10 s)."
+SUITE_HELP = "quick (12 worker processes, 2-3 s) or full (20 processes, more benchmarks, ~9 s)."
 
 
 @app.command()
