@@ -6,7 +6,7 @@ that minute; replaying one recorded set of runs compares statistical choices on 
     .venv/bin/python scripts/bench_replay.py record runs.jsonl [--cycles 15] [--processes 14]
         [--rounds 3]
     .venv/bin/python scripts/bench_replay.py replay runs.jsonl [more.jsonl ...]
-        [--processes 9] [--rounds 3] [--location 0.25 0.5]
+        [--processes 12] [--rounds 2] [--location 0 0.25 0.5]
 
 ``record`` runs cycles of four quick suites, each in ``--processes`` processes of ``--rounds``
 rounds: the default environment, ``OPENBLAS_NUM_THREADS=1``, the default again, NumPy's AVX-512
@@ -107,7 +107,7 @@ def main() -> int:
     quick = SUITES["quick"]  # by default, replayed as the quick suite measures
     rep.add_argument("--processes", type=int, default=quick.processes)
     rep.add_argument("--rounds", type=int, default=quick.rounds)
-    rep.add_argument("--location", type=float, nargs="+", default=[0.25, 0.5])
+    rep.add_argument("--location", type=float, nargs="+", default=[0.0, 0.25, 0.5])
     args = parser.parse_args()
     if args.command == "record":
         record(args.out, args.cycles, args.processes, args.rounds)
