@@ -193,7 +193,10 @@ class BenchmarkResult(_Model):
 
 class BenchmarkRun(_Model):
     suite: str
-    processes: int
+    processes: int = Field(
+        description="Worker processes started: the suite's number, or down to its minimum when "
+        "its time budget ran out first."
+    )
     wall_seconds: float
     results: List[BenchmarkResult] = Field(default_factory=list)
 

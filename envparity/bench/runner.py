@@ -154,8 +154,11 @@ def run_suite(
     """Run the ``quick`` or ``full`` suite, registered benchmarks and ``module:function``
     callables; with ``numerics``, the numeric probes too.
 
-    ``processes`` overrides the suite's number of worker processes (9 quick, 15 full). Returns the
-    :class:`~envparity.model.BenchmarkRun` and the numeric results (``None`` without numerics).
+    The suite runs up to its number of worker processes (12 quick, 20 full), and at least its
+    minimum (9, 15); past the minimum, only as many as fit in its time budget (2.75 s, 15 s) at
+    the workers' typical duration so far. ``processes`` asks for exactly that many instead.
+    Returns the :class:`~envparity.model.BenchmarkRun` (its ``processes``: how many ran) and the
+    numeric results (``None`` without numerics).
     """
     from ..model import BenchmarkRun
 
@@ -171,7 +174,12 @@ def run_suite(
     per_process: List[Dict[str, Dict[str, Any]]] = []
     failures: List[str] = []
     loops: Dict[str, int] = {}
+    durations: List[float] = []
     for index in range(n_proc):
+        if processes is None and index >= spec.min_processes:
+            typical = sorted(durations)[len(durations) // 2]
+            if time.perf_counter() - started + typical > spec.budget_s:
+                break
         job = {
             "sys_path": [p for p in sys.path if p],
             "rounds": spec.rounds,
@@ -181,7 +189,9 @@ def run_suite(
             "peak": index == 0,
             "benchmarks": [dict(s, loops=loops.get(s["name"])) for s in specs],
         }
+        began = time.perf_counter()
         results, why = _run_worker(job, index)
+        durations.append(time.perf_counter() - began)
         if results is None:
             failures.append(why)
             continue
@@ -191,10 +201,10 @@ def run_suite(
                 loops[name] = result["loops"]
     names = [s["name"] for s in specs]
     merged = _merge(names, per_process, failures)
-    merged += _run_in_process(in_process, n_proc, spec.rounds, spec.warmups)
+    merged += _run_in_process(in_process, len(durations), spec.rounds, spec.warmups)
     run = BenchmarkRun(
         suite=suite,
-        processes=n_proc,
+        processes=len(durations),
         wall_seconds=round(time.perf_counter() - started, 4),
         results=merged,
     )

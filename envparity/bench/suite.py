@@ -336,11 +336,25 @@ _FULL = _QUICK[:-3] + ["numpy_exp_f32", "numpy_tanh_f32", "numpy_log_f64"] + _QU
 class SuiteSpec:
     """How a suite runs: which benchmarks, how many worker processes, rounds and warm-ups."""
 
-    def __init__(self, names: List[str], processes: int, rounds: int, warmups: int):
+    def __init__(
+        self,
+        names: List[str],
+        processes: int,
+        rounds: int,
+        warmups: int,
+        *,
+        min_processes: int,
+        budget_s: float,
+    ):
         self.names = names
         self.processes = processes
         self.rounds = rounds
         self.warmups = warmups
+        # Past min_processes, a worker is started only if, at the workers' typical duration so
+        # far, it would end within budget_s of the suite's start: a machine slowed by its
+        # neighbours gets fewer processes, not a longer wait.
+        self.min_processes = min_processes
+        self.budget_s = budget_s
 
 
 SUITES: Dict[str, SuiteSpec] = {
@@ -348,8 +362,8 @@ SUITES: Dict[str, SuiteSpec] = {
     # time (a worker's start-up, NumPy's import and the bandwidth buffers cost more than its
     # samples), but what matters is how many processes show the machine's own speed when a
     # neighbour slows several in a row (see stats.py).
-    "quick": SuiteSpec(_QUICK, processes=12, rounds=2, warmups=1),
-    "full": SuiteSpec(_FULL, processes=20, rounds=10, warmups=2),
+    "quick": SuiteSpec(_QUICK, processes=12, rounds=2, warmups=1, min_processes=9, budget_s=2.75),
+    "full": SuiteSpec(_FULL, processes=20, rounds=10, warmups=2, min_processes=15, budget_s=15.0),
 }
 
 

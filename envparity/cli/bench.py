@@ -12,7 +12,9 @@ import typer
 
 from ._app import app, boundary
 
-SUITE_HELP = "quick (12 worker processes, 2-3 s) or full (20 processes, more benchmarks, ~9 s)."
+SUITE_HELP = (
+    "quick (9-12 worker processes, under 3 s) or full (15-20 processes, more benchmarks, ~9 s)."
+)
 
 
 @app.command()

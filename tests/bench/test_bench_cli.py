@@ -62,9 +62,9 @@ def test_bench_quick_json_end_to_end_with_compare(tmp_path: Path, envparity_home
     doc = json.loads(result.stdout)
     run = BenchmarkRun.model_validate(doc["benchmarks"])
     quick = SUITES["quick"]
-    assert run.suite == "quick" and run.processes == quick.processes
+    assert run.suite == "quick" and quick.min_processes <= run.processes <= quick.processes
     got = {r.name: r for r in run.results}
-    assert got["py_loop"].status == "ok" and len(got["py_loop"].samples) == quick.processes
+    assert got["py_loop"].status == "ok" and len(got["py_loop"].samples) == run.processes
     assert all(len(s) == quick.rounds for s in got["py_loop"].samples)
     assert got["numpy_gemm_f32"].status == "ok"
     assert got["torch_cuda_matmul"].status in ("ok", "skipped")

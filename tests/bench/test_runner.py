@@ -12,12 +12,12 @@ import pytest
 
 from envparity.bench import registry
 from envparity.bench.runner import parse_callable, run_suite
-from envparity.bench.suite import SUITES
+from envparity.bench.suite import SUITES, SuiteSpec
 from envparity.errors import BadInput
 
 from .helpers import REPO, python, without_numpy_env
 
-USER_MODULE = '''
+USER_MODULE = """
 import os
 
 def fine():
@@ -34,7 +34,7 @@ def predict(rows):
 
 def die():
     os._exit(3)
-'''
+"""
 
 
 @pytest.fixture
@@ -83,6 +83,21 @@ def test_a_worker_that_dies_is_reported_not_raised(user_module) -> None:
             assert "worker process 0 exited with code 3" in (r.reason or "")
 
 
+@pytest.mark.parametrize(("budget_s", "expected"), [(0.0, 2), (60.0, 4)])
+def test_a_suite_runs_as_many_processes_as_its_time_budget_allows(
+    user_module, monkeypatch: pytest.MonkeyPatch, budget_s: float, expected: int
+) -> None:
+    # A slow machine gets the suite's minimum of worker processes, not a longer wait; a fast one
+    # gets them all; an explicit count is always honoured.
+    spec = SuiteSpec([], processes=4, rounds=2, warmups=1, min_processes=2, budget_s=budget_s)
+    monkeypatch.setitem(SUITES, "tiny", spec)
+    run, _ = run_suite("tiny", callables=["epbench_user:fine"], numerics=False)
+    (result,) = run.results
+    assert run.processes == expected and len(result.samples) == expected
+    run, _ = run_suite("tiny", callables=["epbench_user:fine"], numerics=False, processes=3)
+    assert run.processes == 3 and len(run.results[0].samples) == 3
+
+
 def test_bad_callables_and_suites_are_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="expected module:function"):
         parse_callable("no_colon_here")
@@ -124,8 +139,9 @@ def test_without_numpy_python_benchmarks_run_and_the_rest_are_skipped(tmp_path: 
         assert got[name]["status"] == "skipped"
         assert got[name]["reason"].startswith("NumPy is not installed")
     assert got["torch_cuda_matmul"]["status"] == "skipped"
-    assert "not installed" in got["torch_cuda_matmul"]["reason"] or "CUDA" in (
-        got["torch_cuda_matmul"]["reason"]
+    assert (
+        "not installed" in got["torch_cuda_matmul"]["reason"]
+        or "CUDA" in (got["torch_cuda_matmul"]["reason"])
     )
     num = {n["name"]: n for n in out["num"]}
     assert num["py_sum"]["status"] == "ok" and num["numpy_gemm_f64"]["status"] == "skipped"
