@@ -15,7 +15,9 @@ The noise that matters is between processes, so the unit of replication is the w
   reproduce gives a narrow one. Replayed over 120 recorded quick-suite runs of a noisy 2-CPU VM
   (scripts/bench_replay.py, 12 processes of 2 rounds), the fastest process called one-thread GEMM
   slower in 30 of 30 pairs, the lower quartile in 23 and the median in 13, with A/A calls no more
-  frequent (3 of 472 against 4 and 7);
+  frequent (3 of 472 against 4 and 7); over 120 more runs recorded later, 30, 28 and 28 of 30,
+  with 6, 8 and 8 A/A calls. What no statistic of one run can catch is a whole run shifted: a
+  neighbour busy for all of its 2.5 s. Every A/A call in those replays was one;
 - its confidence interval is a two-level bootstrap: resample processes with replacement, then,
   within each drawn process, its samples (through a precomputed set of resampled medians). The
   second level counts within-process noise twice (it is already in the spread of the process
