@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import BadInput
 from . import registry
+from .stats import median
 from .suite import SUITES
 
 if TYPE_CHECKING:
@@ -177,8 +178,7 @@ def run_suite(
     durations: List[float] = []
     for index in range(n_proc):
         if processes is None and index >= spec.min_processes:
-            typical = sorted(durations)[len(durations) // 2]
-            if time.perf_counter() - started + typical > spec.budget_s:
+            if time.perf_counter() - started + median(durations) > spec.budget_s:
                 break
         job = {
             "sys_path": [p for p in sys.path if p],
