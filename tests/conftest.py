@@ -57,3 +57,26 @@ def pg_url() -> Iterator[str]:
             pytest.fail("ENVPARITY_TEST_PG_URL is not set in CI; .ci/run must set it")
         pytest.skip("ENVPARITY_TEST_PG_URL is not set: no PostgreSQL server to test against")
     yield url
+
+
+def _stack(name: str) -> Venv:
+    from _stacks import StackUnavailable, build_stack
+
+    try:
+        return build_stack(name)
+    except StackUnavailable as e:
+        if os.environ.get("CI") and os.environ.get("ENVPARITY_TEST_REQUIRE_STACKS"):
+            pytest.fail(str(e))
+        pytest.skip(f"package index not reachable: {e}")
+
+
+@pytest.fixture(scope="session")
+def stack_np1() -> Venv:
+    """Pinned stack 1: numpy 1.26.4, scipy 1.11.4, scikit-learn 1.3.2, pandas 2.0.3 (cached)."""
+    return _stack("np1")
+
+
+@pytest.fixture(scope="session")
+def stack_np2() -> Venv:
+    """Pinned stack 2: numpy 2.2.6, scipy 1.15.3, scikit-learn 1.6.1, pandas 2.2.3 (cached)."""
+    return _stack("np2")
