@@ -574,54 +574,90 @@ def _accelerator(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
             )
 
 
-def _blas_key(lib: BlasLibrary) -> str:
-    return f"{lib.user_api}.{lib.prefix}"
+# --- issue 11: BLAS by entry key, unknown state -------------------------------------------------
+# Each rule below is self-contained so the drift engine (envparity/drift/) can port it as is.
+
+_BLAS_ARCH_WHY = (
+    "another BLAS kernel architecture (CPU-dependent code path): results may differ in the last "
+    "bits; run on the baseline's CPU type or set OPENBLAS_CORETYPE"
+)
+
+
+def blas_entry_key(lib: BlasLibrary) -> str:
+    """The entry's ``key`` (schema 2); for a schema-1 entry, the same key derived from its path."""
+    if lib.key:
+        return lib.key
+    parts = lib.filepath.replace("\\", "/").split("/")
+    owner = "system"
+    if len(parts) >= 2 and parts[-2].endswith(".libs"):
+        owner = parts[-2][: -len(".libs")]
+    elif len(parts) >= 3 and parts[-3:-1] == ["torch", "lib"]:
+        owner = "torch"
+    elif len(parts) >= 3 and parts[-2] == ".dylibs":
+        owner = parts[-3]
+    owner = {"sklearn": "scikit-learn"}.get(owner, owner)
+    owner = owner.replace("_", "-").replace(".", "-").lower()
+    return f"{owner}/{lib.user_api}"
+
+
+def _blas_unread(snap: Snapshot) -> bool:
+    # A schema-1 capture that could not load a runtime recorded nothing and a probe error.
+    return any(e.probe == "blas" for e in snap.collection.errors)
+
+
+def _blas_label(lib: BlasLibrary) -> str:
+    return f"{lib.internal_api} {lib.version or ''}".strip()
 
 
 def _blas(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
     def index(libs: List[BlasLibrary]) -> Dict[str, BlasLibrary]:
         found: Dict[str, BlasLibrary] = {}
-        for lib in sorted(libs, key=lambda x: (_blas_key(x), x.internal_api, x.version or "")):
-            key, n = _blas_key(lib), 2
-            while key in found:  # the same library loaded twice (two wheels vendoring it)
-                key, n = f"{_blas_key(lib)}#{n}", n + 1
+        for lib in sorted(libs, key=lambda x: (blas_entry_key(x), x.internal_api, x.version or "")):
+            key, n = blas_entry_key(lib), 2
+            while key in found:
+                key, n = f"{blas_entry_key(lib)}#{n}", n + 1
             found[key] = lib
         return found
 
     a, b = index(base.blas), index(cand.blas)
     for key in sorted(a.keys() | b.keys()):
         la, lb = a.get(key), b.get(key)
+        if (la is not None and la.state == "unknown") or (lb is not None and lb.state == "unknown"):
+            continue  # unknown on a side: no finding (the probe error says what was not read)
         if la is None or lb is None:
+            missing_side = base if la is None else cand
+            if _blas_unread(missing_side):
+                continue  # not read there, so not known to be absent
             lib = la or lb
             assert lib is not None
-            label = f"{lib.internal_api} {lib.version or ''}".strip()
             out.add(
                 "blas",
                 key,
-                label if la else None,
-                label if lb else None,
+                _blas_label(lib) if la else None,
+                _blas_label(lib) if lb else None,
                 "warning",
-                "another BLAS/OpenMP library is loaded: it rounds and threads differently, "
-                "results may differ in the last bits; install the baseline's NumPy/SciPy build",
+                "a BLAS/OpenMP runtime on one side only: it rounds and threads differently, "
+                "results may differ in the last bits; install the baseline's build",
             )
             continue
-        if la.internal_api != lb.internal_api:
-            out.add(
-                "blas",
-                f"{key}.internal_api",
-                la.internal_api,
-                lb.internal_api,
-                "warning",
-                "another BLAS vendor: it rounds differently, results may differ in the last "
-                "bits; install the baseline's NumPy/SciPy build",
+        if (la.internal_api, la.version) != (lb.internal_api, lb.version):
+            # One finding for the runtime: its other fields (architecture, ...) follow the build.
+            also = [
+                f
+                for f in ("architecture", "threading_layer", "num_threads")
+                if getattr(la, f) != getattr(lb, f)
+            ]
+            vendor = la.internal_api != lb.internal_api
+            why = (
+                ("another BLAS/OpenMP vendor" if vendor else "another BLAS/OpenMP version")
+                + ": kernels and rounding may differ in the last bits"
+                + (f" (also {', '.join(also)})" if also else "")
+                + f"; install the {key.split('/')[0]} build the baseline had"
             )
+            out.add("blas", key, _blas_label(la), _blas_label(lb), "warning", why)
+            continue
         for field, why in (
-            ("version", "another BLAS version: kernels may differ; install the baseline's build"),
-            (
-                "architecture",
-                "another BLAS kernel architecture (CPU-dependent code path): results may differ "
-                "in the last bits; run on the baseline's CPU type or set OPENBLAS_CORETYPE",
-            ),
+            ("architecture", _BLAS_ARCH_WHY),
             ("threading_layer", "another threading layer: speed and reduction order differ"),
             (
                 "num_threads",
@@ -632,6 +668,108 @@ def _blas(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
             va, vb = getattr(la, field), getattr(lb, field)
             if va != vb:
                 out.add("blas", f"{key}.{field}", va, vb, "warning", why)
+
+
+# --- issue 11: hash seed, conda packages, tool packages, build provenance --------------------
+
+
+def _hash_seed(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
+    """The hash seed in effect (schema 2). A schema-1 side does not know it: no finding."""
+    va, vb = base.determinism.hash_seed, cand.determinism.hash_seed
+    if va is None or vb is None or va == vb:
+        return
+    fix = "unset PYTHONHASHSEED" if va == "random" else f"start it with PYTHONHASHSEED={va}"
+    out.add(
+        "determinism",
+        "PYTHONHASHSEED",
+        va,
+        vb,
+        "error",
+        "another hash seed in effect (str/bytes hash order, set iteration order): "
+        f"{fix} in the candidate's environment (seed_everything cannot change it)",
+    )
+
+
+def _conda(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
+    """conda-meta packages, by name: version, build string, channel."""
+    a = {p.name: p for p in base.conda_packages}
+    b = {p.name: p for p in cand.conda_packages}
+    if not a or not b:
+        return  # not a conda environment on a side (or a schema-1 snapshot): nothing to compare
+    for name in sorted(a.keys() | b.keys()):
+        pa, pb = a.get(name), b.get(name)
+        if pa is None or pb is None:
+            p = pa or pb
+            assert p is not None
+            out.add(
+                "package",
+                f"conda:{name}",
+                f"{p.version}={p.build}" if pa else None,
+                f"{p.version}={p.build}" if pb else None,
+                "warning",
+                f"conda package on one side only: conda install {name}={p.version}={p.build} "
+                "where it is missing, or remove it",
+            )
+            continue
+        if (pa.version, pa.build) != (pb.version, pb.build):
+            out.add(
+                "package",
+                f"conda:{name}",
+                f"{pa.version}={pa.build}",
+                f"{pb.version}={pb.build}",
+                "warning",
+                f"another conda build of {name} (native code may differ): "
+                f"conda install {name}={pa.version}={pa.build}",
+            )
+        elif pa.channel != pb.channel:
+            out.add(
+                "package",
+                f"conda:{name}.channel",
+                pa.channel,
+                pb.channel,
+                "info",
+                "same version and build from another channel: builds may still differ",
+            )
+
+
+def without_tool_packages(
+    base: List[Package], cand: List[Package]
+) -> Tuple[List[Package], List[Package]]:
+    """Both lists without the names that are envparity's own on either side (never drift)."""
+    tool = {p.name for p in base if p.tool} | {p.name for p in cand if p.tool}
+    return [p for p in base if p.name not in tool], [p for p in cand if p.name not in tool]
+
+
+def _provenance(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
+    """Same name and version, another build: wheel tags or a local source build."""
+    a = {p.name: p for p in base.packages if not p.tool}
+    b = {p.name: p for p in cand.packages if not p.tool}
+    for name in sorted(a.keys() & b.keys()):
+        pa, pb = a[name], b[name]
+        if pa.version != pb.version:
+            continue
+        if pa.built_locally is not None and pb.built_locally is not None:
+            if pa.built_locally != pb.built_locally:
+                out.add(
+                    "package",
+                    f"{name}.built_locally",
+                    pa.built_locally,
+                    pb.built_locally,
+                    "warning",
+                    "one side built from source, the other installed a published wheel: "
+                    f"compiler and flags differ; install {name} the way the baseline did",
+                )
+                continue
+        if pa.wheel_tags and pb.wheel_tags and pa.wheel_tags != pb.wheel_tags:
+            out.add(
+                "package",
+                f"{name}.wheel_tags",
+                ",".join(pa.wheel_tags),
+                ",".join(pb.wheel_tags),
+                "warning",
+                f"same version, another wheel (platform/ABI/CPU or CUDA target): install the "
+                f"baseline's wheel of {name}",
+            )
 
 
 # --- determinism, seeds, env, code ----------------------------------------------------------------
@@ -649,6 +787,10 @@ def _determinism(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
         va, vb = a.get(name), b.get(name)
         if va == vb:
             continue
+        if name == "PYTHONHASHSEED" and (
+            base.determinism.hash_seed is not None or cand.determinism.hash_seed is not None
+        ):
+            continue  # schema 2 records the seed in effect: see _hash_seed
         if name in _DETERMINISM_ERRORS:
             out.add(
                 "determinism",
@@ -681,16 +823,7 @@ def _determinism(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
     for framework in sorted(fa.keys() | fb.keys()):
         sa, sb = fa.get(framework), fb.get(framework)
         if sa is None or sb is None:
-            out.add(
-                "determinism",
-                framework,
-                "recorded" if sa else None,
-                "recorded" if sb else None,
-                "info",
-                f"{framework} switches recorded on one side only (not imported): snapshot both "
-                "with --frameworks to compare them",
-            )
-            continue
+            continue  # imported on one side only: the same environment (issue 11)
         for switch in sorted(sa.keys() | sb.keys()):
             if switch == "version":  # the package list already compares versions
                 continue
@@ -872,6 +1005,9 @@ _CHECKS: Tuple[Callable[[_Findings, Snapshot, Snapshot], None], ...] = (
     _gpu,
     _accelerator,
     _blas,
+    _hash_seed,
+    _conda,
+    _provenance,
     _determinism,
     _seeds,
     _env,
@@ -918,8 +1054,8 @@ def diff(
     """
     policy = policy or Policy()
     out = _Findings()
-    _packages(out, baseline.packages, candidate.packages, shadowed=False)
-    _packages(out, baseline.shadowed, candidate.shadowed, shadowed=True)
+    _packages(out, *without_tool_packages(baseline.packages, candidate.packages), shadowed=False)
+    _packages(out, *without_tool_packages(baseline.shadowed, candidate.shadowed), shadowed=True)
     for check in _CHECKS:
         check(out, baseline, candidate)
     benchmarks = _measured(out, baseline, candidate)

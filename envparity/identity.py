@@ -26,6 +26,7 @@ INSTANCE_FIELDS: Dict[str, FrozenSet[str]] = {
             "role",
             "labels",
             "numerics",
+            "numpy_simd",
             "benchmarks",
             "collection",
         }
@@ -35,9 +36,14 @@ INSTANCE_FIELDS: Dict[str, FrozenSet[str]] = {
     "python": frozenset({"executable", "prefix"}),
     "platform": frozenset({"hostname", "pid", "container_id", "k8s_pod", "k8s_namespace"}),
     "gpus.devices[]": frozenset({"index", "uuid", "pci_bus_id"}),
-    "blas[]": frozenset({"filepath"}),
+    "blas[]": frozenset({"filepath", "detail"}),
+    "cpu": frozenset({"microcode"}),
+    "determinism": frozenset({"frameworks", "library_env"}),
     "seeds": frozenset({"state_digests"}),
 }
+
+# Lists whose elements marked ``"tool": true`` are left out of the identity.
+TOOL_LISTS = frozenset({"packages", "shadowed"})
 
 
 def _strip(value: Any, path: str) -> Any:
@@ -47,6 +53,8 @@ def _strip(value: Any, path: str) -> Any:
             k: _strip(v, f"{path}.{k}" if path else k) for k, v in value.items() if k not in drop
         }
     if isinstance(value, list):
+        if path in TOOL_LISTS:  # envparity's own packages are not the environment's
+            value = [v for v in value if not (isinstance(v, dict) and v.get("tool"))]
         return [_strip(v, path + "[]") for v in value]
     return value
 

@@ -2,6 +2,12 @@
 
 Schema history (bump ``SCHEMA_VERSION`` and add a line when a stored field changes meaning):
   1 -- envparity 0.1: first version.
+  2 -- BLAS/OpenMP entries keyed by owner and API (``key``, ``owner``, ``state``, ``detail``);
+       effective hash seed (``determinism.hash_randomization``, ``determinism.hash_seed``);
+       variables libraries set at import (``determinism.library_env``, instance); framework
+       switches out of the identity; build provenance and ``tool`` on packages;
+       ``conda_packages``; CPU family/model/stepping and microcode; ``numpy_simd``.
+       Version-1 snapshots still load: a field a side lacks is unknown there.
 
 Fields marked ``instance=True`` in their ``json_schema_extra`` belong to one process or machine
 (hostname, pid, paths, UUIDs, times, timings). They are stored and shown, but they are left out
@@ -17,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .identity import fingerprint_data, identity_data
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 # A JSON scalar: what framework switches and declared seeds hold.
 Scalar = Union[bool, int, float, str, None]
@@ -47,6 +53,30 @@ class Package(_Model):
     url: Optional[str] = Field(None, description="Direct-URL origin, credentials stripped.")
     commit: Optional[str] = Field(None, description="VCS commit of a direct-URL install.")
     location: Optional[str] = _instance(description="The sys.path entry it was found in.")
+    wheel_tags: List[str] = Field(
+        default_factory=list,
+        description="Tag lines of its WHEEL file, e.g. cp311-cp311-linux_x86_64.",
+    )
+    root_is_purelib: Optional[bool] = Field(None, description="Root-Is-Purelib of its WHEEL file.")
+    built_locally: Optional[bool] = Field(
+        None,
+        description="Built from source on this side: a WHEEL tag no installer would download "
+        "(linux_*), or installed from a local directory or source archive.",
+    )
+    tool: bool = Field(
+        False,
+        description="envparity itself or a dependency only it needs: recorded, out of the "
+        "fingerprint; one side only is not drift.",
+    )
+
+
+class CondaPackage(_Model):
+    """One package of a conda environment's ``conda-meta``."""
+
+    name: str
+    version: str
+    build: str = Field("", description="conda build string, e.g. h2d74725_1.")
+    channel: Optional[str] = Field(None, description="Channel name or URL, credentials stripped.")
 
 
 class PythonInfo(_Model):
@@ -95,6 +125,10 @@ class CpuInfo(_Model):
     usable_cores: Optional[int] = Field(None, description="min(affinity, ceil(quota)).")
     flags: List[str] = Field(default_factory=list, description="ISA flags that pick numeric paths.")
     max_mhz: Optional[float] = None
+    family: Optional[int] = Field(None, description="CPU family number (/proc/cpuinfo).")
+    model_number: Optional[int] = Field(None, description="CPU model number (/proc/cpuinfo).")
+    stepping: Optional[int] = None
+    microcode: Optional[str] = _instance(description="Microcode revision.")
 
 
 class MemoryInfo(_Model):
@@ -131,6 +165,18 @@ class AcceleratorInfo(_Model):
 
 
 class BlasLibrary(_Model):
+    """A BLAS or OpenMP runtime, loaded or vendored by an installed distribution."""
+
+    key: str = Field(
+        "", description="owner/user_api, e.g. numpy/blas, scikit-learn/openmp (empty in v1)."
+    )
+    owner: Optional[str] = Field(
+        None, description="Distribution that vendors it (normalized), or 'system'."
+    )
+    state: Literal["ok", "unknown"] = Field(
+        "ok", description="unknown: vendored but could not be loaded or read (see detail)."
+    )
+    detail: Optional[str] = _instance(description="Why the state is unknown.")
     user_api: str
     internal_api: str
     prefix: str
@@ -141,12 +187,32 @@ class BlasLibrary(_Model):
     filepath: str = _instance("")
 
 
+class LibraryEnv(_Model):
+    """A variable a library set in os.environ when it was imported (not the user's choice)."""
+
+    value: str
+    set_by: str = Field(description="The library, e.g. scikit-learn.")
+    source: str = Field(description="Where the library does it, e.g. sklearn/__init__.py.")
+
+
 class Determinism(_Model):
     env: Dict[str, str] = Field(
         default_factory=dict, description="Variables that steer determinism and threading."
     )
-    frameworks: Dict[str, Dict[str, Scalar]] = Field(
-        default_factory=dict, description="Switches of imported frameworks, by framework."
+    hash_randomization: Optional[bool] = Field(
+        None, description="sys.flags.hash_randomization of the captured interpreter."
+    )
+    hash_seed: Optional[str] = Field(
+        None,
+        description="Hash seed the interpreter started with: the PYTHONHASHSEED integer, or "
+        "'random'. Never a later os.environ value.",
+    )
+    frameworks: Dict[str, Dict[str, Scalar]] = _instance(
+        default_factory=dict,
+        description="Switches of imported frameworks, by framework (compared, not identity).",
+    )
+    library_env: Dict[str, LibraryEnv] = _instance(
+        default_factory=dict, description="Variables libraries set at import, kept out of env."
     )
 
 
@@ -217,7 +283,7 @@ class Collection(_Model):
 class Snapshot(_Model):
     """Everything envparity records about one environment at one moment."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     snapshot_id: str = _instance()
     fingerprint: str = _instance("")
     captured_at: datetime = _instance()
@@ -226,6 +292,9 @@ class Snapshot(_Model):
     packages: List[Package] = Field(default_factory=list, description="Sorted by name.")
     shadowed: List[Package] = Field(
         default_factory=list, description="Distributions hidden by an earlier sys.path entry."
+    )
+    conda_packages: List[CondaPackage] = Field(
+        default_factory=list, description="conda-meta packages when the interpreter is conda's."
     )
     python: PythonInfo
     platform: PlatformInfo = Field(default_factory=PlatformInfo)
@@ -239,8 +308,31 @@ class Snapshot(_Model):
     code: Optional[CodeInfo] = None
     env: Dict[str, str] = Field(default_factory=dict)
     numerics: Optional[List[NumericResult]] = _instance()
+    numpy_simd: Optional[Dict[str, List[str]]] = _instance(
+        description="NumPy's SIMD baseline and dispatched features (with --numerics only)."
+    )
     benchmarks: Optional[BenchmarkRun] = _instance()
     collection: Collection = _instance()
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        from .labels import role_problem
+
+        why = role_problem(value)
+        if why:
+            raise ValueError(why)
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: Dict[str, str]) -> Dict[str, str]:
+        from .labels import label_problems
+
+        problems = label_problems(value)
+        if problems:
+            raise ValueError(problems[0][1])
+        return value
 
     @field_validator("captured_at")
     @classmethod

@@ -85,7 +85,7 @@ class Outcome:
                 "event": "envparity.startup",
                 "action": action,
                 "role": self.config.role,
-                "labels": dict(self.config.labels),
+                "labels": _valid_labels(self.config.labels),
                 "snapshot_id": snap.snapshot_id if snap else None,
                 "fingerprint": snap.fingerprint if snap else None,
                 "probe_errors": len(snap.collection.errors) if snap else None,
@@ -246,6 +246,12 @@ def _store_and_resolve(outcome: Outcome, snap: Snapshot, ref: Optional[str]) -> 
         return baseline
 
 
+def _valid_labels(labels: Dict[str, str]) -> Dict[str, str]:
+    from ..labels import valid_labels
+
+    return valid_labels(labels)
+
+
 def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     from ..collect.capture import capture
     from ..collect.interface import Context
@@ -254,7 +260,17 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     config = outcome.config
     outcome.stage = "capturing the snapshot"
     # No subprocess on the start-up path (git would cost a fork and exec per start).
-    snap = capture(role=config.role, labels=config.labels, ctx=Context(subprocess=False))
+    from ..labels import label_problems, role_problem, valid_labels
+
+    # A bad label or role is dropped with a logged problem; the snapshot is still stored.
+    for _key, why in label_problems(config.labels):
+        outcome.problem(f"label dropped: {why}")
+    role = config.role
+    if role and role_problem(role):
+        outcome.problem(f"role dropped: {role_problem(role)}")
+        role = ""
+    labels = valid_labels(config.labels)
+    snap = capture(role=role, labels=labels, ctx=Context(subprocess=False))
     with outcome.lock:
         outcome.snapshot = snap
     ref = config.baseline
