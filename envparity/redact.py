@@ -13,7 +13,7 @@ REDACTED = "<redacted>"
 # Matched anywhere in a variable or query-parameter name, case-insensitively. A substring match
 # catches AWS_SECRET_ACCESS_KEY and HF_TOKEN that an exact-name denylist would miss.
 _SECRET_NAME = re.compile(
-    r"secret|token|passw|pwd|key|auth|credential|cookie|session|private|signature", re.I
+    r"secret|token(?!izer)|passw|pwd|key|auth|credential|cookie|session|private|signature", re.I
 )
 
 # Query parameter names that are secrets though too short for the pattern above (Azure SAS).
