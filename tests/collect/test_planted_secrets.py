@@ -56,7 +56,7 @@ PLANTED: Dict[str, Tuple[str, str]] = {
     "twilio": ("SK" + "0123456789abcdef0123456789abcdef", "0123456789abcdef0123"),
     "sendgrid": ("SG." + "SendGridId" + "f" * 12 + "." + "SendGridSecret" + "g" * 20, "SendGrid"),
     "jdbc": ("jdbc:sqlserver://h:1433;databaseName=x;user=u;password=JdbcPw55", "JdbcPw55"),
-    # Kept from before: AKIA, ghp_, github_pat_, hf_, sk-, xoxb, glpat-, JWT, URL userinfo, ?password=
+    # Kept from before: AKIA ghp_ github_pat_ hf_ sk- xoxb glpat- JWT, URL userinfo, ?password=
     "akia": ("AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
     "ghp": ("ghp_" + "GhpTok3n" + "h" * 28, "GhpTok3n"),
     "github_pat": ("github_pat_" + "GhPat" + "i" * 30, "GhPat"),
