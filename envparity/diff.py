@@ -673,6 +673,34 @@ def _blas(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
 # --- issue 11: hash seed, conda packages, tool packages, build provenance --------------------
 
 
+def _set_by_library(
+    name: str, va: Optional[str], vb: Optional[str], base: Snapshot, cand: Snapshot
+) -> bool:
+    """A variable one side's library set at import (schema 2 ``library_env``), that a schema-1
+    side recorded as the user's: not drift."""
+    la, lb = base.determinism.library_env.get(name), cand.determinism.library_env.get(name)
+    return (la is not None and la.value == vb and va is None) or (
+        lb is not None and lb.value == va and vb is None
+    )
+
+
+def _cpu_model(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
+    """CPU family, model number and stepping (schema 2): another CPU generation."""
+    for field in ("family", "model_number", "stepping"):
+        va, vb = getattr(base.cpu, field), getattr(cand.cpu, field)
+        if va is None or vb is None or va == vb:
+            continue
+        out.add(
+            "cpu",
+            field,
+            va,
+            vb,
+            "info",
+            "another CPU generation: vector code paths and speed may differ; compare the "
+            "cpu flags findings",
+        )
+
+
 def _hash_seed(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
     """The hash seed in effect (schema 2). A schema-1 side does not know it: no finding."""
     va, vb = base.determinism.hash_seed, cand.determinism.hash_seed
@@ -791,6 +819,8 @@ def _determinism(out: _Findings, base: Snapshot, cand: Snapshot) -> None:
             base.determinism.hash_seed is not None or cand.determinism.hash_seed is not None
         ):
             continue  # schema 2 records the seed in effect: see _hash_seed
+        if _set_by_library(name, va, vb, base, cand):
+            continue
         if name in _DETERMINISM_ERRORS:
             out.add(
                 "determinism",
@@ -1006,6 +1036,7 @@ _CHECKS: Tuple[Callable[[_Findings, Snapshot, Snapshot], None], ...] = (
     _accelerator,
     _blas,
     _hash_seed,
+    _cpu_model,
     _conda,
     _provenance,
     _determinism,

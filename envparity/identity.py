@@ -42,6 +42,10 @@ INSTANCE_FIELDS: Dict[str, FrozenSet[str]] = {
     "seeds": frozenset({"state_digests"}),
 }
 
+# Fields added in schema 2 whose default is not empty: a value equal to the default is left out,
+# so a schema-1 snapshot read by this model keeps the fingerprint it was stored with.
+DEFAULTS: Dict[str, Dict[str, Any]] = {"blas[]": {"state": "ok"}}
+
 # Lists whose elements marked ``"tool": true`` are left out of the identity.
 TOOL_LISTS = frozenset({"packages", "shadowed"})
 
@@ -49,8 +53,11 @@ TOOL_LISTS = frozenset({"packages", "shadowed"})
 def _strip(value: Any, path: str) -> Any:
     if isinstance(value, dict):
         drop = INSTANCE_FIELDS.get(path, frozenset())
+        defaults = DEFAULTS.get(path, {})
         return {
-            k: _strip(v, f"{path}.{k}" if path else k) for k, v in value.items() if k not in drop
+            k: _strip(v, f"{path}.{k}" if path else k)
+            for k, v in value.items()
+            if k not in drop and not (k in defaults and defaults[k] == v)
         }
     if isinstance(value, list):
         if path in TOOL_LISTS:  # envparity's own packages are not the environment's
