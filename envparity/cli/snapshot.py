@@ -88,6 +88,10 @@ def snapshot(
         from ..bench.runner import attach
 
         snap = attach(snap, bench, callables=bench_callable or (), numerics=numerics)
+        if snap.numerics is not None and not python:
+            from ..collect.simd import numpy_simd
+
+            snap = snap.model_copy(update={"numpy_simd": numpy_simd()})
     _emit(snap.model_dump_json(indent=2), output, json_)
     # Stored after the file and stdout are written, so a store that fails loses nothing.
     stored = "" if no_store else f", stored in {_store(snap, db, output)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict
 
@@ -233,3 +234,44 @@ def test_version_1_diffs_against_version_2_of_the_same_stack(stack_np1, tmp_path
     for a, b in ((v1, v2), (v2, v1)):
         # BLAS entries of v1 are matched by the key their path gives; fields v1 lacks make none.
         assert [f for f in diff(a, b).findings if f.category in ("blas", "determinism")] == []
+
+
+@pytest.mark.slow
+def test_numpy_simd_only_with_numerics(stack_np2, tmp_path):
+    env = stack_env()
+    plain = subprocess.run(
+        [str(stack_np2.python), "-m", "envparity", "snapshot", "--no-store", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads(plain.stdout)["numpy_simd"] is None
+    r = subprocess.run(
+        [
+            str(stack_np2.python),
+            "-m",
+            "envparity",
+            "snapshot",
+            "--no-store",
+            "--numerics",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    simd = json.loads(r.stdout)["numpy_simd"]
+    assert simd["numpy"] == ["2.2.6"] and "SSE2" in simd["baseline"] and simd["dispatch"]
+
+
+def test_default_capture_does_not_import_numpy(tmp_path):
+    code = (
+        "import sys\nfrom envparity.collect.capture import capture\ncapture()\n"
+        "print('numpy' in sys.modules)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert r.stdout.strip() == "False", r.stderr
