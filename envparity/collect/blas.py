@@ -72,7 +72,9 @@ def _site_dirs(path: Iterable[str]) -> List[str]:
 def owner_of(filepath: str, sites: List[str]) -> str:
     """The distribution that ships ``filepath``, from where it lies; ``system`` when outside."""
     real = os.path.realpath(filepath)
-    for site in sites:
+    # The deepest entry first: a checkout on sys.path may hold the venv whose site-packages is
+    # another entry.
+    for site in sorted(sites, key=len, reverse=True):
         if real.startswith(site + os.sep):
             top = real[len(site) + 1 :].split(os.sep, 1)[0]
             if top.endswith(".libs"):
