@@ -59,13 +59,17 @@ def api_of(filename: str) -> Optional[str]:
     return None
 
 
+_REAL: Dict[str, Optional[str]] = {}  # sys.path entry -> its realpath (None: not a directory)
+
+
 def _site_dirs(path: Iterable[str]) -> List[str]:
     seen: List[str] = []
     for entry in path:
-        if entry and os.path.isdir(entry):
-            real = os.path.realpath(entry)
-            if real not in seen:
-                seen.append(real)
+        if entry not in _REAL:
+            _REAL[entry] = os.path.realpath(entry) if entry and os.path.isdir(entry) else None
+        real = _REAL[entry]
+        if real is not None and real not in seen:
+            seen.append(real)
     return seen
 
 

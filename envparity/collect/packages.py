@@ -52,9 +52,29 @@ def _headers(text: str) -> Tuple[Dict[str, str], List[str]]:
     return found, requires
 
 
+def _read_text(dist: Any, name: str, head: bool = False) -> Optional[str]:
+    """``dist.read_text(name)``, opened directly for a dist-info directory (pathlib and
+    importlib.metadata's wrappers cost more than the read). ``head``: up to the first blank line
+    (the metadata header block), without reading a long description."""
+    base = getattr(dist, "_path", None)
+    if not isinstance(base, os.PathLike):
+        return dist.read_text(name)  # type: ignore[no-any-return]
+    try:
+        with open(f"{os.fspath(base)}{os.sep}{name}", "rb") as f:
+            data = f.read(16384) if head else f.read()
+            if head and b"\n\n" not in data and len(data) == 16384:
+                data += f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        return None
+    if head:
+        end = data.find(b"\n\n")
+        data = data if end < 0 else data[: end + 1]
+    return data.decode("utf-8")
+
+
 def _wheel(dist: Any, info: Dict[str, Any]) -> Dict[str, Any]:
     """Build provenance from the WHEEL file and direct_url.json."""
-    text = dist.read_text("WHEEL")
+    text = _read_text(dist, "WHEEL")
     if not text:
         return {}
     tags: List[str] = []
@@ -78,7 +98,7 @@ def _wheel(dist: Any, info: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _direct_url(dist: Any) -> Dict[str, Any]:
-    text = dist.read_text("direct_url.json")
+    text = _read_text(dist, "direct_url.json")
     if not text:
         return {}
     data = json.loads(text)
@@ -100,7 +120,7 @@ def _direct_url(dist: Any) -> Dict[str, Any]:
 
 def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
     try:
-        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+        text = _read_text(dist, "METADATA", head=True) or _read_text(dist, "PKG-INFO", head=True)
     except UnicodeDecodeError:
         ctx.fail(PROBE, "metadata is not UTF-8; reinstall this distribution", where)
         return None
@@ -131,7 +151,7 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         "_requires": requires,
     }
     try:
-        installer = dist.read_text("INSTALLER")
+        installer = _read_text(dist, "INSTALLER")
         if installer and installer.strip():
             record["installer"] = installer.strip()
         origin = _direct_url(dist)
