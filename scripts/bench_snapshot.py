@@ -76,7 +76,7 @@ def main() -> int:
             pips.append(_time(freeze_cmd, env))
     m_ours, m_remote, m_pip = (statistics.median(x) for x in (ours, remote, pips))
     print(f"`envparity snapshot --no-store -o FILE`: median {m_ours * 1e3:.0f} ms over {args.runs}")
-    print(f"`... --python PY` (a child):            median {m_remote * 1e3:.0f} ms over {args.runs}")
+    print(f"`... --python PY` (a child):            median {m_remote * 1e3:.0f} ms")
     print(f"`pip freeze` (same interpreter):        median {m_pip * 1e3:.0f} ms over {args.runs}")
     print(f"ratio: envparity is {m_pip / m_ours:.2f}x faster than pip freeze")
     print(f"ratio: --python is {m_pip / m_remote:.2f}x faster than pip freeze")
