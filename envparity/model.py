@@ -15,6 +15,7 @@ from typing import Any, Dict, Final, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .drift.severity import SEVERITIES as _SEVERITIES
 from .identity import fingerprint_data, identity_data
 
 SCHEMA_VERSION: Final = 1
@@ -269,9 +270,10 @@ def fingerprint(snapshot: Snapshot) -> str:
 DRIFT_REPORT_VERSION: Final = 1
 
 Severity = Literal["info", "warning", "error"]
-SEVERITIES = ("info", "warning", "error")  # ascending
+SEVERITIES = _SEVERITIES  # ascending; defined once in envparity.drift.severity
 FailOn = Literal["info", "warning", "error", "never"]
 Category = Literal[
+    "collection",
     "package",
     "python",
     "platform",
@@ -296,9 +298,15 @@ class Finding(_Model):
     key: str = Field(description="What differs, e.g. numpy, PYTHONHASHSEED, cpu.flags.avx512f.")
     baseline: Scalar = Field(description="The baseline's value; null when absent there.")
     candidate: Scalar = Field(description="The candidate's value; null when absent there.")
-    change: Literal["added", "removed", "changed"]
+    change: Literal["added", "removed", "changed", "incomplete"] = Field(
+        description="incomplete: a probe failed, so the comparison could not be made."
+    )
     severity: Severity
     why: str = Field(description="One line a person understands, saying what to do.")
+    related: List[str] = Field(
+        default_factory=list,
+        description='Other "category:key" names this root cause covers (e.g. env:TZ).',
+    )
 
 
 class BenchmarkComparison(_Model):
