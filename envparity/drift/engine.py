@@ -53,7 +53,9 @@ PROBE_CATEGORIES: Dict[str, Tuple[str, ...]] = {
 
 
 class PolicyLike(Protocol):
-    fail_on: str
+    @property
+    def fail_on(self) -> str:
+        """info, warning, error or never."""
 
     def decide(self, category: str, key: str, severity: str) -> Optional[str]:
         """The severity to report, or None to drop the finding."""
