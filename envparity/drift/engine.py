@@ -92,12 +92,12 @@ def _incomplete(out: Findings, ea: Dict[str, List[str]], eb: Dict[str, List[str]
         categories = PROBE_CATEGORIES.get(probe, ())
         held = [k for c in categories for k in out.suppressed.get(c, [])]
         what = (
-            f"{', '.join(categories)} findings that only say added/removed are held back"
+            f"{', '.join(categories)} entries present on one side only are not reported as drift"
             if categories
             else "what it records is not compared"
         )
         if held:
-            what += f" ({len(held)}: see related)"
+            what += f" ({len(held)} held back: see related)"
         out.incomplete_finding(
             probe,
             _first(ma),

@@ -97,40 +97,76 @@ class Coded(NamedTuple):
 
     what: str
     severity: str
-    where: str
+    where: str  # the finding category
 
 
 #: Severities of the comparisons that need code (kept in step with the code by tests).
 CODED: Tuple[Coded, ...] = (
-    Coded("package removed", "error", "packages"),
-    Coded("package major version or epoch changed", "error", "packages"),
+    Coded("package removed", "error", "package"),
+    Coded("package major version or epoch changed", "error", "package"),
     Coded("ML library whose models/pickles do not survive the change (table below)", "error",
-          "packages"),
-    Coded("package minor version changed", "warning", "packages"),
-    Coded("same version, another build (local label, wheel tag)", "warning", "packages"),
-    Coded("same version from another source (editable, VCS, URL)", "warning", "packages"),
-    Coded("package patch/pre/post release, added, installer", "info", "packages"),
+          "package"),
+    Coded("package minor version changed", "warning", "package"),
+    Coded("same version, another build (local label, wheel tag)", "warning", "package"),
+    Coded("same version from another source (editable, VCS, URL)", "warning", "package"),
+    Coded("package patch/pre/post release, added, installer", "info", "package"),
     Coded("Python minor version", "error", "python"),
     Coded("Python patch version", "info", "python"),
-    Coded("time zone (TZ, zone name, UTC offset): one finding", "warning", "variables"),
-    Coded("locale and text encoding (effective values): one finding", "warning", "variables"),
+    Coded("time zone (TZ, zone name, UTC offset): one finding", "warning", "platform"),
+    Coded("locale and text encoding (effective values): one finding", "warning", "platform"),
     Coded("thread count (variable and each BLAS/OpenMP runtime it changed): one finding",
-          "warning", "variables"),
+          "warning", "determinism"),
     Coded("determinism variable (PYTHONHASHSEED, CUBLAS_WORKSPACE_CONFIG, ...)", "error",
-          "variables"),
-    Coded("other threading/code-path variable", "warning", "variables"),
-    Coded("framework determinism/precision switch", "error", "variables"),
-    Coded("declared seed changed", "error", "variables"),
-    Coded("CUDA_VISIBLE_DEVICES, LD_PRELOAD, LD_LIBRARY_PATH", "warning", "variables"),
-    Coded("CPU usable cores", "warning", "devices"),
-    Coded("vector ISA flag (avx, fma, amx, neon, ...) lost", "warning", "devices"),
-    Coded("GPUs gone (the model runs on CPU)", "error", "devices"),
-    Coded("GPU model, count, compute capability, driver", "warning", "devices"),
-    Coded("CUDA runtime, cuDNN version", "warning", "devices"),
+          "determinism"),
+    Coded("other threading/code-path variable", "warning", "determinism"),
+    Coded("framework determinism/precision switch", "error", "determinism"),
+    Coded("declared seed changed", "error", "seed"),
+    Coded("CUDA_VISIBLE_DEVICES, LD_PRELOAD, LD_LIBRARY_PATH", "warning", "env"),
+    Coded("CPU usable cores", "warning", "cpu"),
+    Coded("vector ISA flag (avx, fma, amx, neon, ...) lost", "warning", "cpu"),
+    Coded("GPUs gone (the model runs on CPU)", "error", "gpu"),
+    Coded("GPU model, count, compute capability, driver", "warning", "gpu"),
+    Coded("CUDA runtime, cuDNN version", "warning", "accelerator"),
     Coded("BLAS/OpenMP vendor, version, kernel architecture, runtime added/removed", "warning",
-          "devices"),
-    Coded("probe error on one side (incomplete comparison)", "warning", "engine"),
-    Coded("the same probe error on both sides", "info", "engine"),
-    Coded("numeric probe outside tolerance", "error", "measured"),
-    Coded("benchmark significantly slower", "warning", "measured"),
+          "blas"),
+    Coded("probe error on one side (incomplete comparison)", "warning", "collection"),
+    Coded("the same probe error on both sides", "info", "collection"),
+    Coded("numeric probe outside tolerance", "error", "numerics"),
+    Coded("benchmark significantly slower", "warning", "benchmark"),
 )
+
+
+def severity_table() -> str:
+    """The README's severity table (Markdown), generated from the rows above and the ML table.
+
+    ``scripts/gen_severity_table.py`` writes it into README.md; a test fails when they differ.
+    """
+    from .packages import BREAKS, ML_PACKAGES
+
+    lines = ["| severity | category | what | why / what to do |", "| --- | --- | --- | --- |"]
+    order = {"error": 0, "warning": 1, "info": 2}
+    rows = [
+        (r.severity, r.finding_category, f"`{r.finding_key}` differs", f"{r.why}: {r.todo}")
+        for r in FIELD_RULES
+    ] + [(c.severity, c.where, c.what, "") for c in CODED]
+    for severity, category, what, why in sorted(rows, key=lambda r: (order[r[0]], r[1], r[2])):
+        why = why.replace("{baseline:.12}", "the baseline's").replace("{baseline}", "the baseline's")
+        lines.append(f"| {severity} | {category} | {what} | {why.replace('|', '/')} |")
+    lines += [
+        "",
+        "ML libraries whose saved models or pickles are tied to their version (any such change is "
+        "raised; a policy can lower it):",
+        "",
+        "| package | raised | why | source |",
+        "| --- | --- | --- | --- |",
+    ]
+    rule = {
+        "minor": "minor/major change: error; patch: warning",
+        "downgrade-minor": "minor/major downgrade: error",
+    }
+    for m in ML_PACKAGES:
+        lines.append(f"| {m.name} | {rule[m.rule]} | {m.why} | <{m.source}> |")
+    for b in BREAKS:
+        release = ".".join(map(str, b.release))
+        lines.append(f"| {b.name} | crossing {release}: {b.severity} | {b.advice} | <{b.source}> |")
+    return "\n".join(lines) + "\n"
