@@ -150,7 +150,8 @@ def severity_table() -> str:
         for r in FIELD_RULES
     ] + [(c.severity, c.where, c.what, "") for c in CODED]
     for severity, category, what, why in sorted(rows, key=lambda r: (order[r[0]], r[1], r[2])):
-        why = why.replace("{baseline:.12}", "the baseline's").replace("{baseline}", "the baseline's")
+        for placeholder in ("{baseline:.12}", "{baseline}"):
+            why = why.replace(placeholder, "the baseline's")
         lines.append(f"| {severity} | {category} | {what} | {why.replace('|', '/')} |")
     lines += [
         "",
