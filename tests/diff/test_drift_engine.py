@@ -330,3 +330,56 @@ def test_readme_severity_table_is_the_rules():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     table = rules.severity_table()
     assert table in readme, "README severity table differs: run scripts/gen_severity_table.py"
+
+
+# --- JUnit follows the effective fail-on ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "policy", "failures", "code"),
+    [
+        ([], None, 1, 1),
+        (["--fail-on", "never"], None, 0, 0),
+        (["--fail-on", "warning"], None, 2, 1),
+        ([], 'fail_on = "warning"\n', 2, 1),
+        (["--fail-on", "error"], 'fail_on = "warning"\n', 1, 1),
+        ([], 'fail_on = "never"\n', 0, 0),
+    ],
+)
+def test_junit_failures_and_the_exit_code_agree(tmp_path, args, policy, failures, code):
+    from diff_snapshots import cli_runner
+
+    from envparity.cli import app
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(BASE.model_dump_json())
+    cand = changed(with_package(BASE, "numpy", "2.0.0"), "platform.timezone", "Asia/Tokyo")
+    b.write_text(cand.model_dump_json())
+    extra = list(args)
+    if policy:
+        (tmp_path / "policy.toml").write_text(policy)
+        extra += ["--policy", str(tmp_path / "policy.toml")]
+    out = tmp_path / "drift.xml"
+    r = cli_runner().invoke(app, ["diff", str(a), str(b), "--format", "junit", "-o", str(out),
+                                  *extra])
+    assert r.exit_code == code, r.output
+    suite = ET.parse(out).getroot()
+    assert int(suite.get("failures")) == failures
+    assert (int(suite.get("failures")) > 0) == (r.exit_code == 1)
+
+
+def test_benchmark_lines_use_one_ratio_convention_and_units():
+    from envparity.drift.measured import benchmark_text, duration
+
+    assert duration(0.006168468165715008) == "6.17 ms"
+    assert duration(0.000_000_42) == "420 ns"
+    assert duration(12.5) == "12.5 s"
+    faster = {"verdict": "faster", "ratio": 0.14, "ci_low": 0.11, "ci_high": 0.16,
+              "confidence": 0.99, "baseline_median_s": 0.0112, "candidate_median_s": 0.00157}
+    text = benchmark_text(faster)
+    assert text.startswith("0.14x the baseline's time, faster (99% CI 0.11-0.16")
+    assert text.count("CI") == 1 and "11.2 ms -> 1.57 ms" in text
+    # A verdict the table does not know (a later issue's) still reads, from its why.
+    assert benchmark_text({"verdict": "inconclusive", "why": "too few runs"}) == (
+        "inconclusive: too few runs"
+    )
