@@ -20,10 +20,18 @@ __all__ = ["diff", "reaches", "sort_key", "snapshot_data"]
 
 
 def snapshot_data(snapshot: Union[Snapshot, Dict[str, Any]]) -> Dict[str, Any]:
-    """A snapshot as the engine's plain data (a dict passes through)."""
+    """A snapshot as the engine's plain data (a dict passes through).
+
+    Defaults are left out (the engine reads absent as the default, as the fingerprint does), and
+    packages, whose fields are all JSON scalars, are read from the models' own field dicts
+    (never modified): thousands of packages cost no serialization.
+    """
     if isinstance(snapshot, dict):
         return snapshot
-    return snapshot.model_dump()
+    data = snapshot.model_dump(exclude={"packages", "shadowed"}, exclude_defaults=True)
+    data["packages"] = [vars(p) for p in snapshot.packages]
+    data["shadowed"] = [vars(p) for p in snapshot.shadowed]
+    return data
 
 
 def sort_key(finding: Finding) -> Tuple[int, int, str]:

@@ -20,7 +20,7 @@ import os
 import re
 import sys
 from fnmatch import fnmatchcase
-from typing import Any, Dict, List, Literal, Optional, Tuple
+from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -84,6 +84,24 @@ class Policy(BaseModel):
             # Normalized once: apply() runs for every finding of reports with thousands of them.
             self._compiled = cached
         return cached
+
+    def decider(self) -> Optional[Callable[[str, str, str], Optional[str]]]:
+        """:meth:`decide` with the patterns compiled once, or None when the policy changes no
+        finding (the engine then skips it: thousands of findings, no call each)."""
+        ignore, overrides = self._patterns()
+        if not ignore and not overrides:
+            return None
+
+        def decide(category: str, key: str, severity: str) -> Optional[str]:
+            target = f"{category}:{key}"
+            if any(fnmatchcase(target, p) for p in ignore):
+                return None
+            for pattern, override in overrides:
+                if fnmatchcase(target, pattern):
+                    return None if override == "ignore" else override
+            return severity
+
+        return decide
 
     def decide(self, category: str, key: str, severity: str) -> Optional[str]:
         """The severity a finding ``category:key`` gets, or None when the policy ignores it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from .findings import Findings, show
+from .findings import Findings, same, show
 
 # CPU flags that pick vector code paths in BLAS, NumPy and frameworks.
 NUMERIC_FLAG_PREFIXES = ("avx", "fma", "amx", "sse4", "f16c", "neon", "asimd", "sve")
@@ -109,7 +109,7 @@ def gpus(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
             out.add("gpu", "model" if field == "name" else field, va, vb, severity, why)
     for field, what in (("driver_version", "driver"), ("cuda_driver_version", "CUDA driver API")):
         va, vb = a.get(field), b.get(field)
-        if va != vb and (sa == "ok" or sb == "ok"):
+        if not same(va, vb) and (sa == "ok" or sb == "ok"):
             out.add(
                 "gpu",
                 field,
@@ -128,7 +128,7 @@ def accelerator(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
         ("nccl", "info", "NCCL"),
     ):
         va, vb = a.get(field), b.get(field)
-        if va == vb:
+        if same(va, vb):
             continue
         if va is None or vb is None:
             # Recorded only where a framework was imported: absence is usually "not asked".
@@ -248,7 +248,7 @@ def blas(
             )
         for field, why in BLAS_FIELDS:
             va, vb = la.get(field), lb.get(field)
-            if va != vb:
+            if not same(va, vb):
                 out.add("blas", f"{key}.{field}", va, vb, "warning", why)
         if la.get("num_threads") != lb.get("num_threads"):
             threads.append((f"blas:{key}.num_threads", la.get("num_threads"),

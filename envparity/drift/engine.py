@@ -10,10 +10,10 @@ result in the pydantic ``DriftReport`` for the API and the renderers.
 
 from __future__ import annotations
 
-from typing import Any, Dict, FrozenSet, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tuple
 
 from . import devices, measured, packages, variables
-from .findings import Finding, Findings, show
+from .findings import Finding, Findings, empty, same, show
 from .rules import FIELD_RULES
 from .severity import RANK, SEVERITIES, reaches, verdict_of
 
@@ -57,8 +57,8 @@ class PolicyLike(Protocol):
     def fail_on(self) -> str:
         """info, warning, error or never."""
 
-    def decide(self, category: str, key: str, severity: str) -> Optional[str]:
-        """The severity to report, or None to drop the finding."""
+    def decider(self) -> Optional[Callable[[str, str, str], Optional[str]]]:
+        """``(category, key, severity) -> severity or None (drop)``; None: changes nothing."""
 
 
 def _section(data: Dict[str, Any], name: str) -> Dict[str, Any]:
@@ -115,7 +115,7 @@ def _field_rules(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> N
         if not isinstance(a, dict) or not isinstance(b, dict):
             continue
         va, vb = a.get(rule.field), b.get(rule.field)
-        if va == vb:
+        if same(va, vb):
             continue
         values = {"baseline": show(va), "candidate": show(vb)}
         why = rule.why.format(**values) + ": " + rule.todo.format(**values)
@@ -150,9 +150,9 @@ def _python_version(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None
 
 
 def _code(out: Findings, a: Any, b: Any) -> None:
-    if a is None and b is None:
+    if empty(a) and empty(b):
         return
-    if a is None or b is None:
+    if empty(a) or empty(b):
         out.add(
             "code",
             "checkout",
@@ -242,10 +242,11 @@ def compare(
 ) -> Dict[str, Any]:
     """The drift report as plain data (the JSON shape of ``DriftReport``)."""
     items, benchmarks = findings(baseline, candidate)
+    decide = policy.decider() if policy is not None else None
     kept: List[Finding] = []
     for f in items:
-        if policy is not None:
-            severity = policy.decide(f["category"], f["key"], f["severity"])
+        if decide is not None:
+            severity = decide(f["category"], f["key"], f["severity"])
             if severity is None:
                 continue
             if severity != f["severity"]:

@@ -14,6 +14,17 @@ from ..redact import REDACTED
 Finding = Dict[str, Any]
 
 
+def empty(value: Any) -> bool:
+    """Absent, null, false, "" or empty: one meaning however it was spelled (as in the
+    fingerprint, ``envparity.identity``), so a dict that leaves a default out and one that
+    writes it compare equal."""
+    return value is None or value is False or (isinstance(value, (str, list, dict)) and not value)
+
+
+def same(a: Any, b: Any) -> bool:
+    return a == b or (empty(a) and empty(b))
+
+
 def show(value: Any) -> str:
     return "(absent)" if value is None else str(value)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from .findings import Findings
+from .findings import Findings, same
 
 
 class MLPackage(NamedTuple):
@@ -200,6 +200,8 @@ def compare(
         names = sorted(a.keys() | b.keys())
     for name in names:
         pa, pb = a.get(name), b.get(name)
+        if pa is not None and pb is not None and pa == pb:
+            continue
         key = prefix + name + suffix
         if shadowed:
             if pa is None or pb is None or pa.get("version") != pb.get("version"):
@@ -240,13 +242,11 @@ def compare(
             severity, why = version_change(name, pa["version"], pb["version"])
             out.add("package", key, pa["version"], pb["version"], severity, why)
         else:
-            differs = [f for f in ORIGIN_FIELDS if pa.get(f) != pb.get(f)]
+            differs = [f for f in ORIGIN_FIELDS if not same(pa.get(f), pb.get(f))]
             for field in differs:
                 va, vb = pa.get(field), pb.get(field)
                 if field == "editable":
                     va, vb = bool(va), bool(vb)
-                    if va == vb:
-                        continue
                 if isinstance(va, list) or isinstance(vb, list):
                     va = None if va is None else ",".join(map(str, va))
                     vb = None if vb is None else ",".join(map(str, vb))
@@ -259,7 +259,7 @@ def compare(
                     f"same version number from another source ({field}): other code "
                     f"may be running; install {name} the way the baseline did",
                 )
-            if not differs and pa.get("installer") != pb.get("installer"):
+            if not differs and not same(pa.get("installer"), pb.get("installer")):
                 out.add(
                     "package",
                     f"{key}.installer",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from .findings import Findings, show
+from .findings import Findings, same, show
 
 # Determinism variables whose change alters results or their reproducibility (error); any other
 # variable of the determinism set steers threads or performance (warning).
@@ -124,7 +124,7 @@ def locale(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, 
     """One finding for the locale: the effective locale and encodings, and the variables."""
     names = [n for n in ea.keys() | eb.keys() if _is_locale_var(n)]
     variables = [f"env:{n}" for n in _diff_keys(ea, eb, names)]
-    effective = [f for f, _ in LOCALE_FIELDS if pa.get(f) != pb.get(f)]
+    effective = [f for f, _ in LOCALE_FIELDS if not same(pa.get(f), pb.get(f))]
     known = pa.get("locale") is not None and pb.get("locale") is not None
     if effective:
         field = effective[0]
@@ -248,7 +248,8 @@ def determinism(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
     # Other recorded determinism values (e.g. the effective hash seed): any change is an error.
     for name in sorted((a.keys() | b.keys()) - {"env", "frameworks"}):
         va, vb = a.get(name), b.get(name)
-        if va != vb and not isinstance(va, (dict, list)) and not isinstance(vb, (dict, list)):
+        scalar = not isinstance(va, (dict, list)) and not isinstance(vb, (dict, list))
+        if scalar and not same(va, vb):
             out.add(
                 "determinism",
                 name,
