@@ -91,9 +91,10 @@ def _report(
 def _check_options(fmt: str, fail_on: Optional[str], max_bytes: Optional[int] = None) -> None:
     """Reject a bad --format, --fail-on or --max-bytes before any work is done."""
     from ..report import check_format
-    from ..report.markdown import MIN_MAX_BYTES
 
     check_format(fmt)
+    if max_bytes is not None:
+        from ..report.markdown import MIN_MAX_BYTES
     if max_bytes is not None and max_bytes < MIN_MAX_BYTES:
         raise BadInput(
             f"--max-bytes {max_bytes}: too small to hold a report; give at least {MIN_MAX_BYTES} "

@@ -383,3 +383,17 @@ def test_benchmark_lines_use_one_ratio_convention_and_units():
     assert benchmark_text({"verdict": "inconclusive", "why": "too few runs"}) == (
         "inconclusive: too few runs"
     )
+
+
+def test_max_bytes_on_the_command_line(tmp_path):
+    from diff_snapshots import cli_runner
+
+    from envparity.cli import app
+
+    a = tmp_path / "a.json"
+    a.write_text(BASE.model_dump_json())
+    runner = cli_runner()
+    r = runner.invoke(app, ["diff", str(a), str(a), "--format", "markdown", "--max-bytes", "10"])
+    assert r.exit_code == 2 and "--max-bytes 10: too small" in r.stderr
+    r = runner.invoke(app, ["diff", str(a), str(a), "--format", "markdown", "--max-bytes", "65000"])
+    assert r.exit_code == 0 and r.stdout.startswith("**envparity: no drift**")
