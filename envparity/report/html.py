@@ -16,6 +16,7 @@ from .interface import (
     by_category,
     describe,
     incomplete,
+    sides,
     verdict_line,
 )
 
@@ -75,13 +76,14 @@ class HtmlRenderer(Renderer):
             ]
             for f in findings:
                 change = "incomplete comparison" if f.change == "incomplete" else f.change
+                a, b = sides(f)
                 related = (
                     f"<br>related: <code>{_e(', '.join(f.related))}</code>" if f.related else ""
                 )
                 out.append(
                     f'<tr class="{_e(f.severity)}"><td>{_e(f.severity)}</td>'
-                    f"<td><code>{_e(f.key)}</code></td><td><code>{_e(f.baseline)}</code></td>"
-                    f"<td><code>{_e(f.candidate)}</code></td><td>{_e(change)}</td>"
+                    f"<td><code>{_e(f.key)}</code></td><td><code>{_e(a)}</code></td>"
+                    f"<td><code>{_e(b)}</code></td><td>{_e(change)}</td>"
                     f"<td>{_e(f.why)}{related}</td></tr>"
                 )
             out.append("</table>")

@@ -22,6 +22,7 @@ __all__ = [
     "incomplete",
     "printable",
     "show",
+    "sides",
     "verdict_line",
 ]
 
@@ -79,10 +80,21 @@ def describe(side: SnapshotSummary) -> str:
     return printable(f"{side.ref} ({', '.join(parts)})")
 
 
-def finding_values(f: Finding) -> str:
-    """``baseline -> candidate  [change]``; a probe error reads as an incomplete comparison."""
+def sides(f: Finding) -> Tuple[Any, Any]:
+    """A finding's two values as shown: an incomplete comparison's side without error says so."""
     if f.change == "incomplete":
-        return f"incomplete comparison: baseline {show(f.baseline)}; candidate {show(f.candidate)}"
+        return (
+            "no error" if f.baseline is None else f.baseline,
+            "no error" if f.candidate is None else f.candidate,
+        )
+    return f.baseline, f.candidate
+
+
+def finding_values(f: Finding) -> str:
+    """``baseline -> candidate  [change]``; a probe error shows each side's message."""
+    if f.change == "incomplete":
+        a, b = sides(f)
+        return f"baseline: {show(a)}; candidate: {show(b)}  [incomplete]"
     return f"{show(f.baseline)} -> {show(f.candidate)}  [{f.change}]"
 
 

@@ -34,8 +34,6 @@ class JunitRenderer(Renderer):
             detail = f"{f.severity}: {f.category}:{f.key} {finding_values(f)}: {f.why}"
             if f.related:
                 detail += f" (related: {', '.join(f.related)})"
-            if f.change == "incomplete":
-                detail = "incomplete comparison: " + detail
             if at_or_above(f, report.fail_on):
                 failures += 1
                 failure = ET.SubElement(

@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 from ..drift.severity import SEVERITIES, plural, reaches
 from ..model import DriftReport, Finding
 from .escape import markdown as cell
-from .interface import Renderer, benchmark_line, counts_line, describe, incomplete
+from .interface import Renderer, benchmark_line, counts_line, describe, incomplete, sides
 
 #: GitHub's limit for one step summary ($GITHUB_STEP_SUMMARY).
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -33,15 +33,8 @@ def _row(f: Finding) -> str:
     why = f.why
     if f.related:
         why += f" (related: {', '.join(f.related)})"
-    if f.change == "incomplete":
-        return (
-            f"| {f.severity} | {code(f.key)} | {code(f.baseline)} | {code(f.candidate)} | "
-            f"incomplete comparison: {cell(why)} |"
-        )
-    return (
-        f"| {f.severity} | {code(f.key)} | {code(f.baseline)} | {code(f.candidate)} | "
-        f"{cell(why)} |"
-    )
+    a, b = sides(f)
+    return f"| {f.severity} | {code(f.key)} | {code(a)} | {code(b)} | {cell(why)} |"
 
 
 def _groups(findings: List[Finding]) -> List[Tuple[str, str, List[Finding]]]:
