@@ -7,13 +7,13 @@ environment is loaded and compared with the baseline once, whatever its number o
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .drift.severity import RANK, SEVERITIES
 from .errors import BadInput, EnvparityError
 
 if TYPE_CHECKING:
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from .policy import Policy
 
 FORMATS = ("text", "json", "markdown", "html")
-_RANK = {"error": 3, "warning": 2, "info": 1, "none": 0}
-_SEVERITIES = ("error", "warning", "info")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -84,7 +82,7 @@ def parse_since(text: str, now: Optional[datetime] = None) -> datetime:
 
 def _sort_key(group: FleetGroup) -> Any:
     # Worst drift first; among equals, the most widespread, then the most recent.
-    rank = _RANK.get(group.verdict or "none", 0) + (4 if group.problem else 0)
+    rank = RANK.get(group.verdict or "none", 0) + (4 if group.problem else 0)
     return (-rank, -group.sightings, -group.last_seen.timestamp(), group.fingerprint)
 
 
@@ -113,7 +111,7 @@ def fleet_view(
         }
         if baseline is not None and g.fingerprint == baseline.fingerprint:
             # The same identity cannot differ: skip loading and comparing the biggest group.
-            fields.update(verdict="none", failed=False, counts=dict.fromkeys(_SEVERITIES[::-1], 0))
+            fields.update(verdict="none", failed=False, counts=dict.fromkeys(SEVERITIES, 0))
         elif baseline is not None:
             try:
                 environment = store.get_environment(g.fingerprint)
@@ -142,102 +140,6 @@ def fleet_view(
     )
 
 
-def _when(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def _drift(group: FleetGroup) -> str:
-    if group.problem:
-        return f"not compared: {group.problem}"
-    if group.verdict is None:
-        return "-"
-    if group.verdict == "none":
-        return "none"
-    counts = ", ".join(f"{group.counts[s]} {s}" for s in _SEVERITIES if group.counts.get(s))
-    return f"{group.verdict} ({counts})"
-
-
-def _title(view: FleetView) -> str:
-    scope = []
-    if view.role:
-        scope.append(f"role {view.role}")
-    scope += [f"{k}={v}" for k, v in sorted(view.labels.items())]
-    if view.since:
-        scope.append(f"since {_when(view.since)}")
-    against = (
-        f"against baseline {view.baseline.ref} ({view.baseline.fingerprint[:12]})"
-        if view.baseline
-        else "no baseline given (--baseline REF to compare)"
-    )
-    where = f" ({', '.join(scope)})" if scope else ""
-    return (
-        f"fleet{where}: {view.environments} environment{'s' if view.environments != 1 else ''}, "
-        f"{view.sightings} sighting{'s' if view.sightings != 1 else ''}; {against}"
-    )
-
-
-_COLUMNS = ("drift", "sightings", "hosts", "last seen", "fingerprint", "latest snapshot")
-
-
-def _rows(view: FleetView) -> List[List[str]]:
-    return [
-        [
-            _drift(g),
-            str(g.sightings),
-            str(g.hosts),
-            _when(g.last_seen),
-            g.fingerprint[:12],
-            g.latest_snapshot_id[:12],
-        ]
-        for g in view.groups
-    ]
-
-
-def _text(view: FleetView) -> str:
-    rows = [list(_COLUMNS)] + _rows(view)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
-    lines = [_title(view)]
-    if view.groups:
-        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _markdown(view: FleetView) -> str:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    lines = [f"**{cell(_title(view))}**", ""]
-    if view.groups:
-        lines.append("| " + " | ".join(_COLUMNS) + " |")
-        lines.append("|" + "|".join("---" for _ in _COLUMNS) + "|")
-        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in _rows(view)]
-    return "\n".join(lines) + "\n"
-
-
-def _html(view: FleetView) -> str:
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        "<title>envparity fleet</title>",
-        "<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em}"
-        "table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:4px 8px}"
-        "th{background:#f6f8fa}.error{background:#ffebe9}.warning{background:#fff8c5}</style>",
-        "</head><body>",
-        f"<h1>{e(_title(view))}</h1>",
-    ]
-    if view.groups:
-        out.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in _COLUMNS) + "</tr>")
-        for group, row in zip(view.groups, _rows(view)):
-            css = e(group.verdict or "")
-            out.append(f'<tr class="{css}">' + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-        out.append("</table>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
-
-
 def check_format(fmt: str) -> str:
     """``fmt`` if the fleet view can be rendered in it, else a BadInput listing the formats."""
     if fmt not in FORMATS:
@@ -246,7 +148,10 @@ def check_format(fmt: str) -> str:
 
 
 def render_fleet(view: FleetView, fmt: str = "text") -> str:
-    """The fleet view as ``text``, ``json``, ``markdown`` or ``html``."""
+    """The fleet view as ``text``, ``json``, ``markdown`` or ``html`` (``envparity.report.fleet``
+    renders it with the drift report's escaping and style)."""
     if check_format(fmt) == "json":
         return view.model_dump_json(indent=2) + "\n"
-    return {"text": _text, "markdown": _markdown, "html": _html}[fmt](view)
+    from .report.fleet import render
+
+    return render(view, fmt)

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Dict, FrozenSet
+from typing import Any, Dict, Final, FrozenSet
+
+#: The snapshot schema this envparity writes (history in envparity/model.py). Plain data that
+#: leaves ``schema_version`` out (defaults dropped) is of this version.
+SCHEMA_VERSION: Final = 2
 
 # Path of a JSON object in a snapshot ("" is the top, "[]" is any element of a list) -> the keys
 # in it that are instance-only.

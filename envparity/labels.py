@@ -2,7 +2,8 @@
 
 Label keys are 1-64 characters of letters, digits and ``_ . - /``; label values and roles are
 printable UTF-8 text of at most 256 characters. Anything else would end as a serialization error
-far from its cause, or as a label no store, report or query can show.
+far from its cause, or as a label no store, report or query can show. The check is at the doors,
+not in the model: snapshots stored before it existed still load, and reports escape what they show.
 """
 
 from __future__ import annotations

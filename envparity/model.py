@@ -21,9 +21,9 @@ from typing import Any, Dict, Final, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .drift.severity import SEVERITIES as _SEVERITIES
+from .identity import SCHEMA_VERSION as SCHEMA_VERSION
 from .identity import fingerprint_data, identity_data
-
-SCHEMA_VERSION: Final = 2
 
 # A JSON scalar: what framework switches and declared seeds hold.
 Scalar = Union[bool, int, float, str, None]
@@ -314,26 +314,6 @@ class Snapshot(_Model):
     benchmarks: Optional[BenchmarkRun] = _instance()
     collection: Collection = _instance()
 
-    @field_validator("role")
-    @classmethod
-    def _role(cls, value: str) -> str:
-        from .labels import role_problem
-
-        why = role_problem(value)
-        if why:
-            raise ValueError(why)
-        return value
-
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, value: Dict[str, str]) -> Dict[str, str]:
-        from .labels import label_problems
-
-        problems = label_problems(value)
-        if problems:
-            raise ValueError(problems[0][1])
-        return value
-
     @field_validator("captured_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
@@ -361,9 +341,10 @@ def fingerprint(snapshot: Snapshot) -> str:
 DRIFT_REPORT_VERSION: Final = 1
 
 Severity = Literal["info", "warning", "error"]
-SEVERITIES = ("info", "warning", "error")  # ascending
+SEVERITIES = _SEVERITIES  # ascending; defined once in envparity.drift.severity
 FailOn = Literal["info", "warning", "error", "never"]
 Category = Literal[
+    "collection",
     "package",
     "python",
     "platform",
@@ -388,9 +369,15 @@ class Finding(_Model):
     key: str = Field(description="What differs, e.g. numpy, PYTHONHASHSEED, cpu.flags.avx512f.")
     baseline: Scalar = Field(description="The baseline's value; null when absent there.")
     candidate: Scalar = Field(description="The candidate's value; null when absent there.")
-    change: Literal["added", "removed", "changed"]
+    change: Literal["added", "removed", "changed", "incomplete"] = Field(
+        description="incomplete: a probe failed, so the comparison could not be made."
+    )
     severity: Severity
     why: str = Field(description="One line a person understands, saying what to do.")
+    related: List[str] = Field(
+        default_factory=list,
+        description='Other "category:key" names this root cause covers (e.g. env:TZ).',
+    )
 
 
 class BenchmarkComparison(_Model):

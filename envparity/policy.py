@@ -20,18 +20,19 @@ import os
 import re
 import sys
 from fnmatch import fnmatchcase
-from typing import Any, Dict, List, Literal, Optional, Tuple
+from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from .drift.severity import FAIL_ON, OVERRIDES
 from .errors import BadInput
 from .model import FailOn, Finding
 
 SeverityOverride = Literal["info", "warning", "error", "ignore"]
 
 _KEYS = ("fail_on", "ignore", "severity")
-_FAIL_ON = ("info", "warning", "error", "never")
-_OVERRIDES = ("info", "warning", "error", "ignore")
+_FAIL_ON = FAIL_ON
+_OVERRIDES = OVERRIDES
 
 
 def _normalize(pattern: str) -> str:
@@ -84,19 +85,47 @@ class Policy(BaseModel):
             self._compiled = cached
         return cached
 
-    def apply(self, finding: Finding) -> Optional[Finding]:
-        """The finding with its severity overridden, or None when the policy ignores it."""
+    def decider(self) -> Optional[Callable[[str, str, str], Optional[str]]]:
+        """:meth:`decide` with the patterns compiled once, or None when the policy changes no
+        finding (the engine then skips it: thousands of findings, no call each)."""
         ignore, overrides = self._patterns()
-        target = f"{finding.category}:{finding.key}"
+        if not ignore and not overrides:
+            return None
+
+        def decide(category: str, key: str, severity: str) -> Optional[str]:
+            target = f"{category}:{key}"
+            if any(fnmatchcase(target, p) for p in ignore):
+                return None
+            for pattern, override in overrides:
+                if fnmatchcase(target, pattern):
+                    return None if override == "ignore" else override
+            return severity
+
+        return decide
+
+    def decide(self, category: str, key: str, severity: str) -> Optional[str]:
+        """The severity a finding ``category:key`` gets, or None when the policy ignores it.
+
+        The drift engine calls this on plain findings (no pydantic per finding).
+        """
+        ignore, overrides = self._patterns()
+        if not ignore and not overrides:
+            return severity
+        target = f"{category}:{key}"
         if any(fnmatchcase(target, p) for p in ignore):
             return None
-        for pattern, severity in overrides:
+        for pattern, override in overrides:
             if fnmatchcase(target, pattern):
-                if severity == "ignore":
-                    return None
-                if severity != finding.severity:
-                    return finding.model_copy(update={"severity": severity})
-                return finding
+                return None if override == "ignore" else override
+        return severity
+
+    def apply(self, finding: Finding) -> Optional[Finding]:
+        """The finding with its severity overridden, or None when the policy ignores it."""
+        severity = self.decide(finding.category, finding.key, finding.severity)
+        if severity is None:
+            return None
+        if severity != finding.severity:
+            return finding.model_copy(update={"severity": severity})
         return finding
 
 

@@ -1,19 +1,43 @@
 """Refs: the ways a snapshot is named (DESIGN.md, "Refs").
 
 A path to a snapshot JSON file needs no database, so CI can diff artifacts. Every other form (a
-full id or a unique 6+ character prefix, a tag, ``latest[:role=R,k=v]``) is resolved by the store.
+full id or a unique 6+ character prefix, a tag, ``latest[:role=R,k=v]``, ``fp:PREFIX``) is
+resolved by the store. ``fp:PREFIX`` names an environment by its fingerprint (12 or more hex
+characters, or all 64): the latest snapshot with that fingerprint. The ``run`` log prints it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import BadInput
 
 if TYPE_CHECKING:
     from .model import Snapshot
+
+
+FINGERPRINT_PREFIX = "fp:"
+MIN_FINGERPRINT_PREFIX = 12
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+def fingerprint_ref(ref: str) -> Optional[str]:
+    """The fingerprint prefix of an ``fp:PREFIX`` ref (lower-cased), None for other refs.
+
+    A malformed one (not hex, shorter than 12, longer than 64) is a BadInput saying so.
+    """
+    if not ref.startswith(FINGERPRINT_PREFIX):
+        return None
+    prefix = ref[len(FINGERPRINT_PREFIX) :].strip().lower()
+    if not _HEX.match(prefix) or not MIN_FINGERPRINT_PREFIX <= len(prefix) <= 64:
+        raise BadInput(
+            f"ref {ref!r}: fp: takes {MIN_FINGERPRINT_PREFIX} to 64 hex characters of a "
+            "fingerprint, e.g. fp:9e9e90951ac7 as the `envparity run` log prints it"
+        )
+    return prefix
 
 
 def is_file_ref(ref: str) -> bool:
@@ -53,7 +77,7 @@ def load_file(path: str) -> Snapshot:
 
 def resolve(ref: str, db_url: Optional[str] = None) -> Snapshot:
     """The snapshot ``ref`` names: a JSON file, or anything the store resolves."""
-    if is_file_ref(ref):
+    if is_file_ref(ref) and not ref.startswith(FINGERPRINT_PREFIX):
         return load_file(ref)
     from .store import open_store
 

@@ -16,7 +16,6 @@ from ._app import app, boundary, parse_labels, write_atomic
 if TYPE_CHECKING:
     from ..model import Snapshot
 
-_FAIL_ON = ("info", "warning", "error", "never")
 
 FormatOpt = Annotated[
     str, typer.Option("--format", "-f", help="text, json, markdown, junit or html.")
@@ -39,6 +38,15 @@ PolicyOpt = Annotated[
         help="A TOML policy file (default: the tool.envparity table of ./pyproject.toml).",
     ),
 ]
+MaxBytesOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--max-bytes",
+        help="Cap the Markdown report at N bytes (default 1 MiB, GitHub's step-summary limit; "
+        "65000 fits a PR comment): findings in severity order as long as they fit, then a count "
+        "of those left out. JSON and HTML are always complete.",
+    ),
+]
 DbOpt = Annotated[
     Optional[str],
     typer.Option("--db", help="Database URL for refs that are not files (or ENVPARITY_DB_URL)."),
@@ -55,6 +63,7 @@ def _report(
     output: Optional[str],
     fail_on: Optional[str],
     policy_path: Optional[str],
+    max_bytes: Optional[int] = None,
 ) -> None:
     """Diff, render, write, and exit 1 when the drift reaches fail-on."""
     from ..diff import diff
@@ -67,7 +76,7 @@ def _report(
     report = diff(
         baseline, candidate, policy, baseline_ref=baseline_ref, candidate_ref=candidate_ref
     )
-    text = render(report, fmt)
+    text = render(report, fmt, max_bytes=max_bytes)
     if output:
         write_atomic(output, text)
         # The file is for machines or a summary page; the log still gets the verdict.
@@ -79,13 +88,22 @@ def _report(
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)
 
 
-def _check_options(fmt: str, fail_on: Optional[str]) -> None:
-    """Reject a bad --format or --fail-on before any work is done."""
+def _check_options(fmt: str, fail_on: Optional[str], max_bytes: Optional[int] = None) -> None:
+    """Reject a bad --format, --fail-on or --max-bytes before any work is done."""
     from ..report import check_format
 
     check_format(fmt)
-    if fail_on is not None and fail_on not in _FAIL_ON:
-        raise BadInput(f"--fail-on {fail_on!r}: choose one of {', '.join(_FAIL_ON)}")
+    if max_bytes is not None:
+        from ..report.markdown import MIN_MAX_BYTES
+    if max_bytes is not None and max_bytes < MIN_MAX_BYTES:
+        raise BadInput(
+            f"--max-bytes {max_bytes}: too small to hold a report; give at least {MIN_MAX_BYTES} "
+            "(65000 fits a PR comment)"
+        )
+    from ..drift.severity import FAIL_ON
+
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise BadInput(f"--fail-on {fail_on!r}: choose one of {', '.join(FAIL_ON)}")
 
 
 @app.command("diff")
@@ -98,12 +116,13 @@ def diff_command(
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
     policy: PolicyOpt = None,
+    max_bytes: MaxBytesOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Explain every difference between two snapshots; exit 1 when drift reaches fail-on."""
     from ..refs import resolve
 
-    _check_options(fmt, fail_on)
+    _check_options(fmt, fail_on, max_bytes)
     base = resolve(baseline, db)
     cand = resolve(candidate, db)
     _report(
@@ -115,6 +134,7 @@ def diff_command(
         output=output,
         fail_on=fail_on,
         policy_path=policy,
+        max_bytes=max_bytes,
     )
 
 
@@ -129,6 +149,7 @@ def check_command(
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
     policy: PolicyOpt = None,
+    max_bytes: MaxBytesOpt = None,
     db: DbOpt = None,
     role: Annotated[str, typer.Option(help="Role recorded for this snapshot.")] = "ci",
     label: Annotated[
@@ -150,7 +171,7 @@ def check_command(
     from ..collect.capture import capture
     from ..refs import resolve
 
-    _check_options(fmt, fail_on)
+    _check_options(fmt, fail_on, max_bytes)
     labels = parse_labels(label)
     # The baseline first: an unknown ref fails before the capture's work is spent.
     base = resolve(baseline, db)
@@ -166,4 +187,5 @@ def check_command(
         output=output,
         fail_on=fail_on,
         policy_path=policy,
+        max_bytes=max_bytes,
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 
 from ..errors import BadInput
+from ..report.escape import terminal
 from ._app import app, boundary, parse_labels
 
 if TYPE_CHECKING:
@@ -68,9 +69,13 @@ def list_(
             + [f"{k}={v}" for k, v in sorted(r.labels.items())]
             + [f"[{t}]" for t in r.tags]
         )
+        # Roles, labels, hosts and tags come from data: no ESC/CR/bidi reaches the terminal.
         _out(
-            f"{r.snapshot_id[:12]:<12}  {r.captured_at:%Y-%m-%d %H:%M:%S}  {r.role or '-':<10}  "
-            f"{r.fingerprint[:12]:<12}  {r.python_version:<8}  {r.package_count:>4}  {extra}"
+            terminal(
+                f"{r.snapshot_id[:12]:<12}  {r.captured_at:%Y-%m-%d %H:%M:%S}  "
+                f"{r.role or '-':<10}  {r.fingerprint[:12]:<12}  {r.python_version:<8}  "
+                f"{r.package_count:>4}  {extra}"
+            )
         )
 
 
@@ -99,7 +104,8 @@ def _render(snap: "Snapshot") -> str:
     if snap.collection.errors:
         lines.append(f"probe errors {len(snap.collection.errors)}")
         lines += [f"  {e.probe}: {e.message}" for e in snap.collection.errors]
-    return "\n".join(lines)
+    # Every value comes from the snapshot: each line neutralized (no ESC/CR/bidi).
+    return "\n".join(terminal(line) for line in lines)
 
 
 @app.command()
@@ -107,7 +113,10 @@ def _render(snap: "Snapshot") -> str:
 def show(
     ref: Annotated[
         str,
-        typer.Argument(help="Snapshot id or 6+ char prefix, tag, latest[:k=v,...], or FILE.json."),
+        typer.Argument(
+            help="Snapshot id or 6+ char prefix, tag, latest[:k=v,...], fp:FINGERPRINT (12+ hex: "
+            "the latest snapshot of that environment), or FILE.json."
+        ),
     ],
     *,
     json_: JsonOption = False,

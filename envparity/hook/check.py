@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 # shorter than the floor fails even on a healthy network, and the budget bounds the wait anyway.
 _CONNECT_TIMEOUT_MAX_S = 5.0
 _CONNECT_TIMEOUT_MIN_S = 1.0
-_SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass
@@ -107,17 +106,27 @@ class Outcome:
             }
 
     def summary(self, action: str) -> str:
-        """One line a person reads in the container log."""
+        """One line a person reads in the container log (values from data are neutralized).
+
+        The snapshot is named by a ref ``show`` and ``diff`` accept: its id prefix, and its
+        environment as ``fp:PREFIX`` (the latest snapshot with that fingerprint).
+        """
+        from ..drift.severity import SEVERITIES, plural
+        from ..report.escape import terminal
+
         with self.lock:
             snap, report, problems = self.snapshot, self.report, list(self.problems)
         parts = []
         if snap is None:
             parts.append("no snapshot taken")
         else:
-            parts.append(f"{self.config.role or 'snapshot'} {snap.fingerprint[:12]}")
+            parts.append(
+                f"{self.config.role or 'snapshot'} {snap.snapshot_id[:12]} "
+                f"(fp:{snap.fingerprint[:12]})"
+            )
         if report is not None:
             counts = ", ".join(
-                f"{report.counts[s]} {s}" for s in _SEVERITIES if report.counts.get(s)
+                plural(s, report.counts[s]) for s in reversed(SEVERITIES) if report.counts.get(s)
             )
             drift = "no drift" if report.verdict == "none" else f"{report.verdict} drift ({counts})"
             source = " (cached)" if self.baseline_source == "cache" else ""
@@ -135,7 +144,8 @@ class Outcome:
         parts.extend(problems)
         parts.append(f"{self.elapsed_ms:.0f} ms")
         refusal = self.refusal()
-        return f"envparity: {'; '.join(parts)}; {action}" + (f": {refusal}" if refusal else "")
+        line = f"envparity: {'; '.join(parts)}; {action}" + (f": {refusal}" if refusal else "")
+        return terminal(line)
 
     def emit(self, action: str, stream: Any) -> None:
         """Write the summary and the JSON record to ``stream``; a closed stream is not an error."""

@@ -12,8 +12,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
+from ..drift.severity import FAIL_ON
+
 ON_DRIFT = ("warn", "fail")
-FAIL_ON = ("info", "warning", "error", "never")
 DEFAULT_BUDGET_S = 2.0
 DEFAULT_ROLE = "serving"
 

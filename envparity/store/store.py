@@ -412,6 +412,11 @@ class Store:
             raise BadInput("empty ref; give a snapshot id, a tag, `latest` or a JSON file")
         if ref == LATEST or ref.startswith(LATEST + ":"):
             return self._latest(ref)
+        from ..refs import fingerprint_ref
+
+        prefix = fingerprint_ref(ref)
+        if prefix is not None:
+            return self._latest_with_fingerprint(ref, prefix)
         s = t.sightings
         with self._read(f"resolving {ref!r}") as conn:
             row = conn.execute(self._select_snapshots().where(s.c.snapshot_id == ref)).first()
@@ -474,6 +479,41 @@ class Store:
         if recent:
             return f"{why}; `envparity list` shows what is stored (latest: {recent[0][:12]})"
         return f"{why}; the store is empty: take one with `envparity snapshot`"
+
+    def _latest_with_fingerprint(self, ref: str, prefix: str) -> Snapshot:
+        """The latest snapshot whose fingerprint starts with ``prefix`` (one environment)."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        s = t.sightings
+        with self._read(f"resolving {ref!r}") as conn:
+            fingerprints = list(
+                conn.execute(
+                    sa.select(s.c.fingerprint)
+                    .where(s.c.fingerprint.startswith(prefix, autoescape=True))
+                    .distinct()
+                    .limit(3)
+                ).scalars()
+            )
+            if len(fingerprints) > 1:
+                raise BadInput(
+                    f"ref {ref!r} is ambiguous: fingerprints "
+                    f"{', '.join(f[:16] for f in fingerprints)} match; give more characters"
+                )
+            if not fingerprints:
+                raise BadInput(
+                    f"ref {ref!r}: no stored snapshot has that fingerprint in "
+                    f"{self.url_redacted}; `envparity fleet` lists the environments seen"
+                )
+            row = conn.execute(
+                self._select_snapshots()
+                .where(s.c.fingerprint == fingerprints[0])
+                .order_by(s.c.captured_at.desc(), s.c.snapshot_id.desc())
+                .limit(1)
+            ).first()
+        assert row is not None
+        return self._snapshot(row)
 
     def _latest(self, ref: str) -> Snapshot:
         from . import tables as t

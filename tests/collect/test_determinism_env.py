@@ -12,10 +12,10 @@ from typing import Any, Dict, Optional
 import pytest
 from _stacks import stack_env
 
-from envparity import diff as diff_module
 from envparity.collect import envvars
 from envparity.collect.interface import Context
 from envparity.diff import diff
+from envparity.drift.variables import DETERMINISM_ERRORS
 from envparity.model import Snapshot
 
 _CAPTURE = """\
@@ -140,7 +140,7 @@ def test_terraform_names_are_refused(name):
 
 
 def test_every_variable_a_drift_rule_names_is_captured():
-    named = set(diff_module._DETERMINISM_ERRORS) - {"PYTHONHASHSEED"}  # now determinism.hash_seed
+    named = set(DETERMINISM_ERRORS) - {"PYTHONHASHSEED"}  # now determinism.hash_seed
     assert {n for n in named if not envvars.is_determinism(n)} == set()
     # ... and every captured determinism variable is graded by a rule (named, or the generic one).
     for name in envvars.DETERMINISM_NAMES:

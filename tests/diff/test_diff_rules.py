@@ -420,7 +420,9 @@ def test_numerics_outside_tolerance_and_a_slowdown():
         ("copy", "same"),
         ("loop", "slower"),
     ]
-    assert "slower, 1.5" in report.findings[1].why
+    # One ratio convention: candidate/baseline, its CI in the same orientation, times with units.
+    assert report.findings[1].why.startswith("1.50x slower (99% CI 1.4")
+    assert " s -> 1.5" in report.findings[1].why
     # The same measurements on both sides: nothing.
     same = diff(a, a)
     assert same.findings == [] and {c.verdict for c in same.benchmarks} == {"same"}
