@@ -838,13 +838,22 @@ def _measured(out: _Findings, base: Snapshot, cand: Snapshot) -> List[BenchmarkC
     if not (base.numerics or cand.numerics or base.benchmarks or cand.benchmarks):
         return comparisons
     try:
-        from .bench.compare import compare_benchmarks, numeric_findings
+        from .bench.compare import compare_benchmarks
     except ModuleNotFoundError as e:  # pragma: no cover - a build without envparity.bench
         if e.name not in ("envparity.bench", "envparity.bench.compare"):
             raise
         return comparisons
     if base.numerics and cand.numerics:
-        out.items.extend(numeric_findings(base.numerics, cand.numerics))
+        # Parity probes compare whole outputs (envparity.parity); plain finding dicts back.
+        from .parity.compare import compare_numerics, packages_of
+
+        found = compare_numerics(
+            base.numerics,
+            cand.numerics,
+            base_packages=packages_of(base),
+            cand_packages=packages_of(cand),
+        )
+        out.items.extend(Finding(**f) for f in found)
     if base.benchmarks and cand.benchmarks:
         comparisons = compare_benchmarks(base.benchmarks, cand.benchmarks)
         for c in comparisons:

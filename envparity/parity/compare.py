@@ -566,8 +566,19 @@ def _partial(
     else:
         why = f"no stored output on the {' and '.join(sides)} (recorded by an older envparity)"
     rel = _sample_rel(base, cand)
+    beyond = _sample_beyond(base, cand)
+    if beyond:
+        # A difference seen in the sample is a real one, whatever the rest holds.
+        pc.verdict, pc.severity, pc.change = "beyond", "error", "changed"
+        pc.why = (
+            f"probe {name}: {beyond} of {len(base.get('values') or [])} sampled values beyond "
+            f"tolerance (largest relative difference {rel:.3g}; the baseline's rtol "
+            f"{base.get('rtol', DEFAULT_RTOL):g}, atol {base.get('atol', DEFAULT_ATOL):g}); "
+            f"partial comparison: {why}" + (f"; {note}" if note else "")
+        )
+        return pc
     sampled = (
-        f"; sampled values differ by up to {rel:.3g} (relative)"
+        f"; sampled values differ by up to {rel:.3g} (relative, within tolerance)"
         if rel
         else "; the sampled values match, the rest is unknown"
         if rel == 0.0
@@ -578,6 +589,18 @@ def _partial(
         f"; {note}" if note else ""
     )
     return pc
+
+
+def _sample_beyond(b: Mapping[str, Any], c: Mapping[str, Any]) -> int:
+    bv, cv = b.get("values") or [], c.get("values") or []
+    if not bv or len(bv) != len(cv):
+        return 0
+    rtol, atol = float(b.get("rtol", DEFAULT_RTOL)), float(b.get("atol", DEFAULT_ATOL))
+    return sum(
+        1
+        for x, y in zip(bv, cv)
+        if not (x == y or (math.isnan(x) and math.isnan(y)) or abs(y - x) <= atol + rtol * abs(x))
+    )
 
 
 def _mib(n: Optional[int]) -> str:
