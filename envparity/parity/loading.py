@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Sequence
 
 from ..errors import BadInput
 
@@ -76,3 +76,20 @@ def run_probes(
 
     import_probes(modules, source=source)
     return run_numerics(builtin=numerics)
+
+
+def check_interpreter(snapshot: Any) -> None:
+    """Probes run in this interpreter: a snapshot of another (``--python``) cannot hold them."""
+    if snapshot.collection.interpreter:
+        raise BadInput(
+            "--probes runs probes in this interpreter, not --python's; run envparity inside "
+            "that environment"
+        )
+
+
+def attach_registered(snapshot: Any) -> Any:
+    """``snapshot`` with the registered probes recorded as its numerics (no built-in ones)."""
+    from ..bench.numerics import run_registered
+
+    check_interpreter(snapshot)
+    return snapshot.model_copy(update={"numerics": run_registered()})
