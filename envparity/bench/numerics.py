@@ -63,7 +63,7 @@ def max_bytes(given: Optional[int] = None) -> int:
 
 def _loaded() -> List[str]:
     """Top-level modules loaded now, minus the standard library and private ones."""
-    stdlib = getattr(sys, "stdlib_module_names", frozenset())
+    stdlib: frozenset = getattr(sys, "stdlib_module_names", frozenset())
     names = {name.partition(".")[0] for name in list(sys.modules)}
     return sorted(
         n for n in names if n not in stdlib and not n.startswith("_") and n != "envparity"
@@ -255,7 +255,9 @@ def run_registered(names: Optional[List[str]] = None) -> List[NumericResult]:
     return results
 
 
-def run_numerics(*, builtin: bool = True, conventions: Optional[bool] = None) -> List[NumericResult]:
+def run_numerics(
+    *, builtin: bool = True, conventions: Optional[bool] = None
+) -> List[NumericResult]:
     """Run the built-in probes and the convention probes (unless ``builtin=False``; the
     convention ones follow ``builtin`` unless ``conventions`` says otherwise), then every
     registered one.

@@ -246,6 +246,25 @@ def _store_and_resolve(outcome: Outcome, snap: Snapshot, ref: Optional[str]) -> 
         return baseline
 
 
+def _with_probes(outcome: Outcome, snap: Snapshot, environ: Mapping[str, str]) -> Snapshot:
+    """The parity probes of ENVPARITY_PROBES' modules, run inside the check's time budget (only
+    when asked: they run the user's code)."""
+    from ..parity.loading import env_probes
+
+    modules = env_probes(dict(environ))
+    if not modules:
+        return snap
+    outcome.stage = "running the parity probes"
+    try:
+        from ..parity.loading import attach_registered, import_probes
+
+        import_probes(modules, source="ENVPARITY_PROBES")
+        return attach_registered(snap)  # type: ignore[no-any-return]
+    except EnvparityError as e:
+        outcome.problem(f"probes: {e}")
+        return snap
+
+
 def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     from ..collect.capture import capture
     from ..collect.interface import Context
@@ -255,6 +274,7 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     outcome.stage = "capturing the snapshot"
     # No subprocess on the start-up path (git would cost a fork and exec per start).
     snap = capture(role=config.role, labels=config.labels, ctx=Context(subprocess=False))
+    snap = _with_probes(outcome, snap, environ)
     with outcome.lock:
         outcome.snapshot = snap
     ref = config.baseline

@@ -133,14 +133,17 @@ class ProbeComparison:
 
     def report(self) -> str:
         """The per-column report, one line per column that diverges (for test failures)."""
-        lines = [self.why.split("; column ")[0] if self.columns else self.why]
-        lines += [f"  {c.line()}" for c in self.columns if c.failed]
+        failed = [c for c in self.columns if c.failed]
+        if not failed:
+            return self.why
+        lines = [self.why.split("; " + failed[0].line())[0]]
+        lines += [f"  {c.line()}" for c in failed]
         return "\n".join(lines)
 
 
 def _plain(result: Any) -> Dict[str, Any]:
-    if result is None or isinstance(result, dict):
-        return result  # type: ignore[no-any-return]
+    if isinstance(result, dict):
+        return result
     return result.model_dump(mode="json")  # type: ignore[no-any-return]
 
 

@@ -298,7 +298,8 @@ def encode(value: Any) -> Encoded:
     """Normalise, encode, digest and compress one probe output."""
     out = normalize(value)
     payload = to_bytes(out)
-    return Encoded(hashlib.sha256(payload).hexdigest(), len(payload), zlib.compress(payload, 1), out)
+    digest = hashlib.sha256(payload).hexdigest()
+    return Encoded(digest, len(payload), zlib.compress(payload, 1), out)
 
 
 def decode_text(text: str) -> Output:

@@ -45,7 +45,7 @@ def here() -> Here:
     )
 
 
-def wanted(baseline: "Snapshot", results: Sequence["NumericResult"]) -> List[str]:
+def wanted(baseline: Snapshot, results: Sequence[NumericResult]) -> List[str]:
     """The probes to compare: those run here, and the baseline's own (user) probes."""
     names = [r.name for r in results]
     names += [r.name for r in baseline.numerics or [] if r.kind == "user" and r.name not in names]
@@ -53,8 +53,8 @@ def wanted(baseline: "Snapshot", results: Sequence["NumericResult"]) -> List[str
 
 
 def compare(
-    baseline: "Snapshot", results: Sequence["NumericResult"], env: Optional[Here] = None
-) -> List["ProbeComparison"]:
+    baseline: Snapshot, results: Sequence[NumericResult], env: Optional[Here] = None
+) -> List[ProbeComparison]:
     """Each wanted probe, the baseline's record against this run's."""
     from .compare import compare_all, packages_of
 
@@ -73,13 +73,13 @@ def compare(
 
 
 def report(
-    baseline: "Snapshot",
-    comparisons: Sequence["ProbeComparison"],
+    baseline: Snapshot,
+    comparisons: Sequence[ProbeComparison],
     env: Here,
-    policy: "Policy",
+    policy: Policy,
     *,
     baseline_ref: str,
-) -> "DriftReport":
+) -> DriftReport:
     """A :class:`~envparity.model.DriftReport` of the probes' findings alone."""
     from ..diff import _summary, reaches, sort_key
     from ..model import SEVERITIES, DriftReport, Finding, SnapshotSummary
@@ -113,7 +113,7 @@ def report(
     )
 
 
-def run_here(modules: Sequence[str], numerics: Optional[bool], baseline: "Snapshot") -> Any:
+def run_here(modules: Sequence[str], numerics: Optional[bool], baseline: Snapshot) -> Any:
     """Import ``modules`` and run the registered probes (and the built-in ones when asked, or,
     by default, when the baseline recorded them)."""
     from ..bench import registry

@@ -405,7 +405,8 @@ class Store:
             return numerics
         po = t.probe_outputs
         with self._read("reading probe outputs") as conn:
-            found = dict(conn.execute(sa.select(po.c.sha256, po.c.data).where(po.c.sha256.in_(keys))).all())
+            query = sa.select(po.c.sha256, po.c.data).where(po.c.sha256.in_(keys))
+            found = dict(conn.execute(query).all())
         return join_outputs(numerics, found)
 
     def get(self, snapshot_id: str) -> Snapshot:
