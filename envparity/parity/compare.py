@@ -527,9 +527,9 @@ def compare_probe(
         lines = [r.line() for r in failed[:_SHOWN_COLUMNS]]
         more = len(failed) - len(lines)
         columns = (
-            f"{len(failed)} of {len(reports)} columns beyond tolerance"
+            f"{len(failed)} of {len(reports)} columns differ"
             if len(reports) > 1
-            else "beyond tolerance"
+            else "differs"
         )
         return found(
             "beyond",
