@@ -36,8 +36,7 @@ def pytest_addoption(parser: Any) -> None:
         metavar="MODULE",
         action="append",
         default=[],
-        help="Import this module of probes (repeatable); [tool.envparity] probes are imported "
-        "too.",
+        help="Import this module of probes (repeatable); [tool.envparity] probes are imported too.",
     )
     group.addoption(
         "--envparity-db",

@@ -270,8 +270,10 @@ def _compare_python(b: List[Any], c: List[Any], report: ColumnReport, exact: boo
 
 
 def _isnan(v: Any) -> bool:
-    return isinstance(v, float) and math.isnan(v) or (
-        isinstance(v, complex) and (math.isnan(v.real) or math.isnan(v.imag))
+    return (
+        isinstance(v, float)
+        and math.isnan(v)
+        or (isinstance(v, complex) and (math.isnan(v.real) or math.isnan(v.imag)))
     )
 
 
@@ -481,8 +483,7 @@ def compare_probe(
             "raised",
             "error",
             f"probe {name} raised only on the {side}: {bad.get('reason')}; the same code and "
-            "inputs cannot run there"
-            + _paren(_advice(base, cand, base_packages, cand_packages)),
+            "inputs cannot run there" + _paren(_advice(base, cand, base_packages, cand_packages)),
         )
     if bs == "skipped" or cs == "skipped":
         if bs == cs:
@@ -506,9 +507,7 @@ def compare_probe(
     try:
         b_out, c_out = decode_text(base["output"]), decode_text(cand["output"])
     except Exception as e:  # noqa: BLE001 - a damaged or newer record: say so, never crash a diff
-        return found(
-            "partial", "warning", f"probe {name}: a stored output cannot be decoded ({e})"
-        )
+        return found("partial", "warning", f"probe {name}: a stored output cannot be decoded ({e})")
     reports, problem = compare_outputs(b_out, c_out, base)
     pc.columns = reports
     advice = _advice(base, cand, base_packages, cand_packages)
@@ -527,9 +526,7 @@ def compare_probe(
         lines = [r.line() for r in failed[:_SHOWN_COLUMNS]]
         more = len(failed) - len(lines)
         columns = (
-            f"{len(failed)} of {len(reports)} columns differ"
-            if len(reports) > 1
-            else "differs"
+            f"{len(failed)} of {len(reports)} columns differ" if len(reports) > 1 else "differs"
         )
         return found(
             "beyond",

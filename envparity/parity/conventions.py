@@ -29,8 +29,22 @@ if TYPE_CHECKING:
 # 2024-12-31 23:59:59, 2024-07-01 11:45 (midnight in UTC+12:15 zones). A time zone that is not
 # UTC moves at least one of them to another calendar date.
 EPOCHS = (1704067201, 1711845000, 1719790200, 1735689599, 1719834300)
-WORDS = ("apple", "Apple", "Äpfel", "zebra", "Zebra", "éclair", "eclair", "Ångström",
-         "angstrom", "_under", "10", "9", "straße", "strasse")
+WORDS = (
+    "apple",
+    "Apple",
+    "Äpfel",
+    "zebra",
+    "Zebra",
+    "éclair",
+    "eclair",
+    "Ångström",
+    "angstrom",
+    "_under",
+    "10",
+    "9",
+    "straße",
+    "strasse",
+)
 _LOCALE_VARS = ("LC_ALL", "LC_COLLATE", "LC_NUMERIC", "LANG")
 
 

@@ -16,6 +16,7 @@ is installed; without it, numbers decode through :mod:`struct`.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import math
@@ -28,12 +29,27 @@ from typing import Any, Dict, List, Optional, Tuple
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 MAX_BYTES_ENV = "ENVPARITY_PROBE_MAX_BYTES"
 _MAGIC = b"EPO1"
+_PROBE_BYTES = 16 * 1024  # the slice of a large output tried before compressing it whole
 
 # Column kinds: numbers compare within tolerance ("float", "complex"); everything else exactly.
 EXACT_KINDS = frozenset({"int", "uint", "bool", "str", "category", "time"})
 _NUMPY_KIND = {"f": "float", "c": "complex", "i": "int", "u": "uint", "b": "bool"}
-_STRUCT = {"f2": "e", "f4": "f", "f8": "d", "i1": "b", "i2": "h", "i4": "i", "i8": "q",
-           "u1": "B", "u2": "H", "u4": "I", "u8": "Q", "b1": "?", "c8": "f", "c16": "d"}
+_STRUCT = {
+    "f2": "e",
+    "f4": "f",
+    "f8": "d",
+    "i1": "b",
+    "i2": "h",
+    "i4": "i",
+    "i8": "q",
+    "u1": "B",
+    "u2": "H",
+    "u4": "I",
+    "u8": "Q",
+    "b1": "?",
+    "c8": "f",
+    "c16": "d",
+}
 
 
 @dataclass
@@ -99,8 +115,10 @@ def _numpy_column(name: str, array: Any) -> Column:
         data = np.ascontiguousarray(array).reshape(array.shape).view("<i8")
         return Column(name, "time", str(array.dtype), list(array.shape), data)
     if kind in "USO":
-        flat = [_text(v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
-                for v in array.ravel().tolist()]
+        flat = [
+            _text(v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
+            for v in array.ravel().tolist()
+        ]
         return Column(name, "str", "str", list(array.shape), flat)
     raise TypeError(f"column {name!r} has dtype {array.dtype}, which a probe cannot record")
 
@@ -299,16 +317,31 @@ def encode(value: Any) -> Encoded:
     out = normalize(value)
     payload = to_bytes(out)
     digest = hashlib.sha256(payload).hexdigest()
-    return Encoded(digest, len(payload), zlib.compress(payload, 1), out)
+    return Encoded(digest, len(payload), _compress(payload), out)
+
+
+def _compress(payload: bytes) -> bytes:
+    """zlib at level 1, or level 0 (stored blocks, still a zlib stream) when a probe of the data
+    shows it barely compresses: the mantissas of computed floats are noise, and zlib spends
+    ~20 ms on 240 kB of them to save a few percent."""
+    if len(payload) > 4 * _PROBE_BYTES:
+        middle = len(payload) // 2
+        probe = payload[middle : middle + _PROBE_BYTES]
+        if len(zlib.compress(probe, 1)) > 0.9 * len(probe):
+            return zlib.compress(payload, 0)
+    return zlib.compress(payload, 1)
 
 
 def decode_text(text: str) -> Output:
     """The output a snapshot's ``output`` field holds."""
-    return from_bytes(zlib.decompress(base64.b64decode(text)))
+    return from_bytes(zlib.decompress(compressed_from_text(text)))
 
 
 def compressed_from_text(text: str) -> bytes:
     """The compressed bytes of a snapshot's ``output`` field (what the store keeps)."""
+    if sys.version_info >= (3, 11):
+        # Strict mode is the fast path (no skipping of stray characters): ~1.5x on 300 kB.
+        return binascii.a2b_base64(text, strict_mode=True)
     return base64.b64decode(text)
 
 

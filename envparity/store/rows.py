@@ -133,14 +133,14 @@ def split_outputs(
     """(numerics without their outputs, probe_outputs rows): a sighting keeps the sha256 only."""
     if not numerics:
         return numerics, []
-    import base64
+    from ..parity.encode import compressed_from_text
 
     kept: List[Dict[str, Any]] = []
     outputs: Dict[str, Dict[str, Any]] = {}
     for entry in numerics:
         text, key = entry.get("output"), entry.get("sha256")
         if text and key:
-            data = base64.b64decode(text)
+            data = compressed_from_text(text)
             outputs[key] = {
                 "sha256": key,
                 "encoding": "zlib",

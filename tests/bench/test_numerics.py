@@ -68,9 +68,10 @@ def test_disabling_avx512_paths_is_named_with_its_relative_difference() -> None:
     cand = _child_numerics({**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(targets)})
     found = {f.key: f for f in numeric_findings(base, cand)}
     assert "numpy_exp_f64" in found, found
-    assert "relative difference" in found["numpy_exp_f64"].why or "bits differ" in found[
-        "numpy_exp_f64"
-    ].why
+    assert (
+        "relative difference" in found["numpy_exp_f64"].why
+        or "bits differ" in found["numpy_exp_f64"].why
+    )
 
 
 def test_register_probe_records_and_compares_within_tolerance() -> None:
@@ -123,7 +124,11 @@ def test_outputs_of_every_kind_are_encoded() -> None:
     np = pytest.importorskip("numpy")
     enc = encode(np.arange(6, dtype=np.float32).reshape(2, 3).T)
     col = decode_text(enc.text).columns[0]
-    assert (col.dtype, col.shape, col.data.ravel().tolist()) == ("float32", [3, 2], [0, 3, 1, 4, 2, 5])
+    assert (col.dtype, col.shape, col.data.ravel().tolist()) == (
+        "float32",
+        [3, 2],
+        [0, 3, 1, 4, 2, 5],
+    )
     assert encode(2.5).output.form == "scalar"
     flat = decode_text(encode([[1, 2], [3, 4]]).text).columns[0]
     assert (flat.dtype, list(flat.data)) == ("int64", [1, 2, 3, 4])

@@ -72,7 +72,9 @@ def test_isclose_rule_with_the_baseline_as_reference_and_nan_equal_in_place():
     assert compare_probe("p", _rec([100.0]), _rec([100.001])).severity == "error"
     assert compare_probe("p", _rec([100.0], rtol=1e-5), _rec([100.0009])).severity == "info"
     nan = float("nan")
-    assert compare_probe("p", _rec(np.array([nan, 1.0])), _rec(np.array([nan, 1.0]))).severity is None
+    assert (
+        compare_probe("p", _rec(np.array([nan, 1.0])), _rec(np.array([nan, 1.0]))).severity is None
+    )
     moved = compare_probe("p", _rec(np.array([nan, 1.0])), _rec(np.array([1.0, nan])))
     assert moved.severity == "error" and moved.columns[0].diverging == 2
     inf = compare_probe("p", _rec(np.array([np.inf])), _rec(np.array([np.inf])))
@@ -102,7 +104,9 @@ def test_per_column_overrides_apply_and_the_baselines_tolerances_win():
     # The candidate registered a looser rtol: the baseline's applies, and the finding says so.
     pc = compare_probe("p", _rec(base), _rec(cand, columns=loose))
     assert pc.severity == "error"
-    assert "the candidate registered other tolerances" in pc.why and "the baseline's apply" in pc.why
+    assert (
+        "the candidate registered other tolerances" in pc.why and "the baseline's apply" in pc.why
+    )
 
 
 def test_shape_and_dtype_changes_are_errors():
@@ -164,7 +168,9 @@ def test_every_tabular_form_round_trips():
     assert math.isnan(out.columns[1].data[1]) and out.columns[2].data == ["a", None]
     dates = np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]")
     assert decode_text(_rec(dates)["output"]).columns[0].kind == "time"
-    assert encode(2.5).output.form == "scalar" and encode(np.float32(1)).output.columns[0].shape == []
+    assert (
+        encode(2.5).output.form == "scalar" and encode(np.float32(1)).output.columns[0].shape == []
+    )
 
 
 def test_an_output_that_is_not_data_is_a_failed_probe():

@@ -9,13 +9,13 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import pytest
 
 pytest.importorskip("numpy")
 
-PROBES = '''
+PROBES = """
 import os
 import numpy as np
 import envparity
@@ -45,7 +45,7 @@ def bench(state):
 
 
 envparity.register_benchmark("my_sum", bench, setup=setup)
-'''
+"""
 
 
 @pytest.fixture
@@ -91,7 +91,13 @@ def test_snapshot_probes_then_parity_exits_0_same_env_and_1_when_a_probe_changes
     assert same.returncode == 0, same.stdout + same.stderr
     assert "no drift" in same.stdout and "2 probes compared" in same.stderr
     skewed = envparity(
-        project, "parity", str(base), "--probes", "parity_probes", "--format", "json",
+        project,
+        "parity",
+        str(base),
+        "--probes",
+        "parity_probes",
+        "--format",
+        "json",
         env=_env(project, SKEW="1"),
     )
     assert skewed.returncode == 1, skewed.stderr
@@ -130,8 +136,15 @@ def test_policy_probes_are_found_and_unknown_policy_keys_only_warn(project):
 def test_check_with_probes_compares_the_outputs(project):
     base = _baseline(project)
     done = envparity(
-        project, "check", "--baseline", str(base), "--probes", "parity_probes", "--format",
-        "json", env=_env(project, SKEW="1"),
+        project,
+        "check",
+        "--baseline",
+        str(base),
+        "--probes",
+        "parity_probes",
+        "--format",
+        "json",
+        env=_env(project, SKEW="1"),
     )
     assert done.returncode == 1, done.stderr
     keys = [(f["category"], f["key"]) for f in json.loads(done.stdout)["findings"]]
@@ -156,7 +169,10 @@ def test_snapshot_in_python_with_probes_and_numerics(project):
         "print(json.dumps(sorted(r.name for r in s.numerics)))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=project,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=project,
         env=_env(project, PYTHONPATH=str(project)),
     )
     assert done.returncode == 0, done.stderr
@@ -169,8 +185,17 @@ def test_snapshot_in_python_with_probes_and_numerics(project):
 
 def test_envparity_run_runs_probes_only_when_asked(project):
     base = _baseline(project)
-    cmd = ["run", "--baseline", str(base), "--on-drift", "fail", "--", sys.executable, "-c",
-           "print('served')"]
+    cmd = [
+        "run",
+        "--baseline",
+        str(base),
+        "--on-drift",
+        "fail",
+        "--",
+        sys.executable,
+        "-c",
+        "print('served')",
+    ]
     # A budget for a shared, busy test machine; the default (2 s) suits a serving container.
     asked = _env(
         project, ENVPARITY_PROBES="parity_probes", PYTHONPATH=str(project), ENVPARITY_BUDGET_S="60"
@@ -204,8 +229,13 @@ def _cases(xml: Path) -> Dict[str, ET.Element]:
 def test_pytest_plugin_one_item_per_probe_with_fingerprint_in_junit(project):
     base = _baseline(project)
     xml = project / "junit.xml"
-    args = ["--envparity-baseline", str(base), "--envparity-probes", "parity_probes",
-            f"--junitxml={xml}"]
+    args = [
+        "--envparity-baseline",
+        str(base),
+        "--envparity-probes",
+        "parity_probes",
+        f"--junitxml={xml}",
+    ]
     same = _pytest(project, *args)
     assert same.returncode == 0, same.stdout
     assert "3 passed" in same.stdout

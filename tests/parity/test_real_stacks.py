@@ -17,7 +17,7 @@ from envparity.parity.compare import compare_numerics, compare_probe, packages_o
 pytestmark = pytest.mark.slow
 
 # A team's parity module: a retrained model, a pickled one, NumPy arithmetic, a pandas frame.
-PROBES = '''
+PROBES = """
 import os
 import pickle
 
@@ -54,9 +54,9 @@ def promotion(x):
 envparity.register_probe("logreg_retrained", retrained, data())
 envparity.register_probe("rf_pickled", pickled, data())
 envparity.register_probe("uint8_plus_int", promotion, 100)
-'''
+"""
 
-TRAIN_RF = '''
+TRAIN_RF = """
 import pickle, sys
 sys.path.insert(0, ".")
 from probes_stack import data
@@ -65,7 +65,7 @@ x, y = data()
 model = RandomForestClassifier(n_estimators=5, random_state=0).fit(x, y)
 with open(sys.argv[1], "wb") as f:
     pickle.dump(model, f)
-'''
+"""
 
 
 def _run(python: Path, args: List[str], cwd: Path, extra: Optional[Dict[str, str]] = None):
@@ -87,8 +87,17 @@ def stacks_compared(stack_np1, stack_np2, tmp_path_factory):
         out = tmp / f"{name}.json"
         done = _run(
             venv.python,
-            ["-m", "envparity", "snapshot", "--probes", "probes_stack", "--numerics",
-             "--no-store", "-o", str(out)],
+            [
+                "-m",
+                "envparity",
+                "snapshot",
+                "--probes",
+                "probes_stack",
+                "--numerics",
+                "--no-store",
+                "-o",
+                str(out),
+            ],
             tmp,
             {"RF_PICKLE": str(rf)},
         )
@@ -159,7 +168,7 @@ def test_envparity_parity_exits_0_in_the_same_stack_and_1_across_stacks(
     assert keys["rf_pickled"] == keys["uint8_plus_int"] == keys["logreg_retrained"] == "error"
 
 
-FRAME = '''
+FRAME = """
 import json, sys
 import pandas as pd
 from envparity.bench.numerics import record
@@ -174,7 +183,7 @@ def frame(extra):
 
 out = [record("frame", lambda e=e: frame(e)).model_dump(mode="json") for e in (False, True)]
 json.dump(out, sys.stdout)
-'''
+"""
 
 
 def test_a_categorical_column_with_one_new_category_is_an_error(stack_np2, tmp_path):

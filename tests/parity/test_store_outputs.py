@@ -72,7 +72,9 @@ def _check(url: str, snaps, *, fast_path: bool) -> None:
 
 
 @pytest.mark.parametrize("fast_path", [False, True], ids=["sqlalchemy", "stdlib"])
-def test_sqlite_stores_each_output_once_and_reads_it_back_whole(tmp_path: Path, snapshots, fast_path):
+def test_sqlite_stores_each_output_once_and_reads_it_back_whole(
+    tmp_path: Path, snapshots, fast_path
+):
     url = f"sqlite:///{tmp_path / 'e.db'}"
     with connect(url) as store:
         store.upgrade()
