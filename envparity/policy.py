@@ -34,6 +34,7 @@ SeverityOverride = Literal["info", "warning", "error", "ignore"]
 _KEYS = ("fail_on", "ignore", "severity", "probes")
 _FAIL_ON = ("info", "warning", "error", "never")
 _OVERRIDES = ("info", "warning", "error", "ignore")
+_WARNED: set = set()
 
 
 def _normalize(pattern: str) -> str:
@@ -153,10 +154,13 @@ def policy_from_mapping(
         if key not in _KEYS:
             # A warning, not an error: an older envparity in a serving image must still accept
             # the pyproject of a newer one.
-            sys.stderr.write(
+            warning = (
                 f"envparity: warning: {_where(path, text, table, key)}: unknown policy key, "
                 f"ignored; known keys: {', '.join(_KEYS)}\n"
             )
+            if warning not in _WARNED:  # a command may read its policy twice: say it once
+                _WARNED.add(warning)
+                sys.stderr.write(warning)
     probes = data.get("probes", [])
     if not isinstance(probes, list) or not all(isinstance(m, str) and m for m in probes):
         raise BadInput(
