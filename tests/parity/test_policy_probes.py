@@ -1,4 +1,4 @@
-"""[tool.envparity] probes, and unknown keys as a warning (a newer pyproject, an older envparity)."""
+"""[tool.envparity] probes, and unknown keys as a warning (newer pyproject, older envparity)."""
 
 from __future__ import annotations
 
