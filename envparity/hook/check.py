@@ -274,9 +274,14 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     outcome.stage = "capturing the snapshot"
     # No subprocess on the start-up path (git would cost a fork and exec per start).
     snap = capture(role=config.role, labels=config.labels, ctx=Context(subprocess=False))
-    snap = _with_probes(outcome, snap, environ)
     with outcome.lock:
         outcome.snapshot = snap
+    probed = _with_probes(outcome, snap, environ)
+    if probed is not snap:
+        # Set only once the probes are done: past the budget, the plain snapshot is spooled.
+        snap = probed
+        with outcome.lock:
+            outcome.snapshot = snap
     ref = config.baseline
     baseline: Optional[Snapshot] = None
     store_ref = ref if ref and not is_file_ref(ref) else None
