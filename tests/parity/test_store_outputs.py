@@ -101,3 +101,27 @@ def test_an_upgrade_from_0001_keeps_sightings_and_adds_the_table(tmp_path: Path,
     with open_store(url) as store:  # migrates to head
         store.save(snapshots[0])
         assert store.get(snapshots[0].snapshot_id) == snapshots[0]
+
+
+ASSET = Path(__file__).parent / "assets" / "0001_initial.db"
+
+
+def test_a_real_0001_store_upgrades_and_its_old_numerics_still_compare(tmp_path: Path):
+    # assets/0001_initial.db: written by envparity at revision 0001 (before whole outputs): one
+    # snapshot with the built-in numerics as digests and samples, tagged fraud-train.
+    import shutil
+
+    db = tmp_path / "old.db"
+    shutil.copy(ASSET, db)
+    url = f"sqlite:///{db}"
+    with open_store(url) as store:  # migrates 0001 -> head
+        old = store.resolve("fraud-train")
+        assert store.schema_info().state == "current"
+    assert old.numerics and all(n.output is None for n in old.numerics)
+    assert {n.name for n in old.numerics} >= {"py_sum", "numpy_gemm_f64"}
+    # Old records against new ones: a digest and a sample are all there is, so where the bits
+    # differ the comparison is partial (a warning), never a silent match.
+    new = [record(n.name, lambda: [9.0, 9.0]) for n in old.numerics if n.status == "ok"]
+    found = {f["key"]: f for f in compare_numerics(old.numerics, new)}
+    assert found and all(f["severity"] in ("warning", "error") for f in found.values())
+    assert any("recorded by an older envparity" in f["why"] for f in found.values())
