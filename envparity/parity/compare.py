@@ -357,6 +357,26 @@ def compare_outputs(
 # --- one probe -------------------------------------------------------------------------------
 
 
+# One call each side: only a large, absolute difference is worth a line next to the values.
+COST_RATIO = 2.0
+_MIN_WALL_S = 0.05
+_MIN_PEAK = 8 * 2**20
+
+
+def _cost_note(b: Mapping[str, Any], c: Mapping[str, Any]) -> Optional[str]:
+    """``2.4x slower (60 ms -> 144 ms)`` / ``3.1x the memory (...)`` when the probe's one call
+    took far more time or Python memory here; None otherwise."""
+    parts = []
+    bw, cw = b.get("wall_s"), c.get("wall_s")
+    if bw and cw and cw >= COST_RATIO * bw and cw - bw >= _MIN_WALL_S:
+        parts.append(f"{cw / bw:.1f}x slower ({bw * 1e3:.0f} ms -> {cw * 1e3:.0f} ms, one call)")
+    bp, cp = b.get("peak_bytes"), c.get("peak_bytes")
+    if bp is not None and cp and cp >= COST_RATIO * bp and cp - bp >= _MIN_PEAK:
+        times = f"{cp / bp:.1f}x the memory" if bp else "more memory"
+        parts.append(f"{times} (peak {bp / 2**20:.1f} MiB -> {cp / 2**20:.1f} MiB)")
+    return ", ".join(parts) or None
+
+
 def _tolerance_note(b: Mapping[str, Any], c: Mapping[str, Any]) -> Optional[str]:
     keys = ("rtol", "atol", "columns")
     theirs = {k: c.get(k) for k in keys}
@@ -497,7 +517,7 @@ def compare_probe(
     for r in (base, cand):
         if (r.get("settings") or {}).get("PYTHONHASHSEED") == "random":
             return found("not compared", None, "")
-    note = _tolerance_note(base, cand)
+    note = "; ".join(n for n in (_tolerance_note(base, cand), _cost_note(base, cand)) if n)
     if base.get("sha256") and base.get("sha256") == cand.get("sha256"):
         if note:
             return found("identical", "info", f"probe {name}: identical outputs; {note}")

@@ -183,3 +183,14 @@ def test_wall_time_and_peak_allocations_are_recorded():
     assert r.wall_s is not None and r.wall_s > 0
     assert r.peak_bytes is not None and r.peak_bytes >= 8_000_000
     assert "numpy" in r.loaded
+
+
+def test_same_results_but_far_slower_or_bigger_shows_next_to_the_values():
+    base = dict(_rec([1.0, 2.0]), wall_s=0.01, peak_bytes=2**20)
+    slow = dict(base, wall_s=0.5, peak_bytes=40 * 2**20)
+    pc = compare_probe("p", base, slow)
+    assert pc.severity == "info" and "identical outputs" in pc.why
+    assert "50.0x slower (10 ms -> 500 ms, one call)" in pc.why
+    assert "40.0x the memory (peak 1.0 MiB -> 40.0 MiB)" in pc.why
+    jitter = dict(base, wall_s=0.03)  # 3x of 10 ms: a single call's noise, not news
+    assert compare_probe("p", base, jitter).severity is None
