@@ -51,8 +51,9 @@ def bench(
         typer.Option(
             "--probes",
             metavar="MODULE",
-            help="Import this module of yours first (repeatable): its register_probe and "
-            "register_benchmark calls add probes and benchmarks (the policy's probes too).",
+            help="Import this module of yours first (repeatable; or ENVPARITY_PROBES=a,b): its "
+            "register_probe and register_benchmark calls add probes and benchmarks (the "
+            "policy's probes too).",
         ),
     ] = None,
 ) -> None:

@@ -150,7 +150,8 @@ def check_command(
         typer.Option(
             "--probes",
             metavar="MODULE",
-            help="Import this module (repeatable), which calls envparity.register_probe, and "
+            help="Import this module (repeatable; or ENVPARITY_PROBES=a,b), which calls "
+            "envparity.register_probe, and "
             "compare its probes' outputs with the baseline's (the policy's probes too).",
         ),
     ] = None,

@@ -26,8 +26,9 @@ def parity_command(
         typer.Option(
             "--probes",
             metavar="MODULE",
-            help="Import this module (repeatable), which calls envparity.register_probe; the "
-            "policy's [tool.envparity] probes are imported too.",
+            help="Import this module (repeatable; or ENVPARITY_PROBES=a,b), which calls "
+            "envparity.register_probe; the probes listed in pyproject's tool.envparity table "
+            "are imported too.",
         ),
     ] = None,
     numerics: Annotated[

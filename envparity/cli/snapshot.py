@@ -69,16 +69,18 @@ def snapshot(
         typer.Option(
             "--probes",
             metavar="MODULE",
-            help="Import this module (repeatable), which calls envparity.register_probe, and "
-            "record its parity probes (with --numerics or --bench also the built-in ones, and "
-            "the policy's probes).",
+            help="Import this module (repeatable; or ENVPARITY_PROBES=a,b), which calls "
+            "envparity.register_probe, and record its parity probes (with --numerics or --bench "
+            "also the built-in ones, and the policy's probes).",
         ),
     ] = None,
 ) -> None:
     """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
     from ..collect.capture import capture, collect_data
+    from ..parity.loading import env_probes
 
     labels = parse_labels(label)
+    probes = list(probes or env_probes())
     measured = bool(bench or numerics or bench_callable or probes)
     if measured:
         from ..parity.loading import collect_modules, import_probes

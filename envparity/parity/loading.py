@@ -60,8 +60,8 @@ def env_probes(environ: Optional[dict] = None) -> List[str]:
 def collect_modules(
     given: Optional[Sequence[str]], *, policy_path: Optional[str] = None, use_policy: bool = True
 ) -> List[str]:
-    """``given`` modules plus the policy's, deduplicated in order."""
-    modules = list(given or [])
+    """``given`` modules (else ENVPARITY_PROBES') plus the policy's, deduplicated in order."""
+    modules = list(given or env_probes())
     if use_policy:
         modules += policy_probes(policy_path)
     return list(dict.fromkeys(modules))

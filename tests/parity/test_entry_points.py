@@ -257,3 +257,13 @@ def test_pytest_plugin_one_item_per_probe_with_fingerprint_in_junit(project):
 def test_pytest_plugin_is_inert_without_its_option(project):
     done = _pytest(project, "--envparity-probes", "parity_probes")
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout
+
+
+def test_envparity_probes_variable_stands_for_probes_in_every_command(project):
+    path = project / "from-env.json"
+    env = _env(project, ENVPARITY_PROBES="parity_probes")
+    done = envparity(project, "snapshot", "--no-store", "-o", str(path), env=env)
+    assert done.returncode == 0, done.stderr
+    assert {r["name"] for r in json.loads(path.read_text())["numerics"]} == {"features", "ids"}
+    skewed = envparity(project, "parity", str(path), env={**env, "SKEW": "1"})
+    assert skewed.returncode == 1, skewed.stdout + skewed.stderr
