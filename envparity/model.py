@@ -232,17 +232,55 @@ class CodeInfo(_Model):
     remotes: Dict[str, str] = Field(default_factory=dict)
 
 
+class ColumnTolerance(_Model):
+    """A per-column override of a probe's tolerances (``register_probe(columns=...)``)."""
+
+    rtol: Optional[float] = None
+    atol: Optional[float] = None
+    exact: bool = False
+
+
 class NumericResult(_Model):
-    """A numeric probe's output, recorded compactly: a digest of all of it plus a sample."""
+    """A numeric probe's output: stored whole (compressed, up to a cap), its digest, a sample.
+
+    ``output`` is the base64 of the zlib-compressed canonical encoding (envparity.parity.encode);
+    ``sha256`` digests that encoding uncompressed and is the content key in the store. An output
+    whose compressed size is over ``max_bytes`` is not kept (``partial``): only the digest and
+    the sample remain, and a comparison with it is partial, never a match.
+    """
 
     name: str
     status: Literal["ok", "skipped", "failed"] = "ok"
     reason: Optional[str] = None
+    kind: Optional[Literal["builtin", "convention", "user"]] = Field(
+        None, description="builtin, convention (a setting explains it) or user (register_probe)."
+    )
     rtol: float = 1e-6
+    atol: float = 1e-9
+    columns: Dict[str, ColumnTolerance] = Field(
+        default_factory=dict, description="Per-column tolerance overrides."
+    )
     dtype: Optional[str] = None
     shape: List[int] = Field(default_factory=list)
-    sha256: Optional[str] = Field(None, description="Digest of the full output's bytes.")
+    sha256: Optional[str] = Field(None, description="Digest of the full output's encoding.")
     values: List[float] = Field(default_factory=list, description="Evenly spaced sample.")
+    output: Optional[str] = Field(
+        None, description="The whole output: base64 of its zlib-compressed encoding."
+    )
+    output_bytes: Optional[int] = Field(None, description="Compressed size of the output.")
+    max_bytes: Optional[int] = Field(None, description="The cap on output_bytes it ran with.")
+    partial: bool = Field(False, description="Output over the cap: not kept whole.")
+    wall_s: Optional[float] = Field(None, description="Wall time of the probe's call.")
+    peak_bytes: Optional[int] = Field(
+        None, description="Peak Python allocations during the call (tracemalloc)."
+    )
+    loaded: List[str] = Field(
+        default_factory=list, description="Top-level modules loaded when the probe ran."
+    )
+    setting: Optional[str] = Field(None, description="The setting that explains its output.")
+    settings: Dict[str, Optional[str]] = Field(
+        default_factory=dict, description="Values of the settings it names, when it ran."
+    )
 
 
 class BenchmarkResult(_Model):

@@ -7,6 +7,8 @@ with ``--policy`` (top-level keys, or a ``[tool.envparity]`` table)::
     fail_on = "warning"                    # info | warning | error | never
     ignore = ["package:pip", "gpu:*"]      # globs on "category:key"; "gpu" alone means "gpu:*"
 
+    probes = ["mypkg.parity"]              # modules that register parity probes on import
+
     [tool.envparity.severity]
     "package:numpy" = "error"              # a key (glob allowed)...
     blas = "info"                          # ...or a whole category; "ignore" drops it
@@ -30,9 +32,10 @@ from .model import FailOn, Finding
 
 SeverityOverride = Literal["info", "warning", "error", "ignore"]
 
-_KEYS = ("fail_on", "ignore", "severity")
+_KEYS = ("fail_on", "ignore", "severity", "probes")
 _FAIL_ON = FAIL_ON
 _OVERRIDES = OVERRIDES
+_WARNED: set = set()
 
 
 def _normalize(pattern: str) -> str:
@@ -66,6 +69,10 @@ class Policy(BaseModel):
     )
     severity: Dict[str, SeverityOverride] = Field(
         default_factory=dict, description='"category:key" glob or category -> severity or ignore.'
+    )
+    probes: List[str] = Field(
+        default_factory=list,
+        description="Modules that call envparity.register_probe on import (parity probes).",
     )
     # Where the policy was read from (for messages); None for the default policy.
     source: Optional[str] = None
@@ -174,10 +181,21 @@ def policy_from_mapping(
     """Validate a parsed policy table; every problem is a BadInput naming the line and key."""
     for key in data:
         if key not in _KEYS:
-            raise BadInput(
-                f"{_where(path, text, table, key)}: unknown policy key; "
-                f"use one of {', '.join(_KEYS)}"
+            # A warning, not an error: an older envparity in a serving image must still accept
+            # the pyproject of a newer one.
+            warning = (
+                f"envparity: warning: {_where(path, text, table, key)}: unknown policy key, "
+                f"ignored; known keys: {', '.join(_KEYS)}\n"
             )
+            if warning not in _WARNED:  # a command may read its policy twice: say it once
+                _WARNED.add(warning)
+                sys.stderr.write(warning)
+    probes = data.get("probes", [])
+    if not isinstance(probes, list) or not all(isinstance(m, str) and m for m in probes):
+        raise BadInput(
+            f"{_where(path, text, table, 'probes')}: expected a list of module names, e.g. "
+            '["mypkg.parity"]'
+        )
     fail_on = data.get("fail_on", "error")
     if fail_on not in _FAIL_ON:
         raise BadInput(
@@ -204,7 +222,9 @@ def policy_from_mapping(
                 f"{_where(path, text, table, key, 'severity')} = {value!r}: "
                 f"expected one of {', '.join(_OVERRIDES)}"
             )
-    return Policy(fail_on=fail_on, ignore=ignore, severity=severity, source=path)
+    return Policy(
+        fail_on=fail_on, ignore=ignore, severity=severity, probes=probes, source=path
+    )
 
 
 def _read(path: str) -> Tuple[str, Dict[str, Any]]:

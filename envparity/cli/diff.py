@@ -166,16 +166,37 @@ def check_command(
         Optional[str],
         typer.Option("--snapshot-output", help="Also write this environment's snapshot JSON."),
     ] = None,
+    probes: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--probes",
+            metavar="MODULE",
+            help="Import this module (repeatable; or ENVPARITY_PROBES=a,b), which calls "
+            "envparity.register_probe, and "
+            "compare its probes' outputs with the baseline's (the policy's probes too).",
+        ),
+    ] = None,
 ) -> None:
     """Snapshot this environment and diff it against --baseline: the CI gate."""
     from ..collect.capture import capture
+    from ..parity.loading import collect_modules, import_probes
     from ..refs import resolve
 
     _check_options(fmt, fail_on, max_bytes)
     labels = parse_labels(label)
+    modules = collect_modules(probes, policy_path=policy)
     # The baseline first: an unknown ref fails before the capture's work is spent.
     base = resolve(baseline, db)
+    import_probes(modules)
     cand = capture(role=role, labels=labels, python=python, frameworks=frameworks)
+    if modules:
+        from ..bench.numerics import run_numerics
+        from ..parity.loading import check_interpreter
+
+        check_interpreter(cand)
+        # The built-in probes too when the baseline has them: else each would be "missing".
+        builtin = any(r.kind != "user" for r in base.numerics or [])
+        cand = cand.model_copy(update={"numerics": run_numerics(builtin=builtin)})
     if snapshot_output:
         write_atomic(snapshot_output, cand.model_dump_json(indent=2) + "\n")
     _report(

@@ -64,12 +64,30 @@ def snapshot(
         Optional[List[str]],
         typer.Option(help="MODULE:FUNCTION of yours to time with --bench (repeatable)."),
     ] = None,
+    probes: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--probes",
+            metavar="MODULE",
+            help="Import this module (repeatable; or ENVPARITY_PROBES=a,b), which calls "
+            "envparity.register_probe, and record its parity probes (with --numerics or --bench "
+            "also the built-in ones, and the policy's probes).",
+        ),
+    ] = None,
 ) -> None:
     """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
     from ..collect.capture import capture, collect_data
+    from ..parity.loading import env_probes
 
     labels = parse_labels(label)
-    if no_store and not (bench or numerics or bench_callable):
+    probes = list(probes or env_probes())
+    measured = bool(bench or numerics or bench_callable or probes)
+    if measured:
+        from ..parity.loading import collect_modules, import_probes
+
+        # Before the suite runs: importing them registers their probes and benchmarks.
+        import_probes(collect_modules(probes))
+    if no_store and not measured:
         # Nothing to store or attach: write the probes' JSON data as it is, without building the
         # pydantic models (their import and schema build cost more than the capture itself).
         data = collect_data(role=role, labels=labels, python=python, frameworks=frameworks)
@@ -92,6 +110,10 @@ def snapshot(
             from ..collect.simd import numpy_simd
 
             snap = snap.model_copy(update={"numpy_simd": numpy_simd()})
+    if probes and snap.numerics is None:
+        from ..parity.loading import attach_registered
+
+        snap = attach_registered(snap)
     _emit(snap.model_dump_json(indent=2), output, json_)
     # Stored after the file and stdout are written, so a store that fails loses nothing.
     stored = "" if no_store else f", stored in {_store(snap, db, output)}"

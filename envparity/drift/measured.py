@@ -68,40 +68,40 @@ def compare(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> List[D
     comparisons: List[Dict[str, Any]] = []
     bn, cn = base.get("numerics"), cand.get("numerics")
     bb, cb = base.get("benchmarks"), cand.get("benchmarks")
-    if not (bn or cn or bb or cb):
+    if bn and cn:
+        # Parity probes: whole outputs compared element-wise (envparity.parity), plain dicts.
+        from ..parity.compare import compare_numerics, packages_of
+
+        for d in compare_numerics(
+            bn, cn, base_packages=packages_of(base), cand_packages=packages_of(cand)
+        ):
+            out.add(d["category"], d["key"], d["baseline"], d["candidate"], d["severity"],
+                    d["why"])
+    if not (bb and cb):
         return comparisons
     try:
-        from ..bench.compare import compare_benchmarks, numeric_findings
+        from ..bench.compare import compare_benchmarks
     except ModuleNotFoundError as e:  # pragma: no cover - a build without envparity.bench
         if e.name not in ("envparity.bench", "envparity.bench.compare"):
             raise
         return comparisons
-    from ..model import BenchmarkRun, NumericResult
+    from ..model import BenchmarkRun
 
-    if bn and cn:
-        for f in numeric_findings(
-            [NumericResult.model_validate(n) for n in bn],
-            [NumericResult.model_validate(n) for n in cn],
-        ):
-            d = f.model_dump(mode="json")
-            out.add(d["category"], d["key"], d["baseline"], d["candidate"], d["severity"],
-                    d["why"])
-    if bb and cb:
-        for c in compare_benchmarks(
-            BenchmarkRun.model_validate(bb), BenchmarkRun.model_validate(cb)
-        ):
-            d = c.model_dump(mode="json")
-            comparisons.append(d)
-            severity = VERDICT_SEVERITY.get(c.verdict)
-            if severity:
-                out.add(
-                    "benchmark",
-                    c.name,
-                    duration(c.baseline_median_s),
-                    duration(c.candidate_median_s),
-                    severity,
-                    f"{benchmark_text(d)}: look at the BLAS, CPU and thread findings, or profile "
-                    "the candidate",
-                )
+    for c in compare_benchmarks(
+        BenchmarkRun.model_validate(bb), BenchmarkRun.model_validate(cb)
+    ):
+        d = c.model_dump(mode="json")
+        comparisons.append(d)
+        severity = VERDICT_SEVERITY.get(c.verdict)
+        if severity:
+            out.add(
+                "benchmark",
+                c.name,
+                duration(c.baseline_median_s),
+                duration(c.candidate_median_s),
+                severity,
+                f"{benchmark_text(d)}: look at the BLAS, CPU and thread findings, or profile "
+                "the candidate",
+            )
     comparisons.sort(key=lambda d: d["name"])
     return comparisons

@@ -262,6 +262,25 @@ def _valid_labels(labels: Dict[str, str]) -> Dict[str, str]:
     return valid_labels(labels)
 
 
+def _with_probes(outcome: Outcome, snap: Snapshot, environ: Mapping[str, str]) -> Snapshot:
+    """The parity probes of ENVPARITY_PROBES' modules, run inside the check's time budget (only
+    when asked: they run the user's code)."""
+    from ..parity.loading import env_probes
+
+    modules = env_probes(dict(environ))
+    if not modules:
+        return snap
+    outcome.stage = "running the parity probes"
+    try:
+        from ..parity.loading import attach_registered, import_probes
+
+        import_probes(modules, source="ENVPARITY_PROBES")
+        return attach_registered(snap)  # type: ignore[no-any-return]
+    except EnvparityError as e:
+        outcome.problem(f"probes: {e}")
+        return snap
+
+
 def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     from ..collect.capture import capture
     from ..collect.interface import Context
@@ -283,6 +302,12 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     snap = capture(role=role, labels=labels, ctx=Context(subprocess=False))
     with outcome.lock:
         outcome.snapshot = snap
+    probed = _with_probes(outcome, snap, environ)
+    if probed is not snap:
+        # Set only once the probes are done: past the budget, the plain snapshot is spooled.
+        snap = probed
+        with outcome.lock:
+            outcome.snapshot = snap
     ref = config.baseline
     baseline: Optional[Snapshot] = None
     store_ref = ref if ref and not is_file_ref(ref) else None

@@ -84,6 +84,7 @@ def save(snapshot: Snapshot, url: Optional[str] = None) -> Optional[Tuple[bool, 
                 if created.rowcount == 1 and r.packages:
                     sql, _ = _insert("packages", r.packages[0], "fingerprint, name, version")
                     conn.executemany(sql, [tuple(p.values()) for p in r.packages])
+            _save_outputs(conn, r.outputs)
             # None is SQL NULL here, as Store.save writes an absent numerics or benchmarks.
             new = conn.execute(*_insert("sightings", r.sighting, "snapshot_id")).rowcount == 1
             conn.execute("COMMIT")
@@ -97,6 +98,29 @@ def save(snapshot: Snapshot, url: Optional[str] = None) -> Optional[Tuple[bool, 
     finally:
         conn.close()
     return new, shown(resolved)
+
+
+def _save_outputs(conn: Any, outputs: Any) -> None:
+    """Probe outputs by content (probe_outputs, migration 0002): one row per distinct sha256."""
+    if outputs:
+        sql, _ = _insert("probe_outputs", outputs[0], "sha256")
+        conn.executemany(sql, [tuple(_text(v) for v in o.values()) for o in outputs])
+
+
+def _join_outputs(conn: Any, numerics: Any) -> Any:
+    """A sighting's numerics with their outputs read back from probe_outputs."""
+    from .rows import join_outputs, output_keys
+
+    keys = output_keys(numerics)
+    if not keys:
+        return numerics
+    marks = ", ".join("?" for _ in keys)
+    found = dict(
+        conn.execute(
+            f"SELECT sha256, data FROM probe_outputs WHERE sha256 IN ({marks})", keys
+        ).fetchall()
+    )
+    return join_outputs(numerics, found)
 
 
 _SELECT = (
@@ -139,6 +163,11 @@ def resolve(ref: str, url: Optional[str] = None) -> Optional[Snapshot]:
         if row is None:
             tagged = conn.execute("SELECT snapshot_id FROM tags WHERE name = ?", (ref,)).fetchone()
             row = conn.execute(_SELECT, (tagged[0],)).fetchone() if tagged else None
+        numerics_data = None
+        if row is not None and row[6] is not None:
+            import json as _json
+
+            numerics_data = _join_outputs(conn, _json.loads(row[6]))
     except sqlite3.Error:
         return None  # locked, damaged, older: Store.resolve will say what is wrong
     finally:
@@ -154,7 +183,7 @@ def resolve(ref: str, url: Optional[str] = None) -> Optional[Snapshot]:
         "role": role,
         "labels": loads(labels),
         "collection": loads(collection),
-        "numerics": loads(numerics) if numerics is not None else None,
+        "numerics": numerics_data,
         "benchmarks": loads(benchmarks) if benchmarks is not None else None,
     }
     return snapshot_from(loads(identity), loads(instance), columns)

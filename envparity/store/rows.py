@@ -8,9 +8,9 @@ the same rows. The keys of each row are the table's column names.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import BadInput
 from ..identity import INSTANCE_FIELDS, fingerprint_data
@@ -74,6 +74,7 @@ class Rows:
     environment: Dict[str, Any]
     packages: List[Dict[str, str]]
     sighting: Dict[str, Any]
+    outputs: List[Dict[str, Any]] = field(default_factory=list)  # probe_outputs rows
 
 
 def rows(snapshot: Snapshot) -> Rows:
@@ -106,6 +107,7 @@ def rows(snapshot: Snapshot) -> Rows:
     }
     for name in JSON_FIELDS:
         sighting[name] = inst.pop(name)
+    sighting["numerics"], outputs = split_outputs(sighting["numerics"], now)
     for name in _SIGHTING_FIELDS:
         inst.pop(name, None)
     sighting["instance"] = inst
@@ -119,7 +121,65 @@ def rows(snapshot: Snapshot) -> Rows:
     }
     pkgs = sorted({(p.name, p.version) for p in snapshot.packages})
     packages = [{"fingerprint": fp, "name": n, "version": v} for n, v in pkgs]
-    return Rows(fp, environment, packages, sighting)
+    return Rows(fp, environment, packages, sighting, outputs)
+
+
+# --- probe outputs: stored once by content (migration 0002) ------------------------------------
+
+
+def split_outputs(
+    numerics: Optional[List[Dict[str, Any]]], now: datetime
+) -> Tuple[Optional[List[Dict[str, Any]]], List[Dict[str, Any]]]:
+    """(numerics without their outputs, probe_outputs rows): a sighting keeps the sha256 only."""
+    if not numerics:
+        return numerics, []
+    from ..parity.encode import compressed_from_text
+
+    kept: List[Dict[str, Any]] = []
+    outputs: Dict[str, Dict[str, Any]] = {}
+    for entry in numerics:
+        text, key = entry.get("output"), entry.get("sha256")
+        if text and key:
+            data = compressed_from_text(text)
+            outputs[key] = {
+                "sha256": key,
+                "encoding": "zlib",
+                "size": len(data),
+                "data": data,
+                "created_at": now,
+            }
+            entry = {**entry, "output": None}
+        kept.append(entry)
+    return kept, list(outputs.values())
+
+
+def output_keys(numerics: Optional[List[Dict[str, Any]]]) -> List[str]:
+    """The sha256 of every output a stored sighting's numerics left in probe_outputs."""
+    return sorted(
+        {
+            e["sha256"]
+            for e in numerics or []
+            if e.get("sha256") and not e.get("output") and not e.get("partial")
+            and e.get("status", "ok") == "ok"
+        }
+    )
+
+
+def join_outputs(
+    numerics: Optional[List[Dict[str, Any]]], found: Dict[str, bytes]
+) -> Optional[List[Dict[str, Any]]]:
+    """Inverse of :func:`split_outputs` given the probe_outputs rows ``found`` (sha256: data)."""
+    if not numerics or not found:
+        return numerics
+    import base64
+
+    out = []
+    for entry in numerics:
+        data = found.get(entry.get("sha256") or "")
+        if data is not None and not entry.get("output"):
+            entry = {**entry, "output": base64.b64encode(bytes(data)).decode("ascii")}
+        out.append(entry)
+    return out
 
 
 def snapshot_from(

@@ -320,7 +320,15 @@ class Store:
                         self._insert_ignore(t.packages, "fingerprint", "name", "version"),
                         r.packages,
                     )
+            self._save_outputs(conn, r.outputs)
             return self._inserted(conn, t.sightings, "snapshot_id", sighting)
+
+    def _save_outputs(self, conn: Connection, outputs: List[Dict[str, Any]]) -> None:
+        """Probe outputs by content: one row per distinct sha256, however many sightings."""
+        from . import tables as t
+
+        if outputs:
+            conn.execute(self._insert_ignore(t.probe_outputs, "sha256"), outputs)
 
     def tag(self, ref: str, name: str) -> Snapshot:
         """Point tag ``name`` at the snapshot ``ref`` names; moving a tag keeps its history."""
@@ -380,10 +388,26 @@ class Store:
             t.environments.c.identity,
         ).join(t.environments, t.environments.c.fingerprint == s.c.fingerprint)
 
-    @staticmethod
-    def _snapshot(row: Any) -> Snapshot:
+    def _snapshot(self, row: Any) -> Snapshot:
         columns = row._asdict()
+        columns["numerics"] = self._join_outputs(columns.get("numerics"))
         return snapshot_from(columns.pop("identity"), columns.pop("instance"), columns)
+
+    def _join_outputs(self, numerics: Any) -> Any:
+        """A sighting's numerics with their probe outputs read back from probe_outputs."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+        from .rows import join_outputs, output_keys
+
+        keys = output_keys(numerics)
+        if not keys:
+            return numerics
+        po = t.probe_outputs
+        with self._read("reading probe outputs") as conn:
+            query = sa.select(po.c.sha256, po.c.data).where(po.c.sha256.in_(keys))
+            found = dict(conn.execute(query).all())
+        return join_outputs(numerics, found)
 
     def get(self, snapshot_id: str) -> Snapshot:
         """The snapshot with exactly this id; BadInput when there is none."""
