@@ -295,3 +295,25 @@ def resolve_data(
         "benchmarks": loads(benchmarks) if benchmarks is not None else None,
     }
     return loads(identity), loads(instance), columns
+
+
+def save_or_open(
+    snapshot: Snapshot,
+    url: Optional[str] = None,
+    *,
+    migrate: bool = True,
+    timeout_s: Optional[float] = None,
+) -> Tuple[bool, str]:
+    """Store ``snapshot`` the cheapest way there is: (newly stored?, redacted URL).
+
+    The one "fast path or full store" rule: an existing SQLite store at this schema takes it
+    through stdlib sqlite3 (no SQLAlchemy import); anything else goes through :func:`open_store`,
+    which creates and migrates a new store when ``migrate`` (else raises SchemaOutOfDate).
+    """
+    done = save(snapshot, url, timeout_s=timeout_s)
+    if done is not None:
+        return done
+    from .store import open_store
+
+    with open_store(url, migrate=migrate, timeout_s=timeout_s) as store:
+        return store.save(snapshot), store.url_redacted

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 MIN_PREFIX = 6
+# A LIMIT both databases take (a 64-bit signed integer), and more rows than anyone lists.
+_MAX_LIMIT = 2**31 - 1
 LATEST = "latest"
 
 
@@ -506,6 +508,7 @@ class Store:
         ref = ref.strip()
         if not ref:
             raise BadInput("empty ref; give a snapshot id, a tag, `latest` or a JSON file")
+        _check_text("ref", ref)
         if ref == LATEST or ref.startswith(LATEST + ":"):
             return self._latest(ref)
         s = t.sightings
@@ -591,21 +594,35 @@ class Store:
             )
         return self._snapshot(row)
 
-    @staticmethod
     def _filters(
+        self,
         *,
         role: Optional[str] = None,
         labels: Optional[Mapping[str, str]] = None,
         since: Optional[datetime] = None,
     ) -> List[Any]:
+        import sqlalchemy as sa
+
         from . import tables as t
 
         s = t.sightings
         where: List[Any] = []
         if role is not None:
+            _check_text("--role", role)
             where.append(s.c.role == role)
         for key, value in (labels or {}).items():
-            where.append(s.c.labels[key].as_string() == value)
+            _check_text("--label", f"{key}={value}")
+            if self.dialect == "sqlite":
+                # SQLite's JSON path syntax cannot quote every key (a `"` in it never matches);
+                # json_each compares the key as a value, so any key matches as on PostgreSQL.
+                each = sa.func.json_each(s.c.labels).table_valued("key", "value")
+                where.append(
+                    sa.exists()
+                    .select_from(each)
+                    .where(each.c.key == key, each.c.value == value)
+                )
+            else:
+                where.append(s.c.labels[key].as_string() == value)
         if since is not None:
             if since.tzinfo is None:
                 raise BadInput("since: give an aware datetime (UTC)")
@@ -625,8 +642,8 @@ class Store:
 
         from . import tables as t
 
-        if limit < 1:
-            raise BadInput(f"--limit {limit}: give 1 or more")
+        if not 1 <= limit <= _MAX_LIMIT:
+            raise BadInput(f"--limit {limit}: give 1 to {_MAX_LIMIT}")
         s, e = t.sightings, t.environments
         query = (
             sa.select(
@@ -776,6 +793,18 @@ class Store:
         if row is None:
             raise BadInput(f"fingerprint {fingerprint!r}: no sighting of it is stored")
         return self._snapshot(row)
+
+
+def _check_text(what: str, text: str) -> None:
+    """BadInput for text that is not valid Unicode (argv bytes that were not UTF-8 arrive as
+    lone surrogates, which no database can store or compare)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown_text = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise BadInput(
+            f"{what} {shown_text!r}: not valid UTF-8 text; give the value in UTF-8"
+        ) from None
 
 
 def _check_tag_name(name: str) -> None:
