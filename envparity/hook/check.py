@@ -12,21 +12,17 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
-from ..errors import BadInput, EnvparityError, StoreError
+from ..errors import BadInput, EnvparityError, StoreError, StoreTimeout
 from ..redact import redact_url, redact_value
 from . import cache
 from .config import HookConfig
-from .spool import SpoolUnavailable, spool
+from .spool import SpoolUnavailable, dropped, spool
 
 if TYPE_CHECKING:
     from ..model import DriftReport, Snapshot
 
-# The store's own connect timeout is at most this, and at least the floor: a connect that is cut
-# shorter than the floor fails even on a healthy network, and the budget bounds the wait anyway.
-_CONNECT_TIMEOUT_MAX_S = 5.0
-_CONNECT_TIMEOUT_MIN_S = 1.0
 _SEVERITIES = ("error", "warning", "info")
 
 
@@ -147,9 +143,17 @@ class Outcome:
             pass
 
 
-def _connect_timeout(outcome: Outcome) -> float:
-    left = outcome.config.budget_s - (time.monotonic() - outcome.started)
-    return min(_CONNECT_TIMEOUT_MAX_S, max(_CONNECT_TIMEOUT_MIN_S, left))
+def _db_limit(outcome: Outcome) -> float:
+    """Seconds the database may take in this check: at most half the budget, so that a hung
+    server leaves the other half to resolve the baseline from the cache and compare."""
+    from ..store.url import db_timeout
+
+    try:
+        configured = db_timeout()
+    except EnvparityError as e:
+        outcome.problem(f"{e}; using half the budget")
+        configured = outcome.config.budget_s
+    return max(0.05, min(configured, outcome.config.budget_s / 2))
 
 
 def spool_unsaved(outcome: Outcome, environ: Mapping[str, str]) -> None:
@@ -163,6 +167,17 @@ def spool_unsaved(outcome: Outcome, environ: Mapping[str, str]) -> None:
             outcome.stored = "spool"
         except SpoolUnavailable as e:
             outcome.problems.append(f"snapshot {snap.snapshot_id[:12]} not kept: {e}")
+            return
+        except Exception as e:  # never let a spool bug hide the snapshot's fate
+            outcome.problems.append(
+                f"snapshot {snap.snapshot_id[:12]} not kept: {type(e).__name__}: {e}"
+            )
+            return
+        try:
+            lost = dropped(environ, outcome.config.spool_dir)
+        except Exception:
+            lost = []
+        outcome.problems.extend(redact_value(entry.describe()) for entry in lost)
 
 
 def _mark_stored(outcome: Outcome) -> None:
@@ -212,30 +227,45 @@ def _preflight(url: Optional[str], timeout_s: float) -> None:
         ) from None
 
 
-def _store_and_resolve(outcome: Outcome, snap: Snapshot, ref: Optional[str]) -> Optional[Snapshot]:
-    """Save ``snap`` and resolve ``ref`` (when it is not a file) in the store; may raise."""
+def _store_and_resolve(
+    outcome: Outcome, snap: Snapshot, ref: Optional[str], environ: Mapping[str, str], limit: float
+) -> Optional[Snapshot]:
+    """Save ``snap`` and resolve ``ref`` (when it is not a file) in the store; may raise.
+
+    A store that cannot take the snapshot (read-only, full, locked) may still be read: the
+    snapshot is spooled and the baseline is still resolved from it.
+    """
     from ..store import fast
+    from ..store.url import resolve_url, sqlite_path
 
     config = outcome.config
     outcome.stage = "storing the snapshot"
+    not_saved: Optional[StoreError] = None
     # An existing SQLite store at this schema takes the snapshot through stdlib sqlite3: without
     # a store ref to resolve, the start-up path then never imports SQLAlchemy (~0.13 s).
-    if fast.save(snap, config.db_url) is not None:
-        _mark_stored(outcome)
+    try:
+        if fast.save(snap, config.db_url, timeout_s=limit) is not None:
+            _mark_stored(outcome)
+    except StoreError as e:
+        not_saved = e
+        outcome.problem(f"snapshot not stored: {e}")
+        spool_unsaved(outcome, environ)
+    if outcome.stored == "store" or not_saved is not None:
         if not ref:
             return None
         outcome.stage = "resolving the baseline"
-        found = fast.resolve(ref, config.db_url)  # a tag or full id, still without SQLAlchemy
+        found = fast.resolve(ref, config.db_url, timeout_s=limit)  # still without SQLAlchemy
         if found is not None:
             return found
     outcome.stage = "opening the store"
-    _preflight(config.db_url, _connect_timeout(outcome))
+    _preflight(config.db_url, limit)
     from ..store import open_store
 
-    with open_store(
-        config.db_url, migrate=False, connect_timeout_s=_connect_timeout(outcome)
-    ) as store:
-        if outcome.stored != "store":
+    # A SQLite store that does not exist yet is created and migrated, as `envparity snapshot`
+    # does, so the embedded default works on a first start; PostgreSQL only by `db upgrade`.
+    sqlite = sqlite_path(resolve_url(config.db_url)) is not None
+    with open_store(config.db_url, migrate=sqlite, timeout_s=limit) as store:
+        if outcome.stored != "store" and not_saved is None:
             outcome.stage = "storing the snapshot"
             store.save(snap)
             _mark_stored(outcome)
@@ -244,6 +274,37 @@ def _store_and_resolve(outcome: Outcome, snap: Snapshot, ref: Optional[str]) -> 
         outcome.stage = "resolving the baseline"
         baseline: Snapshot = store.resolve(ref)
         return baseline
+
+
+def _within(outcome: Outcome, limit: float, fn: Callable[[], Any]) -> Any:
+    """``fn()`` in a daemon thread, given at most ``limit`` seconds.
+
+    A database that never answers (a SIGSTOPped server) would otherwise hold the check past its
+    budget; past the limit it is abandoned (it may still store the snapshot later, which then
+    replaces the spooled copy).
+    """
+    box: Dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as e:
+            box["error"] = e
+
+    thread = threading.Thread(target=target, name="envparity-store", daemon=True)
+    try:
+        thread.start()
+    except RuntimeError:
+        return fn()
+    thread.join(limit)
+    if thread.is_alive():
+        raise StoreTimeout(
+            f"store {outcome.db}: no answer within {limit:g} s (half the hook's budget, or "
+            f"ENVPARITY_DB_TIMEOUT) while {outcome.stage}"
+        )
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 
 def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
@@ -267,8 +328,14 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
             outcome.baseline_source = "file"
         except EnvparityError as e:
             outcome.problem(f"baseline: {e}")
+    limit = _db_limit(outcome)
     try:
-        baseline = _store_and_resolve(outcome, snap, store_ref) or baseline
+        baseline = (
+            _within(
+                outcome, limit, lambda: _store_and_resolve(outcome, snap, store_ref, environ, limit)
+            )
+            or baseline
+        )
         if store_ref and baseline is not None:
             outcome.baseline_source = "store"
             cache.remember(store_ref, config.db_url, baseline, environ)
@@ -320,6 +387,8 @@ def work(outcome: Outcome, environ: Mapping[str, str]) -> None:
         outcome.stage = "done"
     except BaseException as e:
         outcome.problem(f"internal error while {outcome.stage}: {_describe(e)}")
+        # Whatever failed after the capture, the snapshot is kept.
+        spool_unsaved(outcome, environ)
     finally:
         outcome.elapsed_ms = (time.monotonic() - outcome.started) * 1000
 

@@ -239,7 +239,9 @@ def _captured_at(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
 
 
-def resolve(ref: str, url: Optional[str] = None) -> Optional[Snapshot]:
+def resolve(
+    ref: str, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+) -> Optional[Snapshot]:
     """The snapshot a full id or a tag names in an existing SQLite store at this schema.
 
     None for anything else (no such file, another schema, PostgreSQL, a prefix, ``latest``, an
@@ -248,7 +250,7 @@ def resolve(ref: str, url: Optional[str] = None) -> Optional[Snapshot]:
     """
     from .rows import snapshot_from
 
-    found = resolve_data(ref, url)
+    found = resolve_data(ref, url, timeout_s=timeout_s)
     if found is None:
         return None
     identity, instance, columns = found
