@@ -6,7 +6,6 @@ full id or a unique 6+ character prefix, a tag, ``latest[:role=R,k=v]``) is reso
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -23,17 +22,16 @@ def is_file_ref(ref: str) -> bool:
 
 def load_file(path: str) -> Snapshot:
     """The snapshot in a JSON file; a missing, non-JSON or invalid file is a BadInput naming it."""
+    import json
+
     from pydantic import ValidationError
 
+    from .inputs import parse, read_text
     from .model import Snapshot
 
+    text = read_text(path, "snapshot file")
     try:
-        with open(path, encoding="utf-8") as f:
-            data: Any = json.load(f)
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such snapshot file; check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(f"{path}: cannot read ({e}); check the file") from None
+        data: Any = parse(text, json.loads, path, "snapshot file")
     except json.JSONDecodeError as e:
         raise BadInput(
             f"{path}: not JSON ({e.msg} at line {e.lineno}); "
@@ -41,6 +39,8 @@ def load_file(path: str) -> Snapshot:
         ) from None
     try:
         return Snapshot.model_validate(data)
+    except (RecursionError, MemoryError):
+        raise BadInput(f"{path}: the snapshot file is too deeply nested or too large") from None
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
