@@ -37,6 +37,7 @@ class Outcome:
     stored: str = "none"  # "store" | "spool" | "none"
     spool_path: Optional[str] = None
     baseline_source: Optional[str] = None  # "file" | "store" | "cache"
+    found_baseline: Optional[Snapshot] = None  # resolved from the store, before any later failure
     problems: List[str] = field(default_factory=list)
     stage: str = "starting"
     timed_out: bool = False
@@ -239,6 +240,14 @@ def _store_and_resolve(
     from ..store.url import resolve_url, sqlite_path
 
     config = outcome.config
+    if ref:
+        # A read first: a writer holding the SQLite lock does not block it (WAL), so a locked
+        # store still gives the baseline even when the save below waits out its time.
+        outcome.stage = "resolving the baseline"
+        found = fast.resolve(ref, config.db_url, timeout_s=limit)  # without SQLAlchemy
+        if found is not None:
+            with outcome.lock:
+                outcome.found_baseline = found
     outcome.stage = "storing the snapshot"
     not_saved: Optional[StoreError] = None
     # An existing SQLite store at this schema takes the snapshot through stdlib sqlite3: without
@@ -250,13 +259,13 @@ def _store_and_resolve(
         not_saved = e
         outcome.problem(f"snapshot not stored: {e}")
         spool_unsaved(outcome, environ)
-    if outcome.stored == "store" or not_saved is not None:
-        if not ref:
+    if not ref:
+        if outcome.stored == "store" or not_saved is not None:
             return None
-        outcome.stage = "resolving the baseline"
-        found = fast.resolve(ref, config.db_url, timeout_s=limit)  # still without SQLAlchemy
-        if found is not None:
-            return found
+    elif outcome.found_baseline is not None and (
+        outcome.stored == "store" or not_saved is not None
+    ):
+        return outcome.found_baseline
     outcome.stage = "opening the store"
     _preflight(config.db_url, limit)
     from ..store import open_store
@@ -271,9 +280,28 @@ def _store_and_resolve(
             _mark_stored(outcome)
         if not ref:
             return None
+        if outcome.found_baseline is not None:
+            return outcome.found_baseline
         outcome.stage = "resolving the baseline"
         baseline: Snapshot = store.resolve(ref)
         return baseline
+
+
+def _left(outcome: Outcome) -> float:
+    return outcome.config.budget_s - (time.monotonic() - outcome.started)
+
+
+def _creating(db_url: Optional[str]) -> bool:
+    """True when the store is a SQLite file that does not exist yet."""
+    import os
+
+    from ..store.url import resolve_url, sqlite_path
+
+    try:
+        path = sqlite_path(resolve_url(db_url))
+    except EnvparityError:
+        return False
+    return path is not None and not os.path.exists(path)
 
 
 def _within(outcome: Outcome, limit: float, fn: Callable[[], Any]) -> Any:
@@ -329,10 +357,16 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
         except EnvparityError as e:
             outcome.problem(f"baseline: {e}")
     limit = _db_limit(outcome)
+    # Creating a SQLite store (a first start) is local work that may take the rest of the
+    # budget; only a store that exists, or a server, is cut off at half of it.
+    deadline = max(limit, _left(outcome) - 0.1) if _creating(config.db_url) else limit
     try:
         baseline = (
             _within(
-                outcome, limit, lambda: _store_and_resolve(outcome, snap, store_ref, environ, limit)
+                outcome,
+                deadline,
+                # The store's own timeouts a little inside the deadline: they name the cause.
+                lambda: _store_and_resolve(outcome, snap, store_ref, environ, limit * 0.85),
             )
             or baseline
         )
@@ -348,7 +382,14 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
         lost = "baseline not resolved" if outcome.stored == "store" else "snapshot not stored"
         outcome.problem(f"{lost}: {why}")
         spool_unsaved(outcome, environ)
-        if store_ref and outcome.baseline_source is None:
+        with outcome.lock:
+            found = outcome.found_baseline
+        if store_ref and found is not None:
+            # The store gave the baseline before it stopped answering (a locked writer).
+            baseline = found
+            outcome.baseline_source = "store"
+            cache.remember(store_ref, config.db_url, found, environ)
+        elif store_ref and outcome.baseline_source is None:
             baseline = cache.recall(store_ref, config.db_url, environ)
             if baseline is None:
                 outcome.problem(

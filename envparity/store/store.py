@@ -150,7 +150,9 @@ def _make_engine(url: str, timeout_s: float, *, create: bool = True) -> Engine:
                     # libpq waits forever by default; its timeout is whole seconds (2 at least).
                     "connect_timeout": max(2, math.ceil(timeout_s)),
                     # A locked table or a slow statement: the server gives up after the timeout.
-                    "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+                    # The statement timeout a little later, or it fires first in a lock wait
+                    # and hides the cause.
+                    "options": f"-c lock_timeout={ms} -c statement_timeout={ms + 250}",
                 },
             )
         except (NoSuchModuleError, ImportError, ModuleNotFoundError) as e:
@@ -212,7 +214,8 @@ class _Deadline:
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
         self.expired = False
-        timer = threading.Timer(self.timeout_s, self._cut)
+        # Half a second after the server's own timeouts, which name the cause when it can.
+        timer = threading.Timer(self.timeout_s + 0.5, self._cut)
         timer.daemon = True
         timer.start()
         try:
