@@ -18,7 +18,7 @@ from ..errors import BadInput, EnvparityError, StoreError, StoreTimeout
 from ..redact import redact_url, redact_value
 from . import cache
 from .config import HookConfig
-from .spool import SpoolUnavailable, dropped, spool
+from .spool import SpoolUnavailable, dropped, spool_data
 
 if TYPE_CHECKING:
     from ..model import DriftReport, Snapshot
@@ -32,17 +32,27 @@ class Outcome:
 
     config: HookConfig
     started: float = field(default_factory=time.monotonic)
-    snapshot: Optional[Snapshot] = None
+    data: Optional[Dict[str, Any]] = None  # the snapshot captured, as plain JSON data
     report: Optional[DriftReport] = None
     stored: str = "none"  # "store" | "spool" | "none"
     spool_path: Optional[str] = None
     baseline_source: Optional[str] = None  # "file" | "store" | "cache"
-    found_baseline: Optional[Snapshot] = None  # resolved from the store, before any later failure
+    found_baseline: Optional[Dict[str, Any]] = None  # from the store, before any later failure
     problems: List[str] = field(default_factory=list)
     stage: str = "starting"
     timed_out: bool = False
     elapsed_ms: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def snapshot(self) -> Optional[Snapshot]:
+        """The snapshot captured, as the pydantic model (built on demand: the check itself never
+        needs it)."""
+        from ..collect.capture import to_snapshot
+
+        with self.lock:
+            data = self.data
+        return to_snapshot(data) if data is not None else None
 
     def problem(self, message: str) -> None:
         """Record one failure of envparity itself (secrets in it redacted)."""
@@ -77,15 +87,15 @@ class Outcome:
     def record(self, action: str) -> Dict[str, Any]:
         """The JSON log record: sorted keys, stable, no secrets."""
         with self.lock:
-            snap, report = self.snapshot, self.report
+            snap, report = self.data, self.report
             return {
                 "event": "envparity.startup",
                 "action": action,
                 "role": self.config.role,
                 "labels": dict(self.config.labels),
-                "snapshot_id": snap.snapshot_id if snap else None,
-                "fingerprint": snap.fingerprint if snap else None,
-                "probe_errors": len(snap.collection.errors) if snap else None,
+                "snapshot_id": snap["snapshot_id"] if snap else None,
+                "fingerprint": snap["fingerprint"] if snap else None,
+                "probe_errors": len(snap["collection"]["errors"]) if snap else None,
                 "baseline": self.config.baseline,
                 "baseline_source": self.baseline_source,
                 "verdict": report.verdict if report else None,
@@ -106,12 +116,12 @@ class Outcome:
     def summary(self, action: str) -> str:
         """One line a person reads in the container log."""
         with self.lock:
-            snap, report, problems = self.snapshot, self.report, list(self.problems)
+            snap, report, problems = self.data, self.report, list(self.problems)
         parts = []
         if snap is None:
             parts.append("no snapshot taken")
         else:
-            parts.append(f"{self.config.role or 'snapshot'} {snap.fingerprint[:12]}")
+            parts.append(f"{self.config.role or 'snapshot'} {snap['fingerprint'][:12]}")
         if report is not None:
             counts = ", ".join(
                 f"{report.counts[s]} {s}" for s in _SEVERITIES if report.counts.get(s)
@@ -160,18 +170,19 @@ def _db_limit(outcome: Outcome) -> float:
 def spool_unsaved(outcome: Outcome, environ: Mapping[str, str]) -> None:
     """Spool the snapshot when one was captured and is not stored yet."""
     with outcome.lock:
-        snap = outcome.snapshot
+        snap = outcome.data
         if snap is None or outcome.stored != "none":
             return
+        sid = str(snap.get("snapshot_id", ""))
         try:
-            outcome.spool_path = spool(snap, environ, outcome.config.spool_dir)
+            outcome.spool_path = spool_data(snap, environ, outcome.config.spool_dir)
             outcome.stored = "spool"
         except SpoolUnavailable as e:
-            outcome.problems.append(f"snapshot {snap.snapshot_id[:12]} not kept: {e}")
+            outcome.problems.append(f"snapshot {sid[:12]} not kept: {e}")
             return
         except Exception as e:  # never let a spool bug hide the snapshot's fate
             outcome.problems.append(
-                f"snapshot {snap.snapshot_id[:12]} not kept: {type(e).__name__}: {e}"
+                f"snapshot {sid[:12]} not kept: {type(e).__name__}: {e}"
             )
             return
         try:
@@ -229,14 +240,22 @@ def _preflight(url: Optional[str], timeout_s: float) -> None:
 
 
 def _store_and_resolve(
-    outcome: Outcome, snap: Snapshot, ref: Optional[str], environ: Mapping[str, str], limit: float
-) -> Optional[Snapshot]:
+    outcome: Outcome,
+    snap: Dict[str, Any],
+    ref: Optional[str],
+    environ: Mapping[str, str],
+    limit: float,
+) -> Optional[Dict[str, Any]]:
     """Save ``snap`` and resolve ``ref`` (when it is not a file) in the store; may raise.
 
     A store that cannot take the snapshot (read-only, full, locked) may still be read: the
     snapshot is spooled and the baseline is still resolved from it.
     """
+    import os
+
+    from ..collect.capture import to_snapshot
     from ..store import fast
+    from ..store.rows import rows_from_data
     from ..store.url import resolve_url, sqlite_path
 
     config = outcome.config
@@ -244,7 +263,7 @@ def _store_and_resolve(
         # A read first: a writer holding the SQLite lock does not block it (WAL), so a locked
         # store still gives the baseline even when the save below waits out its time.
         outcome.stage = "resolving the baseline"
-        found = fast.resolve(ref, config.db_url, timeout_s=limit)  # without SQLAlchemy
+        found = _resolve_data(ref, config.db_url, limit)  # without SQLAlchemy or pydantic
         if found is not None:
             with outcome.lock:
                 outcome.found_baseline = found
@@ -253,7 +272,7 @@ def _store_and_resolve(
     # An existing SQLite store at this schema takes the snapshot through stdlib sqlite3: without
     # a store ref to resolve, the start-up path then never imports SQLAlchemy (~0.13 s).
     try:
-        if fast.save(snap, config.db_url, timeout_s=limit) is not None:
+        if fast.save_rows(rows_from_data(snap), config.db_url, timeout_s=limit) is not None:
             _mark_stored(outcome)
     except StoreError as e:
         not_saved = e
@@ -268,6 +287,12 @@ def _store_and_resolve(
         return outcome.found_baseline
     outcome.stage = "opening the store"
     _preflight(config.db_url, limit)
+    path = sqlite_path(resolve_url(config.db_url))
+    if path is not None and not os.path.isdir(_parent(path)):
+        # Said at once, without importing SQLAlchemy to find out (a volume not mounted).
+        raise StoreError(
+            f"store {outcome.db}: directory {_parent(path)} does not exist; create it first"
+        )
     from ..store import open_store
 
     # A SQLite store that does not exist yet is created and migrated, as `envparity snapshot`
@@ -276,15 +301,30 @@ def _store_and_resolve(
     with open_store(config.db_url, migrate=sqlite, timeout_s=limit) as store:
         if outcome.stored != "store" and not_saved is None:
             outcome.stage = "storing the snapshot"
-            store.save(snap)
+            store.save(to_snapshot(snap))
             _mark_stored(outcome)
         if not ref:
             return None
         if outcome.found_baseline is not None:
             return outcome.found_baseline
         outcome.stage = "resolving the baseline"
-        baseline: Snapshot = store.resolve(ref)
+        baseline: Dict[str, Any] = store.resolve(ref).model_dump(mode="json")
         return baseline
+
+
+def _resolve_data(ref: str, url: Optional[str], limit: float) -> Optional[Dict[str, Any]]:
+    """The baseline a tag or id names in an existing SQLite store, as snapshot JSON data."""
+    from ..store import fast
+    from ..store.rows import merge
+
+    found = fast.resolve_data(ref, url, timeout_s=limit)
+    if found is None:
+        return None
+    identity, instance, columns = found
+    data: Dict[str, Any] = merge(identity, instance)
+    data.update(columns)
+    data["captured_at"] = data["captured_at"].isoformat().replace("+00:00", "Z")
+    return data
 
 
 def _left(outcome: Outcome) -> float:
@@ -301,11 +341,20 @@ def _creating(db_url: Optional[str]) -> bool:
         path = sqlite_path(resolve_url(db_url))
     except EnvparityError:
         return False
-    return path is not None and not os.path.exists(path)
+    return path is not None and not os.path.exists(path) and os.path.isdir(_parent(path))
 
 
-def _within(outcome: Outcome, limit: float, fn: Callable[[], Any]) -> Any:
-    """``fn()`` in a daemon thread, given at most ``limit`` seconds.
+def _parent(path: str) -> str:
+    import os
+
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _within(
+    outcome: Outcome, limit: float, fn: Callable[[], Any], meanwhile: Callable[[], None]
+) -> Any:
+    """``fn()`` in a daemon thread, given at most ``limit`` seconds; ``meanwhile()`` runs in this
+    thread while it waits (a comparison with a baseline file needs no store).
 
     A database that never answers (a SIGSTOPped server) would otherwise hold the check past its
     budget; past the limit it is abandoned (it may still store the snapshot later, which then
@@ -319,16 +368,19 @@ def _within(outcome: Outcome, limit: float, fn: Callable[[], Any]) -> Any:
         except BaseException as e:
             box["error"] = e
 
+    started = time.monotonic()
     thread = threading.Thread(target=target, name="envparity-store", daemon=True)
     try:
         thread.start()
     except RuntimeError:
+        meanwhile()
         return fn()
-    thread.join(limit)
+    meanwhile()
+    thread.join(max(0.0, limit - (time.monotonic() - started)))
     if thread.is_alive():
         raise StoreTimeout(
-            f"store {outcome.db}: no answer within {limit:g} s (half the hook's budget, or "
-            f"ENVPARITY_DB_TIMEOUT) while {outcome.stage}"
+            f"store {outcome.db}: not done within {limit:.3g} s (half the hook's budget) "
+            f"while {outcome.stage}"
         )
     if "error" in box:
         raise box["error"]
@@ -336,37 +388,50 @@ def _within(outcome: Outcome, limit: float, fn: Callable[[], Any]) -> Any:
 
 
 def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
-    from ..collect.capture import capture
+    from ..collect.capture import collect_data
     from ..collect.interface import Context
-    from ..refs import is_file_ref, load_file
+    from ..refs import is_file_ref
 
     config = outcome.config
     outcome.stage = "capturing the snapshot"
-    # No subprocess on the start-up path (git would cost a fork and exec per start).
-    snap = capture(role=config.role, labels=config.labels, ctx=Context(subprocess=False))
+    # No subprocess on the start-up path (git would cost a fork and exec per start), and plain
+    # JSON data, as `snapshot --no-store` writes it: no pydantic model to build.
+    snap = collect_data(role=config.role, labels=config.labels, ctx=Context(subprocess=False))
     with outcome.lock:
-        outcome.snapshot = snap
+        outcome.data = snap
     ref = config.baseline
-    baseline: Optional[Snapshot] = None
+    baseline: Optional[Dict[str, Any]] = None
     store_ref = ref if ref and not is_file_ref(ref) else None
     if ref and not store_ref:
         outcome.stage = "reading the baseline file"
         try:
-            baseline = load_file(ref)
+            from ..refs import load_file
+
+            baseline = load_file(ref).model_dump(mode="json")
             outcome.baseline_source = "file"
         except EnvparityError as e:
             outcome.problem(f"baseline: {e}")
-    limit = _db_limit(outcome)
+
+    def meanwhile() -> None:
+        # A baseline file needs no store: compare while the store takes the snapshot.
+        if baseline is not None and store_ref is None:
+            outcome.stage = "comparing with the baseline"
+            outcome.report = _compare(outcome, baseline, snap)
+
+    half = max(0.05, config.budget_s / 2)
+    # The store's own timeouts (ENVPARITY_DB_TIMEOUT) a little inside half the budget, so that
+    # they, and not the deadline, name the cause when they fire.
+    limit = min(_db_limit(outcome), half * 0.85)
     # Creating a SQLite store (a first start) is local work that may take the rest of the
     # budget; only a store that exists, or a server, is cut off at half of it.
-    deadline = max(limit, _left(outcome) - 0.1) if _creating(config.db_url) else limit
+    deadline = max(half, _left(outcome) - 0.1) if _creating(config.db_url) else half
     try:
         baseline = (
             _within(
                 outcome,
                 deadline,
-                # The store's own timeouts a little inside the deadline: they name the cause.
-                lambda: _store_and_resolve(outcome, snap, store_ref, environ, limit * 0.85),
+                lambda: _store_and_resolve(outcome, snap, store_ref, environ, limit),
+                meanwhile,
             )
             or baseline
         )
@@ -390,7 +455,7 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
             outcome.baseline_source = "store"
             cache.remember(store_ref, config.db_url, found, environ)
         elif store_ref and outcome.baseline_source is None:
-            baseline = cache.recall(store_ref, config.db_url, environ)
+            baseline = cache.recall_data(store_ref, config.db_url, environ)
             if baseline is None:
                 outcome.problem(
                     f"baseline {store_ref!r} is not in the local cache either "
@@ -398,27 +463,28 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
                 )
             else:
                 outcome.baseline_source = "cache"
-    if baseline is None:
+    if baseline is None or outcome.report is not None:
         return
     outcome.stage = "comparing with the baseline"
     outcome.report = _compare(outcome, baseline, snap)
 
 
-def _compare(outcome: Outcome, baseline: Snapshot, snap: Snapshot) -> DriftReport:
-    from ..diff import diff
-    from ..policy import Policy, load_policy
+def _compare(outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]) -> DriftReport:
+    from .compare import compare
 
-    config = outcome.config
+    problems: List[str] = []
     try:
-        policy = load_policy(config.policy)
-    except EnvparityError as e:
-        outcome.problem(f"policy: {e} (using the default policy)")
-        policy = Policy.model_validate({})
-    if config.fail_on:
-        policy = policy.model_copy(update={"fail_on": config.fail_on})
-    return diff(
-        baseline, snap, policy, baseline_ref=config.baseline or "", candidate_ref=snap.snapshot_id
-    )
+        return compare(
+            baseline,
+            snap,
+            policy_path=outcome.config.policy,
+            fail_on=outcome.config.fail_on,
+            baseline_ref=outcome.config.baseline or "",
+            problems=problems,
+        )
+    finally:
+        for problem in problems:
+            outcome.problem(problem)
 
 
 def work(outcome: Outcome, environ: Mapping[str, str]) -> None:

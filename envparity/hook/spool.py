@@ -16,7 +16,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from ..atomic import write_atomic
 from .paths import candidate_dirs, ensure_dir
@@ -107,8 +107,10 @@ class SpoolUnavailable(OSError):
     """No candidate spool directory could take the snapshot."""
 
 
-def _name(snapshot: Snapshot) -> str:
-    return f"{snapshot.captured_at:%Y%m%dT%H%M%S%fZ}-{snapshot.snapshot_id}{_SUFFIX}"
+def _name(snapshot_id: str, captured_at: Any) -> str:
+    if not isinstance(captured_at, datetime):
+        captured_at = datetime.fromisoformat(str(captured_at).replace("Z", "+00:00"))
+    return f"{captured_at:%Y%m%dT%H%M%S%fZ}-{snapshot_id}{_SUFFIX}"
 
 
 def _entries(directory: str) -> List[str]:
@@ -146,16 +148,40 @@ def spool(
     :class:`SpoolUnavailable` naming every directory tried when none is writable. ``keep``
     defaults to ``ENVPARITY_SPOOL_MAX``.
     """
-    if keep is None:
-        keep = spool_max(environ)
     # A lone surrogate (text that was not UTF-8) must not cost the snapshot: keep it escaped.
     data = snapshot.model_dump_json().encode("utf-8", "backslashreplace")
+    name = _name(snapshot.snapshot_id, snapshot.captured_at)
+    return _write(data, name, environ, directory, keep)
+
+
+def spool_data(
+    data: Dict[str, Any],
+    environ: Mapping[str, str],
+    directory: Optional[str] = None,
+    *,
+    keep: Optional[int] = None,
+) -> str:
+    """:func:`spool` for a snapshot as JSON data (the start-up path; no pydantic)."""
+    payload = json.dumps(data, ensure_ascii=False).encode("utf-8", "backslashreplace")
+    name = _name(str(data["snapshot_id"]), data["captured_at"])
+    return _write(payload, name, environ, directory, keep)
+
+
+def _write(
+    data: bytes,
+    name: str,
+    environ: Mapping[str, str],
+    directory: Optional[str],
+    keep: Optional[int],
+) -> str:
+    if keep is None:
+        keep = spool_max(environ)
     tried: List[str] = []
     for candidate in candidate_dirs("spool", environ, directory):
         if not ensure_dir(candidate):
             tried.append(f"{candidate} (not writable)")
             continue
-        path = os.path.join(candidate, _name(snapshot))
+        path = os.path.join(candidate, name)
         try:
             write_atomic(path, data, durable=True)
         except OSError as e:

@@ -82,7 +82,7 @@ def sqlite_connect(path: str, timeout_s: float, *, create: bool = True) -> sqlit
     return conn
 
 
-def cause(e: BaseException, path: Optional[str]) -> str:
+def cause(e: BaseException, path: Optional[str], timeout_s: Optional[float] = None) -> str:
     """What a SQLite error means for the store at ``path``, in words a person acts on.
 
     SQLite's own messages hide the cause: a read-only directory says "unable to open database
@@ -102,7 +102,8 @@ def cause(e: BaseException, path: Optional[str]) -> str:
         )
     if "locked" in low or "busy" in low:
         return (
-            f"{where} is locked by another writer for longer than {db_timeout_shown()} "
+            f"{where} is locked by another writer for longer than "
+            f"{f'{timeout_s:g} s' if timeout_s is not None else db_timeout_shown()} "
             f"({text}); retry, or raise {DB_TIMEOUT_ENV}"
         )
     if "not a database" in low or "malformed" in low or "corrupt" in low:
@@ -218,7 +219,7 @@ def save_rows(
             raise
     except sqlite3.Error as e:
         raise StoreError(
-            f"store {shown(resolved)}: saving snapshot {sid} failed: {cause(e, path)}"
+            f"store {shown(resolved)}: saving snapshot {sid} failed: {cause(e, path, timeout)}"
         ) from None
     finally:
         if conn is not None:

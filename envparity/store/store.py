@@ -282,7 +282,8 @@ class Store:
             )
         reason = _reason(e)
         if self.dialect == "sqlite":
-            return StoreError(f"{where}: {doing} failed: {fast.cause(e, sqlite_path(self._url))}")
+            why = fast.cause(e, sqlite_path(self._url), self.timeout_s)
+            return StoreError(f"{where}: {doing} failed: {why}")
         low = reason.lower()
         if "lock timeout" in low:
             return StoreTimeout(
