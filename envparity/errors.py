@@ -43,6 +43,12 @@ class StoreTimeout(StoreError):
     """The database did not answer within ``ENVPARITY_DB_TIMEOUT`` seconds."""
 
 
+class SpoolUnavailable(EnvparityError, OSError):
+    """No spool directory could take a snapshot the store could not (the hook logs it)."""
+
+    exit_code = EXIT_STORE
+
+
 class DriftRefused(EnvparityError):
     """``envparity run --on-drift fail`` found drift at or above fail-on."""
 

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from ..atomic import write_atomic
+from ..errors import SpoolUnavailable
 from .paths import candidate_dirs, ensure_dir
 
 if TYPE_CHECKING:
@@ -101,10 +102,6 @@ def clear_dropped(entries: List[Dropped]) -> None:
             os.unlink(os.path.join(entry.directory, _DROPPED))
         except OSError:
             pass
-
-
-class SpoolUnavailable(OSError):
-    """No candidate spool directory could take the snapshot."""
 
 
 def _name(snapshot_id: str, captured_at: Any) -> str:
