@@ -255,7 +255,6 @@ def _store_and_resolve(
 
     from ..collect.capture import to_snapshot
     from ..store import fast
-    from ..store.rows import rows_from_data
     from ..store.url import resolve_url, sqlite_path
 
     config = outcome.config
@@ -272,7 +271,7 @@ def _store_and_resolve(
     # An existing SQLite store at this schema takes the snapshot through stdlib sqlite3: without
     # a store ref to resolve, the start-up path then never imports SQLAlchemy (~0.13 s).
     try:
-        if fast.save_rows(rows_from_data(snap), config.db_url, timeout_s=limit) is not None:
+        if fast.save_anywhere(snap, config.db_url, timeout_s=limit) is not None:
             _mark_stored(outcome)
     except StoreError as e:
         not_saved = e
@@ -317,7 +316,7 @@ def _resolve_data(ref: str, url: Optional[str], limit: float) -> Optional[Dict[s
     from ..store import fast
     from ..store.rows import merge
 
-    found = fast.resolve_data(ref, url, timeout_s=limit)
+    found = fast.resolve_anywhere(ref, url, timeout_s=limit)
     if found is None:
         return None
     identity, instance, columns = found

@@ -300,6 +300,35 @@ def resolve_data(
     return loads(identity), loads(instance), columns
 
 
+def save_anywhere(
+    snapshot: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+) -> Optional[Tuple[bool, str]]:
+    """:func:`save` into SQLite, else the same through psycopg into PostgreSQL; None when
+    neither fast path can (no store yet, another schema): see :func:`save_or_open`.
+    ``snapshot`` is a Snapshot, or its plain JSON data (the start-up path)."""
+    from . import fast_pg
+    from .rows import rows, rows_from_data
+
+    r = rows_from_data(snapshot) if isinstance(snapshot, dict) else rows(snapshot)
+    done = save_rows(r, url, timeout_s=timeout_s)
+    if done is None:
+        done = fast_pg.save_rows(r, url, timeout_s=timeout_s)
+    return done
+
+
+def resolve_anywhere(
+    ref: str, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
+    """:func:`resolve_data` in SQLite, else through psycopg in PostgreSQL; None when neither can
+    (a prefix, ``latest``, an unknown ref: :meth:`Store.resolve` explains)."""
+    from . import fast_pg
+
+    found = resolve_data(ref, url, timeout_s=timeout_s)
+    if found is None:
+        found = fast_pg.resolve_data(ref, url, timeout_s=timeout_s)
+    return found
+
+
 def save_or_open(
     snapshot: Snapshot,
     url: Optional[str] = None,
@@ -309,11 +338,12 @@ def save_or_open(
 ) -> Tuple[bool, str]:
     """Store ``snapshot`` the cheapest way there is: (newly stored?, redacted URL).
 
-    The one "fast path or full store" rule: an existing SQLite store at this schema takes it
-    through stdlib sqlite3 (no SQLAlchemy import); anything else goes through :func:`open_store`,
-    which creates and migrates a new store when ``migrate`` (else raises SchemaOutOfDate).
+    The one "fast path or full store" rule: an existing store at this schema takes it through
+    stdlib sqlite3 or psycopg alone (no SQLAlchemy import); anything else goes through
+    :func:`open_store`, which creates and migrates a new store when ``migrate`` (else raises
+    SchemaOutOfDate).
     """
-    done = save(snapshot, url, timeout_s=timeout_s)
+    done = save_anywhere(snapshot, url, timeout_s=timeout_s)
     if done is not None:
         return done
     from .store import open_store
