@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, Optional
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from faults_pg import Instance, server_bin  # noqa: E402
-
-ROWS: List[Dict[str, object]] = []
+from faults_table import ROWS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 import pytest
-from conftest import ROWS
 from faults_pg import Instance
+from faults_table import ROWS
 
 from envparity.errors import BadInput
 
@@ -535,6 +535,9 @@ def test_hostile_inputs_are_one_line_errors(env: Env, tmp_path: Path) -> None:
 def test_hook_keeps_the_snapshot_whatever_the_input(env: Env, tmp_path: Path) -> None:
     ledger = Ledger("hook: nested baseline file, non-UTF-8 label", "stored, problem logged")
     url = f"sqlite:///{tmp_path / 'store.db'}"
+    from envparity.store import open_store
+
+    open_store(url).close()  # an existing store: what is checked here is the input's handling
     nested = _nested_json(tmp_path / "nested.json", 100000)
     record = ledger.hook(envparity(*hook(env(), url, "--baseline", str(nested)), env=env()))
     assert record["stored"] == "store", record
