@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hook_helpers import log_record
 
 HEAVY = ("pydantic", "typer", "click", "sqlalchemy", "rich", "alembic")
@@ -88,3 +89,19 @@ def test_the_cli_run_stores_and_starts(hook_env) -> None:
     )
     assert (done.returncode, done.stdout) == (0, "up\n"), done.stderr
     assert log_record(done.stderr)["stored"] == "store"
+
+
+@pytest.mark.postgres
+def test_a_healthy_postgresql_is_used_without_sqlalchemy(fresh_pg: str, hook_env) -> None:
+    import envparity
+    from envparity.store import open_store
+
+    with open_store(fresh_pg) as store:  # migrated here: the hook never migrates PostgreSQL
+        base = envparity.snapshot(role="training")
+        store.save(base)
+        store.tag(base.snapshot_id, "fraud-train")
+    env = hook_env(ENVPARITY_DB_URL=fresh_pg)
+    assert _probe(env, "") == {"stored": "store", "source": None, "problems": [], "heavy": []}
+    tagged = _probe(env, "fraud-train")
+    assert tagged["stored"] == "store" and tagged["source"] == "store", tagged
+    assert set(tagged["heavy"]) <= {"pydantic"}, tagged  # the comparison, for now
