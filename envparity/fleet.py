@@ -19,6 +19,7 @@ from .errors import BadInput, EnvparityError
 if TYPE_CHECKING:
     from .model import Snapshot
     from .policy import Policy
+    from .store.interface import Store
 
 FORMATS = ("text", "json", "markdown", "html")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
@@ -69,7 +70,15 @@ def parse_since(text: str, now: Optional[datetime] = None) -> datetime:
     now = now or datetime.now(timezone.utc)
     match = _DURATION.match(text)
     if match:
-        return now - timedelta(seconds=float(match.group(1)) * _UNIT_S[match.group(2).lower()])
+        try:
+            return now - timedelta(
+                seconds=float(match.group(1)) * _UNIT_S[match.group(2).lower()]
+            )
+        except OverflowError:
+            raise BadInput(
+                f"--since {text!r}: reaches back before the year 1; give a shorter duration "
+                "(30m, 24h, 7d, 2w) or an ISO date"
+            ) from None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -87,7 +96,7 @@ def _sort_key(group: FleetGroup) -> Any:
 
 
 def fleet_view(
-    store: Any,
+    store: Store,
     baseline: Optional[Snapshot] = None,
     *,
     baseline_ref: str = "",

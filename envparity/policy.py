@@ -228,16 +228,12 @@ def policy_from_mapping(
 
 
 def _read(path: str) -> Tuple[str, Dict[str, Any]]:
+    from .inputs import parse, read_text
+
     tomllib = _toml()
+    text = read_text(path, "policy file")
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such policy file; check the --policy path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(f"{path}: cannot read the policy ({e}); check the file") from None
-    try:
-        return text, tomllib.loads(text)
+        return text, parse(text, tomllib.loads, path, "policy file")
     except tomllib.TOMLDecodeError as e:
         # The message carries "(at line N, column M)": that is the line to fix.
         raise BadInput(f"{path}: invalid TOML: {e}; fix that line") from None

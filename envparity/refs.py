@@ -8,7 +8,6 @@ characters, or all 64): the latest snapshot with that fingerprint. The ``run`` l
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from typing import TYPE_CHECKING, Any, Optional
@@ -47,17 +46,16 @@ def is_file_ref(ref: str) -> bool:
 
 def load_file(path: str) -> Snapshot:
     """The snapshot in a JSON file; a missing, non-JSON or invalid file is a BadInput naming it."""
+    import json
+
     from pydantic import ValidationError
 
+    from .inputs import parse, read_text
     from .model import Snapshot
 
+    text = read_text(path, "snapshot file")
     try:
-        with open(path, encoding="utf-8") as f:
-            data: Any = json.load(f)
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such snapshot file; check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(f"{path}: cannot read ({e}); check the file") from None
+        data: Any = parse(text, json.loads, path, "snapshot file")
     except json.JSONDecodeError as e:
         raise BadInput(
             f"{path}: not JSON ({e.msg} at line {e.lineno}); "
@@ -65,6 +63,8 @@ def load_file(path: str) -> Snapshot:
         ) from None
     try:
         return Snapshot.model_validate(data)
+    except (RecursionError, MemoryError):
+        raise BadInput(f"{path}: the snapshot file is too deeply nested or too large") from None
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"

@@ -50,4 +50,11 @@ def main() -> None:
     """Console-script entry point."""
     words = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
     command = words[0] if words else ""
+    if sys.argv[1:2] == ["run"]:
+        # The serving entrypoint: a well-formed command line needs no Typer (see _lean).
+        from ._lean import run
+
+        code = run(sys.argv[2:])
+        if code is not None:
+            sys.exit(code)
     load(COMMANDS.get(command, MODULES))()

@@ -155,15 +155,10 @@ def _store(snap: "Snapshot", db: Optional[str], output: Optional[str]) -> str:
     SQLAlchemy would cost more than the capture. Anything else goes through open_store.
     """
     from ..errors import StoreError
-    from ..store import fast, open_store
+    from ..store.fast import save_or_open
 
     try:
-        done = fast.save(snap, db)
-        if done is not None:
-            return done[1]
-        with open_store(db) as store:
-            store.save(snap)
-            return store.url_redacted
+        return save_or_open(snap, db)[1]
     except StoreError as e:
         kept = f"it was written to {output}" if output else "use -o FILE to keep it, or --no-store"
         raise StoreError(f"snapshot {snap.snapshot_id[:12]} not stored: {e}; {kept}") from None

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..errors import BadInput
 from ..identity import INSTANCE_FIELDS, fingerprint_data
-from ..model import Snapshot
+
+if TYPE_CHECKING:
+    from ..model import Snapshot
 
 # Top-level fields that have a sightings column of their own (the rest of the instance-only
 # values go to its ``instance`` column).
@@ -83,43 +85,61 @@ def rows(snapshot: Snapshot) -> Rows:
     A snapshot whose ``fingerprint`` does not match its content (edited by hand) is refused: it
     would be filed under another environment. An empty fingerprint is computed.
     """
-    if not snapshot.snapshot_id:
+    return rows_from_data(snapshot.model_dump(mode="json"))
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise BadInput("captured_at must carry a time zone (UTC)")
+    return moment
+
+
+def rows_from_data(data: Dict[str, Any]) -> Rows:
+    """:func:`rows` for a snapshot as plain JSON data (``Snapshot.model_dump(mode="json")``, or
+    what :func:`envparity.collect.capture.collect_data` returns): no pydantic on this path."""
+    sid = data.get("snapshot_id")
+    if not sid:
         raise BadInput("snapshot has no snapshot_id; capture it with `envparity snapshot`")
-    data = snapshot.model_dump(mode="json")
     fp = fingerprint_data(data)
-    if snapshot.fingerprint and snapshot.fingerprint != fp:
+    given = data.get("fingerprint")
+    if given and given != fp:
         raise BadInput(
-            f"snapshot {snapshot.snapshot_id}: its fingerprint {snapshot.fingerprint[:12]} "
+            f"snapshot {sid}: its fingerprint {given[:12]} "
             f"does not match its content ({fp[:12]}); was it edited? "
             "Recompute it with Snapshot.with_fingerprint()"
         )
     ident, inst = split(data)
     now = datetime.now(timezone.utc)
+    platform = data.get("platform") or {}
     sighting: Dict[str, Any] = {
-        "snapshot_id": snapshot.snapshot_id,
+        "snapshot_id": sid,
         "fingerprint": fp,
-        "role": snapshot.role,
-        "captured_at": snapshot.captured_at,
-        "hostname": snapshot.platform.hostname,
-        "labels": dict(snapshot.labels),
-        "envparity_version": snapshot.collection.envparity_version,
+        "role": data.get("role", ""),
+        "captured_at": _aware(data["captured_at"]),
+        "hostname": platform.get("hostname"),
+        "labels": dict(data.get("labels") or {}),
+        "envparity_version": (data.get("collection") or {}).get("envparity_version", ""),
         "stored_at": now,
     }
     for name in JSON_FIELDS:
-        sighting[name] = inst.pop(name)
+        sighting[name] = inst.pop(name, None)
     sighting["numerics"], outputs = split_outputs(sighting["numerics"], now)
     for name in _SIGHTING_FIELDS:
         inst.pop(name, None)
     sighting["instance"] = inst
     environment = {
         "fingerprint": fp,
-        "schema_version": snapshot.schema_version,
-        "python_version": snapshot.python.version,
-        "package_count": len(snapshot.packages),
+        "schema_version": data["schema_version"],
+        "python_version": (data.get("python") or {}).get("version", ""),
+        "package_count": len(data.get("packages") or []),
         "identity": ident,
         "created_at": now,
     }
-    pkgs = sorted({(p.name, p.version) for p in snapshot.packages})
+    pkgs = sorted({(p["name"], p["version"]) for p in data.get("packages") or []})
     packages = [{"fingerprint": fp, "name": n, "version": v} for n, v in pkgs]
     return Rows(fp, environment, packages, sighting, outputs)
 
@@ -186,6 +206,8 @@ def snapshot_from(
     identity: Dict[str, Any], instance: Dict[str, Any], columns: Dict[str, Any]
 ) -> Snapshot:
     """The Snapshot a stored environment and sighting make together."""
+    from ..model import Snapshot
+
     data = merge(identity, instance)
     data.update(columns)
     return Snapshot.model_validate(data)
