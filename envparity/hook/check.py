@@ -266,6 +266,10 @@ def _store_and_resolve(
     from ..store.url import resolve_url, sqlite_path
 
     config = outcome.config
+    # A PostgreSQL port that refuses connections is known from one TCP connect, before any
+    # driver is imported (a container restarting while the database is down pays nothing more).
+    outcome.stage = "opening the store"
+    _preflight(config.db_url, limit)
     if ref:
         # A read first: a writer holding the SQLite lock does not block it (WAL), so a locked
         # store still gives the baseline even when the save below waits out its time.
@@ -293,7 +297,6 @@ def _store_and_resolve(
     ):
         return outcome.found_baseline
     outcome.stage = "opening the store"
-    _preflight(config.db_url, limit)
     path = sqlite_path(resolve_url(config.db_url))
     if path is not None and not os.path.isdir(_parent(path)):
         # Said at once, without importing SQLAlchemy to find out (a volume not mounted).

@@ -180,6 +180,8 @@ def test_pg_sigstopped_postmaster(pg: Instance, env: Env, tmp_path: Path, traini
         listed = envparity("list", "--db", pg.url, env=env(), timeout=30)
         line = one_error(listed, 3, f"127.0.0.1:{pg.port}", "2 s", "ENVPARITY_DB_TIMEOUT")
         assert "***" not in line or "postgres@" not in line
+        # The slower of two references around it: start-up varies on a busy runner.
+        ref = max(ref, reference_s(env))
         assert listed.elapsed <= ref + TIMEOUT_S + 1.0, (listed.elapsed, ref)
         out = tmp_path / "s.json"
         snap = envparity("snapshot", "--db", pg.url, "-o", str(out), env=env(), timeout=30)
@@ -269,6 +271,7 @@ def test_pg_table_locked(pg: Instance, env: Env, tmp_path: Path) -> None:
         holder.execute("LOCK TABLE sightings IN ACCESS EXCLUSIVE MODE")
         listed = envparity("list", "--db", pg.url, env=env(), timeout=30)
         one_error(listed, 3, "lock")
+        ref = max(ref, reference_s(env))
         assert listed.elapsed <= ref + TIMEOUT_S + 1.0, (listed.elapsed, ref)
         out = tmp_path / "s.json"
         snap = envparity("snapshot", "--db", pg.url, "-o", str(out), env=env(), timeout=30)
