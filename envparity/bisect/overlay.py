@@ -1,0 +1,164 @@
+"""Package overlays: a baseline version installed into a temporary directory, never into the
+environment under test.
+
+Wheels are downloaded once into the user's cache directory (``pip download --no-deps
+--only-binary=:all:``, from ``--find-links``/``--index-url`` or the user's pip configuration) and
+each is installed into its own directory (``pip install --no-deps --only-binary=:all:
+--target``), so a trial can put any combination of them first on its child's path. pip runs for
+the candidate's interpreter (``pip --python``), so the wheels fit it even when it is another
+Python than envparity's.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+PIP_TIMEOUT_S = 600.0
+
+
+@dataclass
+class Overlays:
+    """The overlay directories of one bisect run, under one temporary directory."""
+
+    python: str
+    find_links: Sequence[str] = ()
+    index_url: Optional[str] = None
+    root: str = ""
+    dirs: Dict[str, str] = field(default_factory=dict)  # "name==version" -> directory
+    failed: Dict[str, str] = field(default_factory=dict)  # "name==version" -> why
+    cache: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.root:
+            self.root = tempfile.mkdtemp(prefix="envparity-bisect-")
+        if not self.cache:
+            self.cache = wheel_cache()
+
+    def prepare(self, pins: Sequence[Tuple[str, str]]) -> None:
+        """Download and install every ``(name, version)`` not done yet; failures go in
+        ``failed`` with pip's reason (the caller reports those differences as not testable)."""
+        todo = [(n, v) for n, v in pins if _pin(n, v) not in self.dirs | self.failed]
+        if not todo:
+            return
+        pip = pip_command(self.python)
+        if pip is None:
+            for n, v in todo:
+                self.failed[_pin(n, v)] = (
+                    "pip is needed to build overlays: install pip next to envparity or in the "
+                    "candidate environment"
+                )
+            return
+        wheels = self._download(pip, todo)
+        for (name, version), (wheel, why) in zip(todo, wheels):
+            pin = _pin(name, version)
+            if wheel is None:
+                self.failed[pin] = why
+                continue
+            target = os.path.join(self.root, re.sub(r"[^A-Za-z0-9_.-]", "_", pin))
+            done = _run(
+                [*pip, "install", "--no-deps", "--only-binary=:all:", "--no-index",
+                 "--no-compile", "--target", target, wheel]
+            )
+            if done[0]:
+                self.dirs[pin] = target
+            else:
+                self.failed[pin] = f"pip could not install {pin} into an overlay: {done[1]}"
+
+    def _download(
+        self, pip: List[str], todo: Sequence[Tuple[str, str]]
+    ) -> List[Tuple[Optional[str], str]]:
+        """The wheel file of each pin (from the cache when already there), or why not."""
+        options = ["--no-deps", "--only-binary=:all:", "--dest", self.cache]
+        for link in self.find_links:
+            options += ["--find-links", link]
+        if self.index_url:
+            options += ["--index-url", self.index_url]
+        out: List[Tuple[Optional[str], str]] = []
+        specs = [_pin(n, v) for n, v in todo]
+        ok, why = _run([*pip, "download", *options, *specs])
+        if not ok and len(specs) > 1:  # one pin pip cannot find fails the call: ask one by one
+            for spec in specs:
+                _run([*pip, "download", *options, spec])
+        for (name, version), spec in zip(todo, specs):
+            wheel = _find_wheel(self.cache, name, version)
+            if wheel is None:
+                single = why if len(specs) == 1 else _run([*pip, "download", *options, spec])[1]
+                out.append((None, f"no wheel of {spec} for this Python: {single}"))
+            else:
+                out.append((wheel, ""))
+        return out
+
+    def paths(self, pins: Sequence[Tuple[str, str]]) -> List[str]:
+        """The directories of ``pins`` (each must be prepared)."""
+        return [self.dirs[_pin(n, v)] for n, v in pins]
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _pin(name: str, version: str) -> str:
+    return f"{name}=={version}"
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _find_wheel(directory: str, name: str, version: str) -> Optional[str]:
+    """The newest-downloaded wheel of ``name==version`` in ``directory``."""
+    prefix = f"{_norm(name)}-{version}-"
+    found = [
+        os.path.join(directory, f)
+        for f in os.listdir(directory)
+        if f.endswith(".whl") and _norm(f.split("-", 1)[0]) + "-" + f.split("-")[1] + "-" == prefix
+    ]
+    if not found:
+        return None
+    return max(found, key=os.path.getmtime)
+
+
+def wheel_cache() -> str:
+    """The user's cache directory for downloaded wheels (created when missing)."""
+    from ..hook.paths import candidate_dirs, ensure_dir
+
+    for directory in candidate_dirs("wheels", os.environ):
+        if ensure_dir(directory):
+            return directory
+    return tempfile.mkdtemp(prefix="envparity-wheels-")
+
+
+def pip_command(python: str) -> Optional[List[str]]:
+    """How to run pip for ``python``: envparity's own pip with ``--python`` when it has one,
+    else the candidate's; None when neither has pip."""
+    same = os.path.realpath(python) == os.path.realpath(sys.executable)
+    if importlib.util.find_spec("pip") is not None:
+        base = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+        return base if same else [*base, "--python", python]
+    probe = subprocess.run(
+        [python, "-c", "import pip"], capture_output=True, text=True, check=False
+    )
+    if probe.returncode == 0:
+        return [python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    return None
+
+
+def _run(cmd: List[str]) -> Tuple[bool, str]:
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return False, f"pip took longer than {PIP_TIMEOUT_S:.0f} s"
+    if done.returncode == 0:
+        return True, ""
+    lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()] or ["no output"]
+    errors = [ln for ln in lines if ln.startswith("ERROR")]
+    return False, (errors[0] if errors else lines[-1]).strip()[:300]
