@@ -36,6 +36,7 @@ UNTESTABLE = "untestable"
 RULES: Tuple[Tuple[str, str, str, str], ...] = (
     ("numerics", "*", "symptom", "a measurement, not a cause"),
     ("benchmark", "*", "symptom", "a measurement, not a cause"),
+    ("package", "envparity", UNTESTABLE, "envparity itself: the tool, not the environment"),
     ("package", "* (shadowed)", UNTESTABLE, "a shadowed copy is not in effect in either side"),
     ("package", "*.editable", UNTESTABLE, "same version from another source: not rebuildable"),
     ("package", "*.vcs", UNTESTABLE, "same version from another source: not rebuildable"),

@@ -97,7 +97,7 @@ def bisect(
     if candidate is None:
         from ..collect.capture import capture
 
-        same = os.path.realpath(python) == os.path.realpath(sys.executable)
+        same = os.path.abspath(python) == os.path.abspath(sys.executable)
         candidate = capture(python=None if same else python)
     diffs = classify(drift_findings(baseline, candidate))
     stored_probes = sym.baseline_outputs(baseline.numerics)
@@ -341,7 +341,7 @@ def _report(
             after = sym.judge(s, t.answer) if t is not None and t.status == OK else None
             causes.append(
                 CauseSet(
-                    keys=list(search.minimal),
+                    keys=sorted(search.minimal),
                     interaction=len(search.minimal) > 1,
                     restored_with=list(t.with_dependents) if t else [],
                     minimal=search.complete,
@@ -358,7 +358,7 @@ def _report(
                 before=s.before.detail if s.before else "",
                 ratio_before=s.before.ratio if s.before else None,
                 causes=causes,
-                not_needed=[k for k in restorable if k not in used] if causes else [],
+                not_needed=sorted(k for k in restorable if k not in used) if causes else [],
                 untestable=untestable if r.status == "unexplained" else [],
                 note=r.note,
             )
