@@ -211,6 +211,7 @@ def _reproduce(
     answer = first.answer
     found: List[sym.Symptom] = []
     registered = answer.get("probes") or {}
+    trials.ran_before = {n for n, p in registered.items() if p.get("status") == "ok"}
     if probes and not registered:
         raise BadInput(
             f"--probes {' '.join(probes)}: no probe registered; call "

@@ -98,6 +98,7 @@ def _text(report: BisectReport) -> str:
         lines.append(
             f"  {d.kind:<10} {d.category}:{esc(d.key)}  {esc(d.baseline)} -> {esc(d.candidate)}"
             f"  ({esc(d.reason)})"
+            + (f" [also {', '.join(esc(k) for k in d.related)}]" if d.related else "")
         )
     lines += ["", f"Trials ({len(report.trials)}):"]
     for t in report.trials:

@@ -61,6 +61,10 @@ class Trials:
     dependents: Dict[str, List[str]] = field(default_factory=dict)  # package -> dependents
     learned: Dict[str, Set[str]] = field(default_factory=dict)  # package -> restore with these
     workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="envparity-trial-"))
+    # Probes that ran in the candidate as it is: one that fails under an overlay was broken by
+    # it (an extension built for another NumPy raises ValueError or AttributeError, not only
+    # ImportError).
+    ran_before: Set[str] = field(default_factory=set)
 
     # --- environments ----------------------------------------------------------------------
 
@@ -141,7 +145,13 @@ class Trials:
         except (OSError, ValueError):
             tail = (err.strip().splitlines() or ["no output"])[-1][:300]
             return CRASHED, f"the child exited with code {proc.returncode}: {tail}", {}, seconds
-        errors = answer.get("import_errors") or []
+        errors = list(answer.get("import_errors") or [])
+        if keys:
+            errors += [
+                f"probe {name}: {probe.get('reason')}"
+                for name, probe in sorted((answer.get("probes") or {}).items())
+                if probe.get("status") != "ok" and name in self.ran_before
+            ]
         if errors:
             return IMPORT_ERROR, str(errors[0]), answer, seconds
         return OK, "", answer, seconds
