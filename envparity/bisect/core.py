@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .model import BisectReport
 
 MIN_TRIAL_S = 30.0
+TOOL_PACKAGES = ("envparity",)  # on one side only is not a difference of the environment
 
 
 def drift_findings(baseline: Snapshot, candidate: Snapshot) -> List[Dict[str, Any]]:
@@ -69,10 +70,10 @@ def _baseline_python(baseline: Snapshot) -> Optional[str]:
         now = capture(python=path)
     except Exception:  # noqa: BLE001 - an interpreter that cannot be read is not reachable
         return None
-    same = [(p.name, p.version) for p in now.packages] == [
-        (p.name, p.version) for p in baseline.packages
-    ]
-    return path if same else None
+    def pins(packages: Any) -> List[Any]:
+        return [(p.name, p.version) for p in packages if p.name not in TOOL_PACKAGES]
+
+    return path if pins(now.packages) == pins(baseline.packages) else None
 
 
 def bisect(
@@ -270,7 +271,8 @@ def _search(state: _State, symptoms: List[sym.Symptom], restorable: List[str]) -
         r = _Result(s)
         out.append(r)
         if s.before is None or s.before.outcome != PRESENT:
-            r.status = "unresolved" if s.before and s.before.outcome == UNRESOLVED else r.status
+            if s.before is not None and s.before.outcome == UNRESOLVED:
+                r.note = "could not tell whether it shows in the candidate: " + s.before.detail
             continue
         try:
             verdict = state.outcome(s, everything) if restorable else PRESENT

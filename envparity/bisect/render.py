@@ -64,7 +64,9 @@ def _cause(c: CauseSet, esc: Callable[[Any], str]) -> str:
     return text
 
 
-def _symptom_lines(s: SymptomReport, esc: Callable[[Any], str], bullet: str) -> List[str]:
+def _symptom_lines(
+    s: SymptomReport, esc: Callable[[Any], str], bullet: str, nested: str
+) -> List[str]:
     lines = [f"{s.kind} {esc(s.name)}: {s.status.replace('_', ' ')}"]
     if s.before:
         lines.append(f"{bullet}before: {esc(s.before)}")
@@ -74,7 +76,7 @@ def _symptom_lines(s: SymptomReport, esc: Callable[[Any], str], bullet: str) -> 
         label = "cause" if len(s.causes) == 1 else "  -"
         lines.append(f"{bullet}{label}: {_cause(c, esc)}")
         if c.after:
-            lines.append(f"{bullet}  after restoring it: {esc(c.after)}")
+            lines.append(f"{nested}after restoring it: {esc(c.after)}")
     if s.not_needed:
         lines.append(f"{bullet}not needed: {', '.join(esc(k) for k in s.not_needed)}")
     if s.untestable:
@@ -92,7 +94,7 @@ def _text(report: BisectReport) -> str:
              f"  candidate: {printable(report.candidate)}"]
     for s in report.symptoms:
         lines.append("")
-        lines.extend(_symptom_lines(s, esc, "  "))
+        lines.extend(_symptom_lines(s, esc, "  ", "      "))
     lines += ["", "Differences:"]
     for d in report.differences:
         lines.append(
@@ -123,7 +125,7 @@ def _markdown(report: BisectReport) -> str:
         f"- candidate: {cell(report.candidate)}",
     ]
     for s in report.symptoms:
-        sub = _symptom_lines(s, cell, "  - ")
+        sub = _symptom_lines(s, cell, "  - ", "    - ")
         lines += ["", f"- {sub[0]}", *sub[1:]]
     lines += [
         "",

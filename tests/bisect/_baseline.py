@@ -18,6 +18,10 @@ def main(python: str, out: str, modules: List[str]) -> None:
     from envparity.model import NumericResult
 
     snap = capture(python=python, role="training")
+    if not modules:  # benchmarks only: the interpreter is what a bisect interleaves with
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(snap.model_dump_json(indent=2))
+        return
     overlays = Overlays(python)
     trials = Trials(python, {}, overlays, probes=modules)
     status, detail, answer, _ = trials.child(frozenset())

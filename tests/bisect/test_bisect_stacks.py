@@ -152,3 +152,37 @@ def test_numpy_overlay_under_an_older_scipy_is_retried_with_scipy(
     assert retried, [t["detail"] for t in report["trials"]]
     assert "scipy==1.15.3" in retried[0]["detail"]
     _untouched(stack_np1, "1.26.4")
+
+
+def test_benchmark_symptom_names_openblas_num_threads(stack_np1: Venv, tmp_path: Path) -> None:
+    # The CPU of the test machine is shared: on a busy machine a two-thread GEMM is no faster
+    # than a one-thread one, and there is no symptom to bisect (exit 4): skipped, with why.
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: a BLAS thread count cannot change GEMM time here")
+    work = tmp_path / "work"
+    work.mkdir()
+    baseline = tmp_path / "baseline.json"
+    done = subprocess.run(
+        [sys.executable, str(HERE / "_baseline.py"), str(stack_np1.python), str(baseline)],
+        cwd=work, env=_env("UTC", PYTHONPATH=str(REPO)), capture_output=True, text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    env = _env("Europe/Paris", OPENBLAS_NUM_THREADS="1", MKL_CBWR="AUTO")
+    done = subprocess.run(
+        [sys.executable, "-m", "envparity", "bisect", str(baseline), "--python",
+         str(stack_np1.python), "--bench", "numpy_gemm_f32", "--format", "json"],
+        cwd=work, env=env, capture_output=True, text=True, check=False, timeout=900,
+    )
+    report = json.loads(done.stdout)
+    if done.returncode == 4:
+        pytest.skip(
+            "GEMM with OpenBLAS's default threads was not faster than with one thread: the "
+            f"shared CPU is busy ({report['symptoms'][0]['before']})"
+        )
+    assert done.returncode == 0, (done.stderr, done.stdout[-3000:])
+    assert any("interleaved" in n for n in report["notes"]), report["notes"]
+    gemm = _symptom(report, "numpy_gemm_f32")
+    assert [c["keys"] for c in gemm["causes"]] == [["OPENBLAS_NUM_THREADS"]], gemm
+    assert gemm["ratio_before"] > 1.05
+    assert {"MKL_CBWR", "TZ"} <= set(gemm["not_needed"])
