@@ -116,7 +116,10 @@ def _causes(report: dict, name: str) -> List[List[str]]:
 
 def test_either_of_two_is_one_cause_set_of_exactly_those_two(world: dict) -> None:
     baseline = _baseline(world, "either")
-    done = _bisect(world, baseline, "--format", "json")
+    tmp = world["tmp"] / "tmpdir"
+    tmp.mkdir()
+    done = _bisect(world, baseline, "--format", "json", TMPDIR=str(tmp))
+    assert list(tmp.iterdir()) == []  # overlays and trial files removed at the end
     assert done.returncode == 0, done.stderr
     report = _json(done)
     assert _causes(report, "either") == [["TZ", "tinypkg"]]
@@ -139,8 +142,15 @@ def test_either_of_two_alone_removes_it_gives_alternative_causes(world: dict) ->
     assert done.returncode == 0, done.stderr
     report = _json(done)
     assert sorted(_causes(report, "both")) == [["TZ"], ["tinypkg"]]
-    text = _bisect(world, baseline)
+    tmp = world["tmp"] / "tmpdir"
+    tmp.mkdir()
+    text = _bisect(world, baseline, "--keep", TMPDIR=str(tmp))
     assert "alternative causes" in text.stdout
+    kept = [ln.split(" in ", 1)[1] for ln in text.stdout.splitlines()
+            if ln.startswith("Overlays kept in ")]
+    assert kept and Path(kept[0]).parent == tmp
+    [overlay] = Path(kept[0]).glob("tinypkg*1.0")
+    assert (overlay / "tinypkg" / "__init__.py").read_text() == "VALUE = 1\n"
 
 
 def test_not_reproduced_exits_4(world: dict) -> None:
