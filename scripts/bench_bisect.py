@@ -66,7 +66,7 @@ def end_to_end(n: int, cause: int, work: Path) -> tuple:
     baseline = baseline.model_copy(
         update={"numerics": [NumericResult(**p) for p in answer["probes"].values()]}
     )
-    os.environ.update({name: "set" for name in names})
+    os.environ.update(dict.fromkeys(names, "set"))
     try:
         started = time.perf_counter()
         report = bisect(baseline, probes=[module])

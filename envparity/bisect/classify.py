@@ -71,7 +71,7 @@ RULES: Tuple[Tuple[str, str, str, str], ...] = (
 _GENERIC = "not something a child process can restore"
 
 # Names whose hash seed value means "randomised", as the capture may record it.
-_HASH_KEYS = re.compile(r"hash.?seed", re.IGNORECASE)
+_HASH_KEYS = re.compile(r"hash_?(seed|randomi[sz]ation)", re.IGNORECASE)
 
 
 @dataclass
@@ -117,8 +117,17 @@ def _hash_seed_value(value: Any) -> Optional[str]:
     return str(value)
 
 
-def classify(findings: Sequence[Dict[str, Any]]) -> List[Difference]:
-    """Every finding as a :class:`Difference`, in the findings' order, symptoms left out."""
+def classify(
+    findings: Sequence[Dict[str, Any]], baseline_vars: Optional[Dict[str, str]] = None
+) -> List[Difference]:
+    """Every finding as a :class:`Difference`, in the findings' order, symptoms left out.
+
+    A finding that stands for a root cause lists the other keys it covers in ``related`` (the
+    drift engine groups thread counts, time zone and locale so); the variables among them are
+    restored too, with the baseline's values from ``baseline_vars`` (its recorded determinism and
+    allowlisted variables).
+    """
+    known = dict(baseline_vars or {})
     out: List[Difference] = []
     by_variable: Dict[str, Difference] = {}
     platform: List[Dict[str, Any]] = []
@@ -128,6 +137,8 @@ def classify(findings: Sequence[Dict[str, Any]]) -> List[Difference]:
         kind, reason = _rule(category, key)
         if kind == "symptom":
             continue
+        if f.get("change") == "incomplete":
+            kind, reason = UNTESTABLE, "a probe could not read it on one side"
         if category == "platform" and kind == ENV:
             platform.append(f)  # folded into TZ / the locale below
             continue
@@ -138,6 +149,12 @@ def classify(findings: Sequence[Dict[str, Any]]) -> List[Difference]:
             name = "PYTHONHASHSEED" if _HASH_KEYS.search(key) else key
             value = _hash_seed_value(base) if name != key else base
             d.variables = {name: None if value is None else str(value)}
+            d.related = [str(r) for r in f.get("related") or []]
+            for other in d.related:
+                cat, _, var = other.partition(":")
+                if cat in ("determinism", "env") and var and _rule(cat, var)[0] == ENV:
+                    d.variables.setdefault(var, known.get(var))
+                    by_variable.setdefault(var, d)
             by_variable[name] = d
         elif kind == OVERLAY:
             d.package = key
@@ -146,7 +163,7 @@ def classify(findings: Sequence[Dict[str, Any]]) -> List[Difference]:
             else:
                 d.version = str(base)
         out.append(d)
-    out.extend(_fold_platform(platform, by_variable))
+    out.extend(_fold_platform(platform, by_variable, known))
     return out
 
 
@@ -155,7 +172,7 @@ def _secret(value: Any) -> bool:
 
 
 def _fold_platform(
-    findings: List[Dict[str, Any]], by_variable: Dict[str, Difference]
+    findings: List[Dict[str, Any]], by_variable: Dict[str, Difference], known: Dict[str, str]
 ) -> List[Difference]:
     """Platform time zone / locale findings: related keys of the variable that restores them, or
     a difference of their own restored through TZ / LC_ALL when the baseline's value is known."""
@@ -173,11 +190,19 @@ def _fold_platform(
             owner.related.append(f"platform:{key}")
             continue
         d = Difference(key, "platform", UNTESTABLE, base, cand)
+        d.related = [str(r) for r in f.get("related") or []]
         if is_tz and key == "timezone" and isinstance(base, str) and _tz_name(base):
             d.kind, d.reason, d.variables = ENV, "restored with TZ", {"TZ": base}
             made["TZ"] = d
+        elif is_tz and "env:TZ" in d.related:
+            d.kind, d.reason, d.variables = ENV, "restored with TZ", {"TZ": known.get("TZ")}
+            made["TZ"] = d
         elif key == "locale" and isinstance(base, str) and base:
             d.kind, d.reason, d.variables = ENV, "restored with LC_ALL", {"LC_ALL": base}
+            for other in d.related:  # the locale variables the engine grouped under it
+                cat, _, var = other.partition(":")
+                if cat == "env" and var != "LC_ALL":
+                    d.variables[var] = known.get(var)
             made["LC_ALL"] = d
         elif is_tz:
             d.reason = "the baseline's zone has no name TZ can take"

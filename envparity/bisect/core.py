@@ -100,7 +100,8 @@ def bisect(
 
         same = os.path.abspath(python) == os.path.abspath(sys.executable)
         candidate = capture(python=None if same else python)
-    diffs = classify(drift_findings(baseline, candidate))
+    variables = {**baseline.env, **baseline.determinism.env}
+    diffs = classify(drift_findings(baseline, candidate), variables)
     stored_probes = sym.baseline_outputs(baseline.numerics)
     stored_bench = sym.baseline_samples(baseline.benchmarks)
     base_python = _baseline_python(baseline) if bench else None

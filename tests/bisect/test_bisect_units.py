@@ -260,3 +260,23 @@ def test_import_envparity_stays_cheap() -> None:
     assert done.stdout.strip() == "[]"
 
 
+
+
+def test_grouped_findings_restore_their_related_variables() -> None:
+    # The drift engine's one finding per root cause (thread count, time zone, locale).
+    thread = dict(_f("determinism", "OMP_NUM_THREADS", None, "1"),
+                  related=["determinism:OPENBLAS_NUM_THREADS", "blas:numpy/blas.num_threads"])
+    zone = dict(_f("platform", "timezone", "Europe/Paris", "Asia/Tokyo"),
+                related=["env:TZ", "platform:utc_offset_minutes"])
+    loc = dict(_f("platform", "locale", "de_DE.UTF-8", "C.UTF-8"), related=["env:LANG"])
+    diffs = classify.classify([thread, zone, loc], {"OPENBLAS_NUM_THREADS": "4", "LANG": "de"})
+    by_key = {d.key: d for d in diffs}
+    assert by_key["OMP_NUM_THREADS"].variables == {"OMP_NUM_THREADS": None,
+                                                   "OPENBLAS_NUM_THREADS": "4"}
+    assert by_key["timezone"].variables == {"TZ": "Europe/Paris"}
+    assert by_key["locale"].variables == {"LC_ALL": "de_DE.UTF-8", "LANG": "de"}
+    [hash_seed] = classify.classify([_f("determinism", "hash_randomization", False, True)])
+    assert hash_seed.variables == {"PYTHONHASHSEED": "0"}
+    [incomplete] = classify.classify([dict(_f("package", "numpy", "1", "2"),
+                                           change="incomplete")])
+    assert incomplete.kind == "untestable"
