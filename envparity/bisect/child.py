@@ -79,33 +79,53 @@ def top_level(dist_name: str) -> List[str]:
 
 
 class Hider:
-    """A meta-path finder that refuses the top-level modules of distributions absent in the
-    baseline, as if they were not installed."""
+    """A meta-path finder that stands in for :class:`importlib.machinery.PathFinder` and refuses
+    the top-level modules of distributions absent in the baseline, as if they were not installed:
+    ``import`` raises ModuleNotFoundError, ``importlib.util.find_spec`` returns None and
+    ``importlib.metadata`` does not list the distribution."""
 
-    def __init__(self, names: Dict[str, str]) -> None:
+    def __init__(self, names: Dict[str, str], inner: Any = None) -> None:
+        from importlib.machinery import PathFinder
+
         self.names = names  # module -> distribution
+        self.dists = {_norm(d) for d in names.values()}
+        self.inner = inner or PathFinder
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
-        top = fullname.partition(".")[0]
-        if top in self.names:
-            raise ModuleNotFoundError(
-                f"No module named {fullname!r} (distribution {self.names[top]} is hidden by "
-                "envparity bisect: the baseline does not have it)",
-                name=fullname,
-            )
-        return None
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname.partition(".")[0] in self.names:
+            return None
+        return self.inner.find_spec(fullname, path, target)
+
+    def find_distributions(self, *args: Any, **kwargs: Any) -> Any:
+        for dist in self.inner.find_distributions(*args, **kwargs):
+            if _norm(dist.metadata["Name"] or "") not in self.dists:
+                yield dist
+
+    def invalidate_caches(self) -> None:
+        self.inner.invalidate_caches()
+
+
+def _norm(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def hide(distributions: List[str]) -> Dict[str, str]:
-    """Install a :class:`Hider` for ``distributions``; returns module -> distribution."""
+    """Put a :class:`Hider` in place of the path finder for ``distributions``; returns module
+    -> distribution."""
+    from importlib.machinery import PathFinder
+
     names: Dict[str, str] = {}
     for dist in distributions:
         for module in top_level(dist):
             names[module] = dist
+        names.setdefault(_norm(dist).replace("-", "_"), dist)  # no files listed: its own name
     if names:
         for loaded in [m for m in sys.modules if m.partition(".")[0] in names]:
             del sys.modules[loaded]
-        sys.meta_path.insert(0, Hider(names))
+        sys.meta_path[:] = [Hider(names, f) if f is PathFinder else f for f in sys.meta_path]
+        importlib.invalidate_caches()
     return names
 
 

@@ -104,16 +104,29 @@ def test_platform_zone_without_variable_is_restored_through_tz_when_named() -> N
     assert d.kind == "untestable"  # an abbreviation names no zone: never guessed
 
 
-def test_hider_refuses_a_distributions_modules(tmp_path: Path, monkeypatch) -> None:
+def test_hider_hides_a_distribution_as_if_absent(tmp_path: Path, monkeypatch) -> None:
+    from importlib import metadata
+    from importlib.machinery import PathFinder
+    from importlib.util import find_spec
+
     (tmp_path / "hideme").mkdir()
     (tmp_path / "hideme" / "__init__.py").write_text("X = 1\n")
+    info = tmp_path / "hide_me-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hide-me\nVersion: 1.0\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    finder = child.Hider({"hideme": "hideme-dist"})
-    monkeypatch.setattr(sys, "meta_path", [finder, *sys.meta_path])
-    with pytest.raises(ModuleNotFoundError, match="hidden by envparity bisect"):
-        importlib.import_module("hideme.sub")
-    with pytest.raises(ModuleNotFoundError, match="hideme-dist"):
+    assert metadata.version("hide-me") == "1.0"
+    finder = child.Hider({"hideme": "hide-me"})
+    monkeypatch.setattr(
+        sys, "meta_path", [finder if f is PathFinder else f for f in sys.meta_path]
+    )
+    with pytest.raises(ModuleNotFoundError):
         importlib.import_module("hideme")
+    assert find_spec("hideme") is None
+    with pytest.raises(metadata.PackageNotFoundError):
+        metadata.version("hide-me")
+    assert find_spec("json") is not None  # everything else as before
+    assert metadata.version("pytest")
 
 
 def test_top_level_reads_the_distributions_modules() -> None:

@@ -27,6 +27,19 @@ def dates(_):
     return [datetime.datetime.fromtimestamp(t).day for t in EPOCHS]
 
 
+def hidden(_):
+    # "extra" is only in the candidate: hidden when restored, as if not installed
+    import importlib.util
+    from importlib import metadata
+
+    try:
+        metadata.version("extra")
+        listed = 1
+    except metadata.PackageNotFoundError:
+        listed = 0
+    return [int(importlib.util.find_spec("extra") is not None), listed]
+
+
 def either(_):
     # changes when TZ differs OR when tinypkg differs: only restoring both removes it
     return dates(None) + [tinypkg.VALUE]
@@ -224,3 +237,13 @@ def test_overlay_that_cannot_import_is_retried_with_its_dependents(
     retried = [t for t in report["trials"] if "could not import" in t["detail"]]
     assert retried and "retried with its dependents" in retried[0]["detail"]
     assert "plugin==1.0" in retried[0]["detail"]
+
+
+def test_a_distribution_absent_in_the_baseline_is_hidden(world: dict) -> None:
+    baseline = _baseline(world, "hidden")
+    done = _bisect(world, baseline, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = _json(done)
+    symptom = report["symptoms"][0]
+    assert _causes(report, "hidden") == [["extra"]]
+    assert "identical output" in symptom["causes"][0]["after"]
