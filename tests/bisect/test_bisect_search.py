@@ -1,0 +1,81 @@
+"""``bisect()`` in-process over real child processes of this interpreter, with N variables that
+differ (``HF_BISECT_*``, allowlisted, so the drift has them): trial counts, the budget limits."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+from envparity.bisect.core import bisect
+from envparity.bisect.overlay import Overlays
+from envparity.bisect.trial import Trials
+from envparity.collect.capture import capture
+from envparity.model import NumericResult, Snapshot
+
+PROBE = """
+import os, envparity
+envparity.register_probe("reads", lambda _: [len(os.environ.get({name!r}, ""))], None)
+"""
+
+
+@pytest.fixture
+def probe_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    yield tmp_path
+
+
+def _world(
+    monkeypatch: pytest.MonkeyPatch, where: Path, n: int, cause: int, module: str
+) -> Snapshot:
+    names = [f"HF_BISECT_{i:02d}" for i in range(n)]
+    (where / f"{module}.py").write_text(PROBE.format(name=names[cause]))
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    baseline = capture()
+    trials = Trials(sys.executable, {}, Overlays(sys.executable), probes=[module])
+    status, detail, answer, _ = trials.child(frozenset())
+    trials.close()
+    assert status == "ok", detail
+    numerics = [NumericResult(**p) for p in answer["probes"].values()]
+    for name in names:
+        monkeypatch.setenv(name, "set")
+    return baseline.model_copy(update={"numerics": numerics})
+
+
+def _keys(report) -> List[List[str]]:
+    return [c.keys for c in report.symptoms[0].causes]
+
+
+def test_one_cause_among_16_costs_logarithmic_trials(probe_dir, monkeypatch) -> None:
+    baseline = _world(monkeypatch, probe_dir, 16, 11, "reads16")
+    report = bisect(baseline, probes=["reads16"])
+    assert report.outcome == "cause_found"
+    assert _keys(report) == [["HF_BISECT_11"]]
+    assert len(report.symptoms[0].not_needed) == 15
+    # the candidate, everything restored, ddmin's two per halving, one to rule out another
+    assert len(report.trials) <= 2 + 2 * math.ceil(math.log2(16)) + 1
+
+
+def test_max_trials_stops_the_search_and_says_so(probe_dir, monkeypatch) -> None:
+    baseline = _world(monkeypatch, probe_dir, 16, 5, "reads_stop")
+    report = bisect(baseline, probes=["reads_stop"], max_trials=4)
+    assert len(report.trials) == 4
+    assert report.stopped == "--max-trials 4 reached"
+    [cause] = report.symptoms[0].causes
+    assert not cause.minimal and "HF_BISECT_05" in cause.keys and len(cause.keys) < 16
+    assert "stopped early" in report.symptoms[0].note
+
+
+def test_budget_spent_stops_the_search(probe_dir, monkeypatch) -> None:
+    baseline = _world(monkeypatch, probe_dir, 8, 2, "reads_budget")
+    report = bisect(baseline, probes=["reads_budget"], budget=0.01)
+    assert report.stopped == "--budget spent"
+    # the candidate and the all-restored trial always run: the symptom was established
+    assert len(report.trials) == 2
+    assert report.symptoms[0].status == "explained"
+    assert not report.symptoms[0].causes[0].minimal
