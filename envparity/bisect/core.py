@@ -232,6 +232,12 @@ def _reproduce(
         s.before = sym.Judgement(GONE if match else PRESENT, detail)
         s.extra["failed_before"] = output.get("status") != "ok"
         found.append(s)
+    if registered and not found:
+        raise BadInput(
+            f"the baseline has no stored output for probe(s) {', '.join(sorted(registered))}: "
+            "snapshot the baseline with the probes registered, so there is something to "
+            "compare with"
+        )
     for name in bench:
         s = sym.Symptom(name, sym.BENCHMARK, stored_bench.get(name))
         s.before = sym.judge(s, answer)

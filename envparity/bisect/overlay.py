@@ -59,7 +59,7 @@ class Overlays:
             return
         wheels = self._download(pip, todo)
 
-        def install(pin: str, wheel: str) -> Tuple[str, str, Tuple[bool, str]]:
+        def install(pin: str, wheel: str) -> Tuple[str, str, Tuple[bool, str, str]]:
             target = os.path.join(self.root, re.sub(r"[^A-Za-z0-9_.-]", "_", pin))
             cmd = [*pip, "install", "--no-deps", "--only-binary=:all:", "--no-index",
                    "--no-compile", "--target", target, wheel]
@@ -73,7 +73,7 @@ class Overlays:
                 jobs.append((_pin(name, version), wheel))
         # pip's start-up dominates for most wheels: a few at a time.
         with ThreadPoolExecutor(max_workers=4) as pool:
-            for pin, target, (ok, why) in pool.map(lambda job: install(*job), jobs):
+            for pin, target, (ok, why, _) in pool.map(lambda job: install(*job), jobs):
                 if ok:
                     self.dirs[pin] = target
                 else:
@@ -82,23 +82,31 @@ class Overlays:
     def _download(
         self, pip: List[str], todo: Sequence[Tuple[str, str]]
     ) -> List[Tuple[Optional[str], str]]:
-        """The wheel file of each pin (from the cache when already there), or why not."""
+        """The wheel file of each pin (pip skips one already in the cache), or why not."""
         options = ["--no-deps", "--only-binary=:all:", "--dest", self.cache]
         for link in self.find_links:
             options += ["--find-links", link]
         if self.index_url:
             options += ["--index-url", self.index_url]
-        out: List[Tuple[Optional[str], str]] = []
         specs = [_pin(n, v) for n, v in todo]
-        ok, why = _run([*pip, "download", *options, *specs])
+        ok, why, printed = _run([*pip, "download", *options, *specs])
+        files = _reported(printed)
+        errors: Dict[str, str] = {}
         if not ok and len(specs) > 1:  # one pin pip cannot find fails the call: ask one by one
             for spec in specs:
-                _run([*pip, "download", *options, spec])
+                one_ok, one_why, one_printed = _run([*pip, "download", *options, spec])
+                files += _reported(one_printed)
+                if not one_ok:
+                    errors[spec] = one_why
+        elif not ok:
+            errors[specs[0]] = why
+        out: List[Tuple[Optional[str], str]] = []
         for (name, version), spec in zip(todo, specs):
-            wheel = _find_wheel(self.cache, name, version)
+            # The file pip reported for this interpreter, not another one's in the same cache.
+            wheel = _find_wheel(files, name, version)
             if wheel is None:
-                single = why if len(specs) == 1 else _run([*pip, "download", *options, spec])[1]
-                out.append((None, f"no wheel of {spec} for this Python: {single}"))
+                reason = errors.get(spec) or "pip reported no wheel"
+                out.append((None, f"no wheel of {spec} for this Python: {reason}"))
             else:
                 out.append((wheel, ""))
         return out
@@ -119,17 +127,24 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def _find_wheel(directory: str, name: str, version: str) -> Optional[str]:
-    """The newest-downloaded wheel of ``name==version`` in ``directory``."""
-    prefix = f"{_norm(name)}-{version}-"
-    found = [
-        os.path.join(directory, f)
-        for f in os.listdir(directory)
-        if f.endswith(".whl") and _norm(f.split("-", 1)[0]) + "-" + f.split("-")[1] + "-" == prefix
-    ]
-    if not found:
-        return None
-    return max(found, key=os.path.getmtime)
+def _reported(printed: str) -> List[str]:
+    """The wheel paths pip download printed ("Saved PATH", "File was already downloaded PATH")."""
+    found = []
+    for line in printed.splitlines():
+        line = line.strip()
+        for prefix in ("Saved ", "File was already downloaded "):
+            if line.startswith(prefix) and line.endswith(".whl"):
+                found.append(os.path.abspath(line[len(prefix):].strip()))
+    return found
+
+
+def _find_wheel(files: Sequence[str], name: str, version: str) -> Optional[str]:
+    """The wheel of ``name==version`` among ``files``."""
+    for path in files:
+        parts = os.path.basename(path).split("-")
+        if len(parts) >= 3 and _norm(parts[0]) == _norm(name) and parts[1] == version:
+            return path
+    return None
 
 
 def wheel_cache() -> str:
@@ -157,15 +172,16 @@ def pip_command(python: str) -> Optional[List[str]]:
     return None
 
 
-def _run(cmd: List[str]) -> Tuple[bool, str]:
+def _run(cmd: List[str]) -> Tuple[bool, str, str]:
+    """``(ok, pip's error line, stdout)``."""
     try:
         done = subprocess.run(
             cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False
         )
     except subprocess.TimeoutExpired:
-        return False, f"pip took longer than {PIP_TIMEOUT_S:.0f} s"
+        return False, f"pip took longer than {PIP_TIMEOUT_S:.0f} s", ""
     if done.returncode == 0:
-        return True, ""
+        return True, "", done.stdout
     lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()] or ["no output"]
     errors = [ln for ln in lines if ln.startswith("ERROR")]
-    return False, (errors[0] if errors else lines[-1]).strip()[:300]
+    return False, (errors[0] if errors else lines[-1]).strip()[:300], done.stdout

@@ -74,3 +74,15 @@ def test_help_lists_the_exit_codes() -> None:
                  "--budget", "--keep", "--format"):
         assert word in result.output
     assert "4: the symptom does not reproduce" in " ".join(result.output.split())
+
+
+def test_baseline_without_the_probes_outputs_exits_2(
+    snapshot_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envparity_home: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fresh_probes.py").write_text(
+        "import envparity\nenvparity.register_probe('fresh', lambda _: [1], None)\n"
+    )
+    result = _run(str(snapshot_file), "--probes", "fresh_probes", "--python", sys.executable)
+    assert result.exit_code == 2, result.output
+    assert "no stored output for probe(s) fresh" in result.stderr

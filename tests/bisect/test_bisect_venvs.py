@@ -15,6 +15,8 @@ from _support import REPO, Venv, build_wheel
 
 HERE = Path(__file__).resolve().parent
 
+pytestmark = pytest.mark.slow  # builds virtualenvs
+
 PROBES = '''
 import datetime
 import envparity
