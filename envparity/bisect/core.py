@@ -130,15 +130,19 @@ def bisect(
         probes=probes,
         bench=bench,
         baseline_python=base_python,
-        timeout=lambda: max(
-            MIN_TRIAL_S,
-            (deadline - time.perf_counter()) / max(1, min(pending["trials"], max_trials)),
-        ),
     )
     state = _State(trials, max_trials, deadline, pending)
+
+    def share() -> float:
+        """This trial's time: the remaining budget over the trials ddmin may still need."""
+        left = max(1, min(pending["trials"], max_trials - len(trials.log)))
+        return max(MIN_TRIAL_S, (deadline - time.perf_counter()) / left)
+
+    trials.timeout = share
     try:
         symptoms = _reproduce(trials, state, probes, bench, stored_probes, stored_bench, notes)
         if symptoms:
+            pending["trials"] = expected_tests(len(trials.differences)) * len(symptoms) + 1
             _prepare(trials, diffs, ids)
             results = _search(state, symptoms, [ids[id(d)] for d in diffs if d.restorable])
         else:

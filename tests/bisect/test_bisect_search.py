@@ -79,3 +79,23 @@ def test_budget_spent_stops_the_search(probe_dir, monkeypatch) -> None:
     assert len(report.trials) == 2
     assert report.symptoms[0].status == "explained"
     assert not report.symptoms[0].causes[0].minimal
+
+
+def test_each_trial_gets_its_share_of_the_remaining_budget(probe_dir, monkeypatch) -> None:
+    baseline = _world(monkeypatch, probe_dir, 16, 3, "reads_share")
+    shares: List[float] = []
+    real = Trials.child
+
+    def spy(self, keys, **extra):
+        shares.append(self.timeout())
+        return real(self, keys, **extra)
+
+    monkeypatch.setattr(Trials, "child", spy)
+    report = bisect(baseline, probes=["reads_share"], budget=1000)
+    assert report.outcome == "cause_found"
+    # 1000 s over the trials ddmin may still need (2*log2(16)+1 = 9, plus the first two)
+    assert 1000 / 12 <= shares[0] <= 1000 / 8
+    assert all(s >= 30 for s in shares)
+    assert shares[-1] > shares[0]  # fewer trials left to share the rest
+    short = bisect(baseline, probes=["reads_share"], budget=40)
+    assert short.trials and min(shares[-len(short.trials):]) >= 30  # never under 30 s
