@@ -105,6 +105,8 @@ def _text(report: BisectReport) -> str:
     lines += ["", f"Trials ({len(report.trials)}):"]
     for t in report.trials:
         restored = ", ".join(esc(k) for k in t.restored) or "(nothing)"
+        if t.with_dependents:
+            restored += f" (with {', '.join(esc(k) for k in t.with_dependents)})"
         outcomes = ", ".join(f"{esc(k)} {v}" for k, v in sorted(t.outcomes.items()))
         lines.append(f"  #{t.index} restore {restored}: {t.status}, {outcomes} ({t.seconds:.1f} s)")
         if t.detail:
@@ -145,6 +147,8 @@ def _markdown(report: BisectReport) -> str:
               "| --- | --- | --- | --- | --- | --- |"]
     for t in report.trials:
         restored = ", ".join(code(k) for k in t.restored) or "(nothing)"
+        if t.with_dependents:
+            restored += f" (with {', '.join(code(k) for k in t.with_dependents)})"
         outcomes = ", ".join(f"{cell(k)} {v}" for k, v in sorted(t.outcomes.items()))
         lines.append(
             f"| {t.index} | {restored} | {t.status} | {outcomes} | {t.seconds:.1f} | "
