@@ -55,9 +55,10 @@ def _cause(c: CauseSet, esc: Callable[[Any], str]) -> str:
     if c.interaction:
         text += " (together: only restoring all of them removes it)"
     if c.restored_with:
+        them = "them" if len(c.restored_with) > 1 else "it"
         text += (
-            f" (restored with {', '.join(esc(k) for k in c.restored_with)}: its overlay could "
-            "not import without them)"
+            f" (restored with {', '.join(esc(k) for k in c.restored_with)}: the overlay could "
+            f"not import without {them})"
         )
     if not c.minimal:
         text += " (not proven minimal: the search stopped early)"
@@ -72,8 +73,8 @@ def _symptom_lines(
         lines.append(f"{bullet}before: {esc(s.before)}")
     if len(s.causes) > 1:
         lines.append(f"{bullet}alternative causes (each removes it on its own):")
-    for c in s.causes:
-        label = "cause" if len(s.causes) == 1 else "  -"
+    for n, c in enumerate(s.causes, 1):
+        label = "cause" if len(s.causes) == 1 else f"cause {n} of {len(s.causes)}"
         lines.append(f"{bullet}{label}: {_cause(c, esc)}")
         if c.after:
             lines.append(f"{nested}after restoring it: {esc(c.after)}")
