@@ -169,10 +169,11 @@ class Trials:
                 first = detail
                 retry = frozenset(wanted | deps)
                 status, detail, answer, more = self.child(retry)
-                for key in self._overlaid(wanted):
-                    self.learned.setdefault(key, set()).update(
-                        d for d in deps if d in self.dependents.get(key, ())
-                    )
+                if status == OK:  # remembered only when restoring them together worked
+                    for key in self._overlaid(wanted):
+                        self.learned.setdefault(key, set()).update(
+                            d for d in deps if d in self.dependents.get(key, ())
+                        )
                 names = ", ".join(self._pin(k) for k in sorted(deps))
                 note = (
                     f"overlay could not import ({first}); retried with its dependents restored "
