@@ -50,9 +50,9 @@ def synthetic(n: int) -> List[int]:
 def end_to_end(n: int, cause: int, work: Path) -> tuple:
     from envparity.bisect.core import bisect
     from envparity.bisect.overlay import Overlays
+    from envparity.bisect.symptom import numeric_results
     from envparity.bisect.trial import Trials
     from envparity.collect.capture import capture
-    from envparity.model import NumericResult
 
     names = [f"HF_BISECT_{i:02d}" for i in range(n)]
     module = f"bisect_probe_{n}_{cause}"
@@ -64,7 +64,7 @@ def end_to_end(n: int, cause: int, work: Path) -> tuple:
     _, _, answer, _ = trials.child(frozenset())
     trials.close()
     baseline = baseline.model_copy(
-        update={"numerics": [NumericResult(**p) for p in answer["probes"].values()]}
+        update={"numerics": numeric_results(answer["probes"])}
     )
     os.environ.update(dict.fromkeys(names, "set"))
     try:

@@ -147,6 +147,9 @@ def run_probes(modules: List[str]) -> Dict[str, Any]:
             out["import_errors"].append(f"import {name}: {_error(e)}")
     for probe in registry.probes():
         entry: Dict[str, Any] = {"name": probe.name, "rtol": probe.rtol, "status": "ok"}
+        atol = getattr(probe, "atol", None)  # a registry that knows atol
+        if atol is not None:
+            entry["atol"] = atol
         try:
             dtype, shape, raw, values = numerics.encode(probe.fn(probe.inputs))
         except ImportError as e:

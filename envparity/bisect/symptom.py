@@ -82,16 +82,24 @@ def compare_probe(base: Dict[str, Any], trial: Dict[str, Any]) -> Tuple[bool, st
             f"output {base.get('dtype')}{bshape} in the baseline, "
             f"{trial.get('dtype')}{tshape} here"
         )
-    rtol = float(base.get("rtol") or 1e-6)
+    given = base.get("rtol")
+    rtol = 1e-6 if given is None else float(given)
+    atol = float(base.get("atol") or 0.0)
     bvals, tvals = list(base.get("values") or []), list(trial.get("values") or [])
     rel = _relative(bvals, tvals)
-    if rel > rtol:
-        worst = max(
-            range(len(bvals)),
-            key=lambda i: _relative([bvals[i]], [tvals[i]]) if i < len(tvals) else 0.0,
+    # NumPy isclose semantics, the baseline's value as the reference: |a - b| <= atol + rtol*|b|.
+    off = [
+        i for i, (b, t) in enumerate(zip(bvals, tvals))
+        if not (b == t or (math.isnan(b) and math.isnan(t)) or abs(t - b) <= atol + rtol * abs(b))
+    ]
+    if off:
+        worst = max(off, key=lambda i: _relative([bvals[i]], [tvals[i]]))
+        at = f" (sampled value {worst}: {bvals[worst]!r} vs {tvals[worst]!r})"
+        tol = f"rtol {rtol:g}" + (f", atol {atol:g}" if atol else "")
+        return False, (
+            f"{len(off)} of {len(bvals)} sampled values differ beyond {tol}; largest relative "
+            f"difference {_fmt(rel)}{at}"
         )
-        at = f" (sampled value {worst}: {bvals[worst]!r} vs {tvals[worst]!r})" if bvals else ""
-        return False, f"largest relative difference {_fmt(rel)} > rtol {rtol:g}{at}"
     if rel == 0.0:
         return True, f"sampled values identical (rtol {rtol:g})"
     return True, f"largest relative difference {_fmt(rel)} within rtol {rtol:g}"
@@ -132,3 +140,14 @@ def judge(symptom: Symptom, answer: Dict[str, Any]) -> Judgement:
     if verdict == "same":
         return Judgement(GONE, detail, ratio)
     return Judgement(UNRESOLVED, detail, ratio)
+
+
+def numeric_results(outputs: Dict[str, Dict[str, Any]]) -> List[Any]:
+    """A trial child's probe outputs as :class:`~envparity.model.NumericResult` (what a snapshot
+    stores), keeping the fields the model knows."""
+    from ..model import NumericResult
+
+    fields = set(NumericResult.model_fields)
+    return [
+        NumericResult(**{k: v for k, v in out.items() if k in fields}) for out in outputs.values()
+    ]

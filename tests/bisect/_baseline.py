@@ -13,9 +13,9 @@ from typing import List
 
 def main(python: str, out: str, modules: List[str]) -> None:
     from envparity.bisect.overlay import Overlays
+    from envparity.bisect.symptom import numeric_results
     from envparity.bisect.trial import Trials
     from envparity.collect.capture import capture
-    from envparity.model import NumericResult
 
     snap = capture(python=python, role="training")
     if not modules:  # benchmarks only: the interpreter is what a bisect interleaves with
@@ -28,7 +28,7 @@ def main(python: str, out: str, modules: List[str]) -> None:
     trials.close()
     overlays.remove()
     assert status == "ok", detail
-    numerics = [NumericResult(**p) for p in answer["probes"].values()]
+    numerics = numeric_results(answer["probes"])
     snap = snap.model_copy(update={"numerics": numerics})
     with open(out, "w", encoding="utf-8") as f:
         f.write(snap.model_dump_json(indent=2))

@@ -12,9 +12,10 @@ import pytest
 
 from envparity.bisect.core import bisect
 from envparity.bisect.overlay import Overlays
+from envparity.bisect.symptom import numeric_results
 from envparity.bisect.trial import Trials
 from envparity.collect.capture import capture
-from envparity.model import NumericResult, Snapshot
+from envparity.model import Snapshot
 
 PROBE = """
 import os, envparity
@@ -41,7 +42,7 @@ def _world(
     status, detail, answer, _ = trials.child(frozenset())
     trials.close()
     assert status == "ok", detail
-    numerics = [NumericResult(**p) for p in answer["probes"].values()]
+    numerics = numeric_results(answer["probes"])
     for name in names:
         monkeypatch.setenv(name, "set")
     return baseline.model_copy(update={"numerics": numerics})
