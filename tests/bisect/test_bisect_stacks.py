@@ -177,12 +177,14 @@ def test_benchmark_symptom_names_openblas_num_threads(stack_np1: Venv, tmp_path:
     report = json.loads(done.stdout)
     if done.returncode == 4:
         pytest.skip(
-            "GEMM with OpenBLAS's default threads was not faster than with one thread: the "
-            f"shared CPU is busy ({report['symptoms'][0]['before']})"
+            "GEMM with OpenBLAS's default threads did not time differently from one thread: "
+            f"the shared CPU is too busy to tell ({report['symptoms'][0]['before']})"
         )
     assert done.returncode == 0, (done.stderr, done.stdout[-3000:])
     assert any("interleaved" in n for n in report["notes"]), report["notes"]
     gemm = _symptom(report, "numpy_gemm_f32")
     assert [c["keys"] for c in gemm["causes"]] == [["OPENBLAS_NUM_THREADS"]], gemm
-    assert gemm["ratio_before"] > 1.05
+    # One thread is slower on a quiet machine; on a busy one it can be the faster (no thread
+    # fighting a neighbour for the second core): either way the time differs, and it is named.
+    assert gemm["ratio_before"] > 1.05 or gemm["ratio_before"] < 1 / 1.05
     assert {"MKL_CBWR", "TZ"} <= set(gemm["not_needed"])
