@@ -100,3 +100,25 @@ def test_each_trial_gets_its_share_of_the_remaining_budget(probe_dir, monkeypatc
     assert shares[-1] > shares[0]  # fewer trials left to share the rest
     short = bisect(baseline, probes=["reads_share"], budget=40)
     assert short.trials and min(shares[-len(short.trials):]) >= 30  # never under 30 s
+
+
+def test_hash_seed_is_named(probe_dir, monkeypatch) -> None:
+    (probe_dir / "hashprobe.py").write_text(
+        "import envparity\n"
+        "envparity.register_probe('hash', lambda _: [hash('envparity') % 100003], None)\n"
+    )
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    for i in range(4):
+        monkeypatch.delenv(f"HF_BISECT_{i:02d}", raising=False)
+    baseline = capture()
+    trials = Trials(sys.executable, {}, Overlays(sys.executable), probes=["hashprobe"])
+    _, _, answer, _ = trials.child(frozenset())
+    trials.close()
+    baseline = baseline.model_copy(update={"numerics": numeric_results(answer["probes"])})
+    monkeypatch.setenv("PYTHONHASHSEED", "1")
+    for i in range(4):
+        monkeypatch.setenv(f"HF_BISECT_{i:02d}", "set")
+    report = bisect(baseline, probes=["hashprobe"])
+    assert report.outcome == "cause_found", report
+    assert _keys(report) == [["PYTHONHASHSEED"]]
+    assert len(report.symptoms[0].not_needed) == 4
