@@ -122,3 +122,25 @@ def test_hash_seed_is_named(probe_dir, monkeypatch) -> None:
     assert report.outcome == "cause_found", report
     assert _keys(report) == [["PYTHONHASHSEED"]]
     assert len(report.symptoms[0].not_needed) == 4
+
+
+def test_cli_writes_the_report_and_exits_0(probe_dir, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from envparity.cli import app
+
+    baseline = _world(monkeypatch, probe_dir, 4, 1, "reads_cli")
+    path = probe_dir / "base.json"
+    path.write_text(baseline.model_dump_json())
+    out = probe_dir / "report.md"
+    result = CliRunner().invoke(
+        app, ["bisect", str(path), "--probes", "reads_cli", "--format", "markdown", "-o",
+              str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "cause found" in result.stderr and str(out) in result.stderr
+    text = out.read_text()
+    assert text.startswith("**envparity bisect: cause found") and "HF_BISECT_01" in text
+    result = CliRunner().invoke(app, ["bisect", str(path), "--probes", "reads_cli", "--json"])
+    assert result.exit_code == 0
+    assert '"outcome": "cause_found"' in result.stdout
