@@ -356,7 +356,6 @@ def _report(
 ) -> BisectReport:
     from .model import BisectReport, CauseSet, DifferenceRow, SymptomReport, TrialRow
 
-    by_id = {ids[id(d)]: d for d in diffs}
     restorable = [ids[id(d)] for d in diffs if d.restorable]
     untestable = [ids[id(d)] for d in diffs if not d.restorable]
     rows = [
@@ -420,7 +419,6 @@ def _report(
         )
         for t in trials.log
     ]
-    del by_id
     return BisectReport(
         baseline=baseline_ref or baseline.snapshot_id,
         baseline_id=baseline.snapshot_id,
