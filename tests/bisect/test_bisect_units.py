@@ -293,3 +293,18 @@ def test_grouped_findings_restore_their_related_variables() -> None:
     [incomplete] = classify.classify([dict(_f("package", "numpy", "1", "2"),
                                            change="incomplete")])
     assert incomplete.kind == "untestable"
+
+
+def test_benchmark_workers_of_both_interpreters_are_interleaved(tmp_path: Path) -> None:
+    # The plumbing only (timings on a shared CPU decide nothing here): each side's workers ran,
+    # in fresh processes, with the baseline's interpreter and variables on its side.
+    overlays = Overlays(sys.executable, root=str(tmp_path / "ov"), cache=str(tmp_path))
+    trials = Trials(sys.executable, {}, overlays, bench=["py_loop"],
+                    baseline_python=sys.executable, processes=3)
+    status, detail, answer, _ = trials.child(frozenset())
+    trials.close()
+    assert status == "ok", detail
+    assert answer["interleaved"] is True
+    sides = answer["bench"]["py_loop"]
+    assert len(sides["candidate"]) == 3 and len(sides["baseline"]) == 3
+    assert all(len(samples) == 3 for samples in sides["candidate"])  # 3 rounds each
