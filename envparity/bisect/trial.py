@@ -55,7 +55,7 @@ class Trials:
     probes: Sequence[str] = ()
     bench: Sequence[str] = ()
     baseline_python: Optional[str] = None
-    processes: int = 8
+    processes: int = 12  # per side, as the quick suite: the fastest process decides
     timeout: Callable[[], float] = lambda: 600.0
     log: List[Trial] = field(default_factory=list)
     dependents: Dict[str, List[str]] = field(default_factory=dict)  # package -> dependents
