@@ -19,12 +19,14 @@ SCHEMAS = ROOT / "schemas"
 def schemas() -> Dict[str, str]:
     """File name -> schema text, as generated from envparity.model now."""
     sys.path.insert(0, str(ROOT))
+    from envparity.bisect.model import BisectReport
     from envparity.model import DriftReport, Snapshot
 
     out = {}
     for name, model, title in (
         ("snapshot.v2.json", Snapshot, "envparity snapshot, schema version 2"),
         ("drift-report.v1.json", DriftReport, "envparity drift report, schema version 1"),
+        ("bisect-report.v1.json", BisectReport, "envparity bisect report, schema version 1"),
     ):
         schema = model.model_json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -94,6 +94,29 @@ def record(
     of the settings that explain the output.
     """
     from ..model import NumericResult
+
+    return NumericResult(
+        **record_data(
+            name, fn, rtol, atol=atol, columns=columns, cap=cap, kind=kind, setting=setting,
+            settings=settings,
+        )
+    )
+
+
+def record_data(
+    name: str,
+    fn: Callable[[], Any],
+    rtol: float = 1e-6,
+    *,
+    atol: float = 1e-9,
+    columns: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    cap: Optional[int] = None,
+    kind: Optional[str] = None,
+    setting: Optional[str] = None,
+    settings: Optional[Callable[[], Dict[str, Optional[str]]]] = None,
+) -> Dict[str, Any]:
+    """:func:`record` as the plain fields of a ``NumericResult`` (no pydantic: bisect's trial
+    children run where envparity's dependencies may not be installed)."""
     from ..parity.encode import encode, sample, summary
 
     limit = max_bytes(cap)
@@ -117,10 +140,10 @@ def record(
     try:
         value = fn()
     except Skip as e:  # the probe's library is not installed here
-        return NumericResult(status="skipped", reason=str(e), **common)
+        return dict(status="skipped", reason=str(e), **common)
     except Exception as e:  # noqa: BLE001 - a user's probe may raise anything
         reason = f"{type(e).__name__}: {e}"[:300]
-        return NumericResult(status="failed", reason=reason, **common)
+        return dict(status="failed", reason=reason, **common)
     finally:
         wall = time.perf_counter() - started
         peak = max(0, tracemalloc.get_traced_memory()[1] - before)
@@ -133,10 +156,11 @@ def record(
         enc = encode(value)
     except (TypeError, ValueError) as e:
         reason = f"{type(e).__name__}: {e}"[:300]
-        return NumericResult(status="failed", reason=reason, **common)
+        return dict(status="failed", reason=reason, **common)
     dtype, shape = summary(enc.output)
     kept = len(enc.compressed) <= limit
-    return NumericResult(
+    return dict(
+        status="ok",
         dtype=dtype,
         shape=shape,
         sha256=enc.sha256,
@@ -237,12 +261,19 @@ def builtin_probes() -> Dict[str, Callable[[], Any]]:
 
 def run_registered(names: Optional[List[str]] = None) -> List[NumericResult]:
     """Run the registered probes (``names``: only those), each with its own tolerances."""
+    from ..model import NumericResult
+
+    return [NumericResult(**data) for data in run_registered_data(names)]
+
+
+def run_registered_data(names: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    """:func:`run_registered` as plain ``NumericResult`` fields (no pydantic)."""
     results = []
     for probe in registry.probes():
         if names is not None and probe.name not in names:
             continue
         results.append(
-            record(
+            record_data(
                 probe.name,
                 functools.partial(probe.fn, probe.inputs),
                 probe.rtol,

@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import Any, Dict, Sequence, Tuple
 
-MODULES: Tuple[str, ...] = ("snapshot", "store", "diff", "bench", "run", "parity")
+MODULES: Tuple[str, ...] = ("snapshot", "store", "diff", "bench", "run", "parity", "bisect")
 
 # Command -> the modules that register it (`db flush` lives with the hook).
 COMMANDS: Dict[str, Tuple[str, ...]] = {
@@ -26,6 +26,7 @@ COMMANDS: Dict[str, Tuple[str, ...]] = {
     "run": ("run",),
     "fleet": ("run",),
     "parity": ("diff", "parity"),
+    "bisect": ("bisect",),
 }
 
 __all__ = ["COMMANDS", "MODULES", "app", "load", "main"]

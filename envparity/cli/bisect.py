@@ -1,0 +1,106 @@
+"""``envparity bisect``: which difference between the baseline and here causes the symptom.
+
+No ``from __future__ import annotations`` in CLI modules (Typer on Python 3.9; see cli/diff.py).
+"""
+
+import sys
+from typing import Annotated, List, Optional
+
+import typer
+
+from ._app import app, boundary, write_atomic
+
+# Exit codes of bisect alone (DESIGN.md, "Exit codes"): 2 bad input and 3 store as everywhere.
+EXIT_CAUSE_FOUND = 0
+EXIT_UNEXPLAINED = 1
+EXIT_NOT_REPRODUCED = 4
+_EXIT = {
+    "cause_found": EXIT_CAUSE_FOUND,
+    "unexplained": EXIT_UNEXPLAINED,
+    "not_reproduced": EXIT_NOT_REPRODUCED,
+}
+
+
+@app.command("bisect")
+@boundary
+def bisect_command(
+    baseline: Annotated[
+        str, typer.Argument(help="Baseline ref (a snapshot JSON file, id or tag) with the stored "
+                            "probe outputs or benchmark results.")
+    ],
+    *,
+    probes: Annotated[
+        Optional[List[str]],
+        typer.Option("--probes", help="Module registering your parity probes (repeatable); "
+                     "importable from the current directory."),
+    ] = None,
+    bench: Annotated[
+        Optional[List[str]],
+        typer.Option("--bench", help="A built-in benchmark whose time is the symptom "
+                     "(repeatable), e.g. numpy_gemm_f32."),
+    ] = None,
+    python: Annotated[
+        Optional[str],
+        typer.Option(help="Bisect for this interpreter (a venv's python) instead of this one."),
+    ] = None,
+    find_links: Annotated[
+        Optional[List[str]],
+        typer.Option("--find-links", help="Directory of wheels for the overlays (repeatable)."),
+    ] = None,
+    index_url: Annotated[
+        Optional[str],
+        typer.Option("--index-url", help="Package index for the overlays (default: your pip "
+                     "configuration)."),
+    ] = None,
+    max_trials: Annotated[int, typer.Option("--max-trials", help="At most this many trials.")] = 64,
+    budget: Annotated[
+        float, typer.Option("--budget", help="Seconds for the whole search; a trial gets the "
+                            "remaining budget over the trials still needed, at least 30 s.")
+    ] = 600.0,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the overlay directory (it is printed).")
+    ] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, markdown or json.")
+    ] = "text",
+    json_: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    output: Annotated[
+        Optional[str], typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    db: Annotated[
+        Optional[str],
+        typer.Option("--db", help="Database URL for a baseline ref that is not a file "
+                     "(or ENVPARITY_DB_URL)."),
+    ] = None,
+) -> None:
+    """Find which difference causes a failing probe or a slower benchmark: restore the
+    differences in child processes (variables, package overlays) and delta-debug them.
+
+    Exit 0: a cause found; 1: the symptom reproduces but no testable difference explains it;
+    4: the symptom does not reproduce here; 2: bad input; 3: the store.
+    """
+    from ..bisect.core import bisect
+    from ..bisect.render import check_format, headline, render
+    from ..refs import resolve
+
+    fmt = check_format("json" if json_ else fmt)
+    base = resolve(baseline, db)
+    report = bisect(
+        base,
+        baseline_ref=baseline,
+        probes=probes or [],
+        bench=bench or [],
+        python=python,
+        find_links=find_links or [],
+        index_url=index_url,
+        max_trials=max_trials,
+        budget=budget,
+        keep=keep,
+    )
+    text = render(report, fmt)
+    if output:
+        write_atomic(output, text)
+        sys.stderr.write(f"{headline(report)}; report written to {output}\n")
+    else:
+        sys.stdout.write(text)
+    raise typer.Exit(_EXIT[report.outcome])
