@@ -6,7 +6,8 @@ import math
 from typing import Dict, List, Optional, Sequence, TypeVar
 
 from ..model import BenchmarkComparison, BenchmarkResult, BenchmarkRun, Finding, NumericResult
-from .stats import decide, seed_for
+from .stats import decide, decide_memory, decide_paired, median, seed_for
+from .suite import CUDA_TIMED, PAIRED_SUFFIX
 
 T = TypeVar("T", BenchmarkResult, NumericResult)
 
@@ -21,6 +22,46 @@ def _names(a: Sequence[T], b: Sequence[T]) -> List[str]:
     return names
 
 
+def conditions_line(run: Optional[BenchmarkRun]) -> Optional[str]:
+    """One line for a report: load, others' share of the CPUs, steal, frequency, CPUs."""
+    if run is None or run.conditions is None:
+        return None if run is None else "conditions not recorded (a run from before 0.2)"
+    c = run.conditions
+    parts = []
+    if c.load_avg:
+        parts.append(f"load {c.load_avg[0]:g}")
+    if c.contention is not None:
+        parts.append(f"others held {c.contention:.0%} of the CPUs (median worker)")
+    steal = [w.steal_s / w.seconds for w in c.workers if w.steal_s is not None and w.seconds]
+    if steal:
+        parts.append(f"steal {median(steal):.0%}")
+    cpus = c.affinity_cpus or c.cpu_count
+    if cpus:
+        quota = f", quota {c.quota_cpus:g}" if c.quota_cpus else ""
+        parts.append(f"{cpus} CPUs{quota}")
+    if c.freq_mhz:
+        gov = f" {c.governor}" if c.governor else ""
+        parts.append(f"{c.freq_mhz / 1000:.2f} GHz{gov}")
+    if c.contended:
+        parts.append("CONTENDED")
+    return ", ".join(parts) or "conditions not readable here"
+
+
+def affected_by_contention(name: str) -> bool:
+    """Whether other processes on the CPUs could change this benchmark's time: all of them but
+    those timed on the GPU with CUDA events."""
+    return name not in CUDA_TIMED
+
+
+def _paired(baseline: BenchmarkRun, candidate: BenchmarkRun) -> bool:
+    """Runs from one ``bench --against``: the same rounds, interleaved (marked by the runner)."""
+    return (
+        baseline.suite.endswith(PAIRED_SUFFIX)
+        and candidate.suite == baseline.suite
+        and baseline.processes == candidate.processes
+    )
+
+
 def compare_benchmarks(
     baseline: Optional[BenchmarkRun],
     candidate: Optional[BenchmarkRun],
@@ -31,17 +72,33 @@ def compare_benchmarks(
     """One :class:`~envparity.model.BenchmarkComparison` per benchmark on either side.
 
     ``ratio`` is the candidate's time over the baseline's (>1: slower), each side's time the
-    median sample of its fastest worker process (see :mod:`.stats`). A side without a run at all
-    makes every benchmark of the other ``missing``; neither side: ``[]``.
+    median sample of its fastest worker process (see :mod:`.stats`); for the two runs of one
+    ``bench --against``, the median of the per-round ratios. A side whose conditions show
+    contention holds back every call on the benchmarks contention can affect (``unstable``,
+    saying which side), unless the runs were interleaved. Each comparison carries both sides'
+    conditions and a memory verdict. A side without a run at all makes every benchmark of the
+    other ``missing``; neither side: ``[]``.
     """
     if baseline is None and candidate is None:
         return []
     base = _by_name(baseline.results if baseline else [])
     cand = _by_name(candidate.results if candidate else [])
+    paired = baseline is not None and candidate is not None and _paired(baseline, candidate)
+    contended = [
+        side
+        for side, run in (("baseline", baseline), ("candidate", candidate))
+        if run is not None and run.conditions is not None and run.conditions.contended
+    ]
+    lines = {
+        "baseline_conditions": conditions_line(baseline),
+        "candidate_conditions": conditions_line(candidate),
+    }
     out = []
     for name in _names(list(base.values()), list(cand.values())):
         b, c = base.get(name), cand.get(name)
-        out.append(_compare_one(name, b, c, min_effect, confidence))
+        held = [] if paired or not affected_by_contention(name) else contended
+        one = _compare_one(name, b, c, min_effect, confidence, paired, held)
+        out.append(one.model_copy(update=lines))
     return out
 
 
@@ -51,10 +108,17 @@ def _compare_one(
     c: Optional[BenchmarkResult],
     min_effect: float,
     confidence: float,
+    paired: bool,
+    contended: List[str],
 ) -> BenchmarkComparison:
     def result(verdict: str, why: str, **kw: object) -> BenchmarkComparison:
         return BenchmarkComparison(
-            name=name, verdict=verdict, why=why, confidence=confidence, **kw  # type: ignore[arg-type]
+            name=name,
+            verdict=verdict,  # type: ignore[arg-type]
+            why=why,
+            confidence=confidence,
+            min_effect=min_effect,
+            **kw,  # type: ignore[arg-type]
         )
 
     if b is None or c is None:
@@ -69,9 +133,18 @@ def _compare_one(
     if not any(b.samples) or not any(c.samples):
         side = "baseline" if not any(b.samples) else "candidate"
         return result("failed", f"no samples on the {side}")
-    v = decide(
-        b.samples, c.samples, min_effect=min_effect, confidence=confidence, seed=seed_for(name)
-    )
+    if paired and len(b.samples) == len(c.samples):
+        v = decide_paired(b.samples, c.samples, min_effect=min_effect, confidence=confidence)
+    else:
+        v = decide(
+            b.samples,
+            c.samples,
+            min_effect=min_effect,
+            confidence=confidence,
+            seed=seed_for(name),
+            contended=contended,
+        )
+    memory = decide_memory(_peaks(b), _peaks(c))
     return result(
         v.verdict,
         v.why,
@@ -79,9 +152,22 @@ def _compare_one(
         ci_low=v.ci_low,
         ci_high=v.ci_high,
         p_value=v.p_value,
+        paired=paired and len(b.samples) == len(c.samples),
         baseline_median_s=v.baseline_median,
         candidate_median_s=v.candidate_median,
+        contended_sides=list(v.held_by),
+        memory_verdict=memory.verdict if memory else None,
+        memory_ratio=memory.ratio if memory else None,
+        baseline_peak_bytes=memory.baseline if memory else None,
+        candidate_peak_bytes=memory.candidate if memory else None,
+        memory_why=memory.why if memory else "",
     )
+
+
+def _peaks(r: BenchmarkResult) -> List[int]:
+    if r.peaks_bytes:
+        return list(r.peaks_bytes)
+    return [] if r.peak_memory_bytes is None else [r.peak_memory_bytes]
 
 
 def relative_difference(a: Sequence[float], b: Sequence[float]) -> float:

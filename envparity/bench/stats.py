@@ -22,17 +22,25 @@ The noise that matters is between processes, so the unit of replication is the w
   within each drawn process, its samples (through a precomputed set of resampled medians). The
   second level counts within-process noise twice (it is already in the spread of the process
   medians), which makes the interval conservative rather than too narrow;
-- a Mann-Whitney rank test on the per-process medians backs the interval;
+- the significance test comes from the same bootstrap, so from the same statistic as the
+  estimate: the share of resampled ratios on the far side of 1 (a rank test over every process
+  median, which the fastest-process estimate deliberately sets aside, could disagree with it);
 - a difference is called only when the whole interval lies outside the minimum effect (default
-  5%) and the rank test agrees; an interval too wide to say "same" is ``unstable``.
+  5%) and the interval is narrower than the effect; ``same`` only when the whole interval lies
+  inside it (equivalence); between the two, ``inconclusive`` with the plausible range; an
+  interval that reaches past three times the minimum effect is ``unstable``;
+- :func:`decide_paired` compares interleaved runs (``bench --against``) round by round: the
+  median of the per-round ratios, with the sign test's distribution-free interval and p-value
+  (the same statistic again);
+- :func:`decide_memory` compares peak allocations per process by their ranges.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 N_BOOT = 2000
 # Where among the process medians a side is read: 0, the fastest process (see above).
@@ -92,6 +100,19 @@ def bootstrap_ratio(
 ) -> Tuple[float, float, float]:
     """``(ratio, low, high)``: candidate over baseline :func:`location` of the process medians,
     with its two-level bootstrap percentile interval. Deterministic for a given ``seed``."""
+    ratio, low, high, _ = _bootstrap(baseline, candidate, confidence, n_boot, seed)
+    return ratio, low, high
+
+
+def _bootstrap(
+    baseline: Sequence[Sequence[float]],
+    candidate: Sequence[Sequence[float]],
+    confidence: float,
+    n_boot: int,
+    seed: int,
+) -> Tuple[float, float, float, float]:
+    """``(ratio, low, high, p)``; ``p`` is two-sided, against a ratio of 1, from the same
+    resampled ratios as the interval (so p < 1 - confidence exactly when it excludes 1)."""
     ratio = location(process_medians(candidate)) / location(process_medians(baseline))
     rng = random.Random(seed)
     base = _inner_medians(baseline, rng)
@@ -104,7 +125,10 @@ def bootstrap_ratio(
         ratios.append(c / b)
     ratios.sort()
     alpha = 1.0 - confidence
-    return ratio, _quantile(ratios, alpha / 2), _quantile(ratios, 1 - alpha / 2)
+    above = sum(1 for r in ratios if r >= 1.0)
+    below = sum(1 for r in ratios if r <= 1.0)
+    p = min(1.0, 2.0 * (min(above, below) + 1) / (n_boot + 1))
+    return ratio, _quantile(ratios, alpha / 2), _quantile(ratios, 1 - alpha / 2), p
 
 
 def _u_distribution(m: int, n: int) -> List[int]:
@@ -167,7 +191,7 @@ def mann_whitney_p(x: Sequence[float], y: Sequence[float]) -> float:
 class Verdict:
     """The outcome of comparing two benchmarks' samples."""
 
-    verdict: str  # faster | slower | same | unstable
+    verdict: str  # faster | slower | same | inconclusive | unstable
     ratio: float
     ci_low: float
     ci_high: float
@@ -175,6 +199,95 @@ class Verdict:
     baseline_median: float
     candidate_median: float
     why: str
+    held_by: List[str] = field(default_factory=list)  # contended sides that held a call back
+
+
+def _range(low: float, high: float) -> str:
+    return f"{low:.2f}x-{high:.2f}x"
+
+
+def _raw_verdict(
+    ratio: float,
+    low: float,
+    high: float,
+    p: float,
+    *,
+    min_effect: float,
+    confidence: float,
+    precise_needed: bool,
+    disagree: str,
+    p_name: str,
+    suggest: str,
+) -> Tuple[str, str]:
+    """The verdict and its why, from an estimate, its interval and its p-value."""
+    alpha = 1.0 - confidence
+    up, down = 1.0 + min_effect, 1.0 / (1.0 + min_effect)
+    ci = f"{confidence:.0%} CI {low:.2f}-{high:.2f}, {p_name}={p:.3g}"
+    reach = 1.0 + UNSTABLE_FACTOR * min_effect
+    beyond = low > up or high < down
+    # Precise: the interval is narrower than the effect it claims (on the log scale). On a shared
+    # machine a neighbour that runs through a whole suite run shifts all its processes at once;
+    # what gives that away is an interval as wide as the shift (A/A, measured here).
+    precise = not precise_needed or (
+        math.log(high / low) < abs(math.log(ratio)) if low > 0 and ratio > 0 else False
+    )
+    if beyond and p < alpha and precise:
+        if low > up:
+            return "slower", f"{ratio:.2f}x the baseline's time ({ci})"
+        return "faster", f"{1 / ratio:.2f}x faster ({ci})"
+    if down <= low and high <= up:
+        return "same", f"ratio {ratio:.2f} ({ci}): no difference beyond {min_effect:.0%}"
+    if high > reach or low < 1.0 / reach or beyond:
+        return "unstable", (
+            f"ratio {ratio:.2f} but {disagree} ({ci}); the plausible range "
+            f"{_range(low, high)} is too wide to decide: {suggest}"
+        )
+    what = (
+        f"a difference under {min_effect:.0%} cannot be ruled out"
+        if low > 1.0 or high < 1.0
+        else f"neither a difference over {min_effect:.0%} nor none can be ruled out"
+    )
+    return "inconclusive", (
+        f"ratio {ratio:.2f}, plausible range {_range(low, high)} ({ci}): {what}; to narrow it: "
+        f"{suggest}"
+    )
+
+
+def _classify(
+    ratio: float,
+    low: float,
+    high: float,
+    p: float,
+    *,
+    contended: Sequence[str],
+    **kw: Any,
+) -> Tuple[str, str, List[str]]:
+    """:func:`_raw_verdict`, then held back by contention: ``(verdict, why, sides held)``.
+
+    Contention only ever slows the side it hits, so it pushes the ratio one way: a contended
+    baseline towards "faster", a contended candidate towards "slower". A call in that direction
+    is held back; so is "same" (contention can hide a difference as well as make one); a call
+    against the push stands, since the true difference is then larger still.
+    """
+    verdict, why = _raw_verdict(ratio, low, high, p, **kw)
+    if not contended:
+        return verdict, why, []
+    if verdict == "slower":
+        held = [s for s in contended if s == "candidate"]
+    elif verdict == "faster":
+        held = [s for s in contended if s == "baseline"]
+    else:
+        held = list(contended)
+    if not held:
+        return verdict, why, []
+    sides = " and the ".join(held)
+    confidence = kw["confidence"]
+    return "unstable", (
+        f"ratio {ratio:.2f} ({confidence:.0%} CI {low:.2f}-{high:.2f}) but the {sides} ran "
+        "under contention (other processes held its CPUs), which alone can make a difference "
+        "this way: no call; rerun on a quiet machine, or compare both at once with "
+        "`envparity bench --against`"
+    ), held
 
 
 def decide(
@@ -184,42 +297,183 @@ def decide(
     min_effect: float = 0.05,
     confidence: float = 0.99,
     seed: int = 0,
+    contended: Sequence[str] = (),
 ) -> Verdict:
-    """Compare two benchmarks' per-process samples (seconds): faster, slower, same or unstable.
+    """Compare two benchmarks' per-process samples (seconds).
 
-    Called faster/slower only when the whole ``confidence`` interval of the ratio lies beyond
-    ``1 + min_effect`` (or its inverse), the rank test on process medians is significant at the
-    same level, and the interval is narrower than the effect.
-    ``unstable`` when it is not called and the interval reaches beyond ``UNSTABLE_FACTOR`` times
-    the minimum effect (0.87-1.15 at 5%): the processes disagree too much to decide.
+    ``slower``/``faster`` only when the whole ``confidence`` interval of the ratio lies beyond
+    ``1 + min_effect`` (or its inverse), the bootstrap p-value of the same statistic is below
+    ``1 - confidence``, and the interval is narrower than the effect. ``same`` only when the whole
+    interval lies within the minimum effect. ``unstable`` when the interval reaches beyond
+    ``UNSTABLE_FACTOR`` times the minimum effect (0.87-1.15 at 5%), or ``contended`` names a
+    side whose contention could have made the difference (see :func:`_classify`); otherwise
+    ``inconclusive``, with the plausible range.
     """
-    ratio, low, high = bootstrap_ratio(baseline, candidate, confidence=confidence, seed=seed)
+    ratio, low, high, p = _bootstrap(baseline, candidate, confidence, N_BOOT, seed)
     bm, cm = process_medians(baseline), process_medians(candidate)
-    p = mann_whitney_p(bm, cm)
+    spread = max(_spread(bm), _spread(cm))
+    verdict, why, held = _classify(
+        ratio,
+        low,
+        high,
+        p,
+        min_effect=min_effect,
+        confidence=confidence,
+        precise_needed=True,
+        contended=contended,
+        disagree=f"processes disagree (process medians spread {spread:.0%})",
+        p_name="p",
+        suggest="rerun on a quieter machine, with --suite full, or compare both environments "
+        "at once with `envparity bench --against` (paired rounds)",
+    )
+    return Verdict(verdict, ratio, low, high, p, location(bm), location(cm), why, held)
+
+
+def _binom_cdf(k: int, n: int) -> float:
+    """P(X <= k) for X ~ Binomial(n, 1/2)."""
+    if k < 0:
+        return 0.0
+    return sum(math.comb(n, i) for i in range(0, min(k, n) + 1)) / 2.0**n
+
+
+def sign_interval(values: Sequence[float], confidence: float) -> Tuple[float, float, float]:
+    """``(low, high, achieved confidence)``: the distribution-free interval for the median,
+    the order statistics ``(k, n - k + 1)`` with the largest k whose coverage is at least
+    ``confidence``; with too few values for that, the whole range and the coverage it has."""
+    s = sorted(values)
+    n = len(s)
     alpha = 1.0 - confidence
-    up, down = 1.0 + min_effect, 1.0 / (1.0 + min_effect)
-    ci = f"{confidence:.0%} CI {low:.2f}-{high:.2f}"
-    reach = 1.0 + UNSTABLE_FACTOR * min_effect
-    wide = high > reach or low < 1.0 / reach
-    # Precise: the interval is narrower than the effect it claims (on the log scale). On a shared
-    # machine a neighbour that runs through a whole suite run shifts all its processes at once;
-    # what gives that away is an interval as wide as the shift (A/A, measured here).
-    precise = math.log(high / low) < abs(math.log(ratio)) if low > 0 and ratio > 0 else False
-    if low > up and p < alpha and precise:
-        verdict, why = "slower", f"{ratio:.2f}x the baseline's time ({ci}, p={p:.3g})"
-    elif high < down and p < alpha and precise:
-        verdict, why = "faster", f"{1 / ratio:.2f}x faster ({ci}, p={p:.3g})"
-    elif wide or low > up or high < down:
-        spread = max(_spread(bm), _spread(cm))
-        verdict = "unstable"
+    k = 0
+    while k + 1 <= n // 2 and _binom_cdf(k, n) <= alpha / 2:
+        k += 1
+    # k: the first order statistic index (1-based) such that P(X <= k - 1) <= alpha/2
+    k = max(k, 1)
+    return s[k - 1], s[n - k], 1.0 - 2.0 * _binom_cdf(k - 1, n)
+
+
+def sign_test_p(values: Sequence[float], center: float = 1.0) -> float:
+    """Two-sided exact sign test of the median against ``center`` (ties dropped)."""
+    above = sum(1 for v in values if v > center)
+    below = sum(1 for v in values if v < center)
+    n = above + below
+    if n == 0:
+        return 1.0
+    return min(1.0, 2.0 * _binom_cdf(min(above, below), n))
+
+
+def decide_paired(
+    baseline: Sequence[Sequence[float]],
+    candidate: Sequence[Sequence[float]],
+    *,
+    min_effect: float = 0.05,
+    confidence: float = 0.99,
+) -> Verdict:
+    """Compare interleaved runs round by round: the i-th process of one side with the i-th of
+    the other (they ran back to back, under the same load and frequency).
+
+    The estimate is the median of the per-round ratios of process medians; its interval is the
+    sign test's (distribution-free) and the p-value the sign test's, so both come from the same
+    statistic. Contention, which hits both sides of a round alike, does not hold a call back
+    here. Fewer rounds than the interval needs (8 at 99%) leave it ``inconclusive`` at most.
+    """
+    pairs = [(b, c) for b, c in zip(baseline, candidate) if b and c]
+    ratios = [median(c) / median(b) for b, c in pairs]
+    if not ratios:
+        raise ValueError("no paired rounds")
+    ratio = median(ratios)
+    low, high, achieved = sign_interval(ratios, confidence)
+    p = sign_test_p(ratios)
+    verdict, why, _ = _classify(
+        ratio,
+        low,
+        high,
+        p,
+        min_effect=min_effect,
+        confidence=confidence,
+        precise_needed=False,
+        contended=(),
+        disagree="rounds disagree",
+        p_name="sign test p",
+        suggest="rerun on a quieter machine or with --suite full (more rounds)",
+    )
+    if achieved < confidence and verdict in ("faster", "slower", "same"):
+        verdict = "inconclusive"
         why = (
-            f"ratio {ratio:.2f} but processes disagree ({ci}, process medians spread "
-            f"{spread:.0%}, p={p:.3g}); rerun on a quieter machine or with --suite full"
+            f"ratio {ratio:.2f} over {len(ratios)} rounds, range {_range(low, high)}: too few "
+            f"rounds for a {confidence:.0%} interval; run more (--suite full)"
         )
-    else:
-        verdict = "same"
-        why = f"ratio {ratio:.2f} ({ci}): no difference beyond {min_effect:.0%}"
-    return Verdict(verdict, ratio, low, high, p, location(bm), location(cm), why)
+    why += f"; paired over {len(ratios)} rounds"
+    bm = location(process_medians([b for b, _ in pairs]))
+    cm = location(process_medians([c for _, c in pairs]))
+    return Verdict(verdict, ratio, low, high, p, bm, cm, why)
+
+
+@dataclass(frozen=True)
+class MemoryVerdict:
+    """The outcome of comparing two benchmarks' peak allocations."""
+
+    verdict: str  # more | less | same | inconclusive
+    ratio: float
+    baseline: int
+    candidate: int
+    why: str
+
+
+# Differences smaller than this are "same" whatever their ratio: a few hundred bytes of a
+# benchmark that allocates next to nothing (GEMM into a preallocated output) are bookkeeping.
+MEMORY_FLOOR_BYTES = 4096
+MEMORY_MIN_EFFECT = 0.10
+
+
+def decide_memory(
+    baseline: Sequence[int], candidate: Sequence[int], *, min_effect: float = MEMORY_MIN_EFFECT
+) -> Optional[MemoryVerdict]:
+    """Compare per-process peak allocations (bytes), or None without values on a side.
+
+    Peaks vary little between processes, but they do vary (lazy caches, hash seeds): the
+    comparison is between the ranges of the two sides, not their medians. ``more`` when every
+    candidate process allocated more than every baseline one by over ``min_effect`` and
+    :data:`MEMORY_FLOOR_BYTES`; ``less`` the other way; ``same`` when the ranges' ratio lies
+    within ``min_effect`` or all values lie within the floor of each other; else inconclusive.
+    """
+    b = [int(x) for x in baseline if x is not None]
+    c = [int(x) for x in candidate if x is not None]
+    if not b or not c:
+        return None
+    bm, cm = int(median(b)), int(median(c))
+    ratio = cm / bm if bm > 0 else (1.0 if cm == 0 else math.inf)
+    up, down = 1.0 + min_effect, 1.0 / (1.0 + min_effect)
+    low = min(c) / max(b) if max(b) > 0 else math.inf
+    high = max(c) / min(b) if min(b) > 0 else math.inf
+    sizes = (
+        f"{_bytes(bm)} -> {_bytes(cm)}, per process {_bytes(min(b))}-{_bytes(max(b))} and "
+        f"{_bytes(min(c))}-{_bytes(max(c))}"
+    )
+    if max(max(b), max(c)) - min(min(b), min(c)) < MEMORY_FLOOR_BYTES:
+        return MemoryVerdict("same", ratio, bm, cm, f"peak allocations within a few kB ({sizes})")
+    if low > up and min(c) - max(b) >= MEMORY_FLOOR_BYTES:
+        return MemoryVerdict("more", ratio, bm, cm, f"{ratio:.2f}x the baseline's peak ({sizes})")
+    if high < down and min(b) - max(c) >= MEMORY_FLOOR_BYTES:
+        return MemoryVerdict("less", ratio, bm, cm, f"{ratio:.2f}x the baseline's peak ({sizes})")
+    if down <= low and high <= up:
+        return MemoryVerdict(
+            "same", ratio, bm, cm, f"no difference beyond {min_effect:.0%} ({sizes})"
+        )
+    return MemoryVerdict(
+        "inconclusive",
+        ratio,
+        bm,
+        cm,
+        f"ratio {ratio:.2f} but the processes' peaks overlap or vary beyond {min_effect:.0%} "
+        f"({sizes})",
+    )
+
+
+def _bytes(n: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{int(n)} B"
 
 
 def _spread(values: Sequence[float]) -> float:

@@ -194,7 +194,7 @@ def mem_triad() -> Timed:
 
 
 def _blas_limit(threads: int) -> Callable[[], Any]:
-    from threadpoolctl import ThreadpoolController
+    ThreadpoolController = require("threadpoolctl").ThreadpoolController  # noqa: N806
 
     controller = ThreadpoolController()
 
@@ -297,6 +297,12 @@ def torch_cuda_h2d() -> Timed:
     torch.cuda.reset_peak_memory_stats()
     return _CudaEvents(torch, lambda: device.copy_(host, non_blocking=True))
 
+
+# Timed on the GPU with CUDA events: other processes on the CPUs do not change these times.
+CUDA_TIMED = frozenset({"torch_cuda_matmul", "torch_cuda_h2d"})
+# The suite name of both runs of one ``bench --against`` ("quick+paired"): their processes are
+# paired round by round.
+PAIRED_SUFFIX = "+paired"
 
 # --- suites -----------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import time
 import tracemalloc
 from typing import Any, Callable, Dict, List, Optional
 
+from . import conditions
 from .suite import BUILTINS, Loop, Skip, Timed
 
 # A sample should take 1-5 ms: long enough that the timer's resolution and the loop's overhead
@@ -67,8 +68,11 @@ def _peak(timed: Timed, loops: int) -> Optional[int]:
     own = timed.peak_memory_bytes()
     if own is not None:
         return own
-    # tracemalloc sees Python and NumPy allocations; it slows the code, so only a warm-up call
-    # runs under it, never a timed sample.
+    # tracemalloc sees Python and NumPy allocations; it slows the code, so only an untimed call
+    # runs under it, never a timed sample. A warm call first: a worker that calibrated has made
+    # its benchmark's first-call allocations (lazy caches, free lists) already and one handed the
+    # loop count has not, and the two would record different peaks for the same code.
+    timed.run(1)
     tracemalloc.start()
     try:
         timed.run(1)
@@ -203,6 +207,7 @@ def main() -> int:
         {"name": spec["name"], "build": _build(spec), "loops": spec.get("loops")}
         for spec in job["benchmarks"]
     ]
+    mark = conditions.start()
     results = measure(
         entries,
         rounds=int(job["rounds"]),
@@ -211,7 +216,12 @@ def main() -> int:
         target_s=float(job.get("target_s") or TARGET_S),
         peak=bool(job.get("peak", True)),
     )
-    out.write(json.dumps({"results": results, "seconds": time.perf_counter() - started}))
+    seen = conditions.finish(mark)
+    out.write(
+        json.dumps(
+            {"results": results, "seconds": time.perf_counter() - started, "conditions": seen}
+        )
+    )
     out.flush()
     return 0
 
