@@ -7,6 +7,7 @@ from typing import Any, List
 
 from ..model import DriftReport
 from .interface import Renderer, benchmark_line, by_category, describe, show, verdict_line
+from .svg import render_chart
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1f24}
@@ -64,7 +65,7 @@ class HtmlRenderer(Renderer):
                 )
             out.append("</table>")
         if report.benchmarks:
-            out += ["<h2>benchmarks</h2>", "<ul>"]
+            out += ["<h2>benchmarks</h2>", render_chart(report.benchmarks), "<ul>"]
             out += [f"<li>{_e(benchmark_line(c))}</li>" for c in report.benchmarks]
             out.append("</ul>")
         out += ["</body>", "</html>"]
