@@ -60,7 +60,7 @@ def main() -> int:
         detected = verdicts["slower"]
         print(
             f"{args.suite} scale {scale:.2f}: slower {detected}/{args.pairs}, "
-            f"otherwise {dict((k, v) for k, v in verdicts.items() if k != 'slower')}",
+            f"otherwise { {k: v for k, v in verdicts.items() if k != 'slower'} }",
             flush=True,
         )
         if scale >= 1.1 and verdicts["same"]:

@@ -65,7 +65,7 @@ def render_chart(comparisons: Sequence[BenchmarkComparison]) -> str:
     width = _LABEL_W + _PLOT_W + _TEXT_W
     effect = rows[0].min_effect
     out: List[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="bench-chart" role="img" '
+        f'<svg class="bench-chart" role="img" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'font-family="system-ui,sans-serif" font-size="12">',
         "<title>benchmark ratios, candidate time over baseline time, with "
@@ -84,7 +84,7 @@ def render_chart(comparisons: Sequence[BenchmarkComparison]) -> str:
             f"{_e(label)}</text>"
         )
     out.append(
-        f'<text x="{x0 + _PLOT_W + 8}" y="{_TOP - 12}" fill="#57606a">'
+        f'<text x="{x0 + _PLOT_W + 30}" y="{_TOP - 12}" fill="#57606a">'
         "verdict, ratio (interval) &#183; memory</text>"
     )
     for i, c in enumerate(rows):
