@@ -114,3 +114,33 @@ def test_against_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert result.exit_code == 2, (args, result.output)
         lines = [line for line in result.stderr.splitlines() if line]
         assert len(lines) == 1 and message in lines[0], lines
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or not os.path.exists("/proc/stat"),
+    reason="needs Linux affinity and /proc/stat",
+)
+def test_a_run_beside_a_cpu_hog_is_recorded_contended_and_warned(capsys) -> None:
+    import subprocess
+
+    from envparity.bench.runner import attach
+    import envparity
+
+    cpu = min(os.sched_getaffinity(0))
+    saved = os.sched_getaffinity(0)
+    hog = subprocess.Popen(
+        [sys.executable, "-c", "while True: pass"],
+        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),  # noqa: PLW1509
+    )
+    try:
+        os.sched_setaffinity(0, {cpu})  # the workers inherit it: they share the hog's CPU
+        snap = attach(envparity.snapshot(), "quick", numerics=False)
+    finally:
+        os.sched_setaffinity(0, saved)
+        hog.kill()
+        hog.wait()
+    c = snap.benchmarks.conditions
+    assert c is not None and c.affinity_cpus == 1
+    assert c.contended and c.contention is not None and c.contention >= 0.2, c
+    assert c.warning and "--against" in c.warning
+    assert "warning: benchmarks ran under contention" in capsys.readouterr().err

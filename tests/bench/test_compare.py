@@ -65,7 +65,12 @@ def _num(
     name: str, values: List[float], digest: str = "a" * 64, rtol: float = 1e-6, **kw: object
 ) -> NumericResult:
     return NumericResult(
-        name=name, dtype="float64", shape=[len(values)], sha256=digest, values=values, rtol=rtol,
+        name=name,
+        dtype="float64",
+        shape=[len(values)],
+        sha256=digest,
+        values=values,
+        rtol=rtol,
         **kw,  # type: ignore[arg-type]
     )
 
@@ -126,3 +131,75 @@ def test_relative_difference() -> None:
     assert relative_difference([1.0], [1.5]) == 1 / 3
     assert relative_difference([nan], [nan]) == 0.0  # type: ignore[list-item]
     assert relative_difference([1.0], [nan]) == float("inf")  # type: ignore[list-item]
+
+
+def _conditions(contention: float):
+    from envparity.model import RunConditions, WorkerConditions
+
+    worker = WorkerConditions(
+        seconds=0.2,
+        cpus=2,
+        own_cpu_s=0.2,
+        others_cpu_s=0.4 * contention / 0.2 * 0.2,
+        steal_s=0.0,
+        contention=contention,
+    )
+    return RunConditions(
+        load_avg=[5.9, 4.0, 2.0],
+        cpu_count=2,
+        affinity_cpus=2,
+        workers=[worker] * 5,
+        contention=contention,
+        contended=contention >= 0.2,
+        warning="benchmarks ran under contention" if contention >= 0.2 else None,
+    )
+
+
+def test_a_contended_baseline_cannot_make_the_candidate_look_faster() -> None:
+    # The case: a baseline captured under load makes the candidate look faster (0.14x).
+    loaded = _run(_ok("numpy_gemm_f32", 7e-3), _ok("py_loop", 1e-3), _ok("torch_cuda_matmul", 2e-3))
+    loaded = loaded.model_copy(update={"conditions": _conditions(0.6)})
+    quiet = _run(_ok("numpy_gemm_f32", 1e-3), _ok("py_loop", 2e-3), _ok("torch_cuda_matmul", 1e-3))
+    quiet = quiet.model_copy(update={"conditions": _conditions(0.01)})
+    got = _by(compare_benchmarks(loaded, quiet))
+    gemm = got["numpy_gemm_f32"]
+    assert gemm.verdict == "unstable" and gemm.contended_sides == ["baseline"]
+    assert "baseline ran under contention" in gemm.why and "--against" in gemm.why
+    # Against the push of the baseline's contention, a slowdown still stands...
+    assert got["py_loop"].verdict == "slower" and got["py_loop"].contended_sides == []
+    # ...and a GPU benchmark timed with CUDA events is not held back at all.
+    assert got["torch_cuda_matmul"].verdict == "faster"
+    assert "CONTENDED" in (gemm.baseline_conditions or "")
+    assert "load 5.9" in (gemm.baseline_conditions or "")
+    assert "CONTENDED" not in (gemm.candidate_conditions or "")
+    # Runs from before conditions were recorded: compared as before, and the report says so.
+    old = compare_benchmarks(_run(_ok("py_loop", 1e-3)), _run(_ok("py_loop", 2e-3)))
+    assert old[0].verdict == "slower" and "not recorded" in (old[0].baseline_conditions or "")
+
+
+def test_memory_verdict_from_every_process_and_old_single_peaks() -> None:
+    def with_peaks(peaks: List[int]) -> BenchmarkResult:
+        return _ok("alloc", 1e-3).model_copy(update={"peaks_bytes": peaks})
+
+    (c,) = compare_benchmarks(
+        _run(with_peaks([100_000] * 5)),
+        _run(with_peaks([200_000, 200_100, 199_900, 200_000, 200_000])),
+    )
+    assert c.memory_verdict == "more" and c.memory_ratio == 2.0
+    assert c.baseline_peak_bytes == 100_000 and "2.00x" in c.memory_why
+    old = _ok("alloc", 1e-3).model_copy(update={"peak_memory_bytes": 100_000})
+    (c,) = compare_benchmarks(_run(old), _run(old))
+    assert c.memory_verdict == "same"
+
+
+def test_capture_warns_when_contended() -> None:
+    import io
+
+    from envparity.bench.runner import warn_if_contended
+
+    out = io.StringIO()
+    warn_if_contended(_run().model_copy(update={"conditions": _conditions(0.6)}), out)
+    assert out.getvalue().startswith("warning: benchmarks ran under contention")
+    quiet = io.StringIO()
+    warn_if_contended(_run().model_copy(update={"conditions": _conditions(0.01)}), quiet)
+    assert quiet.getvalue() == ""
