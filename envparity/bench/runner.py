@@ -268,16 +268,40 @@ class Progress:
             self.width = 0
 
 
-def _job(spec: Any, specs: List[Dict[str, Any]], loops: Dict[str, int], seed: int):
+def _job(
+    spec: Any,
+    specs: List[Dict[str, Any]],
+    loops: Dict[str, int],
+    seed: int,
+    peaks: Optional[Dict[str, int]] = None,
+) -> Dict[str, Any]:
     return {
         "rounds": spec.rounds,
         "warmups": spec.warmups,
         "seed": seed,
-        # Peak allocations in every worker: one untimed call each, so that a memory verdict has
-        # as many processes behind it as a time verdict.
-        "peak": True,
+        "peak": _peak_names(specs, peaks),
         "benchmarks": [dict(s, loops=loops.get(s["name"])) for s in specs],
     }
+
+
+def _peak_names(specs: List[Dict[str, Any]], peaks: Optional[Dict[str, int]]) -> Any:
+    """Which benchmarks a worker measures the peak allocations of: all of them until a worker
+    has; then those that allocated at least the memory floor. A benchmark that allocates next
+    to nothing (a GEMM into a preallocated output) is measured once a side, which is all a
+    memory verdict within the floor needs, and its untimed calls are not paid by every worker."""
+    from .stats import MEMORY_FLOOR_BYTES
+
+    if not peaks:
+        return True
+    return [
+        s["name"] for s in specs if peaks.get(s["name"], MEMORY_FLOOR_BYTES) >= MEMORY_FLOOR_BYTES
+    ]
+
+
+def _learn_peaks(results: Dict[str, Any], peaks: Dict[str, int]) -> None:
+    for name, result in results.items():
+        if result.get("peak") is not None and name not in peaks:
+            peaks[name] = int(result["peak"])
 
 
 def _learn_loops(results: Dict[str, Any], loops: Dict[str, int]) -> None:
@@ -360,6 +384,7 @@ def run_suite(
     seen: List[Dict[str, Any]] = []
     failures: List[str] = []
     loops: Dict[str, int] = {}
+    peaks: Dict[str, int] = {}
     durations: List[float] = []
     try:
         for index in range(n_proc):
@@ -367,7 +392,7 @@ def run_suite(
                 if time.perf_counter() - started + median(durations) > spec.budget_s:
                     break
             began = time.perf_counter()
-            doc, why = _run_worker(side, _job(spec, specs, loops, index), index)
+            doc, why = _run_worker(side, _job(spec, specs, loops, index, peaks), index)
             durations.append(time.perf_counter() - began)
             progress.update(index + 1)
             if doc is None:
@@ -377,6 +402,7 @@ def run_suite(
             if doc.get("conditions"):
                 seen.append(doc["conditions"])
             _learn_loops(doc["results"], loops)
+            _learn_peaks(doc["results"], peaks)
         names = [s["name"] for s in specs]
         merged = _merge(names, per_process, failures)
         merged += _run_in_process(in_process, len(durations), spec.rounds, spec.warmups)
@@ -440,6 +466,7 @@ def run_against(
     seen: List[List[Dict[str, Any]]] = [[], []]
     failures: List[List[str]] = [[], []]
     loops: Dict[str, int] = {}
+    peaks: List[Dict[str, int]] = [{}, {}]
     durations: List[float] = []
     rounds = 0
     try:
@@ -452,13 +479,16 @@ def run_against(
             order = (0, 1) if index % 2 == 0 else (1, 0)
             docs: List[Optional[Dict[str, Any]]] = [None, None]
             for k, which in enumerate(order):
-                doc, why = _run_worker(sides[which], _job(spec, specs, loops, index), index)
+                job = _job(spec, specs, loops, index, peaks[which])
+                doc, why = _run_worker(sides[which], job, index)
                 progress.update(2 * index + k + 1)
                 if doc is None:
                     failures[which].append(why)
                 docs[which] = doc
-                if doc is not None and which == 0:
-                    _learn_loops(doc["results"], loops)  # B times the same work as A
+                if doc is not None:
+                    _learn_peaks(doc["results"], peaks[which])
+                    if which == 0:
+                        _learn_loops(doc["results"], loops)  # B times the same work as A
             durations.append(time.perf_counter() - began)
             rounds += 1
             if docs[0] is None or docs[1] is None:

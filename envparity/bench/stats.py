@@ -306,12 +306,16 @@ def _classify(
         return verdict, why, []
     sides = " and the ".join(held)
     confidence = kw["confidence"]
-    return "unstable", (
-        f"ratio {ratio:.2f} ({confidence:.0%} CI {low:.2f}-{high:.2f}) but the {sides} ran "
-        "under contention (other processes held its CPUs), which alone can make a difference "
-        "this way: no call; rerun on a quiet machine, or compare both at once with "
-        "`envparity bench --against`"
-    ), held
+    return (
+        "unstable",
+        (
+            f"ratio {ratio:.2f} ({confidence:.0%} CI {low:.2f}-{high:.2f}) but the {sides} ran "
+            "under contention (other processes held its CPUs), which alone can make a difference "
+            "this way: no call; rerun on a quiet machine, or compare both at once with "
+            "`envparity bench --against`"
+        ),
+        held,
+    )
 
 
 def decide(
@@ -455,7 +459,8 @@ def decide_memory(
     """Compare per-process peak allocations (bytes), or None without values on a side.
 
     Peaks vary little between processes, but they do vary (lazy caches, hash seeds): the
-    comparison is between the ranges of the two sides, not their medians. ``more`` when every
+    comparison is between the ranges of the two sides, not their medians. A benchmark under the
+    floor is measured in one process a side only (see ``runner._peak_names``). ``more`` when every
     candidate process allocated more than every baseline one by over ``min_effect`` and
     :data:`MEMORY_FLOOR_BYTES`; ``less`` the other way; ``same`` when the ranges' ratio lies
     within ``min_effect`` or all values lie within the floor of each other; else inconclusive.

@@ -123,8 +123,8 @@ def test_against_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_a_run_beside_a_cpu_hog_is_recorded_contended_and_warned(capsys) -> None:
     import subprocess
 
-    from envparity.bench.runner import attach
     import envparity
+    from envparity.bench.runner import attach
 
     cpu = min(os.sched_getaffinity(0))
     saved = os.sched_getaffinity(0)
