@@ -1,15 +1,18 @@
-"""Directional safety under contention: a CPU hog on one core during one side's run.
+"""Directional safety under contention: a CPU hog on one core during one side's runs.
 
-Four designs, ``--pairs`` pairs each (baseline run, then candidate run, quick suite):
+Four designs, ``--pairs`` pairs each, quick suite:
 
-- hog during the baseline, candidate quiet; the same with ``OPENBLAS_NUM_THREADS=1`` on the
-  candidate (a real slowdown of numpy_gemm_f32 that a hogged baseline can turn around);
-- hog during the candidate, baseline quiet; the same with ``OPENBLAS_NUM_THREADS=1``.
+- hog during the baseline, candidate quiet: the same environment (A/A), and with
+  ``OPENBLAS_NUM_THREADS=1`` on the candidate (a real slowdown of numpy_gemm_f32 that a hogged
+  baseline can turn around);
+- hog during the candidate, baseline quiet: A/A, and with ``OPENBLAS_NUM_THREADS=1``.
 
-A wrong-direction call is "faster" for a benchmark the candidate cannot have made faster (every
-benchmark here: the candidate is the same environment, or one with fewer BLAS threads). Also
-prints the contention each side's workers saw, with and without the hog: the figures behind
-``conditions.CONTENDED``.
+The two designs of a hog position share their baseline runs (pair i of each uses baseline
+run i). A wrong-direction call is "faster" for a benchmark the candidate cannot have made
+faster: every benchmark here (the same environment, or one with fewer BLAS threads). Also
+counted: the calls the statistics alone would have made without the contention rule, and the
+contention each side's median worker saw with and without the hog (the figures behind
+``conditions.CONTENDED``).
 
     .venv/bin/python scripts/bench_contention.py [--pairs 10]
 
@@ -25,7 +28,7 @@ import sys
 from collections import Counter
 from typing import Dict, List, Optional
 
-_HOG = "import time\nend = time.time() + 600\nwhile time.time() < end:\n    pass\n"
+_HOG = "import time\nend = time.time() + 900\nwhile time.time() < end:\n    pass\n"
 
 
 def _run(env: Dict[str, str], hog: bool):
@@ -50,6 +53,14 @@ def _run(env: Dict[str, str], hog: bool):
             proc.wait()
 
 
+def _uncontended(run):
+    if run.conditions is None:
+        return run
+    return run.model_copy(
+        update={"conditions": run.conditions.model_copy(update={"contended": False})}
+    )
+
+
 def main() -> int:
     from envparity.bench.compare import compare_benchmarks
 
@@ -57,33 +68,42 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=10)
     args = parser.parse_args()
     one = {"OPENBLAS_NUM_THREADS": "1"}
-    designs = [
-        ("hog on baseline, candidate A/A", True, False, {}),
-        ("hog on baseline, candidate 1 BLAS thread", True, False, one),
-        ("hog on candidate, baseline A/A", False, True, {}),
-        ("hog on candidate, candidate 1 BLAS thread", False, True, one),
-    ]
     wrong = 0
     shares: Dict[str, List[float]] = {"hog": [], "no hog": []}
-    for title, hog_base, hog_cand, cand_env in designs:
-        verdicts: Counter = Counter()
-        gemm: Counter = Counter()
+    for hog_on in ("baseline", "candidate"):
+        tallies = {name: (Counter(), Counter(), Counter()) for name in ("A/A", "1 BLAS thread")}
         for _ in range(args.pairs):
-            base = _run({}, hog_base)
-            cand = _run(cand_env, hog_cand)
-            for run, hogged in ((base, hog_base), (cand, hog_cand)):
+            base = _run({}, hog_on == "baseline")
+            cands = {
+                "A/A": _run({}, hog_on == "candidate"),
+                "1 BLAS thread": _run(one, hog_on == "candidate"),
+            }
+            for run, hogged in [(base, hog_on == "baseline")] + [
+                (c, hog_on == "candidate") for c in cands.values()
+            ]:
                 if run.conditions is not None and run.conditions.contention is not None:
                     shares["hog" if hogged else "no hog"].append(run.conditions.contention)
-            for c in compare_benchmarks(base, cand):
-                if c.ratio is None:
-                    continue
-                verdicts[c.verdict] += 1
-                if c.name == "numpy_gemm_f32":
-                    gemm[c.verdict] += 1
-                if c.verdict == "faster":
-                    wrong += 1
-                    print(f"  WRONG DIRECTION: {c.name}: {c.why}")
-        print(f"{title}: {dict(verdicts)}; numpy_gemm_f32: {dict(gemm)}", flush=True)
+            for design, cand in cands.items():
+                verdicts, gemm, raw = tallies[design]
+                for c in compare_benchmarks(base, cand):
+                    if c.ratio is None:
+                        continue
+                    verdicts[c.verdict] += 1
+                    if c.name == "numpy_gemm_f32":
+                        gemm[c.verdict] += 1
+                    if c.verdict == "faster":
+                        wrong += 1
+                        print(f"  WRONG DIRECTION: {c.name}: {c.why}")
+                for c in compare_benchmarks(_uncontended(base), _uncontended(cand)):
+                    if c.ratio is not None:
+                        raw[c.verdict] += 1
+        for design, (verdicts, gemm, raw) in tallies.items():
+            print(
+                f"hog on the {hog_on}, candidate {design}, {args.pairs} pairs: "
+                f"{dict(verdicts)}; numpy_gemm_f32: {dict(gemm)}; without the contention "
+                f"rule: {dict(raw)}",
+                flush=True,
+            )
     for k, v in shares.items():
         v.sort()
         if v:

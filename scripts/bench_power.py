@@ -47,16 +47,23 @@ def main() -> int:
     os.chdir(root)
     target = "ep_power_bench:work"
     bad = 0
+    # One baseline run per pair, shared by every scale (pair i of each scale uses baseline i).
+    bases = []
+    for _ in range(args.pairs):
+        os.environ.pop("EP_POWER_SCALE", None)
+        bases.append(run_suite(args.suite, callables=[target], numerics=False)[0])
+    contended = sum(1 for b in bases if b.conditions is not None and b.conditions.contended)
+    print(f"{contended} of {args.pairs} baseline runs contended", flush=True)
     for scale in scales:
         verdicts: Counter = Counter()
-        for _ in range(args.pairs):
-            os.environ.pop("EP_POWER_SCALE", None)
-            base, _ = run_suite(args.suite, callables=[target], numerics=False)
+        for base in bases:
             os.environ["EP_POWER_SCALE"] = str(scale)
             cand, _ = run_suite(args.suite, callables=[target], numerics=False)
             os.environ.pop("EP_POWER_SCALE", None)
             (c,) = [c for c in compare_benchmarks(base, cand) if c.name == target]
             verdicts[c.verdict] += 1
+            if c.verdict == "unstable" and c.contended_sides:
+                verdicts["(of which held back by contention)"] += 1
         detected = verdicts["slower"]
         print(
             f"{args.suite} scale {scale:.2f}: slower {detected}/{args.pairs}, "
