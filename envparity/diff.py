@@ -859,6 +859,15 @@ def _measured(out: _Findings, base: Snapshot, cand: Snapshot) -> List[BenchmarkC
                     f"slower, {detail}: look at the BLAS, CPU and thread findings, or profile "
                     "the candidate",
                 )
+            if c.memory_verdict == "more":
+                out.add(
+                    "benchmark",
+                    f"{c.name}.memory",
+                    c.baseline_peak_bytes,
+                    c.candidate_peak_bytes,
+                    "warning",
+                    f"allocates more, {c.memory_why}: look at the package versions it uses",
+                )
     return comparisons
 
 

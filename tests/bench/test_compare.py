@@ -203,3 +203,26 @@ def test_capture_warns_when_contended() -> None:
     quiet = io.StringIO()
     warn_if_contended(_run().model_copy(update={"conditions": _conditions(0.01)}), quiet)
     assert quiet.getvalue() == ""
+
+
+def test_diff_reports_a_benchmark_that_allocates_more() -> None:
+    from datetime import datetime, timezone
+
+    from envparity.diff import diff
+    from envparity.model import Collection, PythonInfo, Snapshot
+
+    def snap(peak: int) -> Snapshot:
+        result = _ok("predict", 1e-3).model_copy(update={"peaks_bytes": [peak] * 5})
+        return Snapshot(
+            snapshot_id=str(peak),
+            captured_at=datetime.now(timezone.utc),
+            python=PythonInfo(implementation="cpython", version="3.11.7"),
+            collection=Collection(envparity_version="0.1.0"),
+            benchmarks=_run(result),
+        ).with_fingerprint()
+
+    report = diff(snap(1_000_000), snap(2_000_000))
+    (f,) = report.findings
+    assert (f.category, f.key, f.severity) == ("benchmark", "predict.memory", "warning")
+    assert "2.00x the baseline's peak" in f.why
+    assert diff(snap(1_000_000), snap(1_000_000)).findings == []
