@@ -15,6 +15,11 @@ contention each side's median worker saw with and without the hog (the figures b
 ``conditions.CONTENDED``).
 
     .venv/bin/python scripts/bench_contention.py [--pairs 10]
+    .venv/bin/python scripts/bench_contention.py --calibrate 6
+
+``--calibrate N`` runs N quick suites, every other one beside the hog, and prints per worker
+how much slower it timed py_loop and numpy_gemm_f32 than the fastest worker seen, binned by the
+contention the worker recorded: where slowdowns start is where the threshold belongs.
 
 Exit 1 when any wrong-direction call was made.
 """
@@ -61,12 +66,54 @@ def _uncontended(run):
     )
 
 
+def calibrate(n: int) -> int:
+    from envparity.bench.stats import median
+
+    rows = []
+    for i in range(n):
+        run = _run({}, i % 2 == 1)
+        assert run.conditions is not None
+        got = {r.name: r for r in run.results if r.status == "ok"}
+        for k, w in enumerate(run.conditions.workers):
+            if w.contention is None:
+                continue
+            wait = (w.run_queue_wait_s or 0.0) / w.seconds
+            meds = {}
+            for name in ("py_loop", "numpy_gemm_f32"):
+                if name in got and k < len(got[name].samples):
+                    meds[name] = median(got[name].samples[k])
+            rows.append((w.contention, wait, meds))
+    best = {
+        name: min(m[name] for _, _, m in rows if name in m)
+        for name in ("py_loop", "numpy_gemm_f32")
+    }
+    bins = [(0.0, 0.1), (0.1, 0.2), (0.2, 0.3), (0.3, 0.45), (0.45, 0.6), (0.6, 2.0)]
+    print(
+        "contention  workers  run-queue wait  py_loop slowdown  numpy_gemm_f32 slowdown (medians)"
+    )
+    for lo, hi in bins:
+        sel = [r for r in rows if lo <= r[0] < hi]
+        if not sel:
+            continue
+        slow = {
+            name: median([m[name] / best[name] for _, _, m in sel if name in m]) for name in best
+        }
+        print(
+            f"{lo:.2f}-{hi:.2f}   {len(sel):>7}  {median([r[1] for r in sel]):>14.2f}  "
+            f"{slow['py_loop']:>16.2f}  {slow['numpy_gemm_f32']:>23.2f}"
+        )
+    return 0
+
+
 def main() -> int:
     from envparity.bench.compare import compare_benchmarks
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--calibrate", type=int, default=0)
     args = parser.parse_args()
+    if args.calibrate:
+        return calibrate(args.calibrate)
     one = {"OPENBLAS_NUM_THREADS": "1"}
     wrong = 0
     shares: Dict[str, List[float]] = {"hog": [], "no hog": []}
