@@ -92,11 +92,14 @@ class Side:
         sys_path: List[str],
         extra: Dict[str, str],
     ):
+        from ..redact import redact
+
         self.python = python
         self.env = env
         self.flags = flags
         self.sys_path = sys_path
-        self.extra = extra
+        # What the run records of the extra variables: a token passed with --env is not kept.
+        self.extra = {k: redact(k, v) for k, v in extra.items()}
 
 
 def this_side(extra: Optional[Dict[str, str]] = None) -> Side:
@@ -415,7 +418,7 @@ def run_suite(
         results=merged,
         conditions=conditions_of(machine, seen),
         python=sys.executable,
-        env=dict(env or {}),
+        env=side.extra,
     )
     numeric_results = None
     if numerics:

@@ -61,7 +61,10 @@ def test_against_interleaves_pairs_and_compares_memory(user_module: str) -> None
 
 
 def test_every_run_records_its_conditions() -> None:
-    run, _ = run_suite("quick", numerics=False, processes=2)
+    run, _ = run_suite(
+        "quick", numerics=False, processes=2, env={"HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyz1234"}
+    )
+    assert run.env["HF_TOKEN"] != "hf_abcdefghijklmnopqrstuvwxyz1234"  # recorded redacted
     c = run.conditions
     assert c is not None and len(c.workers) == 2
     w = c.workers[0]
