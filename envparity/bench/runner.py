@@ -114,6 +114,11 @@ def this_side(extra: Optional[Dict[str, str]] = None) -> Side:
     # Windows keeps site: .pth files there also add DLL directories.
     if os.name != "nt" and paths:
         flags = ["-S"]
+        home = os.path.dirname(_package_dir())
+        if not any(_same_dir(p, home) for p in paths):
+            # An editable install finds envparity through an import hook that a .pth file
+            # installs, which -S skips: the worker reaches it through the link directory.
+            paths = [*paths, _shim()]
         env["PYTHONPATH"] = os.pathsep.join(paths)
     return Side(sys.executable, env, flags, paths, dict(extra or {}))
 
@@ -121,9 +126,21 @@ def this_side(extra: Optional[Dict[str, str]] = None) -> Side:
 _SHIMS: Dict[str, str] = {}
 
 
+def _package_dir() -> str:
+    """The directory of this envparity package."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _same_dir(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a or ".", b)
+    except OSError:
+        return False
+
+
 def _shim() -> str:
     """A directory whose only entry is a link to this envparity package."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    package = _package_dir()
     if package not in _SHIMS:
         import atexit
         import shutil

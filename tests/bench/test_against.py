@@ -147,3 +147,29 @@ def test_a_run_beside_a_cpu_hog_is_recorded_contended_and_warned(capsys) -> None
     assert c.contended and c.contention is not None and c.contention >= 0.2, c
     assert c.warning and "--against" in c.warning
     assert "warning: benchmarks ran under contention" in capsys.readouterr().err
+
+
+def test_workers_find_envparity_from_any_directory(tmp_path: Path) -> None:
+    # An editable install is found through an import hook a .pth file installs; workers start
+    # without site (-S), so they must reach envparity another way. From the checkout the
+    # current directory hid this; from anywhere else every benchmark failed.
+    import json
+    import subprocess
+
+    code = (
+        "import json, sys; sys.path = [p for p in sys.path if p not in ('', '.')]\n"
+        "from envparity.bench.runner import run_suite\n"
+        "run, _ = run_suite('quick', numerics=False, processes=1)\n"
+        "print(json.dumps({r.name: r.status for r in run.results}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["py_loop"] == "ok"
