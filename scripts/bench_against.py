@@ -2,17 +2,24 @@
 
 1. Detection: the other side runs with ``NPY_DISABLE_CPU_FEATURES`` turning off NumPy's widest
    dispatch targets this CPU has (AVX-512 where present, else AVX2/``X86_V3``), while a hog
-   occupies one core for the whole run; numpy_exp_f64 and numpy_tanh_f64 must be called
-   "slower" in every experiment (the interleaved rounds see the hog alike).
+   occupies one core for the whole run; the ``--detect`` benchmarks must be called "slower" in
+   every experiment (the interleaved rounds see the hog alike). With AVX-512 off, float64 exp
+   and tanh (quick suite) are several times slower; with only AVX2 off (NumPy 2.4 on a CPU
+   without AVX-512), float64 exp is unchanged and float32 tanh is ~6x slower: ``--suite full
+   --detect numpy_tanh_f32``.
 2. A/A: ``--against`` this same interpreter, no hog: at most 1% of all benchmark comparisons
    called different (faster/slower).
 
-    .venv/bin/python scripts/bench_against.py [--pairs 10] [--aa-pairs 20]
+    .venv/bin/python scripts/bench_against.py [--pairs 10] [--aa-pairs 20] [--suite quick]
+        [--detect numpy_exp_f64,numpy_tanh_f64] [--save runs.jsonl]
+
+``--save`` appends every pair of runs (JSON lines) for replaying other statistics offline.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from collections import Counter
@@ -41,7 +48,19 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--aa-pairs", type=int, default=20)
+    parser.add_argument("--suite", default="quick")
+    parser.add_argument("--aa-suite", default="quick")
+    parser.add_argument("--detect", default="numpy_exp_f64,numpy_tanh_f64")
+    parser.add_argument("--save")
     args = parser.parse_args()
+    detect = args.detect.split(",")
+
+    def save(kind: str, a, b) -> None:
+        if args.save:
+            with open(args.save, "a") as f:
+                doc = {"kind": kind, "a": a.model_dump(mode="json"), "b": b.model_dump(mode="json")}
+                f.write(json.dumps(doc) + "\n")
+
     features = " ".join(disable_features())
     print(f"NPY_DISABLE_CPU_FEATURES={features!r}", flush=True)
     bad = 0
@@ -51,10 +70,11 @@ def main() -> int:
             seen: Counter = Counter()
             for _ in range(args.pairs):
                 a, b = run_against(
-                    sys.executable, "quick", against_env={"NPY_DISABLE_CPU_FEATURES": features}
+                    sys.executable, args.suite, against_env={"NPY_DISABLE_CPU_FEATURES": features}
                 )
+                save("detect", a, b)
                 for c in compare_benchmarks(a, b):
-                    if c.name in ("numpy_exp_f64", "numpy_tanh_f64"):
+                    if c.name in detect:
                         seen[(c.name, c.verdict)] += 1
                         ci = f"{c.ci_low:.2f}-{c.ci_high:.2f}"
                         print(f"  {c.name}: {c.verdict} {c.ratio:.2f} ({ci})")
@@ -66,14 +86,15 @@ def main() -> int:
         finally:
             hog.kill()
             hog.wait()
-        for name in ("numpy_exp_f64", "numpy_tanh_f64"):
+        for name in detect:
             hits = seen[(name, "slower")]
             print(f"detection under a hog, {name}: slower {hits}/{args.pairs}", flush=True)
             bad += hits < args.pairs
     calls = total = 0
     verdicts: Counter = Counter()
     for _ in range(args.aa_pairs):
-        a, b = run_against(sys.executable, "quick")
+        a, b = run_against(sys.executable, args.aa_suite)
+        save("aa", a, b)
         for c in compare_benchmarks(a, b):
             if c.ratio is None:
                 continue

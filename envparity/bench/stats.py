@@ -30,8 +30,8 @@ The noise that matters is between processes, so the unit of replication is the w
   inside it (equivalence); between the two, ``inconclusive`` with the plausible range; an
   interval that reaches past three times the minimum effect is ``unstable``;
 - :func:`decide_paired` compares interleaved runs (``bench --against``) round by round: the
-  median of the per-round ratios, with the sign test's distribution-free interval and p-value
-  (the same statistic again);
+  median of the per-round ratios of the workers' fastest samples, with the sign test's
+  distribution-free interval and p-value (the same statistic again);
 - :func:`decide_memory` compares peak allocations per process by their ranges.
 """
 
@@ -399,13 +399,17 @@ def decide_paired(
     """Compare interleaved runs round by round: the i-th process of one side with the i-th of
     the other (they ran back to back, under the same load and frequency).
 
-    The estimate is the median of the per-round ratios of process medians; its interval is the
-    sign test's (distribution-free) and the p-value the sign test's, so both come from the same
-    statistic. Contention, which hits both sides of a round alike, does not hold a call back
-    here. Fewer rounds than the interval needs (8 at 99%) leave it ``inconclusive`` at most.
+    Each round's ratio is of the two workers' fastest samples: a preemption hits one sample of
+    one worker, not both sides of a round alike, and it only ever slows a sample down (under a
+    load of 30 on two CPUs, samples of one worker were seen 25x apart, and a median of two
+    samples is then a coin toss). The estimate is the median of the per-round ratios; its
+    interval is the sign test's (distribution-free) and the p-value the sign test's, so both
+    come from the same statistic; as for unpaired runs, the interval must also be narrower than
+    the effect it claims. Contention, which hits both sides of a round alike, does not hold a
+    call back here. Fewer rounds than the interval needs (8 at 99%) leave it ``inconclusive``.
     """
     pairs = [(b, c) for b, c in zip(baseline, candidate) if b and c]
-    ratios = [median(c) / median(b) for b, c in pairs]
+    ratios = [min(c) / min(b) for b, c in pairs]
     if not ratios:
         raise ValueError("no paired rounds")
     ratio = median(ratios)
@@ -418,7 +422,7 @@ def decide_paired(
         p,
         min_effect=min_effect,
         confidence=confidence,
-        precise_needed=False,
+        precise_needed=True,
         contended=(),
         disagree="rounds disagree",
         p_name="sign test p",
