@@ -25,7 +25,8 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 # Share of the worker's CPUs held by others (busy time + steal) above which a worker counts as
-# contended. A one-core CPU hog on two CPUs is 0.5; a quiet machine is under 0.05.
+# contended: well under the half that one busy neighbour holds on two CPUs, the smallest
+# neighbour that turned a call around in scripts/bench_contention.py (README, Measured).
 CONTENDED = 0.2
 
 _TICK = float(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100.0
