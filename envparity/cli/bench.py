@@ -87,7 +87,8 @@ def bench(
         typer.Option("--db", help="Database URL for a --compare ref (or ENVPARITY_DB_URL)."),
     ] = None,
 ) -> None:
-    """Time the built-in and your own benchmarks in fresh worker processes; run numeric probes."""
+    """Time the built-in and your own benchmarks in fresh worker processes, with the conditions
+    they ran under; run numeric probes; or compare with another interpreter (--against)."""
     from ..bench.compare import compare_benchmarks, numeric_findings
     from ..bench.runner import run_against, run_suite, warn_if_contended
     from ..errors import BadInput
