@@ -160,13 +160,9 @@ def test_same_needs_the_whole_interval_within_the_minimum_effect() -> None:
     for i in range(40):
         base = _run(rng, 1e-3, 0.03, processes=5)
         v = decide(base, _run(rng, 1.1e-3, 0.03, processes=5), seed=i)
-        assert v.verdict != "same", v
-        assert not (v.verdict == "faster")
+        assert v.verdict in ("slower", "inconclusive", "unstable"), v
         if v.verdict == "inconclusive":
             assert "plausible range" in v.why and "--suite full" in v.why
-        if v.verdict == "same":  # pragma: no cover - the assertion above
-            pass
-        assert v.verdict == "same" or not (v.ci_low >= 1 / 1.05 and v.ci_high <= 1.05)
 
 
 def test_a_noisy_baseline_scaled_is_called_by_the_same_statistic() -> None:
