@@ -30,8 +30,8 @@ The noise that matters is between processes, so the unit of replication is the w
   inside it (equivalence); between the two, ``inconclusive`` with the plausible range; an
   interval that reaches past three times the minimum effect is ``unstable``;
 - :func:`decide_paired` compares interleaved runs (``bench --against``) round by round: the
-  median of the per-round ratios of the workers' fastest samples, with the sign test's
-  distribution-free interval and p-value (the same statistic again);
+  Hodges-Lehmann center of the per-round log ratios of the workers' fastest samples, with the
+  exact signed-rank interval and p-value (the same statistic again);
 - :func:`decide_memory` compares peak allocations per process by their ranges.
 """
 
@@ -364,29 +364,47 @@ def _binom_cdf(k: int, n: int) -> float:
     return sum(math.comb(n, i) for i in range(0, min(k, n) + 1)) / 2.0**n
 
 
-def sign_interval(values: Sequence[float], confidence: float) -> Tuple[float, float, float]:
-    """``(low, high, achieved confidence)``: the distribution-free interval for the median,
-    the order statistics ``(k, n - k + 1)`` with the largest k whose coverage is at least
-    ``confidence``; with too few values for that, the whole range and the coverage it has."""
-    s = sorted(values)
-    n = len(s)
+def _signed_rank_counts(n: int) -> List[int]:
+    """Counts of each value of the Wilcoxon signed-rank statistic for n pairs (exact)."""
+    counts = [1]
+    for rank in range(1, n + 1):
+        grown = counts + [0] * rank
+        for t, c in enumerate(counts):
+            grown[t + rank] += c
+        counts = grown
+    return counts
+
+
+def signed_rank_interval(
+    logs: Sequence[float], confidence: float
+) -> Tuple[float, float, float, float]:
+    """``(estimate, low, high, p)`` for the center of symmetric ``logs``: the Hodges-Lehmann
+    estimate (median of the Walsh averages), the exact signed-rank interval (order statistics
+    of the Walsh averages) and the exact two-sided signed-rank p-value against 0. All from the
+    one statistic. With too few values for the confidence, the interval is the whole range of
+    the Walsh averages and ``p`` says how far it is from the confidence."""
+    n = len(logs)
+    walsh = sorted((logs[i] + logs[j]) / 2.0 for i in range(n) for j in range(i, n))
+    counts = _signed_rank_counts(n)
+    total = float(sum(counts))
     alpha = 1.0 - confidence
-    k = 0
-    while k + 1 <= n // 2 and _binom_cdf(k, n) <= alpha / 2:
+    cum = 0.0
+    k = 0  # the number of Walsh averages cut from each end
+    for c in counts:
+        if (cum + c) / total > alpha / 2:
+            break
+        cum += c
         k += 1
-    # k: the first order statistic index (1-based) such that P(X <= k - 1) <= alpha/2
-    k = max(k, 1)
-    return s[k - 1], s[n - k], 1.0 - 2.0 * _binom_cdf(k - 1, n)
-
-
-def sign_test_p(values: Sequence[float], center: float = 1.0) -> float:
-    """Two-sided exact sign test of the median against ``center`` (ties dropped)."""
-    above = sum(1 for v in values if v > center)
-    below = sum(1 for v in values if v < center)
-    n = above + below
-    if n == 0:
-        return 1.0
-    return min(1.0, 2.0 * _binom_cdf(min(above, below), n))
+    low, high = walsh[min(k, len(walsh) - 1)], walsh[max(len(walsh) - 1 - k, 0)]
+    ranked = sorted((abs(x), x > 0) for x in logs if x != 0)
+    t_plus = sum(i + 1 for i, (_, positive) in enumerate(ranked) if positive)
+    m = len(ranked)
+    if m == 0:
+        return median(walsh), low, high, 1.0
+    dist = _signed_rank_counts(m)
+    t = min(t_plus, m * (m + 1) // 2 - t_plus)
+    p = min(1.0, 2.0 * sum(dist[: t + 1]) / sum(dist))
+    return median(walsh), low, high, p
 
 
 def decide_paired(
@@ -401,20 +419,21 @@ def decide_paired(
 
     Each round's ratio is of the two workers' fastest samples: a preemption hits one sample of
     one worker, not both sides of a round alike, and it only ever slows a sample down (under a
-    load of 30 on two CPUs, samples of one worker were seen 25x apart, and a median of two
-    samples is then a coin toss). The estimate is the median of the per-round ratios; its
-    interval is the sign test's (distribution-free) and the p-value the sign test's, so both
-    come from the same statistic; as for unpaired runs, the interval must also be narrower than
-    the effect it claims. Contention, which hits both sides of a round alike, does not hold a
-    call back here. Fewer rounds than the interval needs (8 at 99%) leave it ``inconclusive``.
+    load of 30 on two CPUs, samples of one worker were seen 25x apart). The two sides' noise is
+    alike, so a round's log ratio is the effect plus a difference of two like noises: symmetric.
+    That is what the signed-rank test needs: the estimate is the Hodges-Lehmann center of the
+    log ratios, the interval and the p-value the exact signed-rank ones, all one statistic
+    (the sign test's interval, its distribution-free alternative, is the whole range of the
+    ratios up to 11 rounds at 99%). As for unpaired runs, the interval must be narrower than the
+    effect it claims. Contention, which hits both sides of a round alike, does not hold a call
+    back here. Fewer rounds than a 99% interval needs (8) leave it ``inconclusive``.
     """
     pairs = [(b, c) for b, c in zip(baseline, candidate) if b and c]
-    ratios = [min(c) / min(b) for b, c in pairs]
-    if not ratios:
+    logs = [math.log(min(c) / min(b)) for b, c in pairs]
+    if not logs:
         raise ValueError("no paired rounds")
-    ratio = median(ratios)
-    low, high, achieved = sign_interval(ratios, confidence)
-    p = sign_test_p(ratios)
+    center, lo, hi, p = signed_rank_interval(logs, confidence)
+    ratio, low, high = math.exp(center), math.exp(lo), math.exp(hi)
     verdict, why, _ = _classify(
         ratio,
         low,
@@ -425,16 +444,17 @@ def decide_paired(
         precise_needed=True,
         contended=(),
         disagree="rounds disagree",
-        p_name="sign test p",
+        p_name="signed-rank p",
         suggest="rerun on a quieter machine or with --suite full (more rounds)",
     )
-    if achieved < confidence:
+    smallest_p = 2.0 / 2 ** len(logs)
+    if smallest_p > 1.0 - confidence:
         verdict = "inconclusive"
         why = (
-            f"ratio {ratio:.2f} over {len(ratios)} rounds, range {_range(low, high)}: too few "
+            f"ratio {ratio:.2f} over {len(logs)} rounds, range {_range(low, high)}: too few "
             f"rounds for a {confidence:.0%} interval; run more (--suite full)"
         )
-    why += f"; paired over {len(ratios)} rounds"
+    why += f"; paired over {len(logs)} rounds"
     bm = location(process_medians([b for b, _ in pairs]))
     cm = location(process_medians([c for _, c in pairs]))
     return Verdict(verdict, ratio, low, high, p, bm, cm, why)
