@@ -240,7 +240,7 @@ class RunConditions(_Model):
     contended: bool = Field(
         False,
         description="True when the median worker was contended: a comparison with this run "
-        "cannot call CPU benchmarks faster or slower.",
+        "holds back any call on CPU benchmarks that contention could have caused.",
     )
     warning: Optional[str] = None
 

@@ -352,9 +352,9 @@ def conditions_of(start: Dict[str, Any], workers: List[Dict[str, Any]]) -> Any:
         warning = (
             f"benchmarks ran under contention: other processes held {share:.0%} of the {cpus} "
             f"CPUs in the median worker ({busy} of {len(shares)} workers over "
-            f"{conditions.CONTENDED:.0%}{load_text}); comparisons with this run cannot call CPU "
-            "benchmarks faster or slower: rerun on a quiet machine, or compare both "
-            "environments at once with `envparity bench --against`"
+            f"{conditions.CONTENDED:.0%}{load_text}); comparisons with this run hold back any "
+            "call on CPU benchmarks that contention could have caused: rerun on a quiet "
+            "machine, or compare both environments at once with `envparity bench --against`"
         )
     return RunConditions(
         **start,
