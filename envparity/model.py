@@ -292,7 +292,61 @@ class BenchmarkResult(_Model):
     samples: List[List[float]] = Field(
         default_factory=list, description="Seconds per loop, one list per worker process."
     )
-    peak_memory_bytes: Optional[int] = None
+    peak_memory_bytes: Optional[int] = Field(
+        None,
+        description="Peak memory of one call: the median over worker processes of peaks_bytes "
+        "(the GPU's own peak for CUDA benchmarks).",
+    )
+    peaks_bytes: List[int] = Field(
+        default_factory=list,
+        description="Peak Python allocations (tracemalloc) of one untimed call, per worker "
+        "process; empty in runs recorded before it was kept.",
+    )
+
+
+class WorkerConditions(_Model):
+    """What the machine did while one worker process timed its benchmarks."""
+
+    seconds: float = Field(description="Wall time of the worker's measured section.")
+    cpus: int = Field(description="CPUs the worker could run on (its affinity set).")
+    own_cpu_s: float = Field(description="CPU time the worker itself used, all its threads.")
+    others_cpu_s: Optional[float] = Field(
+        None, description="CPU time other processes used on those CPUs (/proc/stat busy less own)."
+    )
+    steal_s: Optional[float] = Field(None, description="CPU steal on those CPUs (hypervisor).")
+    run_queue_wait_s: Optional[float] = Field(
+        None, description="Time the worker's threads waited for a CPU (schedstat)."
+    )
+    throttled_s: Optional[float] = Field(None, description="cgroup quota throttling.")
+    freq_mhz: Optional[float] = None
+    contention: Optional[float] = Field(
+        None,
+        description="Share of the worker's CPUs held by others: (others + steal + throttled) / "
+        "(seconds x cpus).",
+    )
+
+
+class RunConditions(_Model):
+    """The conditions a benchmark run was captured under (instance values, not identity)."""
+
+    load_avg: Optional[List[float]] = Field(None, description="1, 5, 15 min, at the start.")
+    load_avg_end: Optional[List[float]] = None
+    cpu_count: Optional[int] = None
+    affinity_cpus: Optional[int] = None
+    quota_cpus: Optional[float] = Field(None, description="cgroup CPU quota; null: unlimited.")
+    freq_mhz: Optional[float] = Field(None, description="Mean current frequency at the start.")
+    governor: Optional[str] = None
+    workers: List[WorkerConditions] = Field(default_factory=list)
+    contention: Optional[float] = Field(
+        None, description="The median worker's contention (null: /proc/stat not readable)."
+    )
+    contended_workers: int = 0
+    contended: bool = Field(
+        False,
+        description="True when the median worker was contended: a comparison with this run "
+        "holds back any call on CPU benchmarks that contention could have caused.",
+    )
+    warning: Optional[str] = None
 
 
 class BenchmarkRun(_Model):
@@ -303,6 +357,15 @@ class BenchmarkRun(_Model):
     )
     wall_seconds: float
     results: List[BenchmarkResult] = Field(default_factory=list)
+    conditions: Optional[RunConditions] = Field(
+        None, description="Load, steal, others' CPU time, frequency; null in older runs."
+    )
+    python: Optional[str] = Field(
+        None, description="The interpreter the workers ran (bench --against records both)."
+    )
+    env: Dict[str, str] = Field(
+        default_factory=dict, description="Variables set for the workers (--env/--against-env)."
+    )
 
 
 class ProbeFailure(_Model):
@@ -418,20 +481,34 @@ class Finding(_Model):
     )
 
 
+BenchmarkVerdict = Literal[
+    "faster", "slower", "same", "inconclusive", "unstable", "missing", "failed", "skipped"
+]
+MemoryVerdict = Literal["more", "less", "same", "inconclusive"]
+
+
 class BenchmarkComparison(_Model):
-    """One benchmark, baseline against candidate: ratio of medians with its confidence interval."""
+    """One benchmark, baseline against candidate: ratio of medians with its confidence interval.
+
+    ``same`` only when the whole interval lies within the minimum effect (equivalence);
+    ``inconclusive`` when the interval neither rules a difference in nor out (its bounds are the
+    plausible range); ``unstable`` when the processes disagree too much or a side ran under
+    contention that could have caused the difference.
+    """
 
     name: str
-    verdict: Literal["faster", "slower", "same", "unstable", "missing", "failed", "skipped"]
+    verdict: BenchmarkVerdict
     ratio: Optional[float] = Field(
         None,
         description="Candidate time over baseline time (>1: slower), each its fastest worker "
-        "process's median time.",
+        "process's median time (paired runs: the median of the per-round ratios).",
     )
     ci_low: Optional[float] = None
     ci_high: Optional[float] = None
     confidence: float = 0.99
     p_value: Optional[float] = None
+    min_effect: float = 0.05
+    paired: bool = Field(False, description="From bench --against: workers interleaved A, B.")
     baseline_median_s: Optional[float] = Field(
         None, description="The baseline's fastest process median, seconds per loop."
     )
@@ -439,6 +516,18 @@ class BenchmarkComparison(_Model):
         None, description="The candidate's fastest process median, seconds per loop."
     )
     why: str = ""
+    contended_sides: List[str] = Field(
+        default_factory=list, description="Sides whose conditions held a call back."
+    )
+    baseline_conditions: Optional[str] = Field(None, description="One line: load, others, steal.")
+    candidate_conditions: Optional[str] = None
+    memory_verdict: Optional[MemoryVerdict] = None
+    memory_ratio: Optional[float] = Field(
+        None, description="Candidate peak allocations over the baseline's (median processes)."
+    )
+    baseline_peak_bytes: Optional[int] = None
+    candidate_peak_bytes: Optional[int] = None
+    memory_why: str = ""
 
 
 class SnapshotSummary(_Model):

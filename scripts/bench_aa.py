@@ -51,17 +51,22 @@ def main() -> int:
 
     total = sum(sum(c.values()) for c in per_bench.values())
     called = sum(c["faster"] + c["slower"] for c in per_bench.values())
-    print(f"{'benchmark':<22} {'same':>5} {'unstable':>8} {'faster':>6} {'slower':>6}  ratios")
+    print(
+        f"{'benchmark':<22} {'same':>5} {'inconcl':>7} {'unstable':>8} {'faster':>6} "
+        f"{'slower':>6}  ratios"
+    )
     for name, counts in per_bench.items():
         r = sorted(ratios[name])
         print(
-            f"{name:<22} {counts['same']:>5} {counts['unstable']:>8} {counts['faster']:>6} "
+            f"{name:<22} {counts['same']:>5} {counts['inconclusive']:>7} {counts['unstable']:>8} "
+            f"{counts['faster']:>6} "
             f"{counts['slower']:>6}  median {statistics.median(r):.3f} range {r[0]:.3f}-{r[-1]:.3f}"
         )
     share = 100.0 * called / total if total else 0.0
     print(
         f"A/A: {called} of {total} benchmark comparisons called different ({share:.2f}%) over "
-        f"{args.pairs} pairs; {sum(c['unstable'] for c in per_bench.values())} unstable"
+        f"{args.pairs} pairs; {sum(c['unstable'] for c in per_bench.values())} unstable, "
+        f"{sum(c['inconclusive'] for c in per_bench.values())} inconclusive"
     )
     print(
         f"suite {args.suite} wall: median {statistics.median(walls):.2f} s "

@@ -29,11 +29,7 @@ def avx512_features() -> List[str]:
     except ImportError:  # pragma: no cover - NumPy 1
         from numpy.core import _multiarray_umath as umath  # type: ignore[no-redef]
     have = umath.__cpu_features__
-    return [
-        f
-        for f in umath.__cpu_dispatch__
-        if ("AVX512" in f or f == "X86_V4") and have.get(f)
-    ]
+    return [f for f in umath.__cpu_dispatch__ if ("AVX512" in f or f == "X86_V4") and have.get(f)]
 
 
 def _suite(env: Dict[str, Optional[str]], processes: Optional[int] = None):
@@ -113,9 +109,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=10)
     args = parser.parse_args()
-    ok = experiment(
-        "BLAS threads", {"OPENBLAS_NUM_THREADS": "1"}, ["numpy_gemm_f32"], args.pairs
-    )
+    ok = experiment("BLAS threads", {"OPENBLAS_NUM_THREADS": "1"}, ["numpy_gemm_f32"], args.pairs)
     features = avx512_features()
     if not features:
         print("== AVX-512: this CPU (or NumPy build) has no AVX-512 dispatch targets; skipped")

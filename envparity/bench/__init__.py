@@ -5,7 +5,7 @@
 - :mod:`.runner` -- ``run_suite``: fresh worker processes (:mod:`.worker`), shuffled rounds.
 - :mod:`.stats` -- bootstrap over processes then samples, rank test, verdicts.
 - :mod:`.numerics` -- fixed computations on fixed inputs, recorded as digests plus samples.
-- :mod:`.compare` -- ``compare_benchmarks`` and ``numeric_findings`` for ``diff``.
+- :mod:`.compare` -- ``compare_benchmarks`` for ``diff`` (numeric probes: ``envparity.parity``).
 
 Nothing here imports NumPy or torch at import time, and the registry only on first use: every
 benchmark worker process imports this package and should not pay for it.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 from ..errors import BadInput
 from . import registry
 from .stats import median
-from .suite import SUITES
+from .suite import PAIRED_SUFFIX, SUITES
 
 if TYPE_CHECKING:
     from ..model import BenchmarkRun, NumericResult
@@ -74,23 +74,129 @@ def _specs(names: List[str], callables: Sequence[str]) -> Tuple[List[Dict[str, A
     return specs, in_process
 
 
-def _run_worker(job: Dict[str, Any], index: int) -> Tuple[Optional[Dict[str, Any]], str]:
-    """One fresh worker process; ``(results, "")`` or ``(None, why it failed)``."""
-    # The worker runs without ``site`` (-S): this process's sys.path, site-packages and .pth
-    # entries included, reaches it through PYTHONPATH, and what .pth files would import at start-up
-    # (40 ms of certifi on one machine seen) is not paid again by every one of the workers.
-    # Windows keeps site: .pth files there also add DLL directories.
-    paths = [p for p in job.get("sys_path") or [] if p]
+class Side:
+    """How to start one side's workers: the interpreter, its environment and flags.
+
+    This environment (:func:`this_side`) runs its workers without ``site`` and passes its own
+    sys.path, so that what .pth files would import is not paid by every worker. Another
+    interpreter (:func:`other_side`) runs with its own site-packages; only envparity itself is
+    added to its path (through a directory holding a link to this package, never this
+    environment's site-packages, which would bring this side's NumPy along).
+    """
+
+    def __init__(
+        self,
+        python: str,
+        env: Dict[str, str],
+        flags: List[str],
+        sys_path: List[str],
+        extra: Dict[str, str],
+    ):
+        from ..redact import redact
+
+        self.python = python
+        self.env = env
+        self.flags = flags
+        self.sys_path = sys_path
+        # What the run records of the extra variables: a token passed with --env is not kept.
+        self.extra = {k: redact(k, v) for k, v in extra.items()}
+
+
+def this_side(extra: Optional[Dict[str, str]] = None) -> Side:
+    """This interpreter and environment, with ``extra`` variables for its workers."""
+    paths = [p for p in sys.path if p]
     env = dict(os.environ)
+    env.update(extra or {})
     flags: List[str] = []
+    # The worker runs without ``site`` (-S): this process's sys.path, site-packages and .pth
+    # entries included, reaches it through PYTHONPATH, and what .pth files would import at
+    # start-up (40 ms of certifi on one machine seen) is not paid again by every worker.
+    # Windows keeps site: .pth files there also add DLL directories.
     if os.name != "nt" and paths:
         flags = ["-S"]
+        home = os.path.dirname(_package_dir())
+        if not any(_same_dir(p, home) for p in paths):
+            # An editable install finds envparity through an import hook that a .pth file
+            # installs, which -S skips: the worker reaches it through the link directory.
+            paths = [*paths, _shim()]
         env["PYTHONPATH"] = os.pathsep.join(paths)
+    return Side(sys.executable, env, flags, paths, dict(extra or {}))
+
+
+_SHIMS: Dict[str, str] = {}
+
+
+def _package_dir() -> str:
+    """The directory of this envparity package."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _same_dir(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a or ".", b)
+    except OSError:
+        return False
+
+
+def _shim() -> str:
+    """A directory whose only entry is a link to this envparity package."""
+    package = _package_dir()
+    if package not in _SHIMS:
+        import atexit
+        import shutil
+        import tempfile
+
+        root = tempfile.mkdtemp(prefix="envparity-shim-")
+        atexit.register(shutil.rmtree, root, True)
+        try:
+            os.symlink(package, os.path.join(root, "envparity"), target_is_directory=True)
+        except OSError:  # no symlinks (Windows without the privilege): copy the package
+            shutil.copytree(package, os.path.join(root, "envparity"))
+        _SHIMS[package] = root
+    return _SHIMS[package]
+
+
+def other_side(python: str, extra: Optional[Dict[str, str]] = None) -> Side:
+    """Another interpreter on this host (it may be this one), with ``extra`` variables.
+
+    It gets this process's variables without PYTHONPATH (which may point into this
+    environment) plus ``extra``; envparity's worker reaches it through a path of its own.
+    """
+    import shutil
+
+    found = shutil.which(python) if os.sep not in python else python
+    if not found or not os.path.isfile(found) or not os.access(found, os.X_OK):
+        raise BadInput(f"--against {python!r}: no such interpreter; give a path or a name on PATH")
     try:
         done = subprocess.run(
-            [sys.executable, *flags, "-m", "envparity.bench.worker"],
-            input=json.dumps(job),
-            env=env,
+            [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise BadInput(f"--against {python!r}: cannot run it ({e})") from None
+    version = done.stdout.strip()
+    if done.returncode != 0 or not re.match(r"^\d+\.\d+$", version):
+        raise BadInput(f"--against {python!r}: not a working Python interpreter")
+    if tuple(int(x) for x in version.split(".")) < (3, 9):
+        raise BadInput(f"--against {python!r}: Python {version}; envparity needs 3.9 or newer")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(extra or {})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_shim(), env.get("PYTHONPATH")) if p)
+    return Side(found, env, [], [os.getcwd()], dict(extra or {}))
+
+
+def _run_worker(
+    side: Side, job: Dict[str, Any], index: int
+) -> Tuple[Optional[Dict[str, Any]], str]:
+    """One fresh worker process; ``(its output, "")`` or ``(None, why it failed)``."""
+    try:
+        done = subprocess.run(
+            [side.python, *side.flags, "-m", "envparity.bench.worker"],
+            input=json.dumps(dict(job, sys_path=side.sys_path)),
+            env=side.env,
             capture_output=True,
             text=True,
             timeout=WORKER_TIMEOUT_S,
@@ -100,8 +206,10 @@ def _run_worker(job: Dict[str, Any], index: int) -> Tuple[Optional[Dict[str, Any
         return None, f"worker process {index} took longer than {WORKER_TIMEOUT_S:.0f} s"
     if done.returncode == 0:
         try:
-            return json.loads(done.stdout)["results"], ""
-        except (ValueError, KeyError):
+            doc = json.loads(done.stdout)
+            doc["results"]  # noqa: B018 - check the shape here, not later
+            return doc, ""
+        except (ValueError, KeyError, TypeError):
             pass
     tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
     return None, f"worker process {index} exited with code {done.returncode}: {tail}"
@@ -116,8 +224,6 @@ def _merge(names: List[str], per_process: List[Dict[str, Dict[str, Any]]], failu
         ok = [r for r in got if r["status"] == "ok" and r["samples"]]
         failed = [r for r in got if r["status"] == "failed"]
         skipped = [r for r in got if r["status"] == "skipped"]
-        peaks = [r["peak"] for r in got if r.get("peak") is not None]
-        peak = max(peaks) if peaks else None
         if failed:
             reason = failed[0]["reason"]
             if len(failed) < len(got):
@@ -133,16 +239,132 @@ def _merge(names: List[str], per_process: List[Dict[str, Dict[str, Any]]], failu
             note = None
             if failures:
                 note = f"{len(failures)} worker process(es) lost: {failures[0]}"
+            peaks = [int(r["peak"]) for r in ok if r.get("peak") is not None]
             results.append(
                 BenchmarkResult(
                     name=name,
                     loops=ok[0]["loops"],
                     samples=[r["samples"] for r in ok],
-                    peak_memory_bytes=peak,
+                    peak_memory_bytes=int(median(peaks)) if peaks else None,
+                    peaks_bytes=peaks,
                     reason=note,
                 )
             )
     return results
+
+
+class Progress:
+    """A one-line progress counter on a terminal's stderr, for runs longer than a second.
+
+    Nothing at all when the stream is not a TTY (CI logs, pipes, ``CliRunner``), and nothing
+    for the first second: a quick run stays silent.
+    """
+
+    def __init__(self, label: str, total: int, stream: Any = None, after_s: float = 1.0):
+        self.stream = stream if stream is not None else sys.stderr
+        try:
+            self.enabled = bool(self.stream.isatty())
+        except (AttributeError, ValueError):
+            self.enabled = False
+        self.label = label
+        self.total = total
+        self.after_s = after_s
+        self.started = time.perf_counter()
+        self.width = 0
+
+    def update(self, done: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        if not self.enabled or elapsed < self.after_s:
+            return
+        text = f"{self.label}: worker {done}/{self.total}, {elapsed:.1f} s"
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
+
+    def close(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def _job(
+    spec: Any,
+    specs: List[Dict[str, Any]],
+    loops: Dict[str, int],
+    seed: int,
+    peaks: Optional[Dict[str, int]] = None,
+) -> Dict[str, Any]:
+    return {
+        "rounds": spec.rounds,
+        "warmups": spec.warmups,
+        "seed": seed,
+        "peak": _peak_names(specs, peaks),
+        "benchmarks": [dict(s, loops=loops.get(s["name"])) for s in specs],
+    }
+
+
+def _peak_names(specs: List[Dict[str, Any]], peaks: Optional[Dict[str, int]]) -> Any:
+    """Which benchmarks a worker measures the peak allocations of: all of them until a worker
+    has; then those that allocated at least the memory floor. A benchmark that allocates next
+    to nothing (a GEMM into a preallocated output) is measured once a side, which is all a
+    memory verdict within the floor needs, and its untimed calls are not paid by every worker."""
+    from .stats import MEMORY_FLOOR_BYTES
+
+    if not peaks:
+        return True
+    return [
+        s["name"] for s in specs if peaks.get(s["name"], MEMORY_FLOOR_BYTES) >= MEMORY_FLOOR_BYTES
+    ]
+
+
+def _learn_peaks(results: Dict[str, Any], peaks: Dict[str, int]) -> None:
+    for name, result in results.items():
+        if result.get("peak") is not None and name not in peaks:
+            peaks[name] = int(result["peak"])
+
+
+def _learn_loops(results: Dict[str, Any], loops: Dict[str, int]) -> None:
+    for name, result in results.items():
+        if result["status"] == "ok" and name not in loops:
+            loops[name] = result["loops"]
+
+
+def conditions_of(start: Dict[str, Any], workers: List[Dict[str, Any]]) -> Any:
+    """The :class:`~envparity.model.RunConditions` of a run, with its warning when contended."""
+    from ..model import RunConditions, WorkerConditions
+    from . import conditions
+
+    end = conditions.machine()
+    rows = []
+    for w in workers:
+        rows.append(WorkerConditions(**w, contention=conditions.contention(w)))
+    shares = [r.contention for r in rows if r.contention is not None]
+    share = median(shares) if shares else None
+    busy = sum(1 for s in shares if s >= conditions.CONTENDED)
+    contended = share is not None and share >= conditions.CONTENDED
+    warning = None
+    if contended:
+        assert share is not None
+        cpus = rows[0].cpus if rows else "?"
+        load = start.get("load_avg")
+        load_text = f", load average {load[0]:g}" if load else ""
+        warning = (
+            f"benchmarks ran under contention: other processes held {share:.0%} of the {cpus} "
+            f"CPUs in the median worker ({busy} of {len(shares)} workers over "
+            f"{conditions.CONTENDED:.0%}{load_text}); comparisons with this run hold back any "
+            "call on CPU benchmarks that contention could have caused: rerun on a quiet "
+            "machine, or compare both environments at once with `envparity bench --against`"
+        )
+    return RunConditions(
+        **start,
+        load_avg_end=end.get("load_avg"),
+        workers=rows,
+        contention=share,
+        contended_workers=busy,
+        contended=contended,
+        warning=warning,
+    )
 
 
 def run_suite(
@@ -151,6 +373,8 @@ def run_suite(
     callables: Sequence[str] = (),
     numerics: bool = True,
     processes: Optional[int] = None,
+    env: Optional[Dict[str, str]] = None,
+    progress: Optional[Progress] = None,
 ) -> Tuple[BenchmarkRun, Optional[List[NumericResult]]]:
     """Run the ``quick`` or ``full`` suite, registered benchmarks and ``module:function``
     callables; with ``numerics``, the numeric probes too.
@@ -158,55 +382,60 @@ def run_suite(
     The suite runs up to its number of worker processes (12 quick, 20 full), and at least its
     minimum (9, 15); past the minimum, only as many as fit in its time budget (2.75 s, 15 s) at
     the workers' typical duration so far. ``processes`` asks for exactly that many instead.
+    ``env``: extra variables for the workers. The run records its conditions (load, others' CPU
+    time, steal, frequency; see :mod:`.conditions`), with a warning when it was contended.
     Returns the :class:`~envparity.model.BenchmarkRun` (its ``processes``: how many ran) and the
     numeric results (``None`` without numerics).
     """
     from ..model import BenchmarkRun
+    from . import conditions
 
-    if suite not in SUITES:
-        raise BadInput(f"--suite {suite!r}: unknown suite; choose one of {', '.join(SUITES)}")
-    spec = SUITES[suite]
+    spec = _suite_spec(suite)
     n_proc = processes or spec.processes
     if n_proc < 1:
         raise BadInput(f"processes={n_proc}: need at least one worker process")
     callables = [parse_callable(c) for c in callables]
     specs, in_process = _specs(spec.names, callables)
+    side = this_side(env)
+    progress = progress or Progress(f"bench {suite}", n_proc)
+    machine = conditions.machine()
     started = time.perf_counter()
     per_process: List[Dict[str, Dict[str, Any]]] = []
+    seen: List[Dict[str, Any]] = []
     failures: List[str] = []
     loops: Dict[str, int] = {}
+    peaks: Dict[str, int] = {}
     durations: List[float] = []
-    for index in range(n_proc):
-        if processes is None and index >= spec.min_processes:
-            if time.perf_counter() - started + median(durations) > spec.budget_s:
-                break
-        job = {
-            "sys_path": [p for p in sys.path if p],
-            "rounds": spec.rounds,
-            "warmups": spec.warmups,
-            "seed": index,
-            # Peak memory does not vary between processes the way time does: once is enough.
-            "peak": index == 0,
-            "benchmarks": [dict(s, loops=loops.get(s["name"])) for s in specs],
-        }
-        began = time.perf_counter()
-        results, why = _run_worker(job, index)
-        durations.append(time.perf_counter() - began)
-        if results is None:
-            failures.append(why)
-            continue
-        per_process.append(results)
-        for name, result in results.items():
-            if result["status"] == "ok" and name not in loops:
-                loops[name] = result["loops"]
-    names = [s["name"] for s in specs]
-    merged = _merge(names, per_process, failures)
-    merged += _run_in_process(in_process, len(durations), spec.rounds, spec.warmups)
+    try:
+        for index in range(n_proc):
+            if processes is None and index >= spec.min_processes:
+                if time.perf_counter() - started + median(durations) > spec.budget_s:
+                    break
+            began = time.perf_counter()
+            doc, why = _run_worker(side, _job(spec, specs, loops, index, peaks), index)
+            durations.append(time.perf_counter() - began)
+            progress.update(index + 1)
+            if doc is None:
+                failures.append(why)
+                continue
+            per_process.append(doc["results"])
+            if doc.get("conditions"):
+                seen.append(doc["conditions"])
+            _learn_loops(doc["results"], loops)
+            _learn_peaks(doc["results"], peaks)
+        names = [s["name"] for s in specs]
+        merged = _merge(names, per_process, failures)
+        merged += _run_in_process(in_process, len(durations), spec.rounds, spec.warmups)
+    finally:
+        progress.close()
     run = BenchmarkRun(
         suite=suite,
         processes=len(durations),
         wall_seconds=round(time.perf_counter() - started, 4),
         results=merged,
+        conditions=conditions_of(machine, seen),
+        python=sys.executable,
+        env=side.extra,
     )
     numeric_results = None
     if numerics:
@@ -214,6 +443,100 @@ def run_suite(
 
         numeric_results = run_numerics()
     return run, numeric_results
+
+
+def _suite_spec(suite: str) -> Any:
+    if suite not in SUITES:
+        raise BadInput(f"--suite {suite!r}: unknown suite; choose one of {', '.join(SUITES)}")
+    return SUITES[suite]
+
+
+def run_against(
+    python: str,
+    suite: str = "quick",
+    *,
+    callables: Sequence[str] = (),
+    env: Optional[Dict[str, str]] = None,
+    against_env: Optional[Dict[str, str]] = None,
+    processes: Optional[int] = None,
+    progress: Optional[Progress] = None,
+) -> Tuple[BenchmarkRun, BenchmarkRun]:
+    """This environment (A, with ``env``) against ``python`` (B, with ``against_env``) on this
+    host: one worker of each per round, A then B in even rounds and B then A in odd ones, so
+    that load and frequency drift hit both sides alike and a linear drift cancels.
+
+    Returns ``(A's run, B's run)`` with their workers in round order: the i-th process of one
+    is paired with the i-th of the other. A round where either worker failed is dropped from
+    both. Registered benchmarks that cannot run in a worker are left out (B cannot run them).
+    """
+    from ..model import BenchmarkRun
+    from . import conditions
+
+    spec = _suite_spec(suite)
+    n_rounds = processes or spec.processes
+    if n_rounds < 1:
+        raise BadInput(f"processes={n_rounds}: need at least one round")
+    callables = [parse_callable(c) for c in callables]
+    specs, _ = _specs(spec.names, callables)
+    sides = [this_side(env), other_side(python, against_env)]
+    progress = progress or Progress(f"bench {suite} --against", 2 * n_rounds)
+    machine = conditions.machine()
+    started = time.perf_counter()
+    per: List[List[Dict[str, Dict[str, Any]]]] = [[], []]
+    seen: List[List[Dict[str, Any]]] = [[], []]
+    failures: List[List[str]] = [[], []]
+    loops: Dict[str, int] = {}
+    peaks: List[Dict[str, int]] = [{}, {}]
+    durations: List[float] = []
+    rounds = 0
+    try:
+        for index in range(n_rounds):
+            if processes is None and index >= spec.min_processes:
+                # the budget is per side: both sides' workers share the wall time
+                if time.perf_counter() - started + median(durations) > 2 * spec.budget_s:
+                    break
+            began = time.perf_counter()
+            order = (0, 1) if index % 2 == 0 else (1, 0)
+            docs: List[Optional[Dict[str, Any]]] = [None, None]
+            for k, which in enumerate(order):
+                job = _job(spec, specs, loops, index, peaks[which])
+                doc, why = _run_worker(sides[which], job, index)
+                progress.update(2 * index + k + 1)
+                if doc is None:
+                    failures[which].append(why)
+                docs[which] = doc
+                if doc is not None:
+                    _learn_peaks(doc["results"], peaks[which])
+                    if which == 0:
+                        _learn_loops(doc["results"], loops)  # B times the same work as A
+            durations.append(time.perf_counter() - began)
+            rounds += 1
+            if docs[0] is None or docs[1] is None:
+                continue  # a round is a pair: half of one says nothing
+            for which in (0, 1):
+                doc = docs[which]
+                assert doc is not None
+                per[which].append(doc["results"])
+                if doc.get("conditions"):
+                    seen[which].append(doc["conditions"])
+    finally:
+        progress.close()
+    wall = round(time.perf_counter() - started, 4)
+    names = [s["name"] for s in specs]
+    runs = []
+    for which in (0, 1):
+        runs.append(
+            BenchmarkRun(
+                suite=suite + PAIRED_SUFFIX,
+                processes=rounds,
+                wall_seconds=wall,
+                results=_merge(names, per[which], failures[which]),
+                conditions=conditions_of(machine, seen[which]),
+                python=sides[which].python,
+                env=sides[which].extra,
+            )
+        )
+    return runs[0], runs[1]
 
 
 def _run_in_process(benches: list, groups: int, rounds: int, warmups: int) -> list:
@@ -252,6 +575,12 @@ def _run_in_process(benches: list, groups: int, rounds: int, warmups: int) -> li
     ]
 
 
+def warn_if_contended(run: Any, stream: Any = None) -> None:
+    """Say on stderr, when it is captured, that a run was contended (its warning is stored too)."""
+    if run.conditions is not None and run.conditions.warning:
+        (stream or sys.stderr).write(f"warning: {run.conditions.warning}\n")
+
+
 def attach(
     snapshot: Any,
     suite: Optional[str],
@@ -275,6 +604,7 @@ def attach(
     update: Dict[str, Any] = {}
     if suite:
         run, numeric = run_suite(suite, callables=callables, numerics=numerics is not False)
+        warn_if_contended(run)
         update["benchmarks"] = run
         if numeric is not None:
             update["numerics"] = numeric

@@ -22,17 +22,25 @@ The noise that matters is between processes, so the unit of replication is the w
   within each drawn process, its samples (through a precomputed set of resampled medians). The
   second level counts within-process noise twice (it is already in the spread of the process
   medians), which makes the interval conservative rather than too narrow;
-- a Mann-Whitney rank test on the per-process medians backs the interval;
+- the significance test is a permutation test of the same statistic as the estimate (the ratio
+  of the fastest processes), not a rank test over every process median, which the estimate
+  deliberately sets aside and which could disagree with it;
 - a difference is called only when the whole interval lies outside the minimum effect (default
-  5%) and the rank test agrees; an interval too wide to say "same" is ``unstable``.
+  5%) and the interval is narrower than the effect; ``same`` only when the whole interval lies
+  inside it (equivalence); between the two, ``inconclusive`` with the plausible range; an
+  interval that reaches past three times the minimum effect is ``unstable``;
+- :func:`decide_paired` compares interleaved runs (``bench --against``) round by round: the
+  Hodges-Lehmann center of the per-round log ratios of the workers' fastest samples, with the
+  exact signed-rank interval and p-value (the same statistic again);
+- :func:`decide_memory` compares peak allocations per process by their ranges.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 N_BOOT = 2000
 # Where among the process medians a side is read: 0, the fastest process (see above).
@@ -92,6 +100,19 @@ def bootstrap_ratio(
 ) -> Tuple[float, float, float]:
     """``(ratio, low, high)``: candidate over baseline :func:`location` of the process medians,
     with its two-level bootstrap percentile interval. Deterministic for a given ``seed``."""
+    ratio, low, high, _ = _bootstrap(baseline, candidate, confidence, n_boot, seed)
+    return ratio, low, high
+
+
+def _bootstrap(
+    baseline: Sequence[Sequence[float]],
+    candidate: Sequence[Sequence[float]],
+    confidence: float,
+    n_boot: int,
+    seed: int,
+) -> Tuple[float, float, float, float]:
+    """``(ratio, low, high, p)``: the estimate, its bootstrap interval and the permutation
+    p-value of the same statistic (see :func:`permutation_p`)."""
     ratio = location(process_medians(candidate)) / location(process_medians(baseline))
     rng = random.Random(seed)
     base = _inner_medians(baseline, rng)
@@ -104,7 +125,34 @@ def bootstrap_ratio(
         ratios.append(c / b)
     ratios.sort()
     alpha = 1.0 - confidence
-    return ratio, _quantile(ratios, alpha / 2), _quantile(ratios, 1 - alpha / 2)
+    p = permutation_p(process_medians(baseline), process_medians(candidate), seed=seed)
+    return ratio, _quantile(ratios, alpha / 2), _quantile(ratios, 1 - alpha / 2), p
+
+
+def permutation_p(
+    baseline: Sequence[float], candidate: Sequence[float], *, n_perm: int = N_BOOT, seed: int = 0
+) -> float:
+    """Two-sided permutation p-value of the estimate's own statistic: the log ratio of the two
+    sides' :func:`location` of process medians, against relabelings of the pooled processes.
+
+    The bootstrap alone cannot test a fastest-process statistic: a resample's minimum is the
+    sample's minimum two times in three, so its spread understates how much the fastest of a
+    dozen processes moves between two runs of the same thing. Relabeling does not have that
+    flaw: under "no difference" every split of the pooled processes is as likely as the one seen.
+    """
+    nb, nc = len(baseline), len(candidate)
+    if nb == 0 or nc == 0:
+        return 1.0
+    observed = abs(math.log(location(candidate) / location(baseline)))
+    pooled = list(baseline) + list(candidate)
+    rng = random.Random(seed ^ 0x5EED)
+    hits = 0
+    for _ in range(n_perm):
+        rng.shuffle(pooled)
+        stat = abs(math.log(location(pooled[nb:]) / location(pooled[:nb])))
+        if stat >= observed - 1e-12:
+            hits += 1
+    return (hits + 1) / (n_perm + 1)
 
 
 def _u_distribution(m: int, n: int) -> List[int]:
@@ -167,7 +215,7 @@ def mann_whitney_p(x: Sequence[float], y: Sequence[float]) -> float:
 class Verdict:
     """The outcome of comparing two benchmarks' samples."""
 
-    verdict: str  # faster | slower | same | unstable
+    verdict: str  # faster | slower | same | inconclusive | unstable
     ratio: float
     ci_low: float
     ci_high: float
@@ -175,6 +223,99 @@ class Verdict:
     baseline_median: float
     candidate_median: float
     why: str
+    held_by: List[str] = field(default_factory=list)  # contended sides that held a call back
+
+
+def _range(low: float, high: float) -> str:
+    return f"{low:.2f}x-{high:.2f}x"
+
+
+def _raw_verdict(
+    ratio: float,
+    low: float,
+    high: float,
+    p: float,
+    *,
+    min_effect: float,
+    confidence: float,
+    precise_needed: bool,
+    disagree: str,
+    p_name: str,
+    suggest: str,
+) -> Tuple[str, str]:
+    """The verdict and its why, from an estimate, its interval and its p-value."""
+    alpha = 1.0 - confidence
+    up, down = 1.0 + min_effect, 1.0 / (1.0 + min_effect)
+    ci = f"{confidence:.0%} CI {low:.2f}-{high:.2f}, {p_name}={p:.3g}"
+    reach = 1.0 + UNSTABLE_FACTOR * min_effect
+    beyond = low > up or high < down
+    # Precise: the interval is narrower than the effect it claims (on the log scale). On a shared
+    # machine a neighbour that runs through a whole suite run shifts all its processes at once;
+    # what gives that away is an interval as wide as the shift (A/A, measured here).
+    precise = not precise_needed or (
+        math.log(high / low) < abs(math.log(ratio)) if low > 0 and ratio > 0 else False
+    )
+    if beyond and p < alpha and precise:
+        if low > up:
+            return "slower", f"{ratio:.2f}x the baseline's time ({ci})"
+        return "faster", f"{1 / ratio:.2f}x faster ({ci})"
+    if down <= low and high <= up:
+        return "same", f"ratio {ratio:.2f} ({ci}): no difference beyond {min_effect:.0%}"
+    if high > reach or low < 1.0 / reach or beyond:
+        return "unstable", (
+            f"ratio {ratio:.2f} but {disagree} ({ci}); the plausible range "
+            f"{_range(low, high)} is too wide to decide: {suggest}"
+        )
+    what = (
+        f"a difference under {min_effect:.0%} cannot be ruled out"
+        if low > 1.0 or high < 1.0
+        else f"neither a difference over {min_effect:.0%} nor none can be ruled out"
+    )
+    return "inconclusive", (
+        f"ratio {ratio:.2f}, plausible range {_range(low, high)} ({ci}): {what}; to narrow it: "
+        f"{suggest}"
+    )
+
+
+def _classify(
+    ratio: float,
+    low: float,
+    high: float,
+    p: float,
+    *,
+    contended: Sequence[str],
+    **kw: Any,
+) -> Tuple[str, str, List[str]]:
+    """:func:`_raw_verdict`, then held back by contention: ``(verdict, why, sides held)``.
+
+    Contention only ever slows the side it hits, so it pushes the ratio one way: a contended
+    baseline towards "faster", a contended candidate towards "slower". A call in that direction
+    is held back; so is "same" (contention can hide a difference as well as make one); a call
+    against the push stands, since the true difference is then larger still.
+    """
+    verdict, why = _raw_verdict(ratio, low, high, p, **kw)
+    if not contended:
+        return verdict, why, []
+    if verdict == "slower":
+        held = [s for s in contended if s == "candidate"]
+    elif verdict == "faster":
+        held = [s for s in contended if s == "baseline"]
+    else:
+        held = list(contended)
+    if not held:
+        return verdict, why, []
+    sides = " and the ".join(held)
+    confidence = kw["confidence"]
+    return (
+        "unstable",
+        (
+            f"ratio {ratio:.2f} ({confidence:.0%} CI {low:.2f}-{high:.2f}) but the {sides} ran "
+            "under contention (other processes held its CPUs), which alone can make a difference "
+            "this way: no call; rerun on a quiet machine, or compare both at once with "
+            "`envparity bench --against`"
+        ),
+        held,
+    )
 
 
 def decide(
@@ -184,42 +325,208 @@ def decide(
     min_effect: float = 0.05,
     confidence: float = 0.99,
     seed: int = 0,
+    contended: Sequence[str] = (),
 ) -> Verdict:
-    """Compare two benchmarks' per-process samples (seconds): faster, slower, same or unstable.
+    """Compare two benchmarks' per-process samples (seconds).
 
-    Called faster/slower only when the whole ``confidence`` interval of the ratio lies beyond
-    ``1 + min_effect`` (or its inverse), the rank test on process medians is significant at the
-    same level, and the interval is narrower than the effect.
-    ``unstable`` when it is not called and the interval reaches beyond ``UNSTABLE_FACTOR`` times
-    the minimum effect (0.87-1.15 at 5%): the processes disagree too much to decide.
+    ``slower``/``faster`` only when the whole ``confidence`` interval of the ratio lies beyond
+    ``1 + min_effect`` (or its inverse), the bootstrap p-value of the same statistic is below
+    ``1 - confidence``, and the interval is narrower than the effect. ``same`` only when the whole
+    interval lies within the minimum effect. ``unstable`` when the interval reaches beyond
+    ``UNSTABLE_FACTOR`` times the minimum effect (0.87-1.15 at 5%), or ``contended`` names a
+    side whose contention could have made the difference (see :func:`_classify`); otherwise
+    ``inconclusive``, with the plausible range.
     """
-    ratio, low, high = bootstrap_ratio(baseline, candidate, confidence=confidence, seed=seed)
+    ratio, low, high, p = _bootstrap(baseline, candidate, confidence, N_BOOT, seed)
     bm, cm = process_medians(baseline), process_medians(candidate)
-    p = mann_whitney_p(bm, cm)
+    spread = max(_spread(bm), _spread(cm))
+    verdict, why, held = _classify(
+        ratio,
+        low,
+        high,
+        p,
+        min_effect=min_effect,
+        confidence=confidence,
+        precise_needed=True,
+        contended=contended,
+        disagree=f"processes disagree (process medians spread {spread:.0%})",
+        p_name="p",
+        suggest="rerun on a quieter machine, with --suite full, or compare both environments "
+        "at once with `envparity bench --against` (paired rounds)",
+    )
+    return Verdict(verdict, ratio, low, high, p, location(bm), location(cm), why, held)
+
+
+def _binom_cdf(k: int, n: int) -> float:
+    """P(X <= k) for X ~ Binomial(n, 1/2)."""
+    if k < 0:
+        return 0.0
+    return sum(math.comb(n, i) for i in range(0, min(k, n) + 1)) / 2.0**n
+
+
+def _signed_rank_counts(n: int) -> List[int]:
+    """Counts of each value of the Wilcoxon signed-rank statistic for n pairs (exact)."""
+    counts = [1]
+    for rank in range(1, n + 1):
+        grown = counts + [0] * rank
+        for t, c in enumerate(counts):
+            grown[t + rank] += c
+        counts = grown
+    return counts
+
+
+def signed_rank_interval(
+    logs: Sequence[float], confidence: float
+) -> Tuple[float, float, float, float]:
+    """``(estimate, low, high, p)`` for the center of symmetric ``logs``: the Hodges-Lehmann
+    estimate (median of the Walsh averages), the exact signed-rank interval (order statistics
+    of the Walsh averages) and the exact two-sided signed-rank p-value against 0. All from the
+    one statistic. With too few values for the confidence, the interval is the whole range of
+    the Walsh averages and ``p`` says how far it is from the confidence."""
+    n = len(logs)
+    walsh = sorted((logs[i] + logs[j]) / 2.0 for i in range(n) for j in range(i, n))
+    counts = _signed_rank_counts(n)
+    total = float(sum(counts))
     alpha = 1.0 - confidence
-    up, down = 1.0 + min_effect, 1.0 / (1.0 + min_effect)
-    ci = f"{confidence:.0%} CI {low:.2f}-{high:.2f}"
-    reach = 1.0 + UNSTABLE_FACTOR * min_effect
-    wide = high > reach or low < 1.0 / reach
-    # Precise: the interval is narrower than the effect it claims (on the log scale). On a shared
-    # machine a neighbour that runs through a whole suite run shifts all its processes at once;
-    # what gives that away is an interval as wide as the shift (A/A, measured here).
-    precise = math.log(high / low) < abs(math.log(ratio)) if low > 0 and ratio > 0 else False
-    if low > up and p < alpha and precise:
-        verdict, why = "slower", f"{ratio:.2f}x the baseline's time ({ci}, p={p:.3g})"
-    elif high < down and p < alpha and precise:
-        verdict, why = "faster", f"{1 / ratio:.2f}x faster ({ci}, p={p:.3g})"
-    elif wide or low > up or high < down:
-        spread = max(_spread(bm), _spread(cm))
-        verdict = "unstable"
+    cum = 0.0
+    k = 0  # the number of Walsh averages cut from each end
+    for c in counts:
+        if (cum + c) / total > alpha / 2:
+            break
+        cum += c
+        k += 1
+    low, high = walsh[min(k, len(walsh) - 1)], walsh[max(len(walsh) - 1 - k, 0)]
+    ranked = sorted((abs(x), x > 0) for x in logs if x != 0)
+    t_plus = sum(i + 1 for i, (_, positive) in enumerate(ranked) if positive)
+    m = len(ranked)
+    if m == 0:
+        return median(walsh), low, high, 1.0
+    dist = _signed_rank_counts(m)
+    t = min(t_plus, m * (m + 1) // 2 - t_plus)
+    p = min(1.0, 2.0 * sum(dist[: t + 1]) / sum(dist))
+    return median(walsh), low, high, p
+
+
+def decide_paired(
+    baseline: Sequence[Sequence[float]],
+    candidate: Sequence[Sequence[float]],
+    *,
+    min_effect: float = 0.05,
+    confidence: float = 0.99,
+) -> Verdict:
+    """Compare interleaved runs round by round: the i-th process of one side with the i-th of
+    the other (they ran back to back, under the same load and frequency).
+
+    Each round's ratio is of the two workers' fastest samples: a preemption hits one sample of
+    one worker, not both sides of a round alike, and it only ever slows a sample down (under a
+    load of 30 on two CPUs, samples of one worker were seen 25x apart). The two sides' noise is
+    alike, so a round's log ratio is the effect plus a difference of two like noises: symmetric.
+    That is what the signed-rank test needs: the estimate is the Hodges-Lehmann center of the
+    log ratios, the interval and the p-value the exact signed-rank ones, all one statistic
+    (the sign test's interval, its distribution-free alternative, is the whole range of the
+    ratios up to 11 rounds at 99%). As for unpaired runs, the interval must be narrower than the
+    effect it claims. Contention, which hits both sides of a round alike, does not hold a call
+    back here. Fewer rounds than a 99% interval needs (8) leave it ``inconclusive``.
+    """
+    pairs = [(b, c) for b, c in zip(baseline, candidate) if b and c]
+    logs = [math.log(min(c) / min(b)) for b, c in pairs]
+    if not logs:
+        raise ValueError("no paired rounds")
+    center, lo, hi, p = signed_rank_interval(logs, confidence)
+    ratio, low, high = math.exp(center), math.exp(lo), math.exp(hi)
+    verdict, why, _ = _classify(
+        ratio,
+        low,
+        high,
+        p,
+        min_effect=min_effect,
+        confidence=confidence,
+        precise_needed=True,
+        contended=(),
+        disagree="rounds disagree",
+        p_name="signed-rank p",
+        suggest="rerun on a quieter machine or with --suite full (more rounds)",
+    )
+    smallest_p = 2.0 / 2 ** len(logs)
+    if smallest_p > 1.0 - confidence:
+        verdict = "inconclusive"
         why = (
-            f"ratio {ratio:.2f} but processes disagree ({ci}, process medians spread "
-            f"{spread:.0%}, p={p:.3g}); rerun on a quieter machine or with --suite full"
+            f"ratio {ratio:.2f} over {len(logs)} rounds, range {_range(low, high)}: too few "
+            f"rounds for a {confidence:.0%} interval; run more (--suite full)"
         )
-    else:
-        verdict = "same"
-        why = f"ratio {ratio:.2f} ({ci}): no difference beyond {min_effect:.0%}"
-    return Verdict(verdict, ratio, low, high, p, location(bm), location(cm), why)
+    why += f"; paired over {len(logs)} rounds"
+    bm = location(process_medians([b for b, _ in pairs]))
+    cm = location(process_medians([c for _, c in pairs]))
+    return Verdict(verdict, ratio, low, high, p, bm, cm, why)
+
+
+@dataclass(frozen=True)
+class MemoryVerdict:
+    """The outcome of comparing two benchmarks' peak allocations."""
+
+    verdict: str  # more | less | same | inconclusive
+    ratio: float
+    baseline: int
+    candidate: int
+    why: str
+
+
+# Differences smaller than this are "same" whatever their ratio: a few hundred bytes of a
+# benchmark that allocates next to nothing (GEMM into a preallocated output) are bookkeeping.
+MEMORY_FLOOR_BYTES = 4096
+MEMORY_MIN_EFFECT = 0.10
+
+
+def decide_memory(
+    baseline: Sequence[int], candidate: Sequence[int], *, min_effect: float = MEMORY_MIN_EFFECT
+) -> Optional[MemoryVerdict]:
+    """Compare per-process peak allocations (bytes), or None without values on a side.
+
+    Peaks vary little between processes, but they do vary (lazy caches, hash seeds): the
+    comparison is between the ranges of the two sides, not their medians. A benchmark under the
+    floor is measured in one process a side only (see ``runner._peak_names``). ``more`` when every
+    candidate process allocated more than every baseline one by over ``min_effect`` and
+    :data:`MEMORY_FLOOR_BYTES`; ``less`` the other way; ``same`` when the ranges' ratio lies
+    within ``min_effect`` or all values lie within the floor of each other; else inconclusive.
+    """
+    b = [int(x) for x in baseline if x is not None]
+    c = [int(x) for x in candidate if x is not None]
+    if not b or not c:
+        return None
+    bm, cm = int(median(b)), int(median(c))
+    ratio = cm / bm if bm > 0 else (1.0 if cm == 0 else math.inf)
+    up, down = 1.0 + min_effect, 1.0 / (1.0 + min_effect)
+    low = min(c) / max(b) if max(b) > 0 else math.inf
+    high = max(c) / min(b) if min(b) > 0 else math.inf
+    sizes = (
+        f"{_bytes(bm)} -> {_bytes(cm)}, per process {_bytes(min(b))}-{_bytes(max(b))} and "
+        f"{_bytes(min(c))}-{_bytes(max(c))}"
+    )
+    if max(max(b), max(c)) - min(min(b), min(c)) < MEMORY_FLOOR_BYTES:
+        return MemoryVerdict("same", ratio, bm, cm, f"peak allocations within a few kB ({sizes})")
+    if low > up and min(c) - max(b) >= MEMORY_FLOOR_BYTES:
+        return MemoryVerdict("more", ratio, bm, cm, f"{ratio:.2f}x the baseline's peak ({sizes})")
+    if high < down and min(b) - max(c) >= MEMORY_FLOOR_BYTES:
+        return MemoryVerdict("less", ratio, bm, cm, f"{ratio:.2f}x the baseline's peak ({sizes})")
+    if down <= low and high <= up:
+        return MemoryVerdict(
+            "same", ratio, bm, cm, f"no difference beyond {min_effect:.0%} ({sizes})"
+        )
+    return MemoryVerdict(
+        "inconclusive",
+        ratio,
+        bm,
+        cm,
+        f"ratio {ratio:.2f} but the processes' peaks overlap or vary beyond {min_effect:.0%} "
+        f"({sizes})",
+    )
+
+
+def _bytes(n: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{int(n)} B"
 
 
 def _spread(values: Sequence[float]) -> float:

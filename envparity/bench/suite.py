@@ -194,7 +194,7 @@ def mem_triad() -> Timed:
 
 
 def _blas_limit(threads: int) -> Callable[[], Any]:
-    from threadpoolctl import ThreadpoolController
+    ThreadpoolController = require("threadpoolctl").ThreadpoolController  # noqa: N806
 
     controller = ThreadpoolController()
 
@@ -275,7 +275,14 @@ class _CudaEvents(Timed):
         return float(start.elapsed_time(end)) / 1000.0  # ms -> s
 
     def peak_memory_bytes(self) -> Optional[int]:
-        return int(self.torch.cuda.max_memory_allocated())
+        """The GPU memory one call needs: its allocator's peak above what was allocated before
+        it (the device-wide high-water mark would also hold the other benchmarks' tensors)."""
+        cuda = self.torch.cuda
+        cuda.synchronize()
+        before = int(cuda.memory_allocated())
+        cuda.reset_peak_memory_stats()
+        self.run(1)
+        return max(0, int(cuda.max_memory_allocated()) - before)
 
 
 def torch_cuda_matmul() -> Timed:
@@ -284,7 +291,6 @@ def torch_cuda_matmul() -> Timed:
     a = torch.linspace(-1.0, 1.0, 2048 * 2048, device="cuda").reshape(2048, 2048)
     b = a.t().contiguous()
     out = torch.empty(2048, 2048, device="cuda")
-    torch.cuda.reset_peak_memory_stats()
     return _CudaEvents(torch, lambda: torch.matmul(a, b, out=out))
 
 
@@ -294,9 +300,14 @@ def torch_cuda_h2d() -> Timed:
     n = (64 << 20) // 4
     host = torch.ones(n, dtype=torch.float32).pin_memory()
     device = torch.empty(n, dtype=torch.float32, device="cuda")
-    torch.cuda.reset_peak_memory_stats()
     return _CudaEvents(torch, lambda: device.copy_(host, non_blocking=True))
 
+
+# Timed on the GPU with CUDA events: other processes on the CPUs do not change these times.
+CUDA_TIMED = frozenset({"torch_cuda_matmul", "torch_cuda_h2d"})
+# The suite name of both runs of one ``bench --against`` ("quick+paired"): their processes are
+# paired round by round.
+PAIRED_SUFFIX = "+paired"
 
 # --- suites -----------------------------------------------------------------------------------
 

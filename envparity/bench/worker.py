@@ -22,8 +22,9 @@ import random
 import sys
 import time
 import tracemalloc
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Collection, Dict, List, Optional, Union
 
+from . import conditions
 from .suite import BUILTINS, Loop, Skip, Timed
 
 # A sample should take 1-5 ms: long enough that the timer's resolution and the loop's overhead
@@ -63,11 +64,13 @@ def calibrate(timed: Timed, target_s: float = TARGET_S) -> int:
     return loops
 
 
-def _peak(timed: Timed, loops: int) -> Optional[int]:
+def _peak(timed: Timed) -> Optional[int]:
+    """Peak memory of one untimed call, after the warm-ups (so first-call allocations, lazy
+    caches and free lists, are behind it in every worker alike)."""
     own = timed.peak_memory_bytes()
     if own is not None:
         return own
-    # tracemalloc sees Python and NumPy allocations; it slows the code, so only a warm-up call
+    # tracemalloc sees Python and NumPy allocations; it slows the code, so only an untimed call
     # runs under it, never a timed sample.
     tracemalloc.start()
     try:
@@ -84,14 +87,14 @@ def measure(
     warmups: int,
     seed: int,
     target_s: float = TARGET_S,
-    peak: bool = True,
+    peak: Union[bool, Collection[str]] = True,
 ) -> Dict[str, Dict[str, Any]]:
     """Time ``entries`` (``name``, ``build() -> Timed``, optional ``loops``) in shuffled rounds.
 
     Each round takes one sample of every benchmark in a fresh random order, so a slow spell of the
     machine is spread over all of them rather than landing on one. A benchmark that raises is
-    recorded as failed with its error and the others go on. ``peak``: also measure peak memory
-    (one extra untimed call under tracemalloc).
+    recorded as failed with its error and the others go on. ``peak``: also measure the peak
+    memory of every benchmark (or of those named): one untimed call under tracemalloc.
     """
     results: Dict[str, Dict[str, Any]] = {}
     live: Dict[str, Timed] = {}
@@ -109,9 +112,14 @@ def measure(
                 # look long enough and leave the loop count at 1.
                 with timed.hold():
                     n = calibrate(timed, target_s)
-            result["peak"] = _peak(timed, n) if peak else None
-            for _ in range(warmups):
+            for _ in range(max(1, warmups)):
                 timed.run(n)
+            wanted = peak if isinstance(peak, bool) else name in peak
+            if wanted:
+                with timed.hold():  # as its samples run: a held context's own allocations
+                    result["peak"] = _peak(timed)  # (threadpoolctl's) are not the benchmark's
+            else:
+                result["peak"] = None
         except Skip as e:
             result.update(status="skipped", reason=str(e))
             continue
@@ -203,15 +211,21 @@ def main() -> int:
         {"name": spec["name"], "build": _build(spec), "loops": spec.get("loops")}
         for spec in job["benchmarks"]
     ]
+    mark = conditions.start()
     results = measure(
         entries,
         rounds=int(job["rounds"]),
         warmups=int(job["warmups"]),
         seed=int(job["seed"]),
         target_s=float(job.get("target_s") or TARGET_S),
-        peak=bool(job.get("peak", True)),
+        peak=job["peak"] if isinstance(job.get("peak"), list) else bool(job.get("peak", True)),
     )
-    out.write(json.dumps({"results": results, "seconds": time.perf_counter() - started}))
+    seen = conditions.finish(mark)
+    out.write(
+        json.dumps(
+            {"results": results, "seconds": time.perf_counter() - started, "conditions": seen}
+        )
+    )
     out.flush()
     return 0
 

@@ -17,6 +17,19 @@ SUITE_HELP = (
 )
 
 
+def _pairs(option: str, values: Optional[List[str]]) -> Dict[str, str]:
+    """``KEY=VALUE`` options as a dict; a malformed one is BadInput naming it."""
+    from ..errors import BadInput
+
+    out: Dict[str, str] = {}
+    for text in values or []:
+        key, sep, value = text.partition("=")
+        if not sep or not key or not key.replace("_", "A").isalnum() or key[0].isdigit():
+            raise BadInput(f"{option} {text!r}: expected KEY=VALUE, e.g. OPENBLAS_NUM_THREADS=1")
+        out[key] = value
+    return out
+
+
 @app.command()
 @boundary
 def bench(
@@ -30,6 +43,30 @@ def bench(
             help="Compare with the benchmarks and numerics of this snapshot (ref or JSON file).",
         ),
     ] = None,
+    against: Annotated[
+        Optional[str],
+        typer.Option(
+            "--against",
+            metavar="PYTHON",
+            help="Compare this environment (baseline) with another interpreter on this host "
+            "(candidate; it may be this one): workers interleaved A, B, A, B and compared round "
+            "by round, so load hits both alike. The strongest comparison when both are here.",
+        ),
+    ] = None,
+    against_env: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--against-env",
+            metavar="KEY=VALUE",
+            help="A variable for the --against side's workers (repeatable).",
+        ),
+    ] = None,
+    env: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--env", metavar="KEY=VALUE", help="A variable for this side's workers (repeatable)."
+        ),
+    ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     bench_callable: Annotated[
         Optional[List[str]],
@@ -40,7 +77,10 @@ def bench(
         ),
     ] = None,
     numerics: Annotated[
-        bool, typer.Option("--numerics/--no-numerics", help="Run the numeric probes too.")
+        bool,
+        typer.Option(
+            "--numerics/--no-numerics", help="Run the numeric probes too (not with --against)."
+        ),
     ] = True,
     db: Annotated[
         Optional[str],
@@ -57,14 +97,21 @@ def bench(
         ),
     ] = None,
 ) -> None:
-    """Time the built-in and your own benchmarks in fresh worker processes; run numeric probes."""
+    """Time the built-in and your own benchmarks in fresh worker processes, with the conditions
+    they ran under; run numeric probes; or compare with another interpreter (--against)."""
     from ..bench.compare import compare_benchmarks
-    from ..bench.runner import run_suite
+    from ..bench.runner import run_against, run_suite, warn_if_contended
     from ..errors import BadInput
     from ..parity.loading import collect_modules, import_probes
 
     import_probes(collect_modules(probes))
 
+    extra = _pairs("--env", env)
+    other = _pairs("--against-env", against_env)
+    if other and not against:
+        raise BadInput("--against-env needs --against PYTHON: it sets variables for that side")
+    if against and compare:
+        raise BadInput("--against and --compare: give one; --against compares two live sides")
     baseline = None
     if compare:
         from ..refs import resolve
@@ -75,7 +122,32 @@ def bench(
                 f"--compare {compare}: that snapshot has no benchmarks or numerics; take one "
                 "with `envparity snapshot --bench quick`"
             )
-    run, numeric = run_suite(suite, callables=bench_callable or (), numerics=numerics)
+    if against:
+        run, other_run = run_against(
+            against, suite, callables=bench_callable or (), env=extra, against_env=other
+        )
+        comparisons = compare_benchmarks(run, other_run)
+        if json_:
+            doc: Dict[str, Any] = {
+                "benchmarks": run.model_dump(mode="json"),
+                "against": other_run.model_dump(mode="json"),
+                "comparisons": [c.model_dump(mode="json") for c in comparisons],
+            }
+            sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+            return
+        text = _render(run, None, [], [], None)
+        text += _render(
+            other_run,
+            None,
+            comparisons,
+            [],
+            f"this environment ({run.python})",
+            title=f"--against {other_run.python}",
+        )
+        sys.stdout.write(text)
+        return
+    run, numeric = run_suite(suite, callables=bench_callable or (), numerics=numerics, env=extra)
+    warn_if_contended(run)
     comparisons = compare_benchmarks(baseline.benchmarks, run) if baseline else []
     findings = []
     if baseline and numeric is not None:
@@ -84,7 +156,7 @@ def bench(
 
         findings = [Finding(**f) for f in compare_numerics(baseline.numerics, numeric)]
     if json_:
-        doc: Dict[str, Any] = {
+        doc = {
             "benchmarks": run.model_dump(mode="json"),
             "numerics": None if numeric is None else [n.model_dump(mode="json") for n in numeric],
         }
@@ -113,10 +185,22 @@ def _fmt_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def _render(run: Any, numeric: Any, comparisons: list, findings: list, ref: Optional[str]) -> str:
+def _render(
+    run: Any,
+    numeric: Any,
+    comparisons: list,
+    findings: list,
+    ref: Optional[str],
+    title: Optional[str] = None,
+) -> str:
+    from ..bench.compare import conditions_line
     from ..bench.stats import summarize
 
-    lines = [f"suite {run.suite}: {run.processes} worker processes, {run.wall_seconds:.1f} s"]
+    head = f"{title}: " if title else ""
+    lines = [
+        f"{head}suite {run.suite}: {run.processes} worker processes, {run.wall_seconds:.1f} s",
+        f"  conditions: {conditions_line(run)}",
+    ]
     for r in run.results:
         if r.status != "ok":
             lines.append(f"  {r.name:<22} {r.status:<8} {r.reason}")
@@ -136,8 +220,12 @@ def _render(run: Any, numeric: Any, comparisons: list, findings: list, ref: Opti
             lines.append(f"  {n.name:<22} {n.status:<8} {n.reason}")
     if ref:
         lines.append(f"against {ref}:")
+        if comparisons:
+            lines.append(f"  baseline conditions: {comparisons[0].baseline_conditions}")
         for c in comparisons:
-            lines.append(f"  {c.name:<22} {c.verdict:<8} {c.why}")
+            lines.append(f"  {c.name:<22} {c.verdict:<12} {c.why}")
+            if c.memory_verdict and c.memory_verdict != "same":
+                lines.append(f"  {'':<22} memory {c.memory_verdict:<5} {c.memory_why}")
         for f in findings:
             lines.append(f"  numerics {f.key:<13} {f.severity:<8} {f.why}")
         if not findings and numeric is not None:

@@ -16,6 +16,8 @@ VERDICT_TEXT: Dict[str, str] = {
     "slower": "{ratio}x slower ({ci}; {base} -> {cand})",
     "faster": "{ratio}x the baseline's time, faster ({ci}; {base} -> {cand})",
     "same": "same ({ratio}x, {ci}; {base} -> {cand})",
+    "inconclusive": "inconclusive: {ratio}x ({ci}; {base} -> {cand}), neither the same nor "
+    "clearly different: {why}",
     "unstable": "unstable: {ratio}x ({ci}) but the worker processes disagree; rerun on a quiet "
     "machine",
     "missing": "missing: {why}",
@@ -24,6 +26,8 @@ VERDICT_TEXT: Dict[str, str] = {
 }
 #: Verdicts that are findings, with their severity.
 VERDICT_SEVERITY: Dict[str, str] = {"slower": "warning"}
+#: Memory verdicts that are findings (peak Python allocations), with their severity.
+MEMORY_SEVERITY: Dict[str, str] = {"more": "warning"}
 
 _UNITS: Tuple[Tuple[float, str], ...] = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
 
@@ -38,6 +42,18 @@ def duration(seconds: Optional[float]) -> str:
             digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
             return f"{value:.{digits}f} {unit}"
     return f"{seconds} s"  # pragma: no cover
+
+
+def _size(n: Optional[int]) -> Optional[str]:
+    """``1.5 MiB``: peak allocations with a binary unit."""
+    if n is None:
+        return None
+    value, unit = float(n), "B"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            break
+        value /= 1024
+    return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def benchmark_text(c: Mapping[str, Any]) -> str:
@@ -102,6 +118,15 @@ def compare(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> List[D
                 severity,
                 f"{benchmark_text(d)}: look at the BLAS, CPU and thread findings, or profile "
                 "the candidate",
+            )
+        if c.memory_verdict in MEMORY_SEVERITY:
+            out.add(
+                "benchmark",
+                f"{c.name}.memory",
+                _size(c.baseline_peak_bytes),
+                _size(c.candidate_peak_bytes),
+                MEMORY_SEVERITY[c.memory_verdict],
+                f"allocates more, {c.memory_why}: look at the package versions it uses",
             )
     comparisons.sort(key=lambda d: d["name"])
     return comparisons

@@ -145,6 +145,7 @@ CODED: Tuple[Coded, ...] = (
     Coded("the same probe error on both sides", "info", "collection"),
     Coded("numeric probe outside tolerance", "error", "numerics"),
     Coded("benchmark significantly slower", "warning", "benchmark"),
+    Coded("benchmark allocates significantly more memory", "warning", "benchmark"),
 )
 
 

@@ -19,6 +19,7 @@ from .interface import (
     sides,
     verdict_line,
 )
+from .svg import render_chart
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1f24}
@@ -88,7 +89,7 @@ class HtmlRenderer(Renderer):
                 )
             out.append("</table>")
         if report.benchmarks:
-            out += ["<h2>benchmarks</h2>", "<ul>"]
+            out += ["<h2>benchmarks</h2>", render_chart(report.benchmarks), "<ul>"]
             out += [f"<li>{_e(benchmark_line(c))}</li>" for c in report.benchmarks]
             out.append("</ul>")
         out += ["</body>", "</html>"]

@@ -1,10 +1,10 @@
-"""compare_benchmarks and numeric_findings: the verdicts and findings diff shows."""
+"""compare_benchmarks: the verdicts and findings diff shows (numeric probes: tests/parity)."""
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
-from envparity.bench.compare import compare_benchmarks, numeric_findings, relative_difference
+from envparity.bench.compare import compare_benchmarks
 from envparity.model import BenchmarkResult, BenchmarkRun, NumericResult
 
 
@@ -65,64 +65,106 @@ def _num(
     name: str, values: List[float], digest: str = "a" * 64, rtol: float = 1e-6, **kw: object
 ) -> NumericResult:
     return NumericResult(
-        name=name, dtype="float64", shape=[len(values)], sha256=digest, values=values, rtol=rtol,
+        name=name,
+        dtype="float64",
+        shape=[len(values)],
+        sha256=digest,
+        values=values,
+        rtol=rtol,
         **kw,  # type: ignore[arg-type]
     )
 
 
-def test_identical_digests_make_no_finding() -> None:
-    probes = [_num("exp", [1.0, 2.0])]
-    assert numeric_findings(probes, list(probes)) == []
-    assert numeric_findings(None, probes) == []  # nothing recorded on one side: nothing to compare
+def _conditions(contention: float):
+    from envparity.model import RunConditions, WorkerConditions
+
+    worker = WorkerConditions(
+        seconds=0.2,
+        cpus=2,
+        own_cpu_s=0.2,
+        others_cpu_s=0.4 * contention / 0.2 * 0.2,
+        steal_s=0.0,
+        contention=contention,
+    )
+    return RunConditions(
+        load_avg=[5.9, 4.0, 2.0],
+        cpu_count=2,
+        affinity_cpus=2,
+        workers=[worker] * 5,
+        contention=contention,
+        contended=contention >= 0.2,
+        warning="benchmarks ran under contention" if contention >= 0.2 else None,
+    )
 
 
-def test_difference_beyond_rtol_is_an_error_naming_the_probe() -> None:
-    base = [_num("numpy_exp_f64", [1.0, 2.0, 3.0])]
-    cand = [_num("numpy_exp_f64", [1.0, 2.0 * (1 + 3e-5), 3.0], digest="b" * 64)]
-    (f,) = numeric_findings(base, cand)
-    assert (f.category, f.key, f.change) == ("numerics", "numpy_exp_f64", "changed")
-    assert f.severity == "error"
-    assert "3e-05" in f.why and "rtol 1e-06" in f.why
-    assert f.baseline == "a" * 12 and f.candidate == "b" * 12
+def test_a_contended_baseline_cannot_make_the_candidate_look_faster() -> None:
+    # The issue's case: a baseline captured under load makes the candidate look faster (0.14x).
+    loaded = _run(_ok("numpy_gemm_f32", 7e-3), _ok("py_loop", 1e-3), _ok("torch_cuda_matmul", 2e-3))
+    loaded = loaded.model_copy(update={"conditions": _conditions(0.6)})
+    quiet = _run(_ok("numpy_gemm_f32", 1e-3), _ok("py_loop", 2e-3), _ok("torch_cuda_matmul", 1e-3))
+    quiet = quiet.model_copy(update={"conditions": _conditions(0.01)})
+    got = _by(compare_benchmarks(loaded, quiet))
+    gemm = got["numpy_gemm_f32"]
+    assert gemm.verdict == "unstable" and gemm.contended_sides == ["baseline"]
+    assert "baseline ran under contention" in gemm.why and "--against" in gemm.why
+    # Against the push of the baseline's contention, a slowdown still stands...
+    assert got["py_loop"].verdict == "slower" and got["py_loop"].contended_sides == []
+    # ...and a GPU benchmark timed with CUDA events is not held back at all.
+    assert got["torch_cuda_matmul"].verdict == "faster"
+    assert "CONTENDED" in (gemm.baseline_conditions or "")
+    assert "load 5.9" in (gemm.baseline_conditions or "")
+    assert "CONTENDED" not in (gemm.candidate_conditions or "")
+    # Runs from before conditions were recorded: compared as before, and the report says so.
+    old = compare_benchmarks(_run(_ok("py_loop", 1e-3)), _run(_ok("py_loop", 2e-3)))
+    assert old[0].verdict == "slower" and "not recorded" in (old[0].baseline_conditions or "")
 
 
-def test_last_bit_difference_is_info_with_the_relative_difference() -> None:
-    base = [_num("numpy_exp_f64", [1.0, 22.181773973656043])]
-    cand = [_num("numpy_exp_f64", [1.0, 22.18177397365604], digest="b" * 64)]
-    (f,) = numeric_findings(base, cand)
-    assert f.severity == "info"
-    assert "1.6e-16" in f.why and "within rtol" in f.why
+def test_memory_verdict_from_every_process_and_old_single_peaks() -> None:
+    def with_peaks(peaks: List[int]) -> BenchmarkResult:
+        return _ok("alloc", 1e-3).model_copy(update={"peaks_bytes": peaks})
+
+    (c,) = compare_benchmarks(
+        _run(with_peaks([100_000] * 5)),
+        _run(with_peaks([200_000, 200_100, 199_900, 200_000, 200_000])),
+    )
+    assert c.memory_verdict == "more" and c.memory_ratio == 2.0
+    assert c.baseline_peak_bytes == 100_000 and "2.00x" in c.memory_why
+    old = _ok("alloc", 1e-3).model_copy(update={"peak_memory_bytes": 100_000})
+    (c,) = compare_benchmarks(_run(old), _run(old))
+    assert c.memory_verdict == "same"
 
 
-def test_user_probe_tolerance() -> None:
-    base = [_num("features", [10.0, 20.0], rtol=1e-3)]
-    within = [_num("features", [10.005, 20.0], digest="b" * 64, rtol=1e-3)]
-    beyond = [_num("features", [10.05, 20.0], digest="c" * 64, rtol=1e-3)]
-    assert numeric_findings(base, within)[0].severity == "info"
-    assert numeric_findings(base, beyond)[0].severity == "error"
+def test_capture_warns_when_contended() -> None:
+    import io
+
+    from envparity.bench.runner import warn_if_contended
+
+    out = io.StringIO()
+    warn_if_contended(_run().model_copy(update={"conditions": _conditions(0.6)}), out)
+    assert out.getvalue().startswith("warning: benchmarks ran under contention")
+    quiet = io.StringIO()
+    warn_if_contended(_run().model_copy(update={"conditions": _conditions(0.01)}), quiet)
+    assert quiet.getvalue() == ""
 
 
-def test_bits_differ_outside_the_sample_and_shape_changes() -> None:
-    base = [_num("p", [1.0, 2.0])]
-    (f,) = numeric_findings(base, [_num("p", [1.0, 2.0], digest="b" * 64)])
-    assert f.severity == "info" and "outside the 2 sampled values" in f.why
-    (f,) = numeric_findings(base, [_num("p", [1.0, 2.0, 3.0], digest="b" * 64)])
-    assert f.severity == "error" and "float64[2]" in f.why and "float64[3]" in f.why
+def test_diff_reports_a_benchmark_that_allocates_more() -> None:
+    from datetime import datetime, timezone
 
+    from envparity.diff import diff
+    from envparity.model import Collection, PythonInfo, Snapshot
 
-def test_probe_on_one_side_or_not_run() -> None:
-    base = [_num("a", [1.0]), _num("b", [1.0])]
-    skipped = NumericResult(name="b", status="skipped", reason="NumPy is not installed")
-    cand = [skipped, _num("c", [1.0])]
-    got = {f.key: f for f in numeric_findings(base, cand)}
-    assert got["a"].change == "removed" and got["a"].severity == "warning"
-    assert got["c"].change == "added"
-    assert got["b"].severity == "warning" and "NumPy is not installed" in got["b"].why
+    def snap(peak: int) -> Snapshot:
+        result = _ok("predict", 1e-3).model_copy(update={"peaks_bytes": [peak] * 5})
+        return Snapshot(
+            snapshot_id=str(peak),
+            captured_at=datetime.now(timezone.utc),
+            python=PythonInfo(implementation="cpython", version="3.11.7"),
+            collection=Collection(envparity_version="0.1.0"),
+            benchmarks=_run(result),
+        ).with_fingerprint()
 
-
-def test_relative_difference() -> None:
-    nan: Optional[float] = float("nan")
-    assert relative_difference([1.0, 2.0], [1.0, 2.0]) == 0.0
-    assert relative_difference([1.0], [1.5]) == 1 / 3
-    assert relative_difference([nan], [nan]) == 0.0  # type: ignore[list-item]
-    assert relative_difference([1.0], [nan]) == float("inf")  # type: ignore[list-item]
+    report = diff(snap(1_000_000), snap(2_000_000))
+    (f,) = report.findings
+    assert (f.category, f.key, f.severity) == ("benchmark", "predict.memory", "warning")
+    assert "2.00x the baseline's peak" in f.why
+    assert diff(snap(1_000_000), snap(1_000_000)).findings == []

@@ -66,12 +66,9 @@ def test_disabling_avx512_paths_is_named_with_its_relative_difference() -> None:
         pytest.skip("this CPU or NumPy build has no AVX-512 dispatch targets to turn off")
     base = _child_numerics()
     cand = _child_numerics({**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(targets)})
-    found = {f.key: f for f in numeric_findings(base, cand)}
+    found = {f["key"]: f for f in compare_numerics(base, cand)}
     assert "numpy_exp_f64" in found, found
-    assert (
-        "relative difference" in found["numpy_exp_f64"].why
-        or "bits differ" in found["numpy_exp_f64"].why
-    )
+    assert "rel" in found["numpy_exp_f64"]["why"]
 
 
 def test_register_probe_records_and_compares_within_tolerance() -> None:

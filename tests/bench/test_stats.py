@@ -37,7 +37,10 @@ def test_aa_pairs_are_almost_never_called_different() -> None:
     ]
     called = sum(v in ("faster", "slower") for v in verdicts)
     assert called <= 1, verdicts  # <= 1% (of 150)
-    assert verdicts.count("same") >= 120  # and mostly "same", not a shrug
+    # "same" only when the interval shows it (equivalence); with 3% between processes, twelve
+    # processes a side often leave an interval reaching past 5%: "inconclusive", never a guess.
+    assert verdicts.count("same") + verdicts.count("inconclusive") >= 140
+    assert verdicts.count("same") >= 10
 
 
 def test_one_process_sampling_would_cry_wolf_but_bootstrap_over_processes_does_not() -> None:
@@ -111,12 +114,13 @@ def _disturbed(rng: random.Random, processes: int, slow: int, factor: float) -> 
     return run
 
 
-@pytest.mark.parametrize("slow", [1, 3, 6])
+@pytest.mark.parametrize("slow", [1, 3, 5])
 def test_disturbed_processes_do_not_hide_a_real_difference(slow: int) -> None:
     # Baseline processes slowed as much as the real effect (1.7x against 1.8x: one BLAS thread
     # instead of two), up to half of a quick run, as a neighbour holding one CPU for a second
     # does: each side is read at its fastest process, so the quick suite still calls it, every
-    # time. (Read at the middle process, six of twelve would be a coin toss.)
+    # time. (Read at the middle process, six of twelve would be a coin toss. At six, the
+    # permutation test of the fastest process finds the evidence short of 99%: no call.)
     rng = random.Random(13)
     for i in range(30):
         base = _disturbed(rng, QUICK.processes, slow, 1.7)
@@ -137,7 +141,8 @@ def test_a_fast_time_seen_in_too_few_processes_decides_nothing() -> None:
         # One process faster than all others (a lucky layout) is not a difference either.
         lucky = _run(rng, 1e-3, 0.02)
         lucky[4] = [x * 0.7 for x in lucky[4]]
-        assert decide(lucky, _run(rng, 1e-3, 0.02), seed=i).verdict in ("same", "unstable")
+        verdict = decide(lucky, _run(rng, 1e-3, 0.02), seed=i).verdict
+        assert verdict in ("same", "inconclusive", "unstable")
 
 
 def test_disturbed_processes_in_an_aa_pair_are_not_called_a_difference() -> None:
@@ -145,4 +150,107 @@ def test_disturbed_processes_in_an_aa_pair_are_not_called_a_difference() -> None
     for i in range(50):
         base = _disturbed(rng, QUICK.processes, rng.randint(0, 6), 1.8)
         cand = _disturbed(rng, QUICK.processes, rng.randint(0, 6), 1.8)
-        assert decide(base, cand, seed=i).verdict in ("same", "unstable")
+        assert decide(base, cand, seed=i).verdict in ("same", "inconclusive", "unstable")
+
+
+def test_same_needs_the_whole_interval_within_the_minimum_effect() -> None:
+    # The case: exactly 10% slower, five processes a side. An interval wholly above 1
+    # that reaches past 5% is not evidence of sameness: never "same".
+    rng = random.Random(23)
+    for i in range(40):
+        base = _run(rng, 1e-3, 0.03, processes=5)
+        v = decide(base, _run(rng, 1.1e-3, 0.03, processes=5), seed=i)
+        assert v.verdict in ("slower", "inconclusive", "unstable"), v
+        if v.verdict == "inconclusive":
+            assert "plausible range" in v.why and "--suite full" in v.why
+
+
+def test_a_noisy_baseline_scaled_is_called_by_the_same_statistic() -> None:
+    # The case: a noisy baseline scaled by exactly 1.8. The estimate and its test are
+    # the same statistic, so they agree: called slower every time at 10% between processes,
+    # and never the wrong way at 25% (the interval is then often too wide: unstable).
+    rng = random.Random(29)
+    for i in range(10):
+        base = _run(rng, 1e-3, 0.10)
+        v = decide(base, [[x * 1.8 for x in p] for p in base], seed=i)
+        assert v.verdict == "slower", v
+        assert v.ratio == pytest.approx(1.8) and v.p_value < 0.01
+        base = _run(rng, 1e-3, 0.25)
+        v = decide(base, [[x * 1.8 for x in p] for p in base], seed=i)
+        assert v.verdict in ("slower", "unstable"), v
+
+
+def test_contention_holds_back_only_the_calls_it_could_cause() -> None:
+    rng = random.Random(31)
+    base, slow = _run(rng, 1e-3, 0.02), _run(rng, 1.5e-3, 0.02)
+    # A contended candidate could have made "slower": held back, saying which side.
+    v = decide(base, slow, contended=["candidate"])
+    assert v.verdict == "unstable" and v.held_by == ["candidate"]
+    assert "candidate ran under contention" in v.why and "--against" in v.why
+    # A contended baseline only pushes towards "faster": a "slower" call stands.
+    assert decide(base, slow, contended=["baseline"]).verdict == "slower"
+    v = decide(slow, base, contended=["baseline"])
+    assert v.verdict == "unstable" and v.held_by == ["baseline"]
+    # "same" is held back too: contention can hide a difference.
+    v = decide(base, _run(rng, 1e-3, 0.002, 0.002), contended=["baseline"])
+    assert v.verdict in ("unstable", "inconclusive")
+
+
+def test_paired_rounds_signed_rank() -> None:
+    from envparity.bench.stats import decide_paired, signed_rank_interval
+
+    center, low, high, p = signed_rank_interval([0.1] * 9, 0.99)
+    assert center == low == high == pytest.approx(0.1) and p == pytest.approx(2 / 512)
+    rng = random.Random(37)
+    # Load that drifts over the run hits both sides of each round alike: paired, a 10% slowdown
+    # stands out of a 2x drift.
+    base, cand = [], []
+    for r in range(12):
+        load = 1.0 + r / 12
+        base.append([1e-3 * load * rng.lognormvariate(0, 0.01) for _ in range(2)])
+        cand.append([1.1e-3 * load * rng.lognormvariate(0, 0.01) for _ in range(2)])
+    v = decide_paired(base, cand)
+    assert v.verdict == "slower" and 1.05 < v.ci_low and "paired over 12 rounds" in v.why
+    assert v.p_value < 0.01 and v.ci_low <= v.ratio <= v.ci_high
+    aa = decide_paired(base, [list(p) for p in base])
+    assert aa.verdict == "same"
+    few = decide_paired(base[:5], cand[:5])
+    assert few.verdict == "inconclusive" and "too few rounds" in few.why
+
+
+def test_paired_aa_under_one_sided_noise_is_never_called() -> None:
+    # Preemptions: each sample of each worker is slowed 2-25x with probability 0.4, the two
+    # sides alike. Over 300 A/A pairs of 9-12 rounds, at most 1% called different.
+    from envparity.bench.stats import decide_paired
+
+    rng = random.Random(41)
+
+    def worker() -> List[float]:
+        return [
+            1e-3 * (rng.uniform(2, 25) if rng.random() < 0.4 else 1.0) * rng.lognormvariate(0, 0.02)
+            for _ in range(2)
+        ]
+
+    called = 0
+    for _ in range(300):
+        n = rng.randint(9, 12)
+        v = decide_paired([worker() for _ in range(n)], [worker() for _ in range(n)])
+        called += v.verdict in ("faster", "slower")
+    assert called <= 3
+
+
+def test_memory_verdicts() -> None:
+    from envparity.bench.stats import decide_memory
+
+    base = [100_000, 100_200, 100_100]
+    more = decide_memory(base, [200_000, 200_100, 200_300])
+    assert more is not None and more.verdict == "more" and more.ratio == pytest.approx(2, 0.01)
+    less = decide_memory(base, [50_000, 50_000, 50_100])
+    assert less is not None and less.verdict == "less"
+    same = decide_memory(base, [100_050, 100_300, 99_900])
+    assert same is not None and same.verdict == "same"
+    tiny = decide_memory([96, 96], [512, 400])  # a few hundred bytes: bookkeeping, not a finding
+    assert tiny is not None and tiny.verdict == "same"
+    overlap = decide_memory(base, [100_000, 180_000, 120_000])
+    assert overlap is not None and overlap.verdict == "inconclusive"
+    assert decide_memory([], [1]) is None
