@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Union
@@ -142,6 +141,8 @@ def exec_command(argv: List[str]) -> NoReturn:
             stream.flush()
         except (OSError, ValueError):
             pass
+    import signal
+
     # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive exec, and a server (or a shell
     # pipeline) must get the default behaviour back, as subprocess's restore_signals does.
     for name in ("SIGPIPE", "SIGXFSZ"):
