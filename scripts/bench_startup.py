@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,28 +32,45 @@ import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 CLOSED_URL = "postgresql+psycopg://postgres@127.0.0.1:1/x"
 TAG = "bench-baseline"
 
 
-def _time(cmd: List[str], env: Dict[str, str], cwd: str) -> float:
-    start = time.perf_counter()
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _time(cmd: List[str], env: Dict[str, str], cwd: str) -> Tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of ``cmd``."""
+    cpu, start = _cpu(), time.perf_counter()
     subprocess.run(
         cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd
     )
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu() - cpu
 
 
-def _medians(cases: Dict[str, List[str]], envs: Dict[str, Dict[str, str]], runs: int, cwd: str):
-    times: Dict[str, List[float]] = {name: [] for name in cases}
+def _medians(
+    cases: Dict[str, List[str]], envs: Dict[str, Dict[str, str]], runs: int, cwd: str
+) -> Dict[str, Tuple[float, float, float]]:
+    """Per case, in ms: the median wall time, the best wall time and the median CPU time (which
+    other processes' load inflates far less than the wall time)."""
+    times: Dict[str, List[Tuple[float, float]]] = {name: [] for name in cases}
     for name, cmd in cases.items():  # warm the file cache
         _time(cmd, envs[name], cwd)
     for _ in range(runs):  # alternate, so drift in the machine's load hits every case alike
         for name, cmd in cases.items():
             times[name].append(_time(cmd, envs[name], cwd))
-    return {name: (statistics.median(t) * 1e3, min(t) * 1e3) for name, t in times.items()}
+    return {
+        name: (
+            statistics.median(w for w, _ in t) * 1e3,
+            min(w for w, _ in t) * 1e3,
+            statistics.median(c for _, c in t) * 1e3,
+        )
+        for name, t in times.items()
+    }
 
 
 def _fresh_pg(pg_url: str) -> str:
@@ -124,16 +142,18 @@ def bench_startup(runs: int, pg_url: Optional[str], bytecode: bool = True) -> No
     finally:
         if pg:
             _drop_pg(pg)
-    reference, reference_best = medians.pop("python -c pass")
+    reference, reference_best, reference_cpu = medians.pop("python -c pass")
     print(
         f"start-up, medians of {runs} runs each, taken alternately, "
-        f"{'with' if bytecode else 'without'} bytecode (`python -c pass`: {reference:.1f} ms):"
+        f"{'with' if bytecode else 'without'} bytecode (`python -c pass`: {reference:.1f} ms, "
+        f"best {reference_best:.1f} ms, CPU {reference_cpu:.1f} ms):"
     )
     # The best run shows what the code costs when the machine is not busy with anything else.
-    for name, (ms, best) in medians.items():
+    for name, (ms, best, cpu) in medians.items():
         print(
             f"  envparity {name}: {ms:.0f} ms, added {ms - reference:.0f} ms "
-            f"(best {best:.0f} ms, {best - reference_best:.0f} ms more than the best plain run)"
+            f"(best {best:.0f} ms, {best - reference_best:.0f} ms more than the best plain run; "
+            f"CPU {cpu - reference_cpu:.0f} ms more)"
         )
 
 
