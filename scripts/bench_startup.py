@@ -11,7 +11,7 @@
    baseline tag, < 300 ms with a healthy PostgreSQL. Every child may write and read bytecode (in a
    temporary ``PYTHONPYCACHEPREFIX``), as an installed wheel has it, even where the environment
    sets ``PYTHONDONTWRITEBYTECODE``: otherwise each start compiles envparity from source (about
-   0.1-0.2 s more). ``--no-bytecode`` measures that case instead.
+   0.1 s more on this project's VM). ``--no-bytecode`` measures that case instead.
 2. ``envparity fleet --baseline REF --role serving --since 24h`` over ``--sightings`` sightings of
    20 environments in a fresh PostgreSQL database: median wall time of the whole command, and of
    the in-process ``fleet_view`` call.
