@@ -14,48 +14,25 @@ with ``--policy`` (top-level keys, or a ``[tool.envparity]`` table)::
     blas = "info"                          # ...or a whole category; "ignore" drops it
 
 An invalid policy is a :class:`~envparity.errors.BadInput` naming the file, the line and the key.
+
+The rules themselves (reading, validating, matching) are defined once, on plain data, in
+:mod:`envparity.drift.policy`, which the start-up hook uses without pydantic; :class:`Policy` is
+their pydantic face and delegates to them.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import sys
-from fnmatch import fnmatchcase
-from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
+from typing import Any, Callable, Dict, List, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from .drift.severity import FAIL_ON, OVERRIDES
-from .errors import BadInput
+from .drift import policy as plain
+from .drift.policy import find_pyproject
 from .model import FailOn, Finding
 
+__all__ = ["Policy", "SeverityOverride", "find_pyproject", "load_policy", "policy_from_mapping"]
+
 SeverityOverride = Literal["info", "warning", "error", "ignore"]
-
-_KEYS = ("fail_on", "ignore", "severity", "probes")
-_FAIL_ON = FAIL_ON
-_OVERRIDES = OVERRIDES
-_WARNED: set = set()
-
-
-def _normalize(pattern: str) -> str:
-    """``category:key`` with the category lower-cased and package names PEP 503 normalized."""
-    category, sep, key = pattern.partition(":")
-    category = category.strip().lower()
-    if not sep:
-        return f"{category}:*"
-    if category == "package":
-        # Findings name packages by their PEP 503 name, so "Ruamel.YAML" must match "ruamel-yaml".
-        key = re.sub(r"[-_.]+", "-", key).lower()
-    return f"{category}:{key}"
-
-
-def _specificity(pattern: str) -> Tuple[int, int]:
-    # An exact key beats a glob, and a longer literal part beats a shorter one, so
-    # "package:torch" wins over "package:*" whichever order the file lists them in.
-    wildcard = any(c in pattern for c in "*?[")
-    literal = len(re.sub(r"[*?\[\]]", "", pattern))
-    return (0 if wildcard else 1, literal)
 
 
 class Policy(BaseModel):
@@ -76,55 +53,38 @@ class Policy(BaseModel):
     )
     # Where the policy was read from (for messages); None for the default policy.
     source: Optional[str] = None
-    _compiled: Optional[Tuple[List[str], List[Tuple[str, str]]]] = PrivateAttr(None)
+    _rules: Optional[plain.Rules] = PrivateAttr(None)
 
-    def _patterns(self) -> Tuple[List[str], List[Tuple[str, str]]]:
-        cached = self._compiled
-        if cached is None:
-            ignore = [_normalize(p) for p in self.ignore]
-            overrides: List[Tuple[str, str]] = sorted(
-                ((_normalize(p), str(s)) for p, s in self.severity.items()),
-                key=lambda item: _specificity(item[0]),
-                reverse=True,
+    def as_rules(self) -> plain.Rules:
+        """This policy as the plain :class:`~envparity.drift.policy.Rules` that decide for it
+        (built once; a ``model_copy(update=...)`` gets its own)."""
+        cached = self._rules
+        if (
+            cached is None
+            or cached.fail_on != self.fail_on
+            or cached.ignore != self.ignore
+            or cached.severity != self.severity
+            or cached.probes != self.probes
+            or cached.source != self.source
+        ):
+            cached = plain.Rules(
+                fail_on=self.fail_on,
+                ignore=self.ignore,
+                severity=dict(self.severity),
+                probes=self.probes,
+                source=self.source,
             )
-            cached = (ignore, overrides)
-            # Normalized once: apply() runs for every finding of reports with thousands of them.
-            self._compiled = cached
+            self._rules = cached
         return cached
 
     def decider(self) -> Optional[Callable[[str, str, str], Optional[str]]]:
-        """:meth:`decide` with the patterns compiled once, or None when the policy changes no
-        finding (the engine then skips it: thousands of findings, no call each)."""
-        ignore, overrides = self._patterns()
-        if not ignore and not overrides:
-            return None
-
-        def decide(category: str, key: str, severity: str) -> Optional[str]:
-            target = f"{category}:{key}"
-            if any(fnmatchcase(target, p) for p in ignore):
-                return None
-            for pattern, override in overrides:
-                if fnmatchcase(target, pattern):
-                    return None if override == "ignore" else override
-            return severity
-
-        return decide
+        """:meth:`decide`, or None when the policy changes no finding (the engine then skips it:
+        thousands of findings, no call each)."""
+        return self.as_rules().decider()
 
     def decide(self, category: str, key: str, severity: str) -> Optional[str]:
-        """The severity a finding ``category:key`` gets, or None when the policy ignores it.
-
-        The drift engine calls this on plain findings (no pydantic per finding).
-        """
-        ignore, overrides = self._patterns()
-        if not ignore and not overrides:
-            return severity
-        target = f"{category}:{key}"
-        if any(fnmatchcase(target, p) for p in ignore):
-            return None
-        for pattern, override in overrides:
-            if fnmatchcase(target, pattern):
-                return None if override == "ignore" else override
-        return severity
+        """The severity a finding ``category:key`` gets, or None when the policy ignores it."""
+        return self.as_rules().decide(category, key, severity)
 
     def apply(self, finding: Finding) -> Optional[Finding]:
         """The finding with its severity overridden, or None when the policy ignores it."""
@@ -136,132 +96,17 @@ class Policy(BaseModel):
         return finding
 
 
-def _toml() -> Any:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.9/3.10 only
-        import tomli as tomllib
-    return tomllib
-
-
-def _line_of(text: str, key: str, after: int = 0) -> Optional[int]:
-    """The 1-based line where ``key`` is assigned, searching from line ``after``."""
-    k = re.escape(key)
-    pattern = re.compile(r"^\s*(?:\"" + k + r"\"|'" + k + r"'|" + k + r")\s*=")
-    for number, line in enumerate(text.splitlines()[after:], start=after + 1):
-        if pattern.match(line):
-            return number
-    return None
-
-
-def _table_line(text: str, table: str) -> int:
-    dotted = re.escape(table).replace(r"\.", r"\s*\.\s*")
-    header = re.compile(r"^\s*\[\s*" + dotted + r"\s*\]")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if header.match(line):
-            return number
-    return 0
-
-
-def _where(path: str, text: str, table: str, key: str, subtable: str = "") -> str:
-    """``FILE line N: [table] key``: where a bad policy value is, as precisely as known."""
-    full = ".".join(part for part in (table, subtable) if part)
-    line = _line_of(text, key, _table_line(text, full) if full else 0)
-    if line is None and subtable:
-        # An inline table (severity = {...}) or a dotted key: point at the parent's key.
-        line = _line_of(text, subtable, _table_line(text, table) if table else 0)
-    at = f" line {line}" if line else ""
-    shown = f" [{full}]" if full else ""
-    return f"{path}{at}:{shown} {key}"
-
-
 def policy_from_mapping(
     data: Dict[str, Any], *, path: str, text: str = "", table: str = ""
 ) -> Policy:
     """Validate a parsed policy table; every problem is a BadInput naming the line and key."""
-    for key in data:
-        if key not in _KEYS:
-            # A warning, not an error: an older envparity in a serving image must still accept
-            # the pyproject of a newer one.
-            warning = (
-                f"envparity: warning: {_where(path, text, table, key)}: unknown policy key, "
-                f"ignored; known keys: {', '.join(_KEYS)}\n"
-            )
-            if warning not in _WARNED:  # a command may read its policy twice: say it once
-                _WARNED.add(warning)
-                sys.stderr.write(warning)
-    probes = data.get("probes", [])
-    if not isinstance(probes, list) or not all(isinstance(m, str) and m for m in probes):
-        raise BadInput(
-            f"{_where(path, text, table, 'probes')}: expected a list of module names, e.g. "
-            '["mypkg.parity"]'
-        )
-    fail_on = data.get("fail_on", "error")
-    if fail_on not in _FAIL_ON:
-        raise BadInput(
-            f"{_where(path, text, table, 'fail_on')} = {fail_on!r}: "
-            f"expected one of {', '.join(_FAIL_ON)}"
-        )
-    ignore = data.get("ignore", [])
-    if isinstance(ignore, str):
-        ignore = [ignore]
-    if not isinstance(ignore, list) or not all(isinstance(p, str) and p for p in ignore):
-        raise BadInput(
-            f"{_where(path, text, table, 'ignore')}: expected a list of "
-            'globs on "category:key", e.g. ["package:pip", "gpu:*"]'
-        )
-    severity = data.get("severity", {})
-    if not isinstance(severity, dict):
-        raise BadInput(
-            f"{_where(path, text, table, 'severity')}: expected a table, e.g. "
-            '[tool.envparity.severity] "package:numpy" = "error"'
-        )
-    for key, value in severity.items():
-        if value not in _OVERRIDES:
-            raise BadInput(
-                f"{_where(path, text, table, key, 'severity')} = {value!r}: "
-                f"expected one of {', '.join(_OVERRIDES)}"
-            )
-    return Policy(
-        fail_on=fail_on, ignore=ignore, severity=severity, probes=probes, source=path
-    )
-
-
-def _read(path: str) -> Tuple[str, Dict[str, Any]]:
-    from .inputs import parse, read_text
-
-    tomllib = _toml()
-    text = read_text(path, "policy file")
-    try:
-        return text, parse(text, tomllib.loads, path, "policy file")
-    except tomllib.TOMLDecodeError as e:
-        # The message carries "(at line N, column M)": that is the line to fix.
-        raise BadInput(f"{path}: invalid TOML: {e}; fix that line") from None
+    return Policy(**plain.validate(data, path=path, text=text, table=table))
 
 
 def load_policy(path: Optional[str] = None, cwd: str = ".") -> Policy:
-    """The policy in ``path`` (a TOML file), else ``[tool.envparity]`` of ``cwd``/pyproject.toml.
+    """The policy in ``path`` (a TOML file), else ``[tool.envparity]`` of the nearest
+    pyproject.toml upward from ``cwd``.
 
     With no file and no ``[tool.envparity]`` table, the default policy (fail on error).
     """
-    if path is not None:
-        text, data = _read(path)
-        tool = data.get("tool", {})
-        if isinstance(tool, dict) and "envparity" in tool:
-            section = tool["envparity"]
-            table = "tool.envparity"
-        else:
-            section, table = data, ""
-        if not isinstance(section, dict):
-            raise BadInput(f"{path}: [tool.envparity] must be a table")
-        return policy_from_mapping(section, path=path, text=text, table=table)
-    pyproject = os.path.join(cwd, "pyproject.toml")
-    if not os.path.isfile(pyproject):
-        return Policy()
-    text, data = _read(pyproject)
-    section = data.get("tool", {}).get("envparity") if isinstance(data.get("tool"), dict) else None
-    if section is None:
-        return Policy()
-    if not isinstance(section, dict):
-        raise BadInput(f"{pyproject}: [tool.envparity] must be a table")
-    return policy_from_mapping(section, path=pyproject, text=text, table="tool.envparity")
+    return Policy(**plain.load_fields(path, cwd))

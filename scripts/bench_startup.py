@@ -1,6 +1,6 @@
 """Benchmark the serving start-up hook and the fleet view.
 
-    python scripts/bench_startup.py [--runs 20] [--pg-url URL] [--sightings 100000]
+    python scripts/bench_startup.py [--runs 20] [--pg-url URL] [--sightings 100000] [--no-bytecode]
 
 1. Added start-up latency: ``envparity run [--baseline REF] -- python -c pass`` against plain
    ``python -c pass`` (the same interpreter), medians over ``--runs`` runs taken alternately,
@@ -8,7 +8,10 @@
    (a baseline tag in a fresh database created from ``--pg-url`` / ENVPARITY_TEST_PG_URL and
    dropped after), and with the database unreachable (a closed port; the baseline comes from the
    local cache, the snapshot goes to the spool). Targets (issue 16): < 150 ms added with a SQLite
-   baseline tag, < 300 ms with a healthy PostgreSQL.
+   baseline tag, < 300 ms with a healthy PostgreSQL. Every child may write and read bytecode (in a
+   temporary ``PYTHONPYCACHEPREFIX``), as an installed wheel has it, even where the environment
+   sets ``PYTHONDONTWRITEBYTECODE``: otherwise each start compiles envparity from source (about
+   0.1 s more on this project's VM). ``--no-bytecode`` measures that case instead.
 2. ``envparity fleet --baseline REF --role serving --since 24h`` over ``--sightings`` sightings of
    20 environments in a fresh PostgreSQL database: median wall time of the whole command, and of
    the in-process ``fleet_view`` call.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,28 +32,45 @@ import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 CLOSED_URL = "postgresql+psycopg://postgres@127.0.0.1:1/x"
 TAG = "bench-baseline"
 
 
-def _time(cmd: List[str], env: Dict[str, str], cwd: str) -> float:
-    start = time.perf_counter()
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _time(cmd: List[str], env: Dict[str, str], cwd: str) -> Tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of ``cmd``."""
+    cpu, start = _cpu(), time.perf_counter()
     subprocess.run(
         cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd
     )
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu() - cpu
 
 
-def _medians(cases: Dict[str, List[str]], envs: Dict[str, Dict[str, str]], runs: int, cwd: str):
-    times: Dict[str, List[float]] = {name: [] for name in cases}
+def _medians(
+    cases: Dict[str, List[str]], envs: Dict[str, Dict[str, str]], runs: int, cwd: str
+) -> Dict[str, Tuple[float, float, float]]:
+    """Per case, in ms: the median wall time, the best wall time and the median CPU time (which
+    other processes' load inflates far less than the wall time)."""
+    times: Dict[str, List[Tuple[float, float]]] = {name: [] for name in cases}
     for name, cmd in cases.items():  # warm the file cache
         _time(cmd, envs[name], cwd)
     for _ in range(runs):  # alternate, so drift in the machine's load hits every case alike
         for name, cmd in cases.items():
             times[name].append(_time(cmd, envs[name], cwd))
-    return {name: (statistics.median(t) * 1e3, min(t) * 1e3) for name, t in times.items()}
+    return {
+        name: (
+            statistics.median(w for w, _ in t) * 1e3,
+            min(w for w, _ in t) * 1e3,
+            statistics.median(c for _, c in t) * 1e3,
+        )
+        for name, t in times.items()
+    }
 
 
 def _fresh_pg(pg_url: str) -> str:
@@ -71,7 +92,7 @@ def _drop_pg(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def bench_startup(runs: int, pg_url: Optional[str]) -> None:
+def bench_startup(runs: int, pg_url: Optional[str], bytecode: bool = True) -> None:
     import envparity
     from envparity.hook import cache
     from envparity.store import open_store
@@ -84,6 +105,11 @@ def bench_startup(runs: int, pg_url: Optional[str]) -> None:
             home = os.path.join(tmp, "home")
             os.mkdir(home)
             base_env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
+            if bytecode:
+                base_env.pop("PYTHONDONTWRITEBYTECODE", None)
+                base_env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
+            else:
+                base_env["PYTHONDONTWRITEBYTECODE"] = "1"
             sqlite_env = dict(base_env, ENVPARITY_HOME=home)
             down_env = dict(sqlite_env, ENVPARITY_DB_URL=CLOSED_URL)
             os.environ["ENVPARITY_HOME"] = home
@@ -116,16 +142,18 @@ def bench_startup(runs: int, pg_url: Optional[str]) -> None:
     finally:
         if pg:
             _drop_pg(pg)
-    reference, reference_best = medians.pop("python -c pass")
+    reference, reference_best, reference_cpu = medians.pop("python -c pass")
     print(
-        f"start-up, medians of {runs} runs each, taken alternately "
-        f"(`python -c pass`: {reference:.1f} ms):"
+        f"start-up, medians of {runs} runs each, taken alternately, "
+        f"{'with' if bytecode else 'without'} bytecode (`python -c pass`: {reference:.1f} ms, "
+        f"best {reference_best:.1f} ms, CPU {reference_cpu:.1f} ms):"
     )
     # The best run shows what the code costs when the machine is not busy with anything else.
-    for name, (ms, best) in medians.items():
+    for name, (ms, best, cpu) in medians.items():
         print(
             f"  envparity {name}: {ms:.0f} ms, added {ms - reference:.0f} ms "
-            f"(best {best:.0f} ms, {best - reference_best:.0f} ms more than the best plain run)"
+            f"(best {best:.0f} ms, {best - reference_best:.0f} ms more than the best plain run; "
+            f"CPU {cpu - reference_cpu:.0f} ms more)"
         )
 
 
@@ -209,8 +237,17 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--pg-url", default=os.environ.get("ENVPARITY_TEST_PG_URL"))
     parser.add_argument("--sightings", type=int, default=100_000)
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="PYTHONDONTWRITEBYTECODE=1: modules with no bytecode yet (an install made without "
+        "compiling, e.g. uv without --compile-bytecode) compile from source at every start",
+    )
+    parser.add_argument("--skip-fleet", action="store_true", help="only the start-up figures")
     args = parser.parse_args()
-    bench_startup(args.runs, args.pg_url)
+    bench_startup(args.runs, args.pg_url, bytecode=not args.no_bytecode)
+    if args.skip_fleet:
+        return 0
     if args.pg_url:
         bench_fleet(args.pg_url, args.sightings, max(5, args.runs // 4))
     else:

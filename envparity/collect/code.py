@@ -6,9 +6,7 @@ git itself and is computed only where a subprocess is allowed (the CLI, not the 
 
 from __future__ import annotations
 
-import configparser
 import os
-import subprocess
 from typing import Any, Dict, Optional
 
 from ..redact import redact_url, redact_value
@@ -56,6 +54,8 @@ def _resolve(git_dir: str, ref: str) -> Optional[str]:
 
 
 def _remotes(git_dir: str) -> Dict[str, str]:
+    import configparser  # here: the start-up hook outside a checkout never needs it
+
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     try:
         parser.read(os.path.join(git_dir, "config"), encoding="utf-8")
@@ -71,6 +71,8 @@ def _remotes(git_dir: str) -> Dict[str, str]:
 
 
 def _dirty(cwd: str) -> Optional[bool]:
+    import subprocess  # here: the start-up hook runs no subprocess, and imports none
+
     try:
         result = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from typing import Any, Dict, List, Tuple
 
@@ -78,6 +77,7 @@ def collect(python: str, ctx: Context) -> Tuple[Dict[str, Any], Dict[str, float]
         raise _usage(python, "no such file")
     if not os.access(python, os.X_OK):
         raise _usage(python, "not executable")
+    import subprocess  # here: capturing this interpreter (the start-up hook) starts no child
     from importlib.util import find_spec
 
     tpc = find_spec("threadpoolctl")  # its path only: importing it would set KMP_DUPLICATE_LIB_OK

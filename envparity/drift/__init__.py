@@ -10,6 +10,8 @@ Layout:
 - :mod:`.variables` -- environment and determinism variables, seeds and code, grouped by root
   cause (time zone, thread count, locale);
 - :mod:`.measured` -- numeric probes and benchmarks;
+- :mod:`.policy` -- the policy's rules (ignore globs, severity overrides, fail-on) and the reading
+  and validation of ``[tool.envparity]``; ``envparity.policy.Policy`` delegates to it;
 - :mod:`.engine` -- :func:`~.engine.compare`: probe errors, grouping, redaction, policy,
   ordering and the verdict, on the plain JSON dicts of a snapshot.
 

@@ -21,7 +21,7 @@ from .config import HookConfig
 from .spool import SpoolUnavailable, dropped, spool_data
 
 if TYPE_CHECKING:
-    from ..model import DriftReport, Snapshot
+    from ..model import Snapshot
 
 @dataclass
 class Outcome:
@@ -30,7 +30,8 @@ class Outcome:
     config: HookConfig
     started: float = field(default_factory=time.monotonic)
     data: Optional[Dict[str, Any]] = None  # the snapshot captured, as plain JSON data
-    report: Optional[DriftReport] = None
+    # The drift report as plain data (the JSON shape of DriftReport; no pydantic on this path).
+    report: Optional[Dict[str, Any]] = None
     stored: str = "none"  # "store" | "spool" | "none"
     spool_path: Optional[str] = None
     baseline_source: Optional[str] = None  # "file" | "store" | "cache"
@@ -72,10 +73,11 @@ class Outcome:
         """Why start-up must be refused (``--on-drift fail`` only), or None to start."""
         if self.config.on_drift != "fail":
             return None
-        if self.report is not None:
-            if not self.report.failed:
+        report = self.report
+        if report is not None:
+            if not report["failed"]:
                 return None
-            return f"drift {self.report.verdict} is at or above fail-on {self.report.fail_on}"
+            return f"drift {report['verdict']} is at or above fail-on {report['fail_on']}"
         if self.config.baseline:
             # A gate that cannot look must not wave through: refuse (the problems say why).
             return f"cannot compare with baseline {self.config.baseline!r}"
@@ -95,10 +97,10 @@ class Outcome:
                 "probe_errors": len(snap["collection"]["errors"]) if snap else None,
                 "baseline": self.config.baseline,
                 "baseline_source": self.baseline_source,
-                "verdict": report.verdict if report else None,
-                "counts": dict(report.counts) if report else None,
-                "fail_on": report.fail_on if report else self.config.fail_on,
-                "failed": report.failed if report else None,
+                "verdict": report["verdict"] if report else None,
+                "counts": dict(report["counts"]) if report else None,
+                "fail_on": report["fail_on"] if report else self.config.fail_on,
+                "failed": report["failed"] if report else None,
                 "on_drift": self.config.on_drift,
                 "stored": self.stored,
                 "spool_path": self.spool_path,
@@ -130,10 +132,11 @@ class Outcome:
                 f"(fp:{snap['fingerprint'][:12]})"
             )
         if report is not None:
+            tally, verdict = report["counts"], report["verdict"]
             counts = ", ".join(
-                plural(s, report.counts[s]) for s in reversed(SEVERITIES) if report.counts.get(s)
+                plural(s, tally[s]) for s in reversed(SEVERITIES) if tally.get(s)
             )
-            drift = "no drift" if report.verdict == "none" else f"{report.verdict} drift ({counts})"
+            drift = "no drift" if verdict == "none" else f"{verdict} drift ({counts})"
             source = " (cached)" if self.baseline_source == "cache" else ""
             parts.append(f"vs baseline {self.config.baseline}{source}: {drift}")
         elif not self.config.baseline:
@@ -525,7 +528,9 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     outcome.report = _compare(outcome, baseline, snap)
 
 
-def _compare(outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]) -> DriftReport:
+def _compare(
+    outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]
+) -> Dict[str, Any]:
     from .compare import compare
 
     problems: List[str] = []

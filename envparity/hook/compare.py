@@ -1,17 +1,14 @@
-"""The hook's one call into the drift engine: plain snapshot data in, a report out.
+"""The hook's one call into the drift engine: plain snapshot data in, a plain report out.
 
-Everything else on the start-up path (capture, the SQLite store, the baseline cache) works on
-plain JSON data and imports no pydantic. This function is the single place that turns the two
-snapshots into what the drift engine takes, so moving the hook onto a plain-data engine changes
-this function alone.
+Like the rest of the start-up path (capture, the SQLite store, the baseline cache), this works on
+plain JSON data and imports no pydantic: the policy is read by :mod:`envparity.drift.policy`
+(the rules ``envparity.policy.Policy`` delegates to) and the report is the drift engine's, the
+JSON shape of ``DriftReport`` that ``envparity.diff.diff`` validates into the model.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
-
-if TYPE_CHECKING:
-    from ..model import DriftReport
+from typing import Any, Dict, List, Optional
 
 
 def compare(
@@ -22,24 +19,27 @@ def compare(
     fail_on: Optional[str],
     baseline_ref: str,
     problems: List[str],
-) -> DriftReport:
-    """The drift report of ``candidate`` against ``baseline`` (both snapshot JSON data).
+) -> Dict[str, Any]:
+    """The drift report of ``candidate`` against ``baseline`` (both snapshot JSON data), as the
+    JSON data of a ``DriftReport``.
 
     A policy that cannot be read is one line in ``problems`` and the default policy is used.
     """
-    from ..collect.capture import to_snapshot
-    from ..diff import diff
+    from ..drift.engine import compare as drift
+    from ..drift.policy import Rules, load_rules
     from ..errors import EnvparityError
-    from ..model import Snapshot
-    from ..policy import Policy, load_policy
 
     try:
-        policy = load_policy(policy_path)
+        policy = load_rules(policy_path)
     except EnvparityError as e:
         problems.append(f"policy: {e} (using the default policy)")
-        policy = Policy.model_validate({})
+        policy = Rules()
     if fail_on:
-        policy = policy.model_copy(update={"fail_on": fail_on})
-    base = Snapshot.model_validate(baseline)
-    cand = to_snapshot(candidate)
-    return diff(base, cand, policy, baseline_ref=baseline_ref, candidate_ref=cand.snapshot_id)
+        policy = policy.with_fail_on(fail_on)
+    return drift(
+        baseline,
+        candidate,
+        policy,
+        baseline_ref=baseline_ref,
+        candidate_ref=str(candidate.get("snapshot_id") or ""),
+    )

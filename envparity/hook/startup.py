@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Union
@@ -46,10 +45,12 @@ def startup_check(
     defaults to ``"warn"`` and the budget to 2 s.
 
     Returns the drift report, or None when there was nothing to compare (no baseline, envparity
-    could not finish within the budget, or ``background=True``). With ``on_drift="warn"`` it never
-    raises. With ``on_drift="fail"`` it raises :class:`~envparity.errors.DriftRefused` when the
-    drift reaches fail-on or the comparison could not be made. With ``background=True`` it returns
-    at once, does the work in a daemon thread and never raises into the caller (it can only log).
+    could not finish within the budget, or ``background=True``). The check works on plain data;
+    the returned :class:`~envparity.model.DriftReport` is built after it, from its report. With
+    ``on_drift="warn"`` it never raises. With ``on_drift="fail"`` it raises
+    :class:`~envparity.errors.DriftRefused` when the drift reaches fail-on or the comparison could
+    not be made. With ``background=True`` it returns at once, does the work in a daemon thread and
+    never raises into the caller (it can only log).
     """
     env = os.environ if environ is None else environ
     out = sys.stderr if stream is None else stream
@@ -78,7 +79,17 @@ def startup_check(
     outcome.emit("refusing start-up" if refusal else "continuing", out)
     if refusal:
         raise DriftRefused("; ".join([refusal, *outcome.problems]))
-    return outcome.report
+    return _drift_report(outcome.report)
+
+
+def _drift_report(report: Optional[Dict[str, Any]]) -> Optional[DriftReport]:
+    """The check's plain report as the public ``DriftReport``, built only once the check is done
+    and logged (the check itself imports no pydantic)."""
+    if report is None:
+        return None
+    from ..model import DriftReport
+
+    return DriftReport.model_validate(report)
 
 
 def _in_background(given: Dict[str, Any], environ: Mapping[str, str], stream: Any) -> None:
@@ -130,6 +141,8 @@ def exec_command(argv: List[str]) -> NoReturn:
             stream.flush()
         except (OSError, ValueError):
             pass
+    import signal
+
     # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive exec, and a server (or a shell
     # pipeline) must get the default behaviour back, as subprocess's restore_signals does.
     for name in ("SIGPIPE", "SIGXFSZ"):

@@ -80,7 +80,11 @@ def test_malformed_probe_output_is_recorded_not_fatal(monkeypatch):
     )
 
 
-def test_seeds_declared_and_states_are_instance_only():
+def test_seeds_declared_and_states_are_instance_only(monkeypatch):
+    # seed_everything sets PYTHONHASHSEED for child processes: monkeypatch restores (or removes)
+    # it afterwards, or every later test's children would run with another hash seed than this
+    # process (a drift error for tests that compare them).
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
     seeding._declared.clear()
     envparity.seed_everything(1234)
     envparity.record_seed("sampler", "fixed")

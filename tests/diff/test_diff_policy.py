@@ -106,6 +106,47 @@ def test_load_from_pyproject(tmp_path):
     assert policy.source == str(tmp_path / "pyproject.toml")
 
 
+def test_the_pydantic_policy_and_the_plain_rules_are_one_definition(tmp_path):
+    """Policy (the API) delegates to envparity.drift.policy (the start-up hook's, no pydantic):
+    the same file gives the same fields and the same decisions, and a copy with another
+    threshold or other globs decides by its own."""
+    from envparity.drift.policy import load_rules
+
+    _write(
+        tmp_path,
+        "pyproject.toml",
+        """
+        [tool.envparity]
+        fail_on = "warning"
+        ignore = ["package:Pip"]
+
+        [tool.envparity.severity]
+        "package:*" = "info"
+        "package:numpy" = "error"
+        """,
+    )
+    policy, rules = load_policy(cwd=str(tmp_path)), load_rules(cwd=str(tmp_path))
+    assert policy.model_dump() == rules.fields() and policy.as_rules() == rules
+    for key in ("pip", "numpy", "pandas"):
+        assert policy.decide("package", key, "warning") == rules.decide("package", key, "warning")
+    assert [rules.decide("package", k, "warning") for k in ("pip", "numpy", "pandas")] == [
+        None, "error", "info"
+    ]
+    assert policy.model_copy(update={"fail_on": "never"}).as_rules().fail_on == "never"
+    assert policy.model_copy(update={"ignore": []}).decide("package", "pip", "warning") == "info"
+    assert rules.with_fail_on("never").fail_on == "never" and rules.fail_on == "warning"
+
+
+def test_the_nearest_pyproject_upward_is_the_policy(tmp_path):
+    _write(tmp_path, "pyproject.toml", '[tool.envparity]\nfail_on = "never"\n')
+    sub = tmp_path / "src" / "pkg"
+    sub.mkdir(parents=True)
+    # A pyproject.toml without [tool.envparity] on the way up is passed over.
+    _write(tmp_path / "src", "pyproject.toml", "[project]\nname = 'x'\n")
+    policy = load_policy(cwd=str(sub))
+    assert (policy.fail_on, policy.source) == ("never", str(tmp_path / "pyproject.toml"))
+
+
 def test_no_pyproject_or_no_table_is_the_default(tmp_path):
     assert load_policy(cwd=str(tmp_path)) == Policy()
     _write(tmp_path, "pyproject.toml", "[project]\nname = 'x'\n")

@@ -16,7 +16,8 @@ from hook_helpers import envparity_cmd
 @pytest.fixture
 def hook_env(tmp_path: Path) -> Callable[..., Dict[str, str]]:
     """``hook_env(**overrides)``: this process's environment without ENVPARITY_*, with a private
-    ENVPARITY_HOME and temp directory (so the /tmp fallback spool stays inside the test)."""
+    ENVPARITY_HOME, user cache and temp directory (so the fallback spools stay inside the test:
+    `db flush` also reads the user cache's spool, which other processes on the machine share)."""
     home = tmp_path / "envparity-home"
     home.mkdir(exist_ok=True)
     temp = tmp_path / "tmp"
@@ -24,7 +25,12 @@ def hook_env(tmp_path: Path) -> Callable[..., Dict[str, str]]:
 
     def make(**overrides: Optional[str]) -> Dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
-        env.update(ENVPARITY_HOME=str(home), TMPDIR=str(temp), PYTHONDONTWRITEBYTECODE="1")
+        env.update(
+            ENVPARITY_HOME=str(home),
+            TMPDIR=str(temp),
+            XDG_CACHE_HOME=str(tmp_path / "user-cache"),
+            PYTHONDONTWRITEBYTECODE="1",
+        )
         for key, value in overrides.items():
             if value is None:
                 env.pop(key, None)

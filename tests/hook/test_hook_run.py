@@ -416,7 +416,12 @@ def test_startup_check_in_the_background_returns_at_once_and_never_raises(
 
     # Nothing is writable and the baseline is missing: still nothing reaches the caller.
     monkeypatch.setattr(tempfile, "tempdir", "/proc")
-    env = hook_env(HOME=None, ENVPARITY_HOME="/proc/envparity-home", ENVPARITY_DB_URL=CLOSED_PG_URL)
+    env = hook_env(
+        HOME=None,
+        XDG_CACHE_HOME=None,
+        ENVPARITY_HOME="/proc/envparity-home",
+        ENVPARITY_DB_URL=CLOSED_PG_URL,
+    )
     log = io.StringIO()
     start = time.monotonic()
     result = envparity.startup_check(
