@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import Any, Dict, Sequence, Tuple
 
-MODULES: Tuple[str, ...] = ("snapshot", "store", "diff", "bench", "run")
+MODULES: Tuple[str, ...] = ("snapshot", "store", "diff", "bench", "run", "export")
 
 # Command -> the modules that register it (`db flush` lives with the hook).
 COMMANDS: Dict[str, Tuple[str, ...]] = {
@@ -25,6 +25,7 @@ COMMANDS: Dict[str, Tuple[str, ...]] = {
     "bench": ("bench",),
     "run": ("run",),
     "fleet": ("run",),
+    "export": ("export",),
 }
 
 __all__ = ["COMMANDS", "MODULES", "app", "load", "main"]
