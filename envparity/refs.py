@@ -1,7 +1,9 @@
 """Refs: the ways a snapshot is named (DESIGN.md, "Refs").
 
-A path to a snapshot JSON file needs no database, so CI can diff artifacts. Every other form (a
-full id or a unique 6+ character prefix, a tag, ``latest[:role=R,k=v]``) is resolved by the store.
+A path to a snapshot JSON file needs no database, so CI can diff artifacts; neither does a ref
+into another tool (``mlflow:runs:/<id>``), which its integration module loads. Every other form
+(a full id or a unique 6+ character prefix, a tag, ``latest[:role=R,k=v]``) is resolved by the
+store.
 """
 
 from __future__ import annotations
@@ -16,13 +18,36 @@ if TYPE_CHECKING:
     from .model import Snapshot
 
 
+# Refs into other tools: prefix -> the module whose ``load_ref(ref)`` reads them. Each module
+# imports its tool only when such a ref is used.
+_EXTERNAL = {"mlflow:": "envparity.integrations.mlflow"}
+
+
+def _external(ref: str) -> Optional[str]:
+    """The module that loads ``ref`` when it names a snapshot in another tool, else None."""
+    for prefix, module in _EXTERNAL.items():
+        if ref.startswith(prefix):
+            return module
+    return None
+
+
 def is_file_ref(ref: str) -> bool:
-    """True when ``ref`` names a file rather than something in the store."""
+    """True when ``ref`` names a snapshot outside the store: a file, or another tool's ref
+    (``mlflow:...``). :func:`load_file` reads either."""
+    if _external(ref):
+        return True
     return ref.endswith(".json") or os.sep in ref or os.path.isfile(ref)
 
 
 def load_file(path: str) -> Snapshot:
-    """The snapshot in a JSON file; a missing, non-JSON or invalid file is a BadInput naming it."""
+    """The snapshot in a JSON file (or another tool's ref); a missing, non-JSON or invalid file
+    is a BadInput naming it."""
+    module = _external(path)
+    if module:
+        import importlib
+
+        loaded: Snapshot = importlib.import_module(module).load_ref(path)
+        return loaded
     from pydantic import ValidationError
 
     from .model import Snapshot
