@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .model import Snapshot
     from .policy import Policy
 
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "markdown", "html", "openmetrics")
 _RANK = {"error": 3, "warning": 2, "info": 1, "none": 0}
 _SEVERITIES = ("error", "warning", "info")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
@@ -35,6 +35,9 @@ class FleetGroup(_Model):
     """One environment (fingerprint): where it was seen and how it differs from the baseline."""
 
     fingerprint: str
+    role: Optional[str] = Field(
+        None, description="The role of these sightings, when the view is grouped by role too."
+    )
     sightings: int = Field(description="Snapshots taken of it: container or process starts.")
     hosts: int = Field(description="Distinct hosts it was seen on.")
     first_seen: datetime
@@ -97,13 +100,27 @@ def fleet_view(
     labels: Optional[Mapping[str, str]] = None,
     since: Optional[datetime] = None,
     policy: Optional[Policy] = None,
+    by_role: bool = False,
 ) -> FleetView:
-    """Group the store's sightings by environment and compare each group with ``baseline``."""
+    """Group the store's sightings by environment and compare each group with ``baseline``.
+
+    ``by_role`` (without ``role``) groups by environment and role, as the metrics are labelled.
+    """
     from .diff import diff
 
     groups: List[FleetGroup] = []
-    for g in store.environment_groups(role=role, labels=dict(labels or {}) or None, since=since):
+    compared: Dict[str, Dict[str, Any]] = {}  # fingerprint -> comparison, done once per environment
+    roles: List[Optional[str]] = [role]
+    if by_role and role is None:
+        roles = list(store.roles(labels=dict(labels or {}) or None, since=since))
+    found = [
+        (r if by_role else None, g)
+        for r in roles
+        for g in store.environment_groups(role=r, labels=dict(labels or {}) or None, since=since)
+    ]
+    for group_role, g in found:
         fields: Dict[str, Any] = {
+            "role": group_role,
             "fingerprint": g.fingerprint,
             "sightings": g.sightings,
             "hosts": g.hosts,
@@ -114,13 +131,21 @@ def fleet_view(
         if baseline is not None and g.fingerprint == baseline.fingerprint:
             # The same identity cannot differ: skip loading and comparing the biggest group.
             fields.update(verdict="none", failed=False, counts=dict.fromkeys(_SEVERITIES[::-1], 0))
+        elif baseline is not None and g.fingerprint in compared:
+            fields.update(compared[g.fingerprint])
         elif baseline is not None:
             try:
                 environment = store.get_environment(g.fingerprint)
                 report = diff(baseline, environment, policy, baseline_ref=baseline_ref)
-                fields.update(verdict=report.verdict, failed=report.failed, counts=report.counts)
+                result: Dict[str, Any] = {
+                    "verdict": report.verdict,
+                    "failed": report.failed,
+                    "counts": report.counts,
+                }
             except EnvparityError as e:
-                fields["problem"] = str(e)
+                result = {"problem": str(e)}
+            compared[g.fingerprint] = result
+            fields.update(result)
         groups.append(FleetGroup(**fields))
     groups.sort(key=_sort_key)
     return FleetView(
@@ -136,7 +161,7 @@ def fleet_view(
         role=role,
         labels=dict(labels or {}),
         since=since,
-        environments=len(groups),
+        environments=len({g.fingerprint for g in groups}),
         sightings=sum(g.sightings for g in groups),
         groups=groups,
     )
@@ -246,7 +271,11 @@ def check_format(fmt: str) -> str:
 
 
 def render_fleet(view: FleetView, fmt: str = "text") -> str:
-    """The fleet view as ``text``, ``json``, ``markdown`` or ``html``."""
+    """The fleet view as ``text``, ``json``, ``markdown``, ``html`` or ``openmetrics``."""
     if check_format(fmt) == "json":
         return view.model_dump_json(indent=2) + "\n"
+    if fmt == "openmetrics":
+        from .report.openmetrics import render
+
+        return render(view)
     return {"text": _text, "markdown": _markdown, "html": _html}[fmt](view)

@@ -97,7 +97,7 @@ def fleet(
         Optional[str], typer.Option(help="Only sightings since: 30m, 24h, 7d, or an ISO date.")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="text, json, markdown or html.")
+        str, typer.Option("--format", "-f", help="text, json, markdown, html or openmetrics.")
     ] = "text",
     output: Annotated[
         Optional[str], typer.Option("--output", "-o", help="Write it to this file.")
@@ -130,6 +130,7 @@ def fleet(
             labels=labels,
             since=moment,
             policy=policy_obj,
+            by_role=fmt == "openmetrics",  # metrics are labelled by fingerprint and role
         )
     text = render_fleet(view, fmt)
     if output:
