@@ -26,6 +26,8 @@ COMMANDS: Dict[str, Tuple[str, ...]] = {
     "run": ("run",),
     "fleet": ("run",),
     "export": ("export",),
+    "schema": ("export",),
+    "recipe": ("export",),
 }
 
 __all__ = ["COMMANDS", "MODULES", "app", "load", "main"]

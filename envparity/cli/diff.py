@@ -14,12 +14,12 @@ from ..errors import EXIT_DRIFT, EXIT_OK, BadInput
 from ._app import app, boundary, parse_labels, write_atomic
 
 if TYPE_CHECKING:
-    from ..model import Snapshot
+    from ..model import DriftReport, Snapshot
 
 _FAIL_ON = ("info", "warning", "error", "never")
 
 FormatOpt = Annotated[
-    str, typer.Option("--format", "-f", help="text, json, markdown, junit or html.")
+    str, typer.Option("--format", "-f", help="text, json, markdown, junit, html or github.")
 ]
 OutputOpt = Annotated[
     Optional[str], typer.Option("--output", "-o", help="Write the report to this file.")
@@ -68,6 +68,7 @@ def _report(
         baseline, candidate, policy, baseline_ref=baseline_ref, candidate_ref=candidate_ref
     )
     text = render(report, fmt)
+    _step_summary(report, text if fmt == "markdown" else None)
     if output:
         write_atomic(output, text)
         # The file is for machines or a summary page; the log still gets the verdict.
@@ -77,6 +78,17 @@ def _report(
     else:
         sys.stdout.write(text)
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)
+
+
+def _step_summary(report: "DriftReport", markdown: Optional[str]) -> None:
+    """In GitHub Actions, append the Markdown report to the job's summary page."""
+    import os
+
+    from ..report.github import append_step_summary
+
+    problem = append_step_summary(report, os.environ, markdown)
+    if problem:
+        sys.stderr.write(f"envparity: warning: {problem}\n")
 
 
 def _check_options(fmt: str, fail_on: Optional[str]) -> None:

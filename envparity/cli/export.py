@@ -86,3 +86,25 @@ def export_command(
         sys.stderr.write(f"envparity: {len(text.splitlines())} lines written to {output}\n")
     else:
         sys.stdout.write(text)
+
+
+@app.command("schema")
+@boundary
+def schema_command(
+    name: Annotated[str, typer.Argument(help="snapshot or drift-report.", metavar="NAME")],
+) -> None:
+    """Print a JSON Schema that ships with envparity (the snapshot, the drift report)."""
+    from ..shipped import SCHEMAS, read
+
+    sys.stdout.write(read(SCHEMAS, name))
+
+
+@app.command("recipe")
+@boundary
+def recipe_command(
+    name: Annotated[str, typer.Argument(help="ci-drift: the CI gate script.", metavar="NAME")],
+) -> None:
+    """Print a recipe that ships with envparity, e.g. `envparity recipe ci-drift > ci-drift.sh`."""
+    from ..shipped import RECIPES, read
+
+    sys.stdout.write(read(RECIPES, name, "recipe"))

@@ -1,4 +1,4 @@
-"""Renderers of a drift report: text, json, markdown, junit, html.
+"""Renderers of a drift report: text, json, markdown, junit, html, github.
 
 ``render(report, fmt)`` is the one entry point; each format is a
 :class:`~envparity.report.interface.Renderer` in its own module, imported when used.
@@ -21,6 +21,7 @@ _FORMATS = {
     "markdown": ("markdown", "MarkdownRenderer"),
     "junit": ("junit", "JunitRenderer"),
     "html": ("html", "HtmlRenderer"),
+    "github": ("github", "GithubRenderer"),
 }
 FORMATS = tuple(_FORMATS)
 
@@ -35,7 +36,7 @@ def check_format(fmt: str) -> str:
 
 
 def render(report: DriftReport, fmt: str) -> str:
-    """The report as a document in ``fmt`` (text, json, markdown, junit or html)."""
+    """The report as a document in ``fmt`` (text, json, markdown, junit, html or github)."""
     module, cls = _FORMATS[check_format(fmt)]
     renderer = getattr(importlib.import_module(f"{__name__}.{module}"), cls)()
     return renderer.render(report)

@@ -44,10 +44,16 @@ def test_ci_drift_script(tmp_path):
         "drift.xml",
         "snapshot.json",
     ]
-    assert (tmp_path / "summary.md").read_text().startswith("**envparity: no drift**")
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("**envparity: no drift**")
+    assert summary.count("**envparity:") == 1  # appended once, though diff runs four times
 
-    drift = _run(tmp_path, "base.json", PYTHONHASHSEED="7")
+    drift = _run(tmp_path, "base.json", PYTHONHASHSEED="7", GITHUB_ACTIONS="true")
     assert drift.returncode == 1, drift.stderr
+    assert any(
+        line.startswith("::error title=envparity error%3A determinism%3APYTHONHASHSEED::")
+        for line in drift.stdout.splitlines()
+    )
     assert "determinism:PYTHONHASHSEED  (absent) -> 7" in drift.stdout
     assert (
         _run(tmp_path, "base.json", PYTHONHASHSEED="7", ENVPARITY_FAIL_ON="never").returncode == 0
