@@ -69,7 +69,7 @@ class FleetView(_Model):
     groups: List[FleetGroup] = Field(default_factory=list)
 
 
-def parse_since(text: str, now: Optional[datetime] = None) -> datetime:
+def parse_since(text: str, now: Optional[datetime] = None, option: str = "--since") -> datetime:
     """``24h``, ``30m``, ``7d``, ``2w``, ``90s`` ago, or an ISO 8601 date/time (UTC if naive)."""
     now = now or datetime.now(timezone.utc)
     match = _DURATION.match(text)
@@ -79,7 +79,7 @@ def parse_since(text: str, now: Optional[datetime] = None) -> datetime:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise BadInput(
-            f"--since {text!r}: expected a duration (30m, 24h, 7d, 2w) or an ISO date "
+            f"{option} {text!r}: expected a duration (30m, 24h, 7d, 2w) or an ISO date "
             "(2026-01-31 or 2026-01-31T12:00:00Z)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import Any, Dict, Sequence, Tuple
 
-MODULES: Tuple[str, ...] = ("snapshot", "store", "diff", "bench", "run", "export")
+MODULES: Tuple[str, ...] = ("snapshot", "store", "diff", "bench", "run", "export", "prune")
 
 # Command -> the modules that register it (`db flush` lives with the hook).
 COMMANDS: Dict[str, Tuple[str, ...]] = {
@@ -19,7 +19,7 @@ COMMANDS: Dict[str, Tuple[str, ...]] = {
     "list": ("store",),
     "show": ("store",),
     "tag": ("store",),
-    "db": ("store", "run"),
+    "db": ("store", "run", "prune"),
     "diff": ("diff",),
     "check": ("diff",),
     "bench": ("bench",),
