@@ -157,6 +157,10 @@ def check_command(
         Optional[str],
         typer.Option("--snapshot-output", help="Also write this environment's snapshot JSON."),
     ] = None,
+    store: Annotated[
+        bool,
+        typer.Option("--store", help="Also keep this environment's snapshot in the store (--db)."),
+    ] = False,
 ) -> None:
     """Snapshot this environment and diff it against --baseline: the CI gate."""
     from ..collect.capture import capture
@@ -169,6 +173,13 @@ def check_command(
     cand = capture(role=role, labels=labels, python=python, frameworks=frameworks)
     if snapshot_output:
         write_atomic(snapshot_output, cand.model_dump_json(indent=2) + "\n")
+    if store:
+        from ..store import open_store
+
+        with open_store(db) as opened:
+            opened.save(cand)
+            where = opened.url_redacted
+        sys.stderr.write(f"envparity: stored snapshot {cand.snapshot_id} in {where}\n")
     _report(
         base,
         cand,

@@ -3,7 +3,7 @@
 Containers often have a read-only root, no $HOME, or a $HOME that is not writable, and all of
 those are normal. So every kind of state has a list of candidate directories, tried in order:
 an explicit directory (ENVPARITY_SPOOL_DIR), then ``$ENVPARITY_HOME/<kind>``, then the user cache
-directory, then a per-user directory under the system temp directory.
+directory (platformdirs), then a per-user directory under the system temp directory.
 """
 
 from __future__ import annotations
@@ -15,14 +15,20 @@ from typing import List, Mapping, Optional
 
 
 def _user_cache_dir(environ: Mapping[str, str]) -> Optional[str]:
-    xdg = environ.get("XDG_CACHE_HOME", "")
-    if os.path.isabs(xdg):
-        return xdg
-    home = environ.get("HOME", "")
-    if not os.path.isabs(home):
+    """The user cache directory as platformdirs defines it (XDG on Linux: a relative
+    ``XDG_CACHE_HOME`` is ignored, as the spec says), or None without a usable home."""
+    home, xdg = environ.get("HOME", ""), environ.get("XDG_CACHE_HOME", "")
+    if os.name == "posix" and not os.path.isabs(home) and not os.path.isabs(xdg):
         # No usable $HOME (a container started with a bare uid): no user cache directory.
         return None
-    return os.path.join(home, ".cache")
+    import platformdirs  # ~5 ms; only when a spool or cache directory is needed
+
+    # platformdirs reads the process environment; ``environ`` is that one outside tests.
+    try:
+        path = platformdirs.user_cache_dir(appname=None, appauthor=False)
+    except RuntimeError:  # no home directory at all
+        return None
+    return path if os.path.isabs(path) else None
 
 
 def _temp_dir() -> str:

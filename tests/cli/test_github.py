@@ -131,3 +131,22 @@ def test_check_appends_the_step_summary_too(tmp_path):
     )
     assert result.exit_code == 1, result.output
     assert "**envparity: drift error**" in summary.read_text()
+
+
+def test_check_store_keeps_the_ci_snapshot(tmp_path):
+    from envparity.cli import app
+    from envparity.store import open_store
+
+    base = tmp_path / "a.json"
+    base.write_text(_snap("1.26.4", "a" * 32).model_dump_json())
+    db = f"sqlite:///{tmp_path / 'ci.db'}"
+    result = CliRunner().invoke(
+        app, ["check", "--baseline", str(base), "--store", "--db", db, "--role", "ci",
+              "--label", "job=42"],
+        env={"ENVPARITY_HOME": str(tmp_path / "h")},
+    )
+    assert result.exit_code == 1, result.output
+    with open_store(db) as store:
+        (row,) = store.list_snapshots()
+    assert row.role == "ci" and row.labels == {"job": "42"}
+    assert f"stored snapshot {row.snapshot_id}" in result.output
