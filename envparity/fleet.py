@@ -178,8 +178,9 @@ def _drift(group: FleetGroup) -> str:
         return "-"
     if group.verdict == "none":
         return "none"
-    counts = ", ".join(f"{group.counts[s]} {s}" for s in _SEVERITIES if group.counts.get(s))
-    return f"{group.verdict} ({counts})"
+    from .wording import severity_counts
+
+    return f"{group.verdict} ({severity_counts(group.counts)})"
 
 
 def _title(view: FleetView) -> str:
@@ -195,9 +196,11 @@ def _title(view: FleetView) -> str:
         else "no baseline given (--baseline REF to compare)"
     )
     where = f" ({', '.join(scope)})" if scope else ""
+    from .wording import count
+
     return (
-        f"fleet{where}: {view.environments} environment{'s' if view.environments != 1 else ''}, "
-        f"{view.sightings} sighting{'s' if view.sightings != 1 else ''}; {against}"
+        f"fleet{where}: {count(view.environments, 'environment')}, "
+        f"{count(view.sightings, 'sighting')}; {against}"
     )
 
 
@@ -219,11 +222,11 @@ def _rows(view: FleetView) -> List[List[str]]:
 
 
 def _text(view: FleetView) -> str:
-    rows = [list(_COLUMNS)] + _rows(view)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    from .wording import table
+
     lines = [_title(view)]
     if view.groups:
-        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines += table(_COLUMNS, _rows(view))
     return "\n".join(lines) + "\n"
 
 

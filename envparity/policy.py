@@ -194,8 +194,29 @@ def _read(path: str) -> Tuple[str, Dict[str, Any]]:
         raise BadInput(f"{path}: invalid TOML: {e}; fix that line") from None
 
 
+def find_pyproject(cwd: str = ".") -> Optional[str]:
+    """The nearest pyproject.toml with a ``[tool.envparity]`` table, from ``cwd`` upward (as ruff
+    finds its settings), so a command gives the same verdict from any directory of the project."""
+    directory = os.path.abspath(cwd)
+    while True:
+        candidate = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(candidate):
+            try:
+                with open(candidate, "rb") as f:
+                    has_table = b"tool.envparity" in f.read()
+            except OSError:
+                has_table = False
+            if has_table:
+                return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
 def load_policy(path: Optional[str] = None, cwd: str = ".") -> Policy:
-    """The policy in ``path`` (a TOML file), else ``[tool.envparity]`` of ``cwd``/pyproject.toml.
+    """The policy in ``path`` (a TOML file), else ``[tool.envparity]`` of the nearest
+    pyproject.toml upward from ``cwd``.
 
     With no file and no ``[tool.envparity]`` table, the default policy (fail on error).
     """
@@ -210,8 +231,8 @@ def load_policy(path: Optional[str] = None, cwd: str = ".") -> Policy:
         if not isinstance(section, dict):
             raise BadInput(f"{path}: [tool.envparity] must be a table")
         return policy_from_mapping(section, path=path, text=text, table=table)
-    pyproject = os.path.join(cwd, "pyproject.toml")
-    if not os.path.isfile(pyproject):
+    pyproject = find_pyproject(cwd)
+    if pyproject is None:
         return Policy()
     text, data = _read(pyproject)
     section = data.get("tool", {}).get("envparity") if isinstance(data.get("tool"), dict) else None

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Dict, List, Optional
 import typer
 
 from ._app import app, boundary
+from ._options import DataFormat, DataFormatOpt, DbOpt, JsonAlias, Suite, chosen
 
 SUITE_HELP = (
     "quick (9-12 worker processes, under 3 s) or full (15-20 processes, more benchmarks, ~9 s)."
@@ -21,7 +22,7 @@ SUITE_HELP = (
 @boundary
 def bench(
     *,
-    suite: Annotated[str, typer.Option(help=SUITE_HELP)] = "quick",
+    suite: Annotated[Suite, typer.Option(help=SUITE_HELP, case_sensitive=False)] = Suite.quick,
     compare: Annotated[
         Optional[str],
         typer.Option(
@@ -30,7 +31,8 @@ def bench(
             help="Compare with the benchmarks and numerics of this snapshot (ref or JSON file).",
         ),
     ] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    fmt: DataFormatOpt = DataFormat.text,
+    json_: JsonAlias = False,
     bench_callable: Annotated[
         Optional[List[str]],
         typer.Option(
@@ -42,10 +44,7 @@ def bench(
     numerics: Annotated[
         bool, typer.Option("--numerics/--no-numerics", help="Run the numeric probes too.")
     ] = True,
-    db: Annotated[
-        Optional[str],
-        typer.Option("--db", help="Database URL for a --compare ref (or ENVPARITY_DB_URL)."),
-    ] = None,
+    db: DbOpt = None,
 ) -> None:
     """Time the built-in and your own benchmarks in fresh worker processes; run numeric probes."""
     from ..bench.compare import compare_benchmarks, numeric_findings
@@ -60,14 +59,14 @@ def bench(
         if baseline.benchmarks is None and baseline.numerics is None:
             raise BadInput(
                 f"--compare {compare}: that snapshot has no benchmarks or numerics; take one "
-                "with `envparity snapshot --bench quick`"
+                "with `envparity snapshot --suite quick`"
             )
-    run, numeric = run_suite(suite, callables=bench_callable or (), numerics=numerics)
+    run, numeric = run_suite(suite.value, callables=bench_callable or (), numerics=numerics)
     comparisons = compare_benchmarks(baseline.benchmarks, run) if baseline else []
     findings = (
         numeric_findings(baseline.numerics, numeric) if baseline and numeric is not None else []
     )
-    if json_:
+    if chosen(fmt, json_) == "json":
         doc: Dict[str, Any] = {
             "benchmarks": run.model_dump(mode="json"),
             "numerics": None if numeric is None else [n.model_dump(mode="json") for n in numeric],

@@ -10,38 +10,26 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
-from ..errors import EXIT_DRIFT, EXIT_OK, BadInput
-from ._app import app, boundary, parse_labels, write_atomic
+from ..errors import EXIT_DRIFT, EXIT_OK
+from ._app import app, boundary, note, parse_labels, write_atomic
+from ._options import DbOpt, FailOnOpt, JsonAlias, PolicyOpt, ReportFormat, argument, chosen
 
 if TYPE_CHECKING:
     from ..model import DriftReport, Snapshot
 
-_FAIL_ON = ("info", "warning", "error", "never")
-
 FormatOpt = Annotated[
-    str, typer.Option("--format", "-f", help="text, json, markdown, junit, html or github.")
+    ReportFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="text; json, markdown, junit, html for files and CI; github for Actions "
+        "annotations.",
+    ),
 ]
 OutputOpt = Annotated[
-    Optional[str], typer.Option("--output", "-o", help="Write the report to this file.")
-]
-FailOnOpt = Annotated[
     Optional[str],
-    typer.Option(
-        "--fail-on",
-        help="Exit 1 when drift reaches this severity: info, warning, error or never "
-        "(default: the policy's fail_on, else error).",
-    ),
-]
-PolicyOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--policy",
-        help="A TOML policy file (default: the tool.envparity table of ./pyproject.toml).",
-    ),
-]
-DbOpt = Annotated[
-    Optional[str],
-    typer.Option("--db", help="Database URL for refs that are not files (or ENVPARITY_DB_URL)."),
+    typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
 ]
 
 
@@ -69,12 +57,12 @@ def _report(
     )
     text = render(report, fmt)
     _step_summary(report, text if fmt == "markdown" else None)
-    if output:
+    if output and output != "-":
         write_atomic(output, text)
         # The file is for machines or a summary page; the log still gets the verdict.
         from ..report.interface import verdict_line
 
-        sys.stderr.write(f"{verdict_line(report)}; report written to {output}\n")
+        note(f"{verdict_line(report)}; report written to {output}")
     else:
         sys.stdout.write(text)
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)
@@ -88,25 +76,19 @@ def _step_summary(report: "DriftReport", markdown: Optional[str]) -> None:
 
     problem = append_step_summary(report, os.environ, markdown)
     if problem:
-        sys.stderr.write(f"envparity: warning: {problem}\n")
-
-
-def _check_options(fmt: str, fail_on: Optional[str]) -> None:
-    """Reject a bad --format or --fail-on before any work is done."""
-    from ..report import check_format
-
-    check_format(fmt)
-    if fail_on is not None and fail_on not in _FAIL_ON:
-        raise BadInput(f"--fail-on {fail_on!r}: choose one of {', '.join(_FAIL_ON)}")
+        note(f"envparity: warning: {problem}")
 
 
 @app.command("diff")
 @boundary
 def diff_command(
-    baseline: Annotated[str, typer.Argument(help="Baseline ref: a snapshot JSON file, id, tag.")],
-    candidate: Annotated[str, typer.Argument(help="Candidate ref, in the same forms.")],
+    baseline: Annotated[
+        str, argument("BASELINE", "Baseline ref: a snapshot JSON file, id, tag, mlflow:...")
+    ],
+    candidate: Annotated[str, argument("CANDIDATE", "Candidate ref, in the same forms.")],
     *,
-    fmt: FormatOpt = "text",
+    fmt: FormatOpt = ReportFormat.text,
+    json_: JsonAlias = False,
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
     policy: PolicyOpt = None,
@@ -115,7 +97,6 @@ def diff_command(
     """Explain every difference between two snapshots; exit 1 when drift reaches fail-on."""
     from ..refs import resolve
 
-    _check_options(fmt, fail_on)
     base = resolve(baseline, db)
     cand = resolve(candidate, db)
     _report(
@@ -123,9 +104,9 @@ def diff_command(
         cand,
         baseline_ref=baseline,
         candidate_ref=candidate,
-        fmt=fmt,
+        fmt=chosen(fmt, json_),
         output=output,
-        fail_on=fail_on,
+        fail_on=fail_on.value if fail_on else None,
         policy_path=policy,
     )
 
@@ -135,19 +116,33 @@ def diff_command(
 def check_command(
     *,
     baseline: Annotated[
-        str, typer.Option("--baseline", help="The ref to compare this environment against.")
+        str,
+        typer.Option(
+            "--baseline",
+            envvar="ENVPARITY_BASELINE",
+            metavar="REF",
+            help="The ref to compare this environment against.",
+        ),
     ],
-    fmt: FormatOpt = "text",
+    fmt: FormatOpt = ReportFormat.text,
+    json_: JsonAlias = False,
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
     policy: PolicyOpt = None,
     db: DbOpt = None,
-    role: Annotated[str, typer.Option(help="Role recorded for this snapshot.")] = "ci",
+    role: Annotated[
+        str,
+        typer.Option(
+            envvar="ENVPARITY_ROLE", metavar="ROLE", help="Role recorded for this snapshot."
+        ),
+    ] = "ci",
     label: Annotated[
-        Optional[List[str]], typer.Option(help="KEY=VALUE, repeatable, e.g. model=fraud.")
+        Optional[List[str]],
+        typer.Option(metavar="KEY=VALUE", help="KEY=VALUE, repeatable, e.g. model=fraud."),
     ] = None,
     python: Annotated[
-        Optional[str], typer.Option(help="Check this interpreter instead (a venv's python).")
+        Optional[str],
+        typer.Option(metavar="PATH", help="Check this interpreter instead (a venv's python)."),
     ] = None,
     frameworks: Annotated[
         bool,
@@ -155,7 +150,9 @@ def check_command(
     ] = False,
     snapshot_output: Annotated[
         Optional[str],
-        typer.Option("--snapshot-output", help="Also write this environment's snapshot JSON."),
+        typer.Option(
+            "--snapshot-output", metavar="FILE", help="Also write this environment's snapshot JSON."
+        ),
     ] = None,
     store: Annotated[
         bool,
@@ -166,7 +163,6 @@ def check_command(
     from ..collect.capture import capture
     from ..refs import resolve
 
-    _check_options(fmt, fail_on)
     labels = parse_labels(label)
     # The baseline first: an unknown ref fails before the capture's work is spent.
     base = resolve(baseline, db)
@@ -179,14 +175,14 @@ def check_command(
         with open_store(db) as opened:
             opened.save(cand)
             where = opened.url_redacted
-        sys.stderr.write(f"envparity: stored snapshot {cand.snapshot_id} in {where}\n")
+        note(f"envparity: stored snapshot {cand.snapshot_id} in {where}")
     _report(
         base,
         cand,
         baseline_ref=baseline,
         candidate_ref="this environment",
-        fmt=fmt,
+        fmt=chosen(fmt, json_),
         output=output,
-        fail_on=fail_on,
+        fail_on=fail_on.value if fail_on else None,
         policy_path=policy,
     )

@@ -9,22 +9,27 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ._app import app, boundary, write_atomic
+from ._app import app, boundary, detail, note, write_atomic
+from ._options import DbOpt, ExportFormat, RecipeName, SchemaName, argument
 
 
 @app.command("export")
 @boundary
 def export_command(
-    ref: Annotated[str, typer.Argument(help="The baseline: a snapshot JSON file, id or tag.")],
+    ref: Annotated[str, argument("REF", "The baseline: a snapshot JSON file, id, tag, mlflow:...")],
     *,
     fmt: Annotated[
-        str,
+        ExportFormat,
         typer.Option(
-            "--format", "-f", help="requirements, constraints, pylock (PEP 751) or cyclonedx."
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="pip requirements or constraints, a PEP 751 pylock.toml, a CycloneDX 1.6 SBOM.",
         ),
-    ] = "requirements",
+    ] = ExportFormat.requirements,
     output: Annotated[
-        Optional[str], typer.Option("--output", "-o", help="Write to this file ('-': stdout).")
+        Optional[str],
+        typer.Option("--output", "-o", metavar="FILE", help="Write to this file ('-': stdout)."),
     ] = None,
     only_drift: Annotated[
         Optional[str],
@@ -56,24 +61,20 @@ def export_command(
             "--include-envparity", help="Keep envparity's own packages (left out by default)."
         ),
     ] = False,
-    db: Annotated[
-        Optional[str],
-        typer.Option("--db", help="Database URL for refs that are not files (ENVPARITY_DB_URL)."),
-    ] = None,
+    db: DbOpt = None,
 ) -> None:
     """Write the baseline's packages so `pip install` can reproduce them."""
-    from ..export import FORMATS, export
+    from ..export import export, select
     from ..refs import resolve
 
-    if fmt not in FORMATS:
-        from ..errors import BadInput
-
-        raise BadInput(f"--format {fmt!r}: unknown format; choose one of {', '.join(FORMATS)}")
     baseline = resolve(ref, db)
     candidate = resolve(only_drift, db) if only_drift else None
+    left_out = select(baseline, ref=ref, include_tool=include_envparity).left_out
+    if left_out:
+        detail(f"envparity: left out envparity's own: {', '.join(left_out)}")
     text = export(
         baseline,
-        fmt,
+        fmt.value,
         ref=ref,
         include_tool=include_envparity,
         candidate=candidate,
@@ -83,7 +84,7 @@ def export_command(
     )
     if output and output != "-":
         write_atomic(output, text)
-        sys.stderr.write(f"envparity: {len(text.splitlines())} lines written to {output}\n")
+        note(f"envparity: {fmt.value} for {ref} written to {output}")
     else:
         sys.stdout.write(text)
 
@@ -91,20 +92,20 @@ def export_command(
 @app.command("schema")
 @boundary
 def schema_command(
-    name: Annotated[str, typer.Argument(help="snapshot or drift-report.", metavar="NAME")],
+    name: Annotated[SchemaName, typer.Argument(help="The document the schema describes.")],
 ) -> None:
     """Print a JSON Schema that ships with envparity (the snapshot, the drift report)."""
     from ..shipped import SCHEMAS, read
 
-    sys.stdout.write(read(SCHEMAS, name))
+    sys.stdout.write(read(SCHEMAS, name.value))
 
 
 @app.command("recipe")
 @boundary
 def recipe_command(
-    name: Annotated[str, typer.Argument(help="ci-drift: the CI gate script.", metavar="NAME")],
+    name: Annotated[RecipeName, typer.Argument(help="ci-drift: the CI gate script.")],
 ) -> None:
     """Print a recipe that ships with envparity, e.g. `envparity recipe ci-drift > ci-drift.sh`."""
     from ..shipped import RECIPES, read
 
-    sys.stdout.write(read(RECIPES, name, "recipe"))
+    sys.stdout.write(read(RECIPES, name.value, "recipe"))

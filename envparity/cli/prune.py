@@ -6,11 +6,12 @@ No ``from __future__ import annotations`` (see cli/diff.py: Typer on 3.9 needs r
 import json
 import sys
 from datetime import timezone
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ._app import boundary
+from ._options import DataFormat, DataFormatOpt, DbOpt, JsonAlias, chosen
 from .store import db_app
 
 
@@ -29,16 +30,18 @@ def prune_command(
     keep_latest: Annotated[
         int,
         typer.Option(
-            "--keep-latest", min=0, help="Keep this many newest sightings of each environment."
+            "--keep-latest",
+            min=0,
+            metavar="N",
+            help="Keep this many newest sightings of each environment.",
         ),
     ] = 1,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")
     ] = False,
-    json_: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
-    db: Annotated[
-        Optional[str], typer.Option("--db", help="Database URL (or ENVPARITY_DB_URL).")
-    ] = None,
+    fmt: DataFormatOpt = DataFormat.text,
+    json_: JsonAlias = False,
+    db: DbOpt = None,
 ) -> None:
     """Delete old sightings, never one a tag points at (now or in its history) nor the latest of
     an environment, then the environments no sighting refers to any more."""
@@ -50,7 +53,7 @@ def prune_command(
     with open_store(db) as store:
         result = prune(store, cutoff, keep_latest=keep_latest, dry_run=dry_run)
         where = store.url_redacted
-    if json_:
+    if chosen(fmt, json_) == "json":
         sys.stdout.write(json.dumps(result.as_dict(), indent=2, sort_keys=True) + "\n")
         return
     verb = "would delete" if dry_run else "deleted"
@@ -64,4 +67,6 @@ def prune_command(
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    from ..wording import count
+
+    return count(n, noun)

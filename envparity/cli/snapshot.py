@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Optional
 
 import typer
 
-from ._app import app, boundary, parse_labels, write_atomic
+from ._app import app, boundary, note, parse_labels, write_atomic
+from ._options import DataFormat, DbOpt, JsonAlias, Suite, chosen
 
 if TYPE_CHECKING:
     from ..model import Snapshot
@@ -21,55 +22,80 @@ if TYPE_CHECKING:
 def snapshot(
     *,
     role: Annotated[
-        str, typer.Option(help="Where this runs: training, serving, ci (free text).")
+        str,
+        typer.Option(
+            envvar="ENVPARITY_ROLE",
+            metavar="ROLE",
+            help="Where this runs: training, serving, ci (free text).",
+        ),
     ] = "",
     label: Annotated[
-        Optional[List[str]], typer.Option(help="KEY=VALUE, repeatable, e.g. model=fraud.")
+        Optional[List[str]],
+        typer.Option(metavar="KEY=VALUE", help="KEY=VALUE, repeatable, e.g. model=fraud."),
     ] = None,
     output: Annotated[
-        Optional[str], typer.Option("--output", "-o", help="Write the snapshot JSON to this file.")
+        Optional[str],
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the snapshot JSON to this file."
+        ),
     ] = None,
-    json_: Annotated[
-        bool, typer.Option("--json", help="Print the snapshot JSON to stdout.")
-    ] = False,
+    fmt: Annotated[
+        DataFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="text: a summary line on stderr; json: also the snapshot JSON on stdout.",
+        ),
+    ] = DataFormat.text,
+    json_: JsonAlias = False,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not store it in the database.")
     ] = False,
-    db: Annotated[
-        Optional[str],
-        typer.Option(
-            "--db",
-            help="Store it in this database (sqlite:///PATH, postgresql+psycopg://...). Default: "
-            "$ENVPARITY_DB_URL, else SQLite in $ENVPARITY_HOME or the user data directory.",
-            show_default=False,
-        ),
-    ] = None,
+    db: DbOpt = None,
     python: Annotated[
         Optional[str],
-        typer.Option(help="Snapshot this interpreter instead (a venv's or a container's python)."),
+        typer.Option(
+            metavar="PATH",
+            help="Snapshot this interpreter instead (a venv's or a container's python).",
+        ),
     ] = None,
     frameworks: Annotated[
         bool,
         typer.Option(help="Import torch/tensorflow/jax to read their determinism switches."),
     ] = False,
+    suite: Annotated[
+        Optional[Suite],
+        typer.Option(
+            "--suite",
+            case_sensitive=False,
+            help="Also run this benchmark suite (as `envparity bench --suite`); results go in "
+            "the snapshot.",
+        ),
+    ] = None,
     bench: Annotated[
-        Optional[str],
-        typer.Option(help="Also run the benchmark suite (quick|full); results go in the snapshot."),
+        Optional[Suite],
+        typer.Option("--bench", hidden=True, case_sensitive=False, help="Same as --suite."),
     ] = None,
     numerics: Annotated[
         Optional[bool],
-        typer.Option(help="Record numeric probes (default: on with --bench, else off)."),
+        typer.Option(help="Record numeric probes (default: on with --suite, else off)."),
     ] = None,
     bench_callable: Annotated[
         Optional[List[str]],
-        typer.Option(help="MODULE:FUNCTION of yours to time with --bench (repeatable)."),
+        typer.Option(
+            metavar="MODULE:FUNCTION", help="A function of yours to time with --suite (repeatable)."
+        ),
     ] = None,
 ) -> None:
     """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
     from ..collect.capture import capture, collect_data
 
     labels = parse_labels(label)
-    if no_store and not (bench or numerics or bench_callable):
+    chosen_suite = suite or bench
+    suite_name = chosen_suite.value if chosen_suite else None
+    json_ = chosen(fmt, json_) == "json"
+    if no_store and not (suite_name or numerics or bench_callable):
         # Nothing to store or attach: write the probes' JSON data as it is, without building the
         # pydantic models (their import and schema build cost more than the capture itself).
         data = collect_data(role=role, labels=labels, python=python, frameworks=frameworks)
@@ -84,10 +110,10 @@ def snapshot(
         )
         return
     snap = capture(role=role, labels=labels, python=python, frameworks=frameworks)
-    if bench or numerics or bench_callable:
+    if suite_name or numerics or bench_callable:
         from ..bench.runner import attach
 
-        snap = attach(snap, bench, callables=bench_callable or (), numerics=numerics)
+        snap = attach(snap, suite_name, callables=bench_callable or (), numerics=numerics)
     _emit(snap.model_dump_json(indent=2), output, json_)
     # Stored after the file and stdout are written, so a store that fails loses nothing.
     stored = "" if no_store else f", stored in {_store(snap, db, output)}"
@@ -111,11 +137,12 @@ def _summary(
     stored: str,
 ) -> None:
     """One line on stderr (stdout may carry the JSON), then one line per probe error."""
+    from ..wording import count
+
     where = (f", written to {output}" if output else "") + stored
-    sys.stderr.write(
+    note(
         f"snapshot {snapshot_id[:12]} fingerprint {fingerprint[:12]}: "
-        f"{packages} packages, {len(errors)} probe error"
-        f"{'s' if len(errors) != 1 else ''}{where}\n"
+        f"{count(packages, 'package')}, {count(len(errors), 'probe error')}{where}"
     )
     for failure in errors:
         place = f" ({failure['path']})" if failure.get("path") else ""

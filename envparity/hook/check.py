@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 # shorter than the floor fails even on a healthy network, and the budget bounds the wait anyway.
 _CONNECT_TIMEOUT_MAX_S = 5.0
 _CONNECT_TIMEOUT_MIN_S = 1.0
-_SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass
@@ -116,9 +115,9 @@ class Outcome:
         else:
             parts.append(f"{self.config.role or 'snapshot'} {snap.fingerprint[:12]}")
         if report is not None:
-            counts = ", ".join(
-                f"{report.counts[s]} {s}" for s in _SEVERITIES if report.counts.get(s)
-            )
+            from ..wording import severity_counts
+
+            counts = severity_counts(report.counts)
             drift = "no drift" if report.verdict == "none" else f"{report.verdict} drift ({counts})"
             source = " (cached)" if self.baseline_source == "cache" else ""
             parts.append(f"vs baseline {self.config.baseline}{source}: {drift}")

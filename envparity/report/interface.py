@@ -41,12 +41,9 @@ def show(value: Any) -> str:
 
 def counts_line(report: DriftReport) -> str:
     """``2 errors, 1 warning, 3 info`` (all three, so a reader sees what is zero)."""
-    c = report.counts
-    errors, warnings, info = c.get("error", 0), c.get("warning", 0), c.get("info", 0)
-    return (
-        f"{errors} error{'s' if errors != 1 else ''}, "
-        f"{warnings} warning{'s' if warnings != 1 else ''}, {info} info"
-    )
+    from ..wording import severity_counts
+
+    return severity_counts(report.counts, zeros=True)
 
 
 def verdict_line(report: DriftReport) -> str:

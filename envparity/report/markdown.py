@@ -36,12 +36,12 @@ def code(value: Any) -> str:
 
 
 def _summary(findings: List[Finding]) -> str:
+    from ..wording import severity_counts
+
     counts = dict.fromkeys(("error", "warning", "info"), 0)
     for f in findings:
         counts[f.severity] += 1
-    plural = {"error": "errors", "warning": "warnings", "info": "info"}
-    parts = [f"{n} {s if n == 1 else plural[s]}" for s, n in counts.items() if n]
-    return ", ".join(parts)
+    return severity_counts(counts)
 
 
 class MarkdownRenderer(Renderer):
