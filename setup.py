@@ -30,7 +30,8 @@ class BuildWithData(build_py):
         target = os.path.join(self.build_lib, "envparity", "_data")
         os.makedirs(target, exist_ok=True)
         for source in DATA:
-            shutil.copy2(source, os.path.join(target, os.path.basename(source)))
+            if os.path.isfile(source):  # a tree without them builds, just without the data
+                shutil.copy2(source, os.path.join(target, os.path.basename(source)))
 
 
 setup(

@@ -14,6 +14,9 @@ import tempfile
 from typing import List, Mapping, Optional
 
 
+_CACHE_KEYS = ("HOME", "XDG_CACHE_HOME")
+
+
 def _user_cache_dir(environ: Mapping[str, str]) -> Optional[str]:
     """The user cache directory as platformdirs defines it (XDG on Linux: a relative
     ``XDG_CACHE_HOME`` is ignored, as the spec says), or None without a usable home."""
@@ -21,9 +24,12 @@ def _user_cache_dir(environ: Mapping[str, str]) -> Optional[str]:
     if os.name == "posix" and not os.path.isabs(home) and not os.path.isabs(xdg):
         # No usable $HOME (a container started with a bare uid): no user cache directory.
         return None
+    if any(environ.get(k) != os.environ.get(k) for k in _CACHE_KEYS):
+        # Another environment than this process's (platformdirs reads only the process's):
+        # the XDG rule, from the mapping given.
+        return xdg if os.path.isabs(xdg) else os.path.join(home, ".cache")
     import platformdirs  # ~5 ms; only when a spool or cache directory is needed
 
-    # platformdirs reads the process environment; ``environ`` is that one outside tests.
     try:
         path = platformdirs.user_cache_dir(appname=None, appauthor=False)
     except RuntimeError:  # no home directory at all
