@@ -13,7 +13,6 @@ import stat
 import tempfile
 from typing import List, Mapping, Optional
 
-
 _CACHE_KEYS = ("HOME", "XDG_CACHE_HOME")
 
 
