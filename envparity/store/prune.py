@@ -108,14 +108,21 @@ def prune(
         result.snapshot_ids = sorted(doomed)
         result.sightings = len(doomed)
         doomed_set = set(doomed)
-        remaining: Dict[str, int] = {}
-        for fingerprint, snapshot_id in conn.execute(sa.select(s.c.fingerprint, s.c.snapshot_id)):
-            if snapshot_id not in doomed_set:
-                remaining[fingerprint] = remaining.get(fingerprint, 0) + 1
+        # Sightings left per environment: counted in SQL, minus the doomed (one row per
+        # environment in memory, not one per sighting).
+        remaining: Dict[str, int] = {
+            f: int(n)
+            for f, n in conn.execute(
+                sa.select(s.c.fingerprint, sa.func.count()).group_by(s.c.fingerprint)
+            )
+        }
+        for row in old:
+            if row.snapshot_id in doomed_set:
+                remaining[row.fingerprint] -= 1
         orphans = sorted(
             f
             for f in conn.execute(sa.select(t.environments.c.fingerprint)).scalars()
-            if not remaining.get(f)
+            if remaining.get(f, 0) <= 0
         )
         result.fingerprints = orphans
         result.environments = len(orphans)
