@@ -187,3 +187,13 @@ def test_quiet_and_verbose(files, tmp_path):
 def test_shell_completion_is_on():
     result = invoke("--help")
     assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+def test_check_takes_its_baseline_from_envparity_baseline(files, tmp_path):
+    a, _ = files
+    result = invoke("check", "--format", "json",
+                    env={"ENVPARITY_BASELINE": str(a), "ENVPARITY_HOME": str(tmp_path / "h")})
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["baseline"]["ref"] == str(a)
+    missing = invoke("check", env={"ENVPARITY_HOME": str(tmp_path / "h")})
+    assert missing.exit_code == 2 and "--baseline" in missing.stderr
