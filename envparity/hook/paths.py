@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from typing import List, Mapping, Optional
+from typing import Iterator, List, Mapping, Optional
 
 _CACHE_KEYS = ("HOME", "XDG_CACHE_HOME")
 
@@ -43,23 +43,29 @@ def _temp_dir() -> str:
 
 def candidate_dirs(
     kind: str, environ: Mapping[str, str], explicit: Optional[str] = None
-) -> List[str]:
-    """The directories that may hold ``kind`` ("spool", "baselines"), most preferred first."""
-    dirs: List[str] = []
-    if explicit:
-        dirs.append(os.path.abspath(explicit))
-    home = environ.get("ENVPARITY_HOME", "")
-    if home:
-        dirs.append(os.path.join(os.path.abspath(home), kind))
-    cache = _user_cache_dir(environ)
-    if cache:
-        dirs.append(os.path.join(cache, "envparity", kind))
-    dirs.append(os.path.join(_temp_dir(), kind))
-    unique: List[str] = []
-    for directory in dirs:
-        if directory not in unique and _safe(directory):
-            unique.append(directory)
-    return unique
+) -> Iterator[str]:
+    """The directories that may hold ``kind`` ("spool", "baselines"), most preferred first.
+
+    Lazy: a caller that stops at the first usable directory (an ``ENVPARITY_HOME`` that is
+    writable, as in most containers) never computes the user cache directory.
+    """
+
+    def all_dirs() -> Iterator[str]:
+        if explicit:
+            yield os.path.abspath(explicit)
+        home = environ.get("ENVPARITY_HOME", "")
+        if home:
+            yield os.path.join(os.path.abspath(home), kind)
+        cache = _user_cache_dir(environ)
+        if cache:
+            yield os.path.join(cache, "envparity", kind)
+        yield os.path.join(_temp_dir(), kind)
+
+    seen: List[str] = []
+    for directory in all_dirs():
+        if directory not in seen and _safe(directory):
+            seen.append(directory)
+            yield directory
 
 
 def _safe(directory: str) -> bool:

@@ -32,16 +32,16 @@ def test_xdg_data_home_absolute_is_used_relative_is_ignored(clean, monkeypatch):
 def test_xdg_cache_home_absolute_is_used_relative_is_ignored(clean, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(clean / "xdg-cache"))
     expected = clean / "xdg-cache" / "envparity" / "spool"
-    assert candidate_dirs("spool", os.environ)[0] == str(expected)
+    assert list(candidate_dirs("spool", os.environ))[0] == str(expected)
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
-    first = candidate_dirs("spool", os.environ)[0]
+    first = list(candidate_dirs("spool", os.environ))[0]
     assert first == str(clean / "home" / ".cache" / "envparity" / "spool")
 
 
 def test_envparity_home_wins(clean, monkeypatch):
     monkeypatch.setenv("ENVPARITY_HOME", str(clean / "eh"))
     assert data_dir() == str(clean / "eh")
-    assert candidate_dirs("spool", os.environ)[0] == str(clean / "eh" / "spool")
+    assert list(candidate_dirs("spool", os.environ))[0] == str(clean / "eh" / "spool")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="HOME is the POSIX home variable")
@@ -49,5 +49,24 @@ def test_a_relative_home_is_no_home(clean, monkeypatch):
     monkeypatch.setenv("HOME", "relative-home")
     with pytest.raises(StoreError, match="no home directory"):
         data_dir()
-    dirs = candidate_dirs("spool", os.environ)
+    dirs = list(candidate_dirs("spool", os.environ))
     assert all(os.path.isabs(d) for d in dirs) and len(dirs) == 1  # the temp directory alone
+
+
+def test_a_writable_envparity_home_needs_no_user_cache_directory(tmp_path):
+    import subprocess
+    import sys
+
+    from _support import REPO
+
+    code = (
+        "import os, sys; from envparity.hook.paths import candidate_dirs, ensure_dir\n"
+        "d = next(c for c in candidate_dirs('spool', os.environ) if ensure_dir(c))\n"
+        "print(d, 'platformdirs' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(REPO),
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(REPO),
+             "ENVPARITY_HOME": str(tmp_path / "eh")},
+    ).stdout.split()
+    assert out == [str(tmp_path / "eh" / "spool"), "False"]
