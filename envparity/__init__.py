@@ -6,7 +6,7 @@ are loaded on first use, and nothing heavy (SQLAlchemy, Typer, Rich, NumPy, torc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, List
 
 from .seeding import record_seed, seed_everything
 
@@ -36,11 +36,37 @@ _LAZY = {
 }
 
 
-def snapshot(role: str = "", labels: Any = None, **options: Any) -> Snapshot:
-    """Capture this environment as a :class:`Snapshot` (see ``envparity.collect.capture``)."""
+def snapshot(
+    role: str = "",
+    labels: Any = None,
+    *,
+    probes: Any = None,
+    numerics: bool = False,
+    **options: Any,
+) -> Snapshot:
+    """Capture this environment as a :class:`Snapshot` (see ``envparity.collect.capture``).
+
+    ``probes=True`` records the parity probes registered in this process and those of
+    ``[tool.envparity] probes``; ``probes=["mypkg.parity", ...]`` imports those modules first.
+    ``numerics=True`` also records the built-in and convention probes.
+    """
     from .collect.capture import capture
 
-    return capture(role=role, labels=labels, **options)
+    modules: List[str] = []
+    if probes is not None and probes is not False:
+        from .parity.loading import import_probes, policy_probes
+
+        if probes is True:
+            modules = policy_probes()
+        else:
+            modules = [probes] if isinstance(probes, str) else list(probes)
+        import_probes(modules, source="snapshot(probes=...)")
+    snap = capture(role=role, labels=labels, **options)
+    if numerics or (probes is not None and probes is not False):
+        from .bench.numerics import run_numerics
+
+        snap = snap.model_copy(update={"numerics": run_numerics(builtin=bool(numerics))})
+    return snap
 
 
 def __getattr__(name: str) -> Any:

@@ -1,8 +1,14 @@
-"""Atomic file writes: a reader sees the whole file or none of it. Stdlib only."""
+"""Atomic file writes (a reader sees the whole file or none of it), and safe ``-o`` output.
+
+Stdlib only.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
+import sys
 import tempfile
 from typing import Optional
 
@@ -44,3 +50,50 @@ def user_file_mode(path: str) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def _is_stream_path(path: str) -> bool:
+    # /dev/stdout, /dev/fd/1, /proc/self/fd/1: another open file of this process's. Writing it
+    # through a replacement would leave the shell's redirection pointing at an unlinked file.
+    absolute = os.path.abspath(path)
+    return absolute.startswith(("/dev/", "/proc/"))
+
+
+def output_kind(path: str) -> str:
+    """How ``write_output`` treats ``path``: stdout, atomic (regular or absent) or direct."""
+    if path == "-":
+        return "stdout"
+    try:
+        st = os.stat(path)  # follows symlinks: the target is what gets written
+    except FileNotFoundError:
+        return "atomic"
+    if stat.S_ISDIR(st.st_mode):
+        return "directory"
+    if stat.S_ISREG(st.st_mode) and not _is_stream_path(path):
+        return "atomic"
+    return "direct"
+
+
+def write_output(path: str, data: bytes) -> None:
+    """Write a user's ``-o PATH``, never damaging what is there.
+
+    ``-`` is stdout. A regular file (or none yet) is written atomically; through a symlink the
+    link's target is written atomically and the link is kept. A character device, FIFO, socket or
+    a ``/dev/stdout``-like path is opened and written directly: never replaced, chmodded or
+    unlinked. Raises OSError (IsADirectoryError for a directory).
+    """
+    kind = output_kind(path)
+    if kind == "stdout":
+        out = sys.stdout.buffer
+        out.write(data)
+        out.flush()
+        return
+    if kind == "directory":
+        raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+    if kind == "direct":
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    write_atomic(target, data, mode=user_file_mode(target))

@@ -20,14 +20,13 @@ class EnvparityError(Exception):
     exit_code = EXIT_BAD_INPUT
 
 
-class BadInput(EnvparityError):
-    """The user gave something envparity cannot use (a path, a ref, a file, an option)."""
+class BadInput(EnvparityError, ValueError):
+    """The user gave something envparity cannot use (a path, a ref, a file, an option).
+
+    Also a ValueError, so code that validated arguments with ``except ValueError`` keeps working.
+    """
 
     exit_code = EXIT_BAD_INPUT
-
-
-class ProbeError(EnvparityError):
-    """A probe could not read what it looks at; recorded in ``collection.errors``, never fatal."""
 
 
 class StoreError(EnvparityError):
@@ -40,7 +39,25 @@ class SchemaOutOfDate(StoreError):
     """The database schema is behind (run ``envparity db upgrade``) or ahead of this envparity."""
 
 
+class StoreTimeout(StoreError):
+    """The database did not answer within ``ENVPARITY_DB_TIMEOUT`` seconds."""
+
+
+class SpoolUnavailable(EnvparityError, OSError):
+    """No spool directory could take a snapshot the store could not (the hook logs it)."""
+
+    exit_code = EXIT_STORE
+
+
 class DriftRefused(EnvparityError):
     """``envparity run --on-drift fail`` found drift at or above fail-on."""
 
     exit_code = EXIT_REFUSED
+
+
+class CommandNotStarted(EnvparityError):
+    """``exec`` of the server's command failed (not found: 127, not executable: 126; none: 2)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

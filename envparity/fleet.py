@@ -7,22 +7,21 @@ environment is loaded and compared with the baseline once, whatever its number o
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .drift.severity import RANK, SEVERITIES
 from .errors import BadInput, EnvparityError
 
 if TYPE_CHECKING:
     from .model import Snapshot
     from .policy import Policy
+    from .store.interface import Store
 
 FORMATS = ("text", "json", "markdown", "html", "openmetrics")
-_RANK = {"error": 3, "warning": 2, "info": 1, "none": 0}
-_SEVERITIES = ("error", "warning", "info")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -74,7 +73,15 @@ def parse_since(text: str, now: Optional[datetime] = None, option: str = "--sinc
     now = now or datetime.now(timezone.utc)
     match = _DURATION.match(text)
     if match:
-        return now - timedelta(seconds=float(match.group(1)) * _UNIT_S[match.group(2).lower()])
+        try:
+            return now - timedelta(
+                seconds=float(match.group(1)) * _UNIT_S[match.group(2).lower()]
+            )
+        except OverflowError:
+            raise BadInput(
+                f"{option} {text!r}: reaches back before the year 1; give a shorter duration "
+                "(30m, 24h, 7d, 2w) or an ISO date"
+            ) from None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -87,12 +94,12 @@ def parse_since(text: str, now: Optional[datetime] = None, option: str = "--sinc
 
 def _sort_key(group: FleetGroup) -> Any:
     # Worst drift first; among equals, the most widespread, then the most recent.
-    rank = _RANK.get(group.verdict or "none", 0) + (4 if group.problem else 0)
+    rank = RANK.get(group.verdict or "none", 0) + (4 if group.problem else 0)
     return (-rank, -group.sightings, -group.last_seen.timestamp(), group.fingerprint)
 
 
 def fleet_view(
-    store: Any,
+    store: Store,
     baseline: Optional[Snapshot] = None,
     *,
     baseline_ref: str = "",
@@ -130,7 +137,7 @@ def fleet_view(
         }
         if baseline is not None and g.fingerprint == baseline.fingerprint:
             # The same identity cannot differ: skip loading and comparing the biggest group.
-            fields.update(verdict="none", failed=False, counts=dict.fromkeys(_SEVERITIES[::-1], 0))
+            fields.update(verdict="none", failed=False, counts=dict.fromkeys(SEVERITIES, 0))
         elif baseline is not None and g.fingerprint in compared:
             fields.update(compared[g.fingerprint])
         elif baseline is not None:
@@ -167,105 +174,6 @@ def fleet_view(
     )
 
 
-def _when(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def _drift(group: FleetGroup) -> str:
-    if group.problem:
-        return f"not compared: {group.problem}"
-    if group.verdict is None:
-        return "-"
-    if group.verdict == "none":
-        return "none"
-    from .wording import severity_counts
-
-    return f"{group.verdict} ({severity_counts(group.counts)})"
-
-
-def _title(view: FleetView) -> str:
-    scope = []
-    if view.role:
-        scope.append(f"role {view.role}")
-    scope += [f"{k}={v}" for k, v in sorted(view.labels.items())]
-    if view.since:
-        scope.append(f"since {_when(view.since)}")
-    against = (
-        f"against baseline {view.baseline.ref} ({view.baseline.fingerprint[:12]})"
-        if view.baseline
-        else "no baseline given (--baseline REF to compare)"
-    )
-    where = f" ({', '.join(scope)})" if scope else ""
-    from .wording import count
-
-    return (
-        f"fleet{where}: {count(view.environments, 'environment')}, "
-        f"{count(view.sightings, 'sighting')}; {against}"
-    )
-
-
-_COLUMNS = ("drift", "sightings", "hosts", "last seen", "fingerprint", "latest snapshot")
-
-
-def _rows(view: FleetView) -> List[List[str]]:
-    return [
-        [
-            _drift(g),
-            str(g.sightings),
-            str(g.hosts),
-            _when(g.last_seen),
-            g.fingerprint[:12],
-            g.latest_snapshot_id[:12],
-        ]
-        for g in view.groups
-    ]
-
-
-def _text(view: FleetView) -> str:
-    from .wording import table
-
-    lines = [_title(view)]
-    if view.groups:
-        lines += table(_COLUMNS, _rows(view))
-    return "\n".join(lines) + "\n"
-
-
-def _markdown(view: FleetView) -> str:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    lines = [f"**{cell(_title(view))}**", ""]
-    if view.groups:
-        lines.append("| " + " | ".join(_COLUMNS) + " |")
-        lines.append("|" + "|".join("---" for _ in _COLUMNS) + "|")
-        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in _rows(view)]
-    return "\n".join(lines) + "\n"
-
-
-def _html(view: FleetView) -> str:
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        "<title>envparity fleet</title>",
-        "<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em}"
-        "table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:4px 8px}"
-        "th{background:#f6f8fa}.error{background:#ffebe9}.warning{background:#fff8c5}</style>",
-        "</head><body>",
-        f"<h1>{e(_title(view))}</h1>",
-    ]
-    if view.groups:
-        out.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in _COLUMNS) + "</tr>")
-        for group, row in zip(view.groups, _rows(view)):
-            css = e(group.verdict or "")
-            out.append(f'<tr class="{css}">' + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-        out.append("</table>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
-
-
 def check_format(fmt: str) -> str:
     """``fmt`` if the fleet view can be rendered in it, else a BadInput listing the formats."""
     if fmt not in FORMATS:
@@ -274,11 +182,15 @@ def check_format(fmt: str) -> str:
 
 
 def render_fleet(view: FleetView, fmt: str = "text") -> str:
-    """The fleet view as ``text``, ``json``, ``markdown``, ``html`` or ``openmetrics``."""
+    """The fleet view as ``text``, ``json``, ``markdown``, ``html`` or ``openmetrics``
+    (``envparity.report.fleet`` renders the documents with the drift report's escaping and style,
+    ``envparity.report.openmetrics`` the metrics)."""
     if check_format(fmt) == "json":
         return view.model_dump_json(indent=2) + "\n"
     if fmt == "openmetrics":
-        from .report.openmetrics import render
+        from .report.openmetrics import render as metrics
 
-        return render(view)
-    return {"text": _text, "markdown": _markdown, "html": _html}[fmt](view)
+        return metrics(view)
+    from .report.fleet import render
+
+    return render(view, fmt)

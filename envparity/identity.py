@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Dict, FrozenSet
+from typing import Any, Dict, Final, FrozenSet
+
+#: The snapshot schema this envparity writes (history in envparity/model.py). Plain data that
+#: leaves ``schema_version`` out (defaults dropped) is of this version.
+SCHEMA_VERSION: Final = 2
 
 # Path of a JSON object in a snapshot ("" is the top, "[]" is any element of a list) -> the keys
 # in it that are instance-only.
@@ -26,6 +30,7 @@ INSTANCE_FIELDS: Dict[str, FrozenSet[str]] = {
             "role",
             "labels",
             "numerics",
+            "numpy_simd",
             "benchmarks",
             "collection",
         }
@@ -35,18 +40,32 @@ INSTANCE_FIELDS: Dict[str, FrozenSet[str]] = {
     "python": frozenset({"executable", "prefix"}),
     "platform": frozenset({"hostname", "pid", "container_id", "k8s_pod", "k8s_namespace"}),
     "gpus.devices[]": frozenset({"index", "uuid", "pci_bus_id"}),
-    "blas[]": frozenset({"filepath"}),
+    "blas[]": frozenset({"filepath", "detail"}),
+    "cpu": frozenset({"microcode"}),
+    "determinism": frozenset({"frameworks", "library_env"}),
     "seeds": frozenset({"state_digests"}),
 }
+
+# Fields added in schema 2 whose default is not empty: a value equal to the default is left out,
+# so a schema-1 snapshot read by this model keeps the fingerprint it was stored with.
+DEFAULTS: Dict[str, Dict[str, Any]] = {"blas[]": {"state": "ok"}}
+
+# Lists whose elements marked ``"tool": true`` are left out of the identity.
+TOOL_LISTS = frozenset({"packages", "shadowed"})
 
 
 def _strip(value: Any, path: str) -> Any:
     if isinstance(value, dict):
         drop = INSTANCE_FIELDS.get(path, frozenset())
+        defaults = DEFAULTS.get(path, {})
         return {
-            k: _strip(v, f"{path}.{k}" if path else k) for k, v in value.items() if k not in drop
+            k: _strip(v, f"{path}.{k}" if path else k)
+            for k, v in value.items()
+            if k not in drop and not (k in defaults and defaults[k] == v)
         }
     if isinstance(value, list):
+        if path in TOOL_LISTS:  # envparity's own packages are not the environment's
+            value = [v for v in value if not (isinstance(v, dict) and v.get("tool"))]
         return [_strip(v, path + "[]") for v in value]
     return value
 

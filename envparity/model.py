@@ -2,6 +2,12 @@
 
 Schema history (bump ``SCHEMA_VERSION`` and add a line when a stored field changes meaning):
   1 -- envparity 0.1: first version.
+  2 -- BLAS/OpenMP entries keyed by owner and API (``key``, ``owner``, ``state``, ``detail``);
+       effective hash seed (``determinism.hash_randomization``, ``determinism.hash_seed``);
+       variables libraries set at import (``determinism.library_env``, instance); framework
+       switches out of the identity; build provenance and ``tool`` on packages;
+       ``conda_packages``; CPU family/model/stepping and microcode; ``numpy_simd``.
+       Version-1 snapshots still load: a field a side lacks is unknown there.
 
 Fields marked ``instance=True`` in their ``json_schema_extra`` belong to one process or machine
 (hostname, pid, paths, UUIDs, times, timings). They are stored and shown, but they are left out
@@ -15,9 +21,9 @@ from typing import Any, Dict, Final, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .drift.severity import SEVERITIES as _SEVERITIES
+from .identity import SCHEMA_VERSION as SCHEMA_VERSION
 from .identity import fingerprint_data, identity_data
-
-SCHEMA_VERSION: Final = 1
 
 # A JSON scalar: what framework switches and declared seeds hold.
 Scalar = Union[bool, int, float, str, None]
@@ -47,6 +53,30 @@ class Package(_Model):
     url: Optional[str] = Field(None, description="Direct-URL origin, credentials stripped.")
     commit: Optional[str] = Field(None, description="VCS commit of a direct-URL install.")
     location: Optional[str] = _instance(description="The sys.path entry it was found in.")
+    wheel_tags: List[str] = Field(
+        default_factory=list,
+        description="Tag lines of its WHEEL file, e.g. cp311-cp311-linux_x86_64.",
+    )
+    root_is_purelib: Optional[bool] = Field(None, description="Root-Is-Purelib of its WHEEL file.")
+    built_locally: Optional[bool] = Field(
+        None,
+        description="Built from source on this side: a WHEEL tag no installer would download "
+        "(linux_*), or installed from a local directory or source archive.",
+    )
+    tool: bool = Field(
+        False,
+        description="envparity itself or a dependency only it needs: recorded, out of the "
+        "fingerprint; one side only is not drift.",
+    )
+
+
+class CondaPackage(_Model):
+    """One package of a conda environment's ``conda-meta``."""
+
+    name: str
+    version: str
+    build: str = Field("", description="conda build string, e.g. h2d74725_1.")
+    channel: Optional[str] = Field(None, description="Channel name or URL, credentials stripped.")
 
 
 class PythonInfo(_Model):
@@ -95,6 +125,10 @@ class CpuInfo(_Model):
     usable_cores: Optional[int] = Field(None, description="min(affinity, ceil(quota)).")
     flags: List[str] = Field(default_factory=list, description="ISA flags that pick numeric paths.")
     max_mhz: Optional[float] = None
+    family: Optional[int] = Field(None, description="CPU family number (/proc/cpuinfo).")
+    model_number: Optional[int] = Field(None, description="CPU model number (/proc/cpuinfo).")
+    stepping: Optional[int] = None
+    microcode: Optional[str] = _instance(description="Microcode revision.")
 
 
 class MemoryInfo(_Model):
@@ -131,6 +165,18 @@ class AcceleratorInfo(_Model):
 
 
 class BlasLibrary(_Model):
+    """A BLAS or OpenMP runtime, loaded or vendored by an installed distribution."""
+
+    key: str = Field(
+        "", description="owner/user_api, e.g. numpy/blas, scikit-learn/openmp (empty in v1)."
+    )
+    owner: Optional[str] = Field(
+        None, description="Distribution that vendors it (normalized), or 'system'."
+    )
+    state: Literal["ok", "unknown"] = Field(
+        "ok", description="unknown: vendored but could not be loaded or read (see detail)."
+    )
+    detail: Optional[str] = _instance(description="Why the state is unknown.")
     user_api: str
     internal_api: str
     prefix: str
@@ -141,12 +187,32 @@ class BlasLibrary(_Model):
     filepath: str = _instance("")
 
 
+class LibraryEnv(_Model):
+    """A variable a library set in os.environ when it was imported (not the user's choice)."""
+
+    value: str
+    set_by: str = Field(description="The library, e.g. scikit-learn.")
+    source: str = Field(description="Where the library does it, e.g. sklearn/__init__.py.")
+
+
 class Determinism(_Model):
     env: Dict[str, str] = Field(
         default_factory=dict, description="Variables that steer determinism and threading."
     )
-    frameworks: Dict[str, Dict[str, Scalar]] = Field(
-        default_factory=dict, description="Switches of imported frameworks, by framework."
+    hash_randomization: Optional[bool] = Field(
+        None, description="sys.flags.hash_randomization of the captured interpreter."
+    )
+    hash_seed: Optional[str] = Field(
+        None,
+        description="Hash seed the interpreter started with: the PYTHONHASHSEED integer, or "
+        "'random'. Never a later os.environ value.",
+    )
+    frameworks: Dict[str, Dict[str, Scalar]] = _instance(
+        default_factory=dict,
+        description="Switches of imported frameworks, by framework (compared, not identity).",
+    )
+    library_env: Dict[str, LibraryEnv] = _instance(
+        default_factory=dict, description="Variables libraries set at import, kept out of env."
     )
 
 
@@ -166,17 +232,55 @@ class CodeInfo(_Model):
     remotes: Dict[str, str] = Field(default_factory=dict)
 
 
+class ColumnTolerance(_Model):
+    """A per-column override of a probe's tolerances (``register_probe(columns=...)``)."""
+
+    rtol: Optional[float] = None
+    atol: Optional[float] = None
+    exact: bool = False
+
+
 class NumericResult(_Model):
-    """A numeric probe's output, recorded compactly: a digest of all of it plus a sample."""
+    """A numeric probe's output: stored whole (compressed, up to a cap), its digest, a sample.
+
+    ``output`` is the base64 of the zlib-compressed canonical encoding (envparity.parity.encode);
+    ``sha256`` digests that encoding uncompressed and is the content key in the store. An output
+    whose compressed size is over ``max_bytes`` is not kept (``partial``): only the digest and
+    the sample remain, and a comparison with it is partial, never a match.
+    """
 
     name: str
     status: Literal["ok", "skipped", "failed"] = "ok"
     reason: Optional[str] = None
+    kind: Optional[Literal["builtin", "convention", "user"]] = Field(
+        None, description="builtin, convention (a setting explains it) or user (register_probe)."
+    )
     rtol: float = 1e-6
+    atol: float = 1e-9
+    columns: Dict[str, ColumnTolerance] = Field(
+        default_factory=dict, description="Per-column tolerance overrides."
+    )
     dtype: Optional[str] = None
     shape: List[int] = Field(default_factory=list)
-    sha256: Optional[str] = Field(None, description="Digest of the full output's bytes.")
+    sha256: Optional[str] = Field(None, description="Digest of the full output's encoding.")
     values: List[float] = Field(default_factory=list, description="Evenly spaced sample.")
+    output: Optional[str] = Field(
+        None, description="The whole output: base64 of its zlib-compressed encoding."
+    )
+    output_bytes: Optional[int] = Field(None, description="Compressed size of the output.")
+    max_bytes: Optional[int] = Field(None, description="The cap on output_bytes it ran with.")
+    partial: bool = Field(False, description="Output over the cap: not kept whole.")
+    wall_s: Optional[float] = Field(None, description="Wall time of the probe's call.")
+    peak_bytes: Optional[int] = Field(
+        None, description="Peak Python allocations during the call (tracemalloc)."
+    )
+    loaded: List[str] = Field(
+        default_factory=list, description="Top-level modules loaded when the probe ran."
+    )
+    setting: Optional[str] = Field(None, description="The setting that explains its output.")
+    settings: Dict[str, Optional[str]] = Field(
+        default_factory=dict, description="Values of the settings it names, when it ran."
+    )
 
 
 class BenchmarkResult(_Model):
@@ -217,7 +321,7 @@ class Collection(_Model):
 class Snapshot(_Model):
     """Everything envparity records about one environment at one moment."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     snapshot_id: str = _instance()
     fingerprint: str = _instance("")
     captured_at: datetime = _instance()
@@ -226,6 +330,9 @@ class Snapshot(_Model):
     packages: List[Package] = Field(default_factory=list, description="Sorted by name.")
     shadowed: List[Package] = Field(
         default_factory=list, description="Distributions hidden by an earlier sys.path entry."
+    )
+    conda_packages: List[CondaPackage] = Field(
+        default_factory=list, description="conda-meta packages when the interpreter is conda's."
     )
     python: PythonInfo
     platform: PlatformInfo = Field(default_factory=PlatformInfo)
@@ -239,6 +346,9 @@ class Snapshot(_Model):
     code: Optional[CodeInfo] = None
     env: Dict[str, str] = Field(default_factory=dict)
     numerics: Optional[List[NumericResult]] = _instance()
+    numpy_simd: Optional[Dict[str, List[str]]] = _instance(
+        description="NumPy's SIMD baseline and dispatched features (with --numerics only)."
+    )
     benchmarks: Optional[BenchmarkRun] = _instance()
     collection: Collection = _instance()
 
@@ -269,9 +379,10 @@ def fingerprint(snapshot: Snapshot) -> str:
 DRIFT_REPORT_VERSION: Final = 1
 
 Severity = Literal["info", "warning", "error"]
-SEVERITIES = ("info", "warning", "error")  # ascending
+SEVERITIES = _SEVERITIES  # ascending; defined once in envparity.drift.severity
 FailOn = Literal["info", "warning", "error", "never"]
 Category = Literal[
+    "collection",
     "package",
     "python",
     "platform",
@@ -296,9 +407,15 @@ class Finding(_Model):
     key: str = Field(description="What differs, e.g. numpy, PYTHONHASHSEED, cpu.flags.avx512f.")
     baseline: Scalar = Field(description="The baseline's value; null when absent there.")
     candidate: Scalar = Field(description="The candidate's value; null when absent there.")
-    change: Literal["added", "removed", "changed"]
+    change: Literal["added", "removed", "changed", "incomplete"] = Field(
+        description="incomplete: a probe failed, so the comparison could not be made."
+    )
     severity: Severity
     why: str = Field(description="One line a person understands, saying what to do.")
+    related: List[str] = Field(
+        default_factory=list,
+        description='Other "category:key" names this root cause covers (e.g. env:TZ).',
+    )
 
 
 class BenchmarkComparison(_Model):

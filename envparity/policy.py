@@ -7,6 +7,8 @@ with ``--policy`` (top-level keys, or a ``[tool.envparity]`` table)::
     fail_on = "warning"                    # info | warning | error | never
     ignore = ["package:pip", "gpu:*"]      # globs on "category:key"; "gpu" alone means "gpu:*"
 
+    probes = ["mypkg.parity"]              # modules that register parity probes on import
+
     [tool.envparity.severity]
     "package:numpy" = "error"              # a key (glob allowed)...
     blas = "info"                          # ...or a whole category; "ignore" drops it
@@ -20,18 +22,20 @@ import os
 import re
 import sys
 from fnmatch import fnmatchcase
-from typing import Any, Dict, List, Literal, Optional, Tuple
+from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from .drift.severity import FAIL_ON, OVERRIDES
 from .errors import BadInput
 from .model import FailOn, Finding
 
 SeverityOverride = Literal["info", "warning", "error", "ignore"]
 
-_KEYS = ("fail_on", "ignore", "severity")
-_FAIL_ON = ("info", "warning", "error", "never")
-_OVERRIDES = ("info", "warning", "error", "ignore")
+_KEYS = ("fail_on", "ignore", "severity", "probes")
+_FAIL_ON = FAIL_ON
+_OVERRIDES = OVERRIDES
+_WARNED: set = set()
 
 
 def _normalize(pattern: str) -> str:
@@ -66,6 +70,10 @@ class Policy(BaseModel):
     severity: Dict[str, SeverityOverride] = Field(
         default_factory=dict, description='"category:key" glob or category -> severity or ignore.'
     )
+    probes: List[str] = Field(
+        default_factory=list,
+        description="Modules that call envparity.register_probe on import (parity probes).",
+    )
     # Where the policy was read from (for messages); None for the default policy.
     source: Optional[str] = None
     _compiled: Optional[Tuple[List[str], List[Tuple[str, str]]]] = PrivateAttr(None)
@@ -84,19 +92,47 @@ class Policy(BaseModel):
             self._compiled = cached
         return cached
 
-    def apply(self, finding: Finding) -> Optional[Finding]:
-        """The finding with its severity overridden, or None when the policy ignores it."""
+    def decider(self) -> Optional[Callable[[str, str, str], Optional[str]]]:
+        """:meth:`decide` with the patterns compiled once, or None when the policy changes no
+        finding (the engine then skips it: thousands of findings, no call each)."""
         ignore, overrides = self._patterns()
-        target = f"{finding.category}:{finding.key}"
+        if not ignore and not overrides:
+            return None
+
+        def decide(category: str, key: str, severity: str) -> Optional[str]:
+            target = f"{category}:{key}"
+            if any(fnmatchcase(target, p) for p in ignore):
+                return None
+            for pattern, override in overrides:
+                if fnmatchcase(target, pattern):
+                    return None if override == "ignore" else override
+            return severity
+
+        return decide
+
+    def decide(self, category: str, key: str, severity: str) -> Optional[str]:
+        """The severity a finding ``category:key`` gets, or None when the policy ignores it.
+
+        The drift engine calls this on plain findings (no pydantic per finding).
+        """
+        ignore, overrides = self._patterns()
+        if not ignore and not overrides:
+            return severity
+        target = f"{category}:{key}"
         if any(fnmatchcase(target, p) for p in ignore):
             return None
-        for pattern, severity in overrides:
+        for pattern, override in overrides:
             if fnmatchcase(target, pattern):
-                if severity == "ignore":
-                    return None
-                if severity != finding.severity:
-                    return finding.model_copy(update={"severity": severity})
-                return finding
+                return None if override == "ignore" else override
+        return severity
+
+    def apply(self, finding: Finding) -> Optional[Finding]:
+        """The finding with its severity overridden, or None when the policy ignores it."""
+        severity = self.decide(finding.category, finding.key, finding.severity)
+        if severity is None:
+            return None
+        if severity != finding.severity:
+            return finding.model_copy(update={"severity": severity})
         return finding
 
 
@@ -145,10 +181,21 @@ def policy_from_mapping(
     """Validate a parsed policy table; every problem is a BadInput naming the line and key."""
     for key in data:
         if key not in _KEYS:
-            raise BadInput(
-                f"{_where(path, text, table, key)}: unknown policy key; "
-                f"use one of {', '.join(_KEYS)}"
+            # A warning, not an error: an older envparity in a serving image must still accept
+            # the pyproject of a newer one.
+            warning = (
+                f"envparity: warning: {_where(path, text, table, key)}: unknown policy key, "
+                f"ignored; known keys: {', '.join(_KEYS)}\n"
             )
+            if warning not in _WARNED:  # a command may read its policy twice: say it once
+                _WARNED.add(warning)
+                sys.stderr.write(warning)
+    probes = data.get("probes", [])
+    if not isinstance(probes, list) or not all(isinstance(m, str) and m for m in probes):
+        raise BadInput(
+            f"{_where(path, text, table, 'probes')}: expected a list of module names, e.g. "
+            '["mypkg.parity"]'
+        )
     fail_on = data.get("fail_on", "error")
     if fail_on not in _FAIL_ON:
         raise BadInput(
@@ -175,20 +222,18 @@ def policy_from_mapping(
                 f"{_where(path, text, table, key, 'severity')} = {value!r}: "
                 f"expected one of {', '.join(_OVERRIDES)}"
             )
-    return Policy(fail_on=fail_on, ignore=ignore, severity=severity, source=path)
+    return Policy(
+        fail_on=fail_on, ignore=ignore, severity=severity, probes=probes, source=path
+    )
 
 
 def _read(path: str) -> Tuple[str, Dict[str, Any]]:
+    from .inputs import parse, read_text
+
     tomllib = _toml()
+    text = read_text(path, "policy file")
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such policy file; check the --policy path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(f"{path}: cannot read the policy ({e}); check the file") from None
-    try:
-        return text, tomllib.loads(text)
+        return text, parse(text, tomllib.loads, path, "policy file")
     except tomllib.TOMLDecodeError as e:
         # The message carries "(at line N, column M)": that is the line to fix.
         raise BadInput(f"{path}: invalid TOML: {e}; fix that line") from None

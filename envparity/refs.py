@@ -2,14 +2,15 @@
 
 A path to a snapshot JSON file needs no database, so CI can diff artifacts; neither does a ref
 into another tool (``mlflow:runs:/<id>``), which its integration module loads. Every other form
-(a full id or a unique 6+ character prefix, a tag, ``latest[:role=R,k=v]``) is resolved by the
-store.
+(a full id or a unique 6+ character prefix, a tag, ``latest[:role=R,k=v]``, ``fp:PREFIX``) is
+resolved by the store. ``fp:PREFIX`` names an environment by its fingerprint (12 or more hex
+characters, or all 64): the latest snapshot with that fingerprint. The ``run`` log prints it.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import re
 from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import BadInput
@@ -31,6 +32,27 @@ def _external(ref: str) -> Optional[str]:
     return None
 
 
+FINGERPRINT_PREFIX = "fp:"
+MIN_FINGERPRINT_PREFIX = 12
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+def fingerprint_ref(ref: str) -> Optional[str]:
+    """The fingerprint prefix of an ``fp:PREFIX`` ref (lower-cased), None for other refs.
+
+    A malformed one (not hex, shorter than 12, longer than 64) is a BadInput saying so.
+    """
+    if not ref.startswith(FINGERPRINT_PREFIX):
+        return None
+    prefix = ref[len(FINGERPRINT_PREFIX) :].strip().lower()
+    if not _HEX.match(prefix) or not MIN_FINGERPRINT_PREFIX <= len(prefix) <= 64:
+        raise BadInput(
+            f"ref {ref!r}: fp: takes {MIN_FINGERPRINT_PREFIX} to 64 hex characters of a "
+            "fingerprint, e.g. fp:9e9e90951ac7 as the `envparity run` log prints it"
+        )
+    return prefix
+
+
 def is_file_ref(ref: str) -> bool:
     """True when ``ref`` names a snapshot outside the store: a file, or another tool's ref
     (``mlflow:...``). :func:`load_file` reads either."""
@@ -48,17 +70,16 @@ def load_file(path: str) -> Snapshot:
 
         loaded: Snapshot = importlib.import_module(module).load_ref(path)
         return loaded
+    import json
+
     from pydantic import ValidationError
 
+    from .inputs import parse, read_text
     from .model import Snapshot
 
+    text = read_text(path, "snapshot file")
     try:
-        with open(path, encoding="utf-8") as f:
-            data: Any = json.load(f)
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such snapshot file; check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(f"{path}: cannot read ({e}); check the file") from None
+        data: Any = parse(text, json.loads, path, "snapshot file")
     except json.JSONDecodeError as e:
         raise BadInput(
             f"{path}: not JSON ({e.msg} at line {e.lineno}); "
@@ -66,6 +87,8 @@ def load_file(path: str) -> Snapshot:
         ) from None
     try:
         return Snapshot.model_validate(data)
+    except (RecursionError, MemoryError):
+        raise BadInput(f"{path}: the snapshot file is too deeply nested or too large") from None
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
@@ -78,7 +101,7 @@ def load_file(path: str) -> Snapshot:
 
 def resolve(ref: str, db_url: Optional[str] = None) -> Snapshot:
     """The snapshot ``ref`` names: a JSON file, or anything the store resolves."""
-    if is_file_ref(ref):
+    if is_file_ref(ref) and not ref.startswith(FINGERPRINT_PREFIX):
         return load_file(ref)
     from .store import open_store
 

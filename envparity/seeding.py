@@ -15,6 +15,10 @@ SeedValue = Union[int, str]
 
 _declared: Dict[str, SeedValue] = {}
 
+# PYTHONHASHSEED as it was when envparity was imported: the hash seed probe's fallback where the
+# start-up environment (/proc/self/environ) cannot be read.
+STARTUP_HASHSEED = os.environ.get("PYTHONHASHSEED")
+
 
 def record_seed(name: str, value: SeedValue) -> None:
     """Declare a seed your code set itself, so that snapshots record and compare it."""
@@ -28,7 +32,10 @@ def record_seed(name: str, value: SeedValue) -> None:
 def seed_everything(seed: int) -> None:
     """Seed ``random``, and NumPy and torch where already imported; record each seed.
 
-    Also sets PYTHONHASHSEED for child processes (this process's hash seed is fixed at start-up).
+    Also sets PYTHONHASHSEED for child processes started later. It cannot change this
+    interpreter's own hash seed, which is fixed when Python starts: start the process with
+    ``PYTHONHASHSEED=<n>`` for that. Snapshots record the seed in effect
+    (``determinism.hash_seed``), never this later value.
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError("seed_everything: seed must be an int")

@@ -13,9 +13,6 @@ from typing import Dict, List, Mapping, Optional, Sequence
 # Nouns whose plural is not noun + "s".
 _PLURALS: Dict[str, str] = {"info": "info", "environment group": "environment groups"}
 
-SEVERITY_ORDER = ("error", "warning", "info")
-
-
 def plural(noun: str, n: int) -> str:
     """``noun`` for one, its plural otherwise."""
     if n == 1:
@@ -30,8 +27,10 @@ def count(n: int, noun: str) -> str:
 
 def severity_counts(counts: Mapping[str, int], *, zeros: bool = False) -> str:
     """``1 error, 4 warnings, 2 info``: errors first; zero counts only with ``zeros``."""
+    from .drift.severity import SEVERITIES  # the one list of severities (stdlib only)
+
     return ", ".join(
-        count(counts.get(s, 0), s) for s in SEVERITY_ORDER if zeros or counts.get(s, 0)
+        count(counts.get(s, 0), s) for s in reversed(SEVERITIES) if zeros or counts.get(s, 0)
     )
 
 

@@ -15,8 +15,9 @@
 #   GITHUB_ACTIONS        set by GitHub Actions: each finding is also printed as an annotation
 #
 # Writes snapshot.json, drift.json, drift.md, drift.xml (JUnit) and drift.html to the report
-# directory, prints the text report, and exits with envparity's code: 0 no drift at or above
-# fail-on, 1 drift at or above it, 2 bad input, 3 store unreachable.
+# directory (every format with the same policy and fail-on, so the JUnit failures are exactly the
+# findings that fail the gate), prints the text report, and exits with envparity's code: 0 no
+# drift at or above fail-on, 1 drift at or above it, 2 bad input, 3 store unreachable.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ "${1#-}" != "$1" ]; then

@@ -23,7 +23,7 @@ def schemas() -> Dict[str, str]:
 
     out = {}
     for name, model, title in (
-        ("snapshot.v1.json", Snapshot, "envparity snapshot, schema version 1"),
+        ("snapshot.v2.json", Snapshot, "envparity snapshot, schema version 2"),
         ("drift-report.v1.json", DriftReport, "envparity drift report, schema version 1"),
     ):
         schema = model.model_json_schema()

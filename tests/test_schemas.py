@@ -18,7 +18,8 @@ def _generated() -> dict:
     return module.schemas()
 
 
-@pytest.mark.parametrize("name", ["snapshot.v1.json", "drift-report.v1.json"])
+# snapshot.v1.json stays committed as the record of schema version 1 (still loaded).
+@pytest.mark.parametrize("name", ["snapshot.v2.json", "drift-report.v1.json"])
 def test_committed_schema_matches_model(name: str) -> None:
     committed = (REPO / "schemas" / name).read_text(encoding="utf-8")
     assert committed == _generated()[name], (

@@ -1,4 +1,4 @@
-"""Numeric probes: fixed computations on fixed inputs, recorded as a digest plus a sample.
+"""Numeric probes: fixed computations on fixed inputs, recorded whole and compared value by value.
 
 Inputs come from a 64-bit LCG mapped to floats with exact arithmetic (``(state >> 11) * 2**-53``),
 never from an RNG's distributions, whose algorithms change between library versions, and never
@@ -6,18 +6,22 @@ from ``sin``/``cos`` of the index, which depend on the C library. So two environ
 probes the same bits, and any difference in the outputs comes from the code path: another SIMD
 kernel, another BLAS, another build.
 
-Each output is recorded as :class:`~envparity.model.NumericResult`: the sha256 of its full bytes
-(identical bytes: nothing to report) and ``SAMPLE`` evenly spaced values (from which ``diff``
-computes the largest relative difference when the bytes differ).
+Each output is recorded as :class:`~envparity.model.NumericResult`: the whole output, encoded and
+compressed by :mod:`envparity.parity.encode` (up to a cap; beyond it only a digest and a sample),
+its sha256, ``SAMPLE`` evenly spaced values, the call's wall time and peak Python allocations
+(tracemalloc), and the top-level modules loaded when it ran (so a finding can name the library
+whose version changed). :mod:`envparity.parity.compare` compares two records.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
-import struct
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
+import os
+import sys
+import time
+import tracemalloc
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
 from . import registry
 from .suite import Skip, require
@@ -43,65 +47,104 @@ def lcg_uniform(n: int, seed: int = 1) -> List[float]:
     return out
 
 
-def _flatten(value: Any, into: List[float]) -> None:
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            _flatten(item, into)
-    elif isinstance(value, (int, float)):  # bool is an int: recorded as 0.0 / 1.0
-        into.append(float(value))
-    else:
-        raise TypeError(f"output holds a {type(value).__name__}, not a number")
+def max_bytes(given: Optional[int] = None) -> int:
+    """The cap on a probe's compressed output: ``given``, else ENVPARITY_PROBE_MAX_BYTES, else
+    8 MiB (an unreadable variable falls back to the default)."""
+    from ..parity.encode import DEFAULT_MAX_BYTES, MAX_BYTES_ENV
 
-
-def encode(output: Any) -> Tuple[str, List[int], bytes, List[float]]:
-    """``(dtype, shape, bytes, flat values)`` of a probe's output (array, tensor, number, list)."""
-    if hasattr(output, "detach") and hasattr(output, "cpu"):  # a torch tensor
-        output = output.detach().cpu().numpy()
-    if hasattr(output, "dtype") and hasattr(output, "tobytes"):  # NumPy array or scalar
-        import numpy as np
-
-        array = np.asarray(output)
-        if not array.flags.c_contiguous:
-            array = np.ascontiguousarray(array)
-        if array.dtype.kind not in "biufc":
-            raise TypeError(f"output has dtype {array.dtype}, not a numeric one")
-        flat = array.ravel()
-        count = flat.size
-        picks = _picks(count)
-        values = [float(flat[i].real) if array.dtype.kind == "c" else float(flat[i]) for i in picks]
-        return str(array.dtype), [int(d) for d in array.shape], array.tobytes(), values
-    numbers: List[float] = []
-    _flatten(output, numbers)
-    raw = struct.pack(f"<{len(numbers)}d", *numbers)
-    shape = [len(numbers)] if isinstance(output, (list, tuple)) else []
-    return "float64", shape, raw, [numbers[i] for i in _picks(len(numbers))]
-
-
-def _picks(count: int) -> List[int]:
-    """``SAMPLE`` evenly spaced indices (all of them when there are fewer)."""
-    if count <= SAMPLE:
-        return list(range(count))
-    return sorted({round(i * (count - 1) / (SAMPLE - 1)) for i in range(SAMPLE)})
-
-
-def record(name: str, fn: Callable[[], Any], rtol: float = 1e-6) -> NumericResult:
-    """Run one probe and record it; a probe that raises is ``failed`` with its error."""
-    from ..model import NumericResult
-
+    if given is not None:
+        return given
+    text = os.environ.get(MAX_BYTES_ENV, "").strip()
     try:
-        dtype, shape, raw, values = encode(fn())
+        return int(text) if text else DEFAULT_MAX_BYTES
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+def _loaded() -> List[str]:
+    """Top-level modules loaded now, minus the standard library and private ones."""
+    stdlib: frozenset = getattr(sys, "stdlib_module_names", frozenset())
+    names = {name.partition(".")[0] for name in list(sys.modules)}
+    return sorted(
+        n for n in names if n not in stdlib and not n.startswith("_") and n != "envparity"
+    )
+
+
+def _finite(values: List[float]) -> List[float]:
+    # JSON has no NaN or infinity: a sample holding one is left out (the whole output is kept).
+    return values if all(math.isfinite(v) for v in values) else []
+
+
+def record(
+    name: str,
+    fn: Callable[[], Any],
+    rtol: float = 1e-6,
+    *,
+    atol: float = 1e-9,
+    columns: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    cap: Optional[int] = None,
+    kind: Optional[str] = None,
+    setting: Optional[str] = None,
+    settings: Optional[Callable[[], Dict[str, Optional[str]]]] = None,
+) -> NumericResult:
+    """Run one probe and record it; a probe that raises is ``failed`` with its type and message.
+
+    The call is timed and its peak Python allocations measured with tracemalloc (started for
+    the call when nobody traces already). ``settings()``, for convention probes, gives the values
+    of the settings that explain the output.
+    """
+    from ..model import NumericResult
+    from ..parity.encode import encode, sample, summary
+
+    limit = max_bytes(cap)
+    common: Dict[str, Any] = {
+        "name": name,
+        "rtol": rtol,
+        "atol": atol,
+        "columns": dict(columns or {}),
+        "kind": kind,
+        "setting": setting,
+        "max_bytes": limit,
+    }
+    tracing = tracemalloc.is_tracing()
+    if tracing:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+    else:
+        before = 0
+        tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        value = fn()
     except Skip as e:  # the probe's library is not installed here
-        return NumericResult(name=name, status="skipped", reason=str(e), rtol=rtol, sha256=None)
+        return NumericResult(status="skipped", reason=str(e), **common)
     except Exception as e:  # noqa: BLE001 - a user's probe may raise anything
         reason = f"{type(e).__name__}: {e}"[:300]
-        return NumericResult(name=name, status="failed", reason=reason, rtol=rtol, sha256=None)
+        return NumericResult(status="failed", reason=reason, **common)
+    finally:
+        wall = time.perf_counter() - started
+        peak = max(0, tracemalloc.get_traced_memory()[1] - before)
+        if not tracing:
+            tracemalloc.stop()
+    common.update(wall_s=round(wall, 6), peak_bytes=peak, loaded=_loaded())
+    if settings is not None:
+        common["settings"] = settings()
+    try:
+        enc = encode(value)
+    except (TypeError, ValueError) as e:
+        reason = f"{type(e).__name__}: {e}"[:300]
+        return NumericResult(status="failed", reason=reason, **common)
+    dtype, shape = summary(enc.output)
+    kept = len(enc.compressed) <= limit
     return NumericResult(
-        name=name,
-        rtol=rtol,
         dtype=dtype,
         shape=shape,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        values=values,
+        sha256=enc.sha256,
+        values=_finite(sample(enc.output, SAMPLE)),
+        output=enc.text if kept else None,
+        output_bytes=len(enc.compressed),
+        partial=not kept,
+        **common,
     )
 
 
@@ -192,8 +235,32 @@ def builtin_probes() -> Dict[str, Callable[[], Any]]:
     return probes
 
 
-def run_numerics(*, builtin: bool = True) -> List[NumericResult]:
-    """Run the built-in probes (unless ``builtin=False``) and every registered one.
+def run_registered(names: Optional[List[str]] = None) -> List[NumericResult]:
+    """Run the registered probes (``names``: only those), each with its own tolerances."""
+    results = []
+    for probe in registry.probes():
+        if names is not None and probe.name not in names:
+            continue
+        results.append(
+            record(
+                probe.name,
+                functools.partial(probe.fn, probe.inputs),
+                probe.rtol,
+                atol=probe.atol,
+                columns=probe.columns,
+                cap=probe.max_bytes,
+                kind="user",
+            )
+        )
+    return results
+
+
+def run_numerics(
+    *, builtin: bool = True, conventions: Optional[bool] = None
+) -> List[NumericResult]:
+    """Run the built-in probes and the convention probes (unless ``builtin=False``; the
+    convention ones follow ``builtin`` unless ``conventions`` says otherwise), then every
+    registered one.
 
     Probes run in this process: their outputs do not depend on process noise. NumPy or torch not
     installed: their probes are recorded as skipped with the reason.
@@ -201,7 +268,10 @@ def run_numerics(*, builtin: bool = True) -> List[NumericResult]:
     results = []
     if builtin:
         for name, fn in builtin_probes().items():
-            results.append(record(name, fn))
-    for probe in registry.probes():
-        results.append(record(probe.name, functools.partial(probe.fn, probe.inputs), probe.rtol))
+            results.append(record(name, fn, kind="builtin"))
+    if builtin if conventions is None else conventions:
+        from ..parity.conventions import run_conventions
+
+        results.extend(run_conventions())
+    results.extend(run_registered())
     return results

@@ -11,8 +11,8 @@ Numeric probes always run in the calling process (their result does not depend o
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from ..errors import BadInput
 
@@ -35,12 +35,18 @@ class Benchmark:
 
 @dataclass(frozen=True)
 class Probe:
-    """A registered numeric probe: ``fn(inputs)`` is recorded and compared within ``rtol``."""
+    """A registered parity probe: ``fn(inputs)`` is recorded whole and compared element-wise:
+    ``|a - b| <= atol + rtol * |b|``, exactly for integers, strings and categories, with
+    per-column overrides in ``columns`` (``{"score": {"rtol": 1e-4}, "id": {"exact": True}}``).
+    """
 
     name: str
     fn: Callable[[Any], Any]
     inputs: Any
     rtol: float = 1e-6
+    atol: float = 1e-9
+    columns: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    max_bytes: Optional[int] = None  # cap on the compressed output kept (None: the default)
 
 
 _BENCHMARKS: Dict[str, Benchmark] = {}
@@ -103,24 +109,65 @@ def register_benchmark(
     _BENCHMARKS[name] = Benchmark(name, fn, setup, target, setup_target, why)
 
 
-def register_probe(name: str, fn: Callable[[Any], Any], inputs: Any, rtol: float = 1e-6) -> None:
-    """Add a numeric parity probe: ``fn(inputs)`` is recorded (digest + sample) with every
-    numeric run and compared within ``rtol`` (relative) against the other side.
+def _tolerance(where: str, what: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{where}: {what} must be a number, got {value!r}") from None
+    if not number >= 0:  # also rejects NaN
+        raise BadInput(f"{where}: {what} must be >= 0, got {number}")
+    return number
 
-    ``fn`` may return a NumPy array, a torch tensor, a number or a (nested) list of numbers.
-    Give fixed ``inputs`` (golden rows, a constant array), not ones drawn from an RNG.
+
+def _columns(where: str, columns: Optional[Mapping[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    out: Dict[str, Dict[str, Any]] = {}
+    for col, spec in (columns or {}).items():
+        if not isinstance(spec, Mapping) or set(spec) - {"rtol", "atol", "exact"}:
+            raise BadInput(
+                f"{where}: columns[{col!r}] must be a mapping of rtol, atol and exact, e.g. "
+                '{"score": {"rtol": 1e-4}, "id": {"exact": True}}'
+            )
+        entry: Dict[str, Any] = {}
+        for key in ("rtol", "atol"):
+            if spec.get(key) is not None:
+                entry[key] = _tolerance(where, f"columns[{col!r}][{key!r}]", spec[key])
+        if spec.get("exact"):
+            entry["exact"] = True
+        out[str(col)] = entry
+    return out
+
+
+def register_probe(
+    name: str,
+    fn: Callable[[Any], Any],
+    inputs: Any,
+    rtol: float = 1e-6,
+    *,
+    atol: float = 1e-9,
+    columns: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    max_bytes: Optional[int] = None,
+) -> None:
+    """Add a parity probe: ``fn(inputs)`` is recorded whole with every numeric run and compared
+    with the other side value by value, ``|a - b| <= atol + rtol * |b|`` (NumPy's ``isclose``,
+    ``b`` the baseline's), NaN equal to NaN; integers, strings, booleans and categories exactly.
+
+    ``fn`` may return a number, a (nested) list of numbers, a NumPy array (structured or not), a
+    torch tensor, a mapping of column name to values, a list of records or a pandas DataFrame.
+    ``columns`` overrides the tolerances per column: ``{"score": {"rtol": 1e-4}, "id":
+    {"exact": True}}`` (a 2-D array's columns are ``"0"``, ``"1"``, ...). ``max_bytes`` caps the
+    compressed output kept (default 8 MiB or ``ENVPARITY_PROBE_MAX_BYTES``); beyond it the
+    comparison is partial. Give fixed ``inputs`` (golden rows), not ones drawn from an RNG.
     """
+    where = f"register_probe({name!r})"
     if not isinstance(name, str) or not name.strip():
         raise BadInput("register_probe: name must be a non-empty string")
     if not callable(fn):
-        raise BadInput(f"register_probe({name!r}): fn must be callable, got {type(fn).__name__}")
-    try:
-        rtol = float(rtol)
-    except (TypeError, ValueError):
-        raise BadInput(f"register_probe({name!r}): rtol must be a number, got {rtol!r}") from None
-    if not rtol >= 0:
-        raise BadInput(f"register_probe({name!r}): rtol must be >= 0, got {rtol}")
-    _PROBES[name] = Probe(name, fn, inputs, rtol)
+        raise BadInput(f"{where}: fn must be callable, got {type(fn).__name__}")
+    rtol = _tolerance(where, "rtol", rtol)
+    atol = _tolerance(where, "atol", atol)
+    if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
+        raise BadInput(f"{where}: max_bytes must be a whole number of bytes >= 0")
+    _PROBES[name] = Probe(name, fn, inputs, rtol, atol, _columns(where, columns), max_bytes)
 
 
 def benchmarks() -> List[Benchmark]:

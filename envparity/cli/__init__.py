@@ -11,7 +11,16 @@ import importlib
 import sys
 from typing import Any, Dict, Sequence, Tuple
 
-MODULES: Tuple[str, ...] = ("snapshot", "store", "diff", "bench", "run", "export", "prune")
+MODULES: Tuple[str, ...] = (
+    "snapshot",
+    "store",
+    "diff",
+    "bench",
+    "run",
+    "parity",
+    "export",
+    "prune",
+)
 
 # Command -> the modules that register it (`db flush` lives with the hook).
 COMMANDS: Dict[str, Tuple[str, ...]] = {
@@ -28,6 +37,7 @@ COMMANDS: Dict[str, Tuple[str, ...]] = {
     "export": ("export",),
     "schema": ("export",),
     "recipe": ("export",),
+    "parity": ("diff", "parity"),
 }
 
 __all__ = ["COMMANDS", "MODULES", "app", "load", "main"]
@@ -52,4 +62,11 @@ def main() -> None:
     """Console-script entry point."""
     words = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
     command = words[0] if words else ""
+    if sys.argv[1:2] == ["run"]:
+        # The serving entrypoint: a well-formed command line needs no Typer (see _lean).
+        from ._lean import run
+
+        code = run(sys.argv[2:])
+        if code is not None:
+            sys.exit(code)
     load(COMMANDS.get(command, MODULES))()

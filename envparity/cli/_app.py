@@ -117,20 +117,33 @@ def parse_labels(labels: Optional[List[str]]) -> Dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise BadInput(f"--label {item!r}: expected KEY=VALUE, e.g. --label model=fraud")
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:  # argv bytes that were not UTF-8 (lone surrogates)
+            shown = item.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+            raise BadInput(f"--label {shown!r}: not valid UTF-8 text; give it in UTF-8") from None
         parsed[key.strip()] = value
-    return parsed
+    from ..labels import check_labels
+
+    return check_labels(parsed)
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to the user's ``-o`` file atomically; a failure is a BadInput naming it."""
-    from ..atomic import user_file_mode
-    from ..atomic import write_atomic as write
+    """Write ``text`` to the user's ``-o`` path; a failure is a BadInput naming it.
 
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise BadInput(f"-o {path}: directory {directory} does not exist; create it first")
+    Through ``envparity.atomic.write_output``: atomic only for regular files (through a symlink,
+    its target), devices and FIFOs written directly, ``-`` is stdout.
+    """
+    from ..atomic import write_output
+
+    if path != "-":
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise BadInput(f"-o {path}: directory {directory} does not exist; create it first")
     try:
-        write(path, text.encode("utf-8"), mode=user_file_mode(path))
+        write_output(path, text.encode("utf-8"))
+    except IsADirectoryError:
+        raise BadInput(f"-o {path}: is a directory; give a file path") from None
     except OSError as e:
         why = e.strerror or e
         raise BadInput(f"-o {path}: cannot write ({why}); choose another path") from None

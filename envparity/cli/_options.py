@@ -13,6 +13,9 @@ from typing import Annotated, Any, List, Optional
 
 import typer
 
+from ..drift.severity import FAIL_ON
+from ..report import FORMATS as REPORT_FORMATS
+
 
 class DataFormat(str, Enum):
     """list, show, tag, db, bench, snapshot, prune."""
@@ -66,6 +69,17 @@ class SchemaName(str, Enum):
 
 class RecipeName(str, Enum):
     ci_drift = "ci-drift"
+
+
+# The choices above are the library's own lists, spelled as Enums so that --help lists them; a
+# list changed in one place and not the other fails at import, not in a user's hands.
+def _same(enum: "type[Enum]", names: "tuple[str, ...]") -> None:
+    if tuple(m.value for m in enum) != tuple(names):  # pragma: no cover - a programming error
+        raise AssertionError(f"{enum.__name__} {[m.value for m in enum]} != {list(names)}")
+
+
+_same(FailOn, FAIL_ON)
+_same(ReportFormat, REPORT_FORMATS)
 
 
 def chosen(fmt: "Enum", json_: bool) -> str:

@@ -45,11 +45,24 @@ def bench(
         bool, typer.Option("--numerics/--no-numerics", help="Run the numeric probes too.")
     ] = True,
     db: DbOpt = None,
+    probes: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--probes",
+            metavar="MODULE",
+            help="Import this module of yours first (repeatable; or ENVPARITY_PROBES=a,b): its "
+            "register_probe and register_benchmark calls add probes and benchmarks (the "
+            "policy's probes too).",
+        ),
+    ] = None,
 ) -> None:
     """Time the built-in and your own benchmarks in fresh worker processes; run numeric probes."""
-    from ..bench.compare import compare_benchmarks, numeric_findings
+    from ..bench.compare import compare_benchmarks
     from ..bench.runner import run_suite
     from ..errors import BadInput
+    from ..parity.loading import collect_modules, import_probes
+
+    import_probes(collect_modules(probes))
 
     baseline = None
     if compare:
@@ -63,9 +76,12 @@ def bench(
             )
     run, numeric = run_suite(suite.value, callables=bench_callable or (), numerics=numerics)
     comparisons = compare_benchmarks(baseline.benchmarks, run) if baseline else []
-    findings = (
-        numeric_findings(baseline.numerics, numeric) if baseline and numeric is not None else []
-    )
+    findings = []
+    if baseline and numeric is not None:
+        from ..model import Finding
+        from ..parity.compare import compare_numerics
+
+        findings = [Finding(**f) for f in compare_numerics(baseline.numerics, numeric)]
     if chosen(fmt, json_) == "json":
         doc: Dict[str, Any] = {
             "benchmarks": run.model_dump(mode="json"),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
-from ..errors import EXIT_DRIFT, EXIT_OK
+from ..errors import EXIT_DRIFT, EXIT_OK, BadInput
 from ._app import app, boundary, note, parse_labels, write_atomic
 from ._options import DbOpt, FailOnOpt, JsonAlias, PolicyOpt, ReportFormat, argument, chosen
 
@@ -31,6 +31,16 @@ OutputOpt = Annotated[
     Optional[str],
     typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
 ]
+MaxBytesOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--max-bytes",
+        metavar="N",
+        help="Cap the Markdown report at N bytes (default 1 MiB, GitHub's step-summary limit; "
+        "65000 fits a PR comment): findings in severity order as long as they fit, then a count "
+        "of those left out. JSON and HTML are always complete.",
+    ),
+]
 
 
 def _report(
@@ -43,6 +53,7 @@ def _report(
     output: Optional[str],
     fail_on: Optional[str],
     policy_path: Optional[str],
+    max_bytes: Optional[int] = None,
 ) -> None:
     """Diff, render, write, and exit 1 when the drift reaches fail-on."""
     from ..diff import diff
@@ -55,8 +66,8 @@ def _report(
     report = diff(
         baseline, candidate, policy, baseline_ref=baseline_ref, candidate_ref=candidate_ref
     )
-    text = render(report, fmt)
-    _step_summary(report, text if fmt == "markdown" else None)
+    text = render(report, fmt, max_bytes=max_bytes)
+    _step_summary(report, text if fmt == "markdown" else None, max_bytes)
     if output and output != "-":
         write_atomic(output, text)
         # The file is for machines or a summary page; the log still gets the verdict.
@@ -68,15 +79,30 @@ def _report(
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)
 
 
-def _step_summary(report: "DriftReport", markdown: Optional[str]) -> None:
+def _step_summary(
+    report: "DriftReport", markdown: Optional[str], max_bytes: Optional[int] = None
+) -> None:
     """In GitHub Actions, append the Markdown report to the job's summary page."""
     import os
 
     from ..report.github import append_step_summary
 
-    problem = append_step_summary(report, os.environ, markdown)
+    problem = append_step_summary(report, os.environ, markdown, max_bytes=max_bytes)
     if problem:
         note(f"envparity: warning: {problem}")
+
+
+def check_max_bytes(max_bytes: Optional[int]) -> None:
+    """Reject a --max-bytes too small to hold a report before any work is done."""
+    if max_bytes is None:
+        return
+    from ..report.markdown import MIN_MAX_BYTES
+
+    if max_bytes < MIN_MAX_BYTES:
+        raise BadInput(
+            f"--max-bytes {max_bytes}: too small to hold a report; give at least {MIN_MAX_BYTES} "
+            "(65000 fits a PR comment)"
+        )
 
 
 @app.command("diff")
@@ -92,11 +118,13 @@ def diff_command(
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
     policy: PolicyOpt = None,
+    max_bytes: MaxBytesOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Explain every difference between two snapshots; exit 1 when drift reaches fail-on."""
     from ..refs import resolve
 
+    check_max_bytes(max_bytes)
     base = resolve(baseline, db)
     cand = resolve(candidate, db)
     _report(
@@ -108,6 +136,7 @@ def diff_command(
         output=output,
         fail_on=fail_on.value if fail_on else None,
         policy_path=policy,
+        max_bytes=max_bytes,
     )
 
 
@@ -129,6 +158,7 @@ def check_command(
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
     policy: PolicyOpt = None,
+    max_bytes: MaxBytesOpt = None,
     db: DbOpt = None,
     role: Annotated[
         str,
@@ -158,15 +188,37 @@ def check_command(
         bool,
         typer.Option("--store", help="Also keep this environment's snapshot in the store (--db)."),
     ] = False,
+    probes: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--probes",
+            metavar="MODULE",
+            help="Import this module (repeatable; or ENVPARITY_PROBES=a,b), which calls "
+            "envparity.register_probe, and "
+            "compare its probes' outputs with the baseline's (the policy's probes too).",
+        ),
+    ] = None,
 ) -> None:
     """Snapshot this environment and diff it against --baseline: the CI gate."""
     from ..collect.capture import capture
+    from ..parity.loading import collect_modules, import_probes
     from ..refs import resolve
 
+    check_max_bytes(max_bytes)
     labels = parse_labels(label)
+    modules = collect_modules(probes, policy_path=policy)
     # The baseline first: an unknown ref fails before the capture's work is spent.
     base = resolve(baseline, db)
+    import_probes(modules)
     cand = capture(role=role, labels=labels, python=python, frameworks=frameworks)
+    if modules:
+        from ..bench.numerics import run_numerics
+        from ..parity.loading import check_interpreter
+
+        check_interpreter(cand)
+        # The built-in probes too when the baseline has them: else each would be "missing".
+        builtin = any(r.kind != "user" for r in base.numerics or [])
+        cand = cand.model_copy(update={"numerics": run_numerics(builtin=builtin)})
     if snapshot_output:
         write_atomic(snapshot_output, cand.model_dump_json(indent=2) + "\n")
     if store:
@@ -185,4 +237,5 @@ def check_command(
         output=output,
         fail_on=fail_on.value if fail_on else None,
         policy_path=policy,
+        max_bytes=max_bytes,
     )

@@ -205,10 +205,17 @@ def flush(
         sys.stderr.write(f"envparity: {path}: {why}; renamed to {path}.invalid\n")
     for path, why in result.failed:
         sys.stderr.write(f"envparity: {path}: {why}\n")
+    for entry in result.dropped:
+        sys.stderr.write(f"envparity: {entry.describe()}\n")
+    lost = sum(entry.count for entry in result.dropped)
     sys.stdout.write(
         f"flushed the spool into {where}: {result.stored} stored, "
         f"{result.already_stored} already there, {len(result.invalid)} invalid, "
-        f"{len(result.failed)} failed\n"
+        f"{len(result.failed)} failed, {lost} dropped earlier (spool full)\n"
     )
+    if not result.error:
+        from ..hook.spool import clear_dropped
+
+        clear_dropped(result.dropped)  # reported: the next flush counts afresh
     if result.error:
         raise StoreError(f"{result.error} (the snapshots not stored are still spooled)")

@@ -87,15 +87,33 @@ def snapshot(
             metavar="MODULE:FUNCTION", help="A function of yours to time with --suite (repeatable)."
         ),
     ] = None,
+    probes: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--probes",
+            metavar="MODULE",
+            help="Import this module (repeatable; or ENVPARITY_PROBES=a,b), which calls "
+            "envparity.register_probe, and record its parity probes (with --numerics or --suite "
+            "also the built-in ones, and the policy's probes).",
+        ),
+    ] = None,
 ) -> None:
     """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
     from ..collect.capture import capture, collect_data
+    from ..parity.loading import env_probes
 
     labels = parse_labels(label)
     chosen_suite = suite or bench
     suite_name = chosen_suite.value if chosen_suite else None
     json_ = chosen(fmt, json_) == "json"
-    if no_store and not (suite_name or numerics or bench_callable):
+    probes = list(probes or env_probes())
+    measured = bool(suite_name or numerics or bench_callable or probes)
+    if measured:
+        from ..parity.loading import collect_modules, import_probes
+
+        # Before the suite runs: importing them registers their probes and benchmarks.
+        import_probes(collect_modules(probes))
+    if no_store and not measured:
         # Nothing to store or attach: write the probes' JSON data as it is, without building the
         # pydantic models (their import and schema build cost more than the capture itself).
         data = collect_data(role=role, labels=labels, python=python, frameworks=frameworks)
@@ -114,6 +132,14 @@ def snapshot(
         from ..bench.runner import attach
 
         snap = attach(snap, suite_name, callables=bench_callable or (), numerics=numerics)
+        if snap.numerics is not None and not python:
+            from ..collect.simd import numpy_simd
+
+            snap = snap.model_copy(update={"numpy_simd": numpy_simd()})
+    if probes and snap.numerics is None:
+        from ..parity.loading import attach_registered
+
+        snap = attach_registered(snap)
     _emit(snap.model_dump_json(indent=2), output, json_)
     # Stored after the file and stdout are written, so a store that fails loses nothing.
     stored = "" if no_store else f", stored in {_store(snap, db, output)}"
@@ -156,15 +182,10 @@ def _store(snap: "Snapshot", db: Optional[str], output: Optional[str]) -> str:
     SQLAlchemy would cost more than the capture. Anything else goes through open_store.
     """
     from ..errors import StoreError
-    from ..store import fast, open_store
+    from ..store.fast import save_or_open
 
     try:
-        done = fast.save(snap, db)
-        if done is not None:
-            return done[1]
-        with open_store(db) as store:
-            store.save(snap)
-            return store.url_redacted
+        return save_or_open(snap, db)[1]
     except StoreError as e:
         kept = f"it was written to {output}" if output else "use -o FILE to keep it, or --no-store"
         raise StoreError(f"snapshot {snap.snapshot_id[:12]} not stored: {e}; {kept}") from None

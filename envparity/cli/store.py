@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 
 from ..errors import BadInput
+from ..report.escape import terminal
 from ._app import app, boundary, note, parse_labels
 from ._options import DataFormat, DataFormatOpt, DbOpt, JsonAlias, argument, chosen
 
@@ -85,7 +86,9 @@ def list_(
         )
         for r in rows
     ]
-    for line in table(header, body, right=[5]):
+    # Roles, labels, hosts and tags come from data: no ESC/CR/bidi reaches the terminal.
+    cells = [[terminal(c) for c in row] for row in body]
+    for line in table(header, cells, right=[5]):
         _out(line)
 
 
@@ -122,7 +125,8 @@ def _render(snap: "Snapshot") -> str:
     if snap.collection.errors:
         lines.append(f"probe errors {len(snap.collection.errors)}")
         lines += [f"  {e.probe}: {e.message}" for e in snap.collection.errors]
-    return "\n".join(lines)
+    # Every value comes from the snapshot: each line neutralized (no ESC/CR/bidi).
+    return "\n".join(terminal(line) for line in lines)
 
 
 @app.command()
@@ -130,7 +134,11 @@ def _render(snap: "Snapshot") -> str:
 def show(
     ref: Annotated[
         str,
-        argument("REF", "Snapshot id or 6+ char prefix, tag, latest[:k=v,...], or FILE.json."),
+        argument(
+            "REF",
+            "Snapshot id or 6+ char prefix, tag, latest[:k=v,...], fp:FINGERPRINT (12+ hex: "
+            "the latest snapshot of that environment), FILE.json or mlflow:...",
+        ),
     ],
     *,
     fmt: DataFormatOpt = DataFormat.text,

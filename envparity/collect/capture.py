@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from .. import __version__
 from ..identity import fingerprint_data
+from ..labels import check_labels, check_role
 from . import remote
 from .interface import Context
 
 if TYPE_CHECKING:
     from ..model import Snapshot
+
+SCHEMA_VERSION = 2  # envparity.model.SCHEMA_VERSION, without importing pydantic here
 
 # Probes that describe the machine and this process; the interpreter ones are in remote.
 HOST_PROBES = ("platform", "cpu", "gpu", "code")
@@ -34,6 +37,8 @@ def collect_data(
     ctx: Optional[Context] = None,
 ) -> Dict[str, Any]:
     """The snapshot as JSON data, fingerprint included. See :func:`capture`."""
+    role = check_role(role)
+    labels = check_labels(labels or {})
     ctx = ctx or Context(frameworks=frameworks)
     if python:
         data, durations = remote.collect(python, ctx)
@@ -45,7 +50,7 @@ def collect_data(
             ctx, remote.INTERPRETER_PROBES + HOST_PROBES + PROCESS_PROBES
         )
     snapshot: Dict[str, Any] = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "snapshot_id": uuid.uuid4().hex,
         "fingerprint": "",
         "captured_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
@@ -53,6 +58,7 @@ def collect_data(
         "labels": dict(labels or {}),
         "packages": data.get("packages") or [],
         "shadowed": data.get("shadowed") or [],
+        "conda_packages": data.get("conda_packages") or [],
         "python": data.get("python") or {"implementation": "unknown", "version": "unknown"},
         "platform": data.get("platform") or {},
         "cpu": data.get("cpu") or {},
@@ -62,12 +68,16 @@ def collect_data(
         "blas": data.get("blas") or [],
         "determinism": {
             "env": data.get("determinism_env") or {},
+            "hash_randomization": data.get("hash_randomization"),
+            "hash_seed": data.get("hash_seed"),
             "frameworks": data.get("frameworks") or {},
+            "library_env": data.get("library_env") or {},
         },
         "seeds": data.get("seeds") or {"declared": {}, "state_digests": {}},
         "code": data.get("code"),
         "env": data.get("env") or {},
         "numerics": None,
+        "numpy_simd": None,
         "benchmarks": None,
         "collection": {
             "envparity_version": __version__,
@@ -98,6 +108,7 @@ def to_snapshot(data: Dict[str, Any]) -> Snapshot:
     sections = {
         "packages": (List[model.Package], "packages"),
         "shadowed": (List[model.Package], "packages"),
+        "conda_packages": (List[model.CondaPackage], "packages"),
         "python": (model.PythonInfo, "python"),
         "platform": (model.PlatformInfo, "platform"),
         "cpu": (model.CpuInfo, "cpu"),

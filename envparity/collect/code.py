@@ -11,7 +11,7 @@ import os
 import subprocess
 from typing import Any, Dict, Optional
 
-from ..redact import redact_url
+from ..redact import redact_url, redact_value
 from .interface import Context
 
 PROBE = "code"
@@ -64,7 +64,9 @@ def _remotes(git_dir: str) -> Dict[str, str]:
     remotes = {}
     for section in parser.sections():
         if section.startswith('remote "') and parser.has_option(section, "url"):
-            remotes[section[len('remote "') : -1]] = redact_url(parser.get(section, "url"))
+            remotes[section[len('remote "') : -1]] = redact_value(
+                redact_url(parser.get(section, "url"))
+            )
     return remotes
 
 

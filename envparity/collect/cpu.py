@@ -42,7 +42,21 @@ def _cpuinfo(ctx: Context) -> Dict[str, Any]:
         "vendor": fields.get("vendor_id") or fields.get("cpu implementer"),
         "model": fields.get("model name") or fields.get("cpu model") or fields.get("processor"),
         "flags": sorted({f for f in flags if _FLAG.match(f)}),
+        # x86 family/model/stepping (ARM: architecture/part/revision); microcode is per machine.
+        "family": _number(fields.get("cpu family") or fields.get("cpu architecture")),
+        "model_number": _number(fields.get("model") or fields.get("cpu part")),
+        "stepping": _number(fields.get("stepping") or fields.get("cpu revision")),
+        "microcode": fields.get("microcode"),
     }
+
+
+def _number(text: Optional[str]) -> Optional[int]:
+    if not text:
+        return None
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        return None
 
 
 def _cgroup_dir(ctx: Context) -> str:

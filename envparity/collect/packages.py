@@ -26,22 +26,79 @@ def normalize(name: str) -> str:
     return _NORMALIZE.sub("-", name).lower()
 
 
-def _headers(text: str) -> Dict[str, str]:
-    # Only Name and Version are needed, and they sit in the header block: stopping at the first
-    # blank line skips the long description, which is most of the file and most of the parse time
-    # when email.parser reads the whole message.
+_REQ_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_EXTRA_MARKER = re.compile(r";.*\bextra\s*==")
+
+
+def _headers(text: str) -> Tuple[Dict[str, str], List[str]]:
+    # Name, Version and Requires-Dist sit in the header block: stopping at the first blank line
+    # skips the long description, which is most of the file and most of the parse time when
+    # email.parser reads the whole message.
     found: Dict[str, str] = {}
+    requires: List[str] = []
     for line in text.splitlines():
         if not line.strip():
             break
         key, sep, value = line.partition(":")
-        if sep and key.lower() in ("name", "version") and key.lower() not in found:
-            found[key.lower()] = value.strip()
-    return found
+        if not sep:
+            continue
+        lower = key.lower()
+        if lower in ("name", "version") and lower not in found:
+            found[lower] = value.strip()
+        elif lower == "requires-dist" and not _EXTRA_MARKER.search(value):
+            match = _REQ_NAME.match(value)
+            if match:
+                requires.append(normalize(match.group(1)))
+    return found, requires
+
+
+def _read_text(dist: Any, name: str, head: bool = False) -> Optional[str]:
+    """``dist.read_text(name)``, opened directly for a dist-info directory (pathlib and
+    importlib.metadata's wrappers cost more than the read). ``head``: up to the first blank line
+    (the metadata header block), without reading a long description."""
+    base = getattr(dist, "_path", None)
+    if not isinstance(base, os.PathLike):
+        return dist.read_text(name)  # type: ignore[no-any-return]
+    try:
+        with open(f"{os.fspath(base)}{os.sep}{name}", "rb") as f:
+            data = f.read(16384) if head else f.read()
+            if head and b"\n\n" not in data and len(data) == 16384:
+                data += f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        return None
+    if head:
+        end = data.find(b"\n\n")
+        data = data if end < 0 else data[: end + 1]
+    return data.decode("utf-8")
+
+
+def _wheel(dist: Any, info: Dict[str, Any]) -> Dict[str, Any]:
+    """Build provenance from the WHEEL file and direct_url.json."""
+    text = _read_text(dist, "WHEEL")
+    if not text:
+        return {}
+    tags: List[str] = []
+    purelib: Optional[bool] = None
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        if key.strip().lower() == "tag":
+            tags.append(value.strip())
+        elif key.strip().lower() == "root-is-purelib":
+            purelib = value.strip().lower() == "true"
+    # Built here from source: a platform tag no index serves (pip's own build of an sdist on
+    # Linux is tagged linux_<arch>; indexes serve manylinux/musllinux), or installed from a local
+    # directory or a source archive.
+    built = any(t.rsplit("-", 1)[-1].startswith("linux_") for t in tags)
+    source = info.get("_source")
+    if source in ("dir", "sdist"):
+        built = True
+    return {"wheel_tags": sorted(tags), "root_is_purelib": purelib, "built_locally": built}
 
 
 def _direct_url(dist: Any) -> Dict[str, Any]:
-    text = dist.read_text("direct_url.json")
+    text = _read_text(dist, "direct_url.json")
     if not text:
         return {}
     data = json.loads(text)
@@ -50,6 +107,10 @@ def _direct_url(dist: Any) -> Dict[str, Any]:
         info["url"] = redact_url(str(data["url"]))
     if (data.get("dir_info") or {}).get("editable"):
         info["editable"] = True
+    elif "dir_info" in data:
+        info["_source"] = "dir"
+    elif "archive_info" in data and not str(data.get("url", "")).endswith(".whl"):
+        info["_source"] = "sdist"
     vcs = data.get("vcs_info")
     if vcs:
         info["vcs"] = vcs.get("vcs")
@@ -59,7 +120,7 @@ def _direct_url(dist: Any) -> Dict[str, Any]:
 
 def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
     try:
-        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+        text = _read_text(dist, "METADATA", head=True) or _read_text(dist, "PKG-INFO", head=True)
     except UnicodeDecodeError:
         ctx.fail(PROBE, "metadata is not UTF-8; reinstall this distribution", where)
         return None
@@ -69,7 +130,7 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
     if not text:
         ctx.fail(PROBE, "no METADATA file; reinstall this distribution", where)
         return None
-    headers = _headers(text)
+    headers, requires = _headers(text)
     if not headers.get("name") or not headers.get("version"):
         missing = "Name" if not headers.get("name") else "Version"
         ctx.fail(PROBE, f"metadata has no {missing}; reinstall this distribution", where)
@@ -82,19 +143,91 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         "vcs": None,
         "url": None,
         "commit": None,
+        "location": None,
+        "wheel_tags": [],
+        "root_is_purelib": None,
+        "built_locally": None,
+        "tool": False,
+        "_requires": requires,
     }
     try:
-        installer = dist.read_text("INSTALLER")
+        installer = _read_text(dist, "INSTALLER")
         if installer and installer.strip():
             record["installer"] = installer.strip()
-        record.update(_direct_url(dist))
+        origin = _direct_url(dist)
+        record.update(_wheel(dist, origin))
+        origin.pop("_source", None)
+        record.update(origin)
     except (OSError, UnicodeDecodeError, ValueError, AttributeError) as e:
-        ctx.fail(PROBE, f"unreadable INSTALLER or direct_url.json: {e}", where)
+        ctx.fail(PROBE, f"unreadable INSTALLER, WHEEL or direct_url.json: {e}", where)
     return record
 
 
-def collect(ctx: Context, path: Optional[List[str]] = None) -> Dict[str, Any]:
-    """``{"packages": [...], "shadowed": [...]}`` for the distributions on ``path`` (sys.path).
+TOOL = "envparity"
+
+
+def mark_tool(packages: Dict[str, Dict[str, Any]]) -> None:
+    """Mark envparity and each dependency that only it (and other tool packages) requires.
+
+    Judged from this side's Requires-Dist alone: a dependency that another installed
+    distribution also requires is the environment's, not the tool's.
+    """
+    if TOOL not in packages:
+        return
+    requirers: Dict[str, set] = {}
+    for name, record in packages.items():
+        for dep in record.get("_requires") or ():
+            requirers.setdefault(dep, set()).add(name)
+    tool = {TOOL}
+    changed = True
+    while changed:
+        changed = False
+        for name in packages:
+            if name in tool:
+                continue
+            by = requirers.get(name)
+            if by and by <= tool:
+                tool.add(name)
+                changed = True
+    for name in tool:
+        packages[name]["tool"] = True
+
+
+def conda_packages(prefix: str, ctx: Context) -> List[Dict[str, Any]]:
+    """The packages of the conda environment at ``prefix`` (its conda-meta/*.json), sorted."""
+    meta = os.path.join(prefix, "conda-meta")
+    try:
+        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
+    except OSError:
+        return []
+    found: List[Dict[str, Any]] = []
+    for n in names:
+        path = os.path.join(meta, n)
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+            name, version = str(data["name"]), str(data["version"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            ctx.fail(PROBE, f"unreadable conda-meta record: {e}", path)
+            continue
+        channel = data.get("channel") or data.get("schannel")
+        found.append(
+            {
+                "name": name,
+                "version": version,
+                "build": str(data.get("build") or data.get("build_string") or ""),
+                "channel": redact_url(str(channel)) if channel else None,
+            }
+        )
+    found.sort(key=lambda r: (r["name"], r["version"], r["build"]))
+    return found
+
+
+def collect(
+    ctx: Context, path: Optional[List[str]] = None, conda_prefix: Optional[str] = None
+) -> Dict[str, Any]:
+    """``{"packages", "shadowed", "conda_packages"}`` for the distributions on ``path`` (sys.path)
+    and the conda environment at ``conda_prefix`` (sys.prefix).
 
     The first distribution of a name on sys.path is the one in effect; later ones are shadowed.
     The same dist-info reached twice (lib and lib64, a symlinked site-packages) counts once.
@@ -125,10 +258,15 @@ def collect(ctx: Context, path: Optional[List[str]] = None) -> Dict[str, Any]:
         else:
             in_effect[record["name"]] = record
 
+    mark_tool(in_effect)
+    for record in [*in_effect.values(), *shadowed]:
+        record.pop("_requires", None)
+
     def key(r: Dict[str, Any]) -> Tuple[str, str]:
         return (r["name"], r.get("location") or "")
 
     return {
         "packages": sorted(in_effect.values(), key=key),
         "shadowed": sorted(shadowed, key=key),
+        "conda_packages": conda_packages(sys.prefix if conda_prefix is None else conda_prefix, ctx),
     }

@@ -9,8 +9,9 @@ ref, so the URL (which may hold a password) never appears on disk.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Union
 
 from ..atomic import write_atomic
 from .paths import candidate_dirs, ensure_dir
@@ -26,11 +27,21 @@ def _key(ref: str, db_url: Optional[str]) -> str:
 
 
 def remember(
-    ref: str, db_url: Optional[str], baseline: Snapshot, environ: Mapping[str, str]
+    ref: str,
+    db_url: Optional[str],
+    baseline: Union[Snapshot, Dict[str, Any]],
+    environ: Mapping[str, str],
 ) -> Optional[str]:
-    """Cache ``baseline`` as what ``ref`` resolves to; its path, or None when nowhere writable."""
+    """Cache ``baseline`` (a Snapshot or its JSON data) as what ``ref`` resolves to; its path,
+    or None when nowhere writable."""
     key = _key(ref, db_url)
-    name = f"{key}-{baseline.snapshot_id}.json"
+    if isinstance(baseline, dict):
+        sid = str(baseline["snapshot_id"])
+        payload = lambda: json.dumps(baseline, ensure_ascii=False).encode()  # noqa: E731
+    else:
+        sid = baseline.snapshot_id
+        payload = lambda: baseline.model_dump_json().encode()  # noqa: E731
+    name = f"{key}-{sid}.json"
     for directory in candidate_dirs(_KIND, environ):
         path = os.path.join(directory, name)
         if os.path.isfile(path):
@@ -38,7 +49,7 @@ def remember(
         if not ensure_dir(directory):
             continue
         try:
-            write_atomic(path, baseline.model_dump_json().encode())
+            write_atomic(path, payload())
         except OSError:
             continue
         _forget_others(directory, key, keep=name)
@@ -66,6 +77,19 @@ def recall(ref: str, db_url: Optional[str], environ: Mapping[str, str]) -> Optio
 
     from ..model import Snapshot
 
+    data = recall_data(ref, db_url, environ)
+    if data is None:
+        return None
+    try:
+        return Snapshot.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def recall_data(
+    ref: str, db_url: Optional[str], environ: Mapping[str, str]
+) -> Optional[Dict[str, Any]]:
+    """:func:`recall` as JSON data, without pydantic (the start-up path)."""
     prefix = _key(ref, db_url) + "-"
     paths = []
     for directory in candidate_dirs(_KIND, environ):
@@ -78,9 +102,11 @@ def recall(ref: str, db_url: Optional[str], environ: Mapping[str, str]) -> Optio
     for path in sorted(paths, key=_mtime, reverse=True):
         try:
             with open(path, "rb") as f:
-                return Snapshot.model_validate_json(f.read())
-        except (OSError, ValidationError):
+                data = json.loads(f.read())
+        except (OSError, ValueError, RecursionError):
             continue
+        if isinstance(data, dict) and data.get("snapshot_id") and data.get("fingerprint"):
+            return data
     return None
 
 

@@ -12,21 +12,16 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
-from ..errors import BadInput, EnvparityError, StoreError
+from ..errors import BadInput, EnvparityError, StoreError, StoreTimeout
 from ..redact import redact_url, redact_value
 from . import cache
 from .config import HookConfig
-from .spool import SpoolUnavailable, spool
+from .spool import SpoolUnavailable, dropped, spool_data
 
 if TYPE_CHECKING:
     from ..model import DriftReport, Snapshot
-
-# The store's own connect timeout is at most this, and at least the floor: a connect that is cut
-# shorter than the floor fails even on a healthy network, and the budget bounds the wait anyway.
-_CONNECT_TIMEOUT_MAX_S = 5.0
-_CONNECT_TIMEOUT_MIN_S = 1.0
 
 
 @dataclass
@@ -35,16 +30,27 @@ class Outcome:
 
     config: HookConfig
     started: float = field(default_factory=time.monotonic)
-    snapshot: Optional[Snapshot] = None
+    data: Optional[Dict[str, Any]] = None  # the snapshot captured, as plain JSON data
     report: Optional[DriftReport] = None
     stored: str = "none"  # "store" | "spool" | "none"
     spool_path: Optional[str] = None
     baseline_source: Optional[str] = None  # "file" | "store" | "cache"
+    found_baseline: Optional[Dict[str, Any]] = None  # from the store, before any later failure
     problems: List[str] = field(default_factory=list)
     stage: str = "starting"
     timed_out: bool = False
     elapsed_ms: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def snapshot(self) -> Optional[Snapshot]:
+        """The snapshot captured, as the pydantic model (built on demand: the check itself never
+        needs it)."""
+        from ..collect.capture import to_snapshot
+
+        with self.lock:
+            data = self.data
+        return to_snapshot(data) if data is not None else None
 
     def problem(self, message: str) -> None:
         """Record one failure of envparity itself (secrets in it redacted)."""
@@ -79,15 +85,15 @@ class Outcome:
     def record(self, action: str) -> Dict[str, Any]:
         """The JSON log record: sorted keys, stable, no secrets."""
         with self.lock:
-            snap, report = self.snapshot, self.report
+            snap, report = self.data, self.report
             return {
                 "event": "envparity.startup",
                 "action": action,
                 "role": self.config.role,
-                "labels": dict(self.config.labels),
-                "snapshot_id": snap.snapshot_id if snap else None,
-                "fingerprint": snap.fingerprint if snap else None,
-                "probe_errors": len(snap.collection.errors) if snap else None,
+                "labels": _valid_labels(self.config.labels),
+                "snapshot_id": snap["snapshot_id"] if snap else None,
+                "fingerprint": snap["fingerprint"] if snap else None,
+                "probe_errors": len(snap["collection"]["errors"]) if snap else None,
                 "baseline": self.config.baseline,
                 "baseline_source": self.baseline_source,
                 "verdict": report.verdict if report else None,
@@ -106,14 +112,23 @@ class Outcome:
             }
 
     def summary(self, action: str) -> str:
-        """One line a person reads in the container log."""
+        """One line a person reads in the container log (values from data are neutralized).
+
+        The snapshot is named by a ref ``show`` and ``diff`` accept: its id prefix, and its
+        environment as ``fp:PREFIX`` (the latest snapshot with that fingerprint).
+        """
+        from ..report.escape import terminal
+
         with self.lock:
-            snap, report, problems = self.snapshot, self.report, list(self.problems)
+            snap, report, problems = self.data, self.report, list(self.problems)
         parts = []
         if snap is None:
             parts.append("no snapshot taken")
         else:
-            parts.append(f"{self.config.role or 'snapshot'} {snap.fingerprint[:12]}")
+            parts.append(
+                f"{self.config.role or 'snapshot'} {snap['snapshot_id'][:12]} "
+                f"(fp:{snap['fingerprint'][:12]})"
+            )
         if report is not None:
             from ..wording import severity_counts
 
@@ -134,7 +149,8 @@ class Outcome:
         parts.extend(problems)
         parts.append(f"{self.elapsed_ms:.0f} ms")
         refusal = self.refusal()
-        return f"envparity: {'; '.join(parts)}; {action}" + (f": {refusal}" if refusal else "")
+        line = f"envparity: {'; '.join(parts)}; {action}" + (f": {refusal}" if refusal else "")
+        return terminal(line)
 
     def emit(self, action: str, stream: Any) -> None:
         """Write the summary and the JSON record to ``stream``; a closed stream is not an error."""
@@ -146,22 +162,42 @@ class Outcome:
             pass
 
 
-def _connect_timeout(outcome: Outcome) -> float:
-    left = outcome.config.budget_s - (time.monotonic() - outcome.started)
-    return min(_CONNECT_TIMEOUT_MAX_S, max(_CONNECT_TIMEOUT_MIN_S, left))
+def _db_limit(outcome: Outcome) -> float:
+    """Seconds the database may take in this check: at most half the budget, so that a hung
+    server leaves the other half to resolve the baseline from the cache and compare."""
+    from ..store.url import db_timeout
+
+    try:
+        configured = db_timeout()
+    except EnvparityError as e:
+        outcome.problem(f"{e}; using half the budget")
+        configured = outcome.config.budget_s
+    return max(0.05, min(configured, outcome.config.budget_s / 2))
 
 
 def spool_unsaved(outcome: Outcome, environ: Mapping[str, str]) -> None:
     """Spool the snapshot when one was captured and is not stored yet."""
     with outcome.lock:
-        snap = outcome.snapshot
+        snap = outcome.data
         if snap is None or outcome.stored != "none":
             return
+        sid = str(snap.get("snapshot_id", ""))
         try:
-            outcome.spool_path = spool(snap, environ, outcome.config.spool_dir)
+            outcome.spool_path = spool_data(snap, environ, outcome.config.spool_dir)
             outcome.stored = "spool"
         except SpoolUnavailable as e:
-            outcome.problems.append(f"snapshot {snap.snapshot_id[:12]} not kept: {e}")
+            outcome.problems.append(f"snapshot {sid[:12]} not kept: {e}")
+            return
+        except Exception as e:  # never let a spool bug hide the snapshot's fate
+            outcome.problems.append(
+                f"snapshot {sid[:12]} not kept: {type(e).__name__}: {e}"
+            )
+            return
+        try:
+            lost = dropped(environ, outcome.config.spool_dir)
+        except Exception:
+            lost = []
+        outcome.problems.extend(redact_value(entry.describe()) for entry in lost)
 
 
 def _mark_stored(outcome: Outcome) -> None:
@@ -211,63 +247,250 @@ def _preflight(url: Optional[str], timeout_s: float) -> None:
         ) from None
 
 
-def _store_and_resolve(outcome: Outcome, snap: Snapshot, ref: Optional[str]) -> Optional[Snapshot]:
-    """Save ``snap`` and resolve ``ref`` (when it is not a file) in the store; may raise."""
+def _store_and_resolve(
+    outcome: Outcome,
+    snap: Dict[str, Any],
+    ref: Optional[str],
+    environ: Mapping[str, str],
+    limit: float,
+) -> Optional[Dict[str, Any]]:
+    """Save ``snap`` and resolve ``ref`` (when it is not a file) in the store; may raise.
+
+    A store that cannot take the snapshot (read-only, full, locked) may still be read: the
+    snapshot is spooled and the baseline is still resolved from it.
+    """
+    import os
+
+    from ..collect.capture import to_snapshot
     from ..store import fast
+    from ..store.url import resolve_url, sqlite_path
 
     config = outcome.config
+    # A PostgreSQL port that refuses connections is known from one TCP connect, before any
+    # driver is imported (a container restarting while the database is down pays nothing more).
+    outcome.stage = "opening the store"
+    _preflight(config.db_url, limit)
+    if ref:
+        # A read first: a writer holding the SQLite lock does not block it (WAL), so a locked
+        # store still gives the baseline even when the save below waits out its time.
+        outcome.stage = "resolving the baseline"
+        found = _resolve_data(ref, config.db_url, limit)  # without SQLAlchemy or pydantic
+        if found is not None:
+            with outcome.lock:
+                outcome.found_baseline = found
     outcome.stage = "storing the snapshot"
+    not_saved: Optional[StoreError] = None
     # An existing SQLite store at this schema takes the snapshot through stdlib sqlite3: without
     # a store ref to resolve, the start-up path then never imports SQLAlchemy (~0.13 s).
-    if fast.save(snap, config.db_url) is not None:
-        _mark_stored(outcome)
-        if not ref:
+    try:
+        if fast.save_anywhere(snap, config.db_url, timeout_s=limit) is not None:
+            _mark_stored(outcome)
+    except StoreError as e:
+        not_saved = e
+        outcome.problem(f"snapshot not stored: {e}")
+        spool_unsaved(outcome, environ)
+    if not ref:
+        if outcome.stored == "store" or not_saved is not None:
             return None
-        outcome.stage = "resolving the baseline"
-        found = fast.resolve(ref, config.db_url)  # a tag or full id, still without SQLAlchemy
-        if found is not None:
-            return found
+    elif outcome.found_baseline is not None and (
+        outcome.stored == "store" or not_saved is not None
+    ):
+        return outcome.found_baseline
     outcome.stage = "opening the store"
-    _preflight(config.db_url, _connect_timeout(outcome))
+    path = sqlite_path(resolve_url(config.db_url))
+    if path is not None and not os.path.isdir(_parent(path)):
+        # Said at once, without importing SQLAlchemy to find out (a volume not mounted).
+        raise StoreError(
+            f"store {outcome.db}: directory {_parent(path)} does not exist; create it first"
+        )
     from ..store import open_store
 
-    with open_store(
-        config.db_url, migrate=False, connect_timeout_s=_connect_timeout(outcome)
-    ) as store:
-        if outcome.stored != "store":
+    # A SQLite store that does not exist yet is created and migrated, as `envparity snapshot`
+    # does, so the embedded default works on a first start; PostgreSQL only by `db upgrade`.
+    sqlite = sqlite_path(resolve_url(config.db_url)) is not None
+    with open_store(config.db_url, migrate=sqlite, timeout_s=limit) as store:
+        if outcome.stored != "store" and not_saved is None:
             outcome.stage = "storing the snapshot"
-            store.save(snap)
+            store.save(to_snapshot(snap))
             _mark_stored(outcome)
         if not ref:
             return None
+        if outcome.found_baseline is not None:
+            return outcome.found_baseline
         outcome.stage = "resolving the baseline"
-        baseline: Snapshot = store.resolve(ref)
+        baseline: Dict[str, Any] = store.resolve(ref).model_dump(mode="json")
         return baseline
 
 
+def _resolve_data(ref: str, url: Optional[str], limit: float) -> Optional[Dict[str, Any]]:
+    """The baseline a tag or id names in an existing SQLite store, as snapshot JSON data."""
+    from ..store import fast
+    from ..store.rows import merge
+
+    found = fast.resolve_anywhere(ref, url, timeout_s=limit)
+    if found is None:
+        return None
+    identity, instance, columns = found
+    data: Dict[str, Any] = merge(identity, instance)
+    data.update(columns)
+    data["captured_at"] = data["captured_at"].isoformat().replace("+00:00", "Z")
+    return data
+
+
+def _left(outcome: Outcome) -> float:
+    return outcome.config.budget_s - (time.monotonic() - outcome.started)
+
+
+def _creating(db_url: Optional[str]) -> bool:
+    """True when the store is a SQLite file that does not exist yet."""
+    import os
+
+    from ..store.url import resolve_url, sqlite_path
+
+    try:
+        path = sqlite_path(resolve_url(db_url))
+    except EnvparityError:
+        return False
+    return path is not None and not os.path.exists(path) and os.path.isdir(_parent(path))
+
+
+def _parent(path: str) -> str:
+    import os
+
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _within(
+    outcome: Outcome, limit: float, fn: Callable[[], Any], meanwhile: Callable[[], None]
+) -> Any:
+    """``fn()`` in a daemon thread, given at most ``limit`` seconds; ``meanwhile()`` runs in this
+    thread while it waits (a comparison with a baseline file needs no store).
+
+    A database that never answers (a SIGSTOPped server) would otherwise hold the check past its
+    budget; past the limit it is abandoned (it may still store the snapshot later, which then
+    replaces the spooled copy).
+    """
+    box: Dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as e:
+            box["error"] = e
+
+    started = time.monotonic()
+    thread = threading.Thread(target=target, name="envparity-store", daemon=True)
+    try:
+        thread.start()
+    except RuntimeError:
+        meanwhile()
+        return fn()
+    meanwhile()
+    thread.join(max(0.0, limit - (time.monotonic() - started)))
+    if thread.is_alive():
+        raise StoreTimeout(
+            f"store {outcome.db}: not done within {limit:.3g} s (half the hook's budget) "
+            f"while {outcome.stage}"
+        )
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def _valid_labels(labels: Dict[str, str]) -> Dict[str, str]:
+    from ..labels import valid_labels
+
+    return valid_labels(labels)
+
+
+def _with_probes(
+    outcome: Outcome, snap: Dict[str, Any], environ: Mapping[str, str]
+) -> Dict[str, Any]:
+    """The parity probes of ENVPARITY_PROBES' modules, run inside the check's time budget (only
+    when asked: they run the user's code, and pay for the snapshot model)."""
+    from ..parity.loading import env_probes
+
+    modules = env_probes(dict(environ))
+    if not modules:
+        return snap
+    outcome.stage = "running the parity probes"
+    try:
+        from ..collect.capture import to_snapshot
+        from ..parity.loading import attach_registered, import_probes
+
+        import_probes(modules, source="ENVPARITY_PROBES")
+        probed: Dict[str, Any] = attach_registered(to_snapshot(snap)).model_dump(mode="json")
+        return probed
+    except EnvparityError as e:
+        outcome.problem(f"probes: {e}")
+        return snap
+
+
 def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
-    from ..collect.capture import capture
+    from ..collect.capture import collect_data
     from ..collect.interface import Context
-    from ..refs import is_file_ref, load_file
+    from ..refs import is_file_ref
 
     config = outcome.config
     outcome.stage = "capturing the snapshot"
-    # No subprocess on the start-up path (git would cost a fork and exec per start).
-    snap = capture(role=config.role, labels=config.labels, ctx=Context(subprocess=False))
+    # No subprocess on the start-up path (git would cost a fork and exec per start), and plain
+    # JSON data, as `snapshot --no-store` writes it: no pydantic model to build.
+    from ..labels import label_problems, role_problem
+
+    # A bad label or role is dropped with a logged problem; the snapshot is still stored.
+    for _key, why in label_problems(config.labels):
+        outcome.problem(f"label dropped: {why}")
+    role = config.role
+    if role and role_problem(role):
+        outcome.problem(f"role dropped: {role_problem(role)}")
+        role = ""
+    snap = collect_data(
+        role=role, labels=_valid_labels(config.labels), ctx=Context(subprocess=False)
+    )
     with outcome.lock:
-        outcome.snapshot = snap
+        outcome.data = snap
+    probed = _with_probes(outcome, snap, environ)
+    if probed is not snap:
+        # Set only once the probes are done: past the budget, the plain snapshot is spooled.
+        snap = probed
+        with outcome.lock:
+            outcome.data = snap
     ref = config.baseline
-    baseline: Optional[Snapshot] = None
+    baseline: Optional[Dict[str, Any]] = None
     store_ref = ref if ref and not is_file_ref(ref) else None
     if ref and not store_ref:
         outcome.stage = "reading the baseline file"
         try:
-            baseline = load_file(ref)
+            from ..refs import load_file
+
+            baseline = load_file(ref).model_dump(mode="json")
             outcome.baseline_source = "file"
         except EnvparityError as e:
             outcome.problem(f"baseline: {e}")
+
+    def meanwhile() -> None:
+        # A baseline file needs no store: compare while the store takes the snapshot.
+        if baseline is not None and store_ref is None:
+            outcome.stage = "comparing with the baseline"
+            outcome.report = _compare(outcome, baseline, snap)
+
+    half = max(0.05, config.budget_s / 2)
+    # The store's own timeouts (ENVPARITY_DB_TIMEOUT) a little inside half the budget, so that
+    # they, and not the deadline, name the cause when they fire.
+    limit = min(_db_limit(outcome), half * 0.85)
+    # Creating a SQLite store (a first start) is local work that may take the rest of the
+    # budget; only a store that exists, or a server, is cut off at half of it.
+    deadline = max(half, _left(outcome) - 0.1) if _creating(config.db_url) else half
     try:
-        baseline = _store_and_resolve(outcome, snap, store_ref) or baseline
+        baseline = (
+            _within(
+                outcome,
+                deadline,
+                lambda: _store_and_resolve(outcome, snap, store_ref, environ, limit),
+                meanwhile,
+            )
+            or baseline
+        )
         if store_ref and baseline is not None:
             outcome.baseline_source = "store"
             cache.remember(store_ref, config.db_url, baseline, environ)
@@ -280,8 +503,15 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
         lost = "baseline not resolved" if outcome.stored == "store" else "snapshot not stored"
         outcome.problem(f"{lost}: {why}")
         spool_unsaved(outcome, environ)
-        if store_ref and outcome.baseline_source is None:
-            baseline = cache.recall(store_ref, config.db_url, environ)
+        with outcome.lock:
+            found = outcome.found_baseline
+        if store_ref and found is not None:
+            # The store gave the baseline before it stopped answering (a locked writer).
+            baseline = found
+            outcome.baseline_source = "store"
+            cache.remember(store_ref, config.db_url, found, environ)
+        elif store_ref and outcome.baseline_source is None:
+            baseline = cache.recall_data(store_ref, config.db_url, environ)
             if baseline is None:
                 outcome.problem(
                     f"baseline {store_ref!r} is not in the local cache either "
@@ -289,27 +519,28 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
                 )
             else:
                 outcome.baseline_source = "cache"
-    if baseline is None:
+    if baseline is None or outcome.report is not None:
         return
     outcome.stage = "comparing with the baseline"
     outcome.report = _compare(outcome, baseline, snap)
 
 
-def _compare(outcome: Outcome, baseline: Snapshot, snap: Snapshot) -> DriftReport:
-    from ..diff import diff
-    from ..policy import Policy, load_policy
+def _compare(outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]) -> DriftReport:
+    from .compare import compare
 
-    config = outcome.config
+    problems: List[str] = []
     try:
-        policy = load_policy(config.policy)
-    except EnvparityError as e:
-        outcome.problem(f"policy: {e} (using the default policy)")
-        policy = Policy.model_validate({})
-    if config.fail_on:
-        policy = policy.model_copy(update={"fail_on": config.fail_on})
-    return diff(
-        baseline, snap, policy, baseline_ref=config.baseline or "", candidate_ref=snap.snapshot_id
-    )
+        return compare(
+            baseline,
+            snap,
+            policy_path=outcome.config.policy,
+            fail_on=outcome.config.fail_on,
+            baseline_ref=outcome.config.baseline or "",
+            problems=problems,
+        )
+    finally:
+        for problem in problems:
+            outcome.problem(problem)
 
 
 def work(outcome: Outcome, environ: Mapping[str, str]) -> None:
@@ -319,6 +550,8 @@ def work(outcome: Outcome, environ: Mapping[str, str]) -> None:
         outcome.stage = "done"
     except BaseException as e:
         outcome.problem(f"internal error while {outcome.stage}: {_describe(e)}")
+        # Whatever failed after the capture, the snapshot is kept.
+        spool_unsaved(outcome, environ)
     finally:
         outcome.elapsed_ms = (time.monotonic() - outcome.started) * 1000
 

@@ -12,8 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
+from ..drift.severity import FAIL_ON
+from ..errors import BadInput
+
 ON_DRIFT = ("warn", "fail")
-FAIL_ON = ("info", "warning", "error", "never")
 DEFAULT_BUDGET_S = 2.0
 DEFAULT_ROLE = "serving"
 
@@ -55,28 +57,53 @@ class HookConfig:
     spool_dir: Optional[str] = None
     budget_s: float = DEFAULT_BUDGET_S
     fail_on: Optional[str] = None  # None: the policy's fail_on
-    policy: Optional[str] = None  # a policy TOML file; None: [tool.envparity] of ./pyproject.toml
+    policy: Optional[str] = None  # a TOML file; None: the nearest pyproject.toml upward
 
 
 LabelsArg = Union[None, str, Mapping[str, str], List[str]]
 
 
-def parse_labels(value: LabelsArg, source: str) -> Dict[str, str]:
-    """``"k=v,k2=v2"``, ``["k=v", ...]`` or a mapping, as a dict; ValueError names ``source``."""
+def parse_labels(
+    value: LabelsArg, source: str, problems: Optional[List[str]] = None
+) -> Dict[str, str]:
+    """``"k=v,k2=v2"``, ``["k=v", ...]`` or a mapping, as a dict; BadInput names ``source``.
+
+    Text that is not valid UTF-8 (bytes from the environment or argv that were not) is refused:
+    no store and no spool file could hold a snapshot carrying it. With ``problems``, such a
+    label is dropped (one line there) and the others are kept.
+    """
     if value is None:
         return {}
     if isinstance(value, Mapping):
-        return {str(k): str(v) for k, v in value.items()}
-    items = value.split(",") if isinstance(value, str) else list(value)
+        items = [f"{k}={v}" for k, v in value.items()]
+    else:
+        items = value.split(",") if isinstance(value, str) else list(value)
     labels: Dict[str, str] = {}
     for item in items:
+        item = str(item)
         if not item.strip():
             continue
         key, sep, val = item.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"{source} {item!r}: expected KEY=VALUE, e.g. model=fraud")
+            raise BadInput(f"{source} {item!r}: expected KEY=VALUE, e.g. model=fraud")
+        try:
+            _utf8(item, source)
+        except BadInput as e:
+            if problems is None:
+                raise
+            problems.append(f"label dropped: {e}")
+            continue
         labels[key.strip()] = val.strip()
     return labels
+
+
+def _utf8(text: str, source: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise BadInput(f"{source} {shown!r}: not valid UTF-8 text; give it in UTF-8") from None
+    return text
 
 
 def _budget(value: str, source: str) -> float:
@@ -85,14 +112,14 @@ def _budget(value: str, source: str) -> float:
     except (TypeError, ValueError):
         budget = math.nan
     if not (math.isfinite(budget) and budget > 0):
-        raise ValueError(f"{source}={value!r}: expected a number of seconds above 0, e.g. 2")
+        raise BadInput(f"{source}={value!r}: expected a number of seconds above 0, e.g. 2")
     return budget
 
 
 def _choice(value: str, choices: Tuple[str, ...], source: str) -> str:
     normalized = value.strip().lower()
     if normalized not in choices:
-        raise ValueError(f"{source}={value!r}: expected one of {', '.join(choices)}")
+        raise BadInput(f"{source}={value!r}: expected one of {', '.join(choices)}")
     return normalized
 
 
@@ -128,7 +155,7 @@ def load_config(
             return None
         try:
             return check(raw, source)
-        except ValueError as e:
+        except BadInput as e:
             problems.append(f"{e}; using the default")
             return None
 
@@ -136,13 +163,13 @@ def load_config(
     from_env = environ.get(VARIABLES["labels"])
     for value, source in ((from_env, VARIABLES["labels"]), (labels, FLAGS["labels"])):
         try:
-            merged.update(parse_labels(value, source))
-        except ValueError as e:
+            merged.update(parse_labels(value, source, problems))
+        except BadInput as e:
             problems.append(f"{e}; ignoring {source}")
     config = HookConfig(
         baseline=pick("baseline", baseline)[0],
         on_drift=checked("on_drift", on_drift, lambda v, s: _choice(v, ON_DRIFT, s)) or "warn",
-        role=pick("role", role)[0] or DEFAULT_ROLE,
+        role=checked("role", role, _utf8) or DEFAULT_ROLE,
         labels=merged,
         db_url=pick("db_url", db_url)[0],
         spool_dir=pick("spool_dir", spool_dir)[0],

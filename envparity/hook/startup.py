@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NoReturn, Optional, Sequence, Union
 
-from ..errors import DriftRefused, EnvparityError
+from ..errors import CommandNotStarted, DriftRefused
 from .check import Outcome, check, work
 from .config import LabelsArg, load_config
 
@@ -18,14 +18,6 @@ if TYPE_CHECKING:
 # Exit codes of a command that could not be started, as a shell reports them.
 EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127
-
-
-class CommandNotStarted(EnvparityError):
-    """``exec`` of the server's command failed (not found, not executable)."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _options(**options: Any) -> Dict[str, Any]:

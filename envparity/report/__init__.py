@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from ..errors import BadInput
 
@@ -35,8 +35,13 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def render(report: DriftReport, fmt: str) -> str:
-    """The report as a document in ``fmt`` (text, json, markdown, junit, html or github)."""
+def render(report: DriftReport, fmt: str, *, max_bytes: Optional[int] = None) -> str:
+    """The report as a document in ``fmt`` (text, json, markdown, junit, html or github).
+
+    ``max_bytes`` caps the Markdown (default 1 MiB, GitHub's step-summary limit); the other
+    formats are always complete.
+    """
     module, cls = _FORMATS[check_format(fmt)]
-    renderer = getattr(importlib.import_module(f"{__name__}.{module}"), cls)()
-    return renderer.render(report)
+    renderer_cls = getattr(importlib.import_module(f"{__name__}.{module}"), cls)
+    renderer = renderer_cls(max_bytes) if fmt == "markdown" else renderer_cls()
+    return str(renderer.render(report))

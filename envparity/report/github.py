@@ -13,20 +13,14 @@ from __future__ import annotations
 from typing import List, Mapping, Optional
 
 from ..model import DriftReport
-from .interface import Renderer, printable, show, verdict_line
+from .escape import show, workflow_data, workflow_property
+from .interface import Renderer, verdict_line
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
-def escape_data(text: str) -> str:
-    """A workflow command's message, encoded."""
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return printable(text)
-
-
-def escape_property(text: str) -> str:
-    """A workflow command's property value, encoded."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+escape_data = workflow_data
+escape_property = workflow_property
 
 
 def _raw(value: object) -> str:
@@ -57,9 +51,14 @@ class GithubRenderer(Renderer):
 
 
 def append_step_summary(
-    report: DriftReport, environ: Mapping[str, str], markdown: Optional[str] = None
+    report: DriftReport,
+    environ: Mapping[str, str],
+    markdown: Optional[str] = None,
+    *,
+    max_bytes: Optional[int] = None,
 ) -> Optional[str]:
-    """Append the Markdown report to ``$GITHUB_STEP_SUMMARY`` when it is set.
+    """Append the Markdown report to ``$GITHUB_STEP_SUMMARY`` when it is set (capped at
+    ``max_bytes``, by default GitHub's 1 MiB limit for a step summary).
 
     Returns why it could not (the report itself is still printed), else None.
     """
@@ -69,7 +68,7 @@ def append_step_summary(
     if markdown is None:
         from .markdown import MarkdownRenderer
 
-        markdown = MarkdownRenderer().render(report)
+        markdown = MarkdownRenderer(max_bytes).render(report)
     try:
         with open(path, "a", encoding="utf-8") as f:
             f.write(markdown + "\n")

@@ -1,14 +1,26 @@
-"""A self-contained HTML page: inline CSS, no script, no network; every value escaped."""
+"""A self-contained HTML page: inline CSS, no script, no network; every value escaped.
+
+:data:`CSS` and :data:`CSP` are shared with the fleet view (``envparity.report.fleet``). Always
+complete (never cut to a size): it is the artifact a capped Markdown summary points to.
+"""
 
 from __future__ import annotations
 
-import html
-from typing import Any, List
+from typing import List
 
 from ..model import DriftReport
-from .interface import Renderer, benchmark_line, by_category, describe, show, verdict_line
+from .escape import html_text as _e
+from .interface import (
+    Renderer,
+    benchmark_line,
+    by_category,
+    describe,
+    incomplete,
+    sides,
+    verdict_line,
+)
 
-_CSS = """
+CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1f24}
 h1{font-size:1.3em}table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
@@ -17,9 +29,11 @@ th{background:#f6f8fa}code{font:12px ui-monospace,monospace;word-break:break-all
 .verdict{font-weight:600}.fail{color:#cf222e}.pass{color:#1a7f37}
 """.strip()
 
-
-def _e(value: Any) -> str:
-    return html.escape(show(value), quote=True)
+# No network, no script: a CSP makes that hold even if a value slipped through.
+CSP = (
+    '<meta http-equiv="Content-Security-Policy" '
+    "content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+)
 
 
 class HtmlRenderer(Renderer):
@@ -34,11 +48,9 @@ class HtmlRenderer(Renderer):
             '<html lang="en">',
             "<head>",
             '<meta charset="utf-8">',
-            # No network, no script: a CSP makes that hold even if a value slipped through.
-            '<meta http-equiv="Content-Security-Policy" '
-            "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+            CSP,
             "<title>envparity drift report</title>",
-            f"<style>{_CSS}</style>",
+            f"<style>{CSS}</style>",
             "</head>",
             "<body>",
             "<h1>envparity drift report</h1>",
@@ -48,6 +60,13 @@ class HtmlRenderer(Renderer):
             f"<li>candidate: {_e(describe(report.candidate))}</li>",
             "</ul>",
         ]
+        gaps = incomplete(report)
+        if gaps:
+            out.append(
+                '<p class="warning"><b>incomplete comparison</b>: a probe failed ('
+                + ", ".join(_e(f.key) for f in gaps)
+                + ")</p>"
+            )
         for category, findings in by_category(report.findings):
             out += [
                 f"<h2>{_e(category)} ({len(findings)})</h2>",
@@ -56,11 +75,16 @@ class HtmlRenderer(Renderer):
                 "<th>change</th><th>what to do</th></tr>",
             ]
             for f in findings:
+                change = "incomplete comparison" if f.change == "incomplete" else f.change
+                a, b = sides(f)
+                related = (
+                    f"<br>related: <code>{_e(', '.join(f.related))}</code>" if f.related else ""
+                )
                 out.append(
                     f'<tr class="{_e(f.severity)}"><td>{_e(f.severity)}</td>'
-                    f"<td><code>{_e(f.key)}</code></td><td><code>{_e(f.baseline)}</code></td>"
-                    f"<td><code>{_e(f.candidate)}</code></td><td>{_e(f.change)}</td>"
-                    f"<td>{_e(f.why)}</td></tr>"
+                    f"<td><code>{_e(f.key)}</code></td><td><code>{_e(a)}</code></td>"
+                    f"<td><code>{_e(b)}</code></td><td>{_e(change)}</td>"
+                    f"<td>{_e(f.why)}{related}</td></tr>"
                 )
             out.append("</table>")
         if report.benchmarks:

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import abc
-import re
 from typing import Any, Dict, List, Tuple
 
-from ..model import SEVERITIES, BenchmarkComparison, DriftReport, Finding, SnapshotSummary
+from ..drift.measured import benchmark_text
+from ..drift.severity import SEVERITIES, reaches
+from ..model import BenchmarkComparison, DriftReport, Finding, SnapshotSummary
+from .escape import printable, show
+
+__all__ = [
+    "Renderer",
+    "at_or_above",
+    "benchmark_line",
+    "by_category",
+    "by_severity",
+    "counts_line",
+    "describe",
+    "finding_values",
+    "incomplete",
+    "printable",
+    "show",
+    "sides",
+    "verdict_line",
+]
 
 
 class Renderer(abc.ABC):
@@ -15,28 +33,12 @@ class Renderer(abc.ABC):
     #: The name given to ``--format``.
     name: str = ""
 
+    #: The most bytes the document may take (formats read where size is capped honour it).
+    max_bytes: int = 0
+
     @abc.abstractmethod
     def render(self, report: DriftReport) -> str:
         """The whole document, ending with a newline."""
-
-
-# Control characters (ANSI escapes, carriage returns) in a value could rewrite a terminal, forge
-# log lines or break a document; every renderer shows them escaped instead.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters written as ``\\xNN``."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
-def show(value: Any) -> str:
-    """A finding's value as a person reads it, control characters escaped."""
-    if value is None:
-        return "(absent)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return printable(str(value))
 
 
 def counts_line(report: DriftReport) -> str:
@@ -46,14 +48,25 @@ def counts_line(report: DriftReport) -> str:
     return severity_counts(report.counts, zeros=True)
 
 
+def incomplete(report: DriftReport) -> List[Finding]:
+    """The findings that say a comparison could not be made (a probe failed)."""
+    return [f for f in report.findings if f.change == "incomplete"]
+
+
 def verdict_line(report: DriftReport) -> str:
-    """One line: the verdict, the counts and whether it fails at fail-on."""
+    """One line: the verdict, the counts, whether it fails at fail-on, and whether the comparison
+    was complete."""
     if report.verdict == "none":
         head = "no drift"
     else:
         head = f"drift {report.verdict.upper()}"
     gate = "FAIL" if report.failed else "pass"
-    return f"envparity: {head}: {counts_line(report)} (fail-on {report.fail_on}: {gate})"
+    gaps = incomplete(report)
+    note = f"; incomplete comparison ({len(gaps)} probe error{'s' if len(gaps) != 1 else ''})"
+    return (
+        f"envparity: {head}: {counts_line(report)} (fail-on {report.fail_on}: {gate})"
+        + (note if gaps else "")
+    )
 
 
 def describe(side: SnapshotSummary) -> str:
@@ -66,6 +79,24 @@ def describe(side: SnapshotSummary) -> str:
         parts.append(f"host {side.hostname}")
     parts.append(side.captured_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip())
     return printable(f"{side.ref} ({', '.join(parts)})")
+
+
+def sides(f: Finding) -> Tuple[Any, Any]:
+    """A finding's two values as shown: an incomplete comparison's side without error says so."""
+    if f.change == "incomplete":
+        return (
+            "no error" if f.baseline is None else f.baseline,
+            "no error" if f.candidate is None else f.candidate,
+        )
+    return f.baseline, f.candidate
+
+
+def finding_values(f: Finding) -> str:
+    """``baseline -> candidate  [change]``; a probe error shows each side's message."""
+    if f.change == "incomplete":
+        a, b = sides(f)
+        return f"baseline: {show(a)}; candidate: {show(b)}  [incomplete]"
+    return f"{show(f.baseline)} -> {show(f.candidate)}  [{f.change}]"
 
 
 def by_severity(findings: List[Finding]) -> List[Tuple[str, List[Finding]]]:
@@ -86,18 +117,10 @@ def by_category(findings: List[Finding]) -> List[Tuple[str, List[Finding]]]:
 
 def at_or_above(finding: Finding, fail_on: str) -> bool:
     """True when ``finding`` alone makes a report fail at ``fail_on``."""
-    if fail_on == "never":
-        return False
-    return SEVERITIES.index(finding.severity) >= SEVERITIES.index(fail_on)
+    return reaches(finding.severity, fail_on)
 
 
 def benchmark_line(c: BenchmarkComparison) -> str:
-    """``matmul: slower, 1.31x (99% CI 1.20-1.45)``."""
-    text = f"{c.name}: {c.verdict}"
-    if c.ratio is not None:
-        text += f", {c.ratio:.3g}x"
-        if c.ci_low is not None and c.ci_high is not None:
-            text += f" ({c.confidence:.0%} CI {c.ci_low:.3g}-{c.ci_high:.3g})"
-    if c.why:
-        text += f": {c.why}"
-    return printable(text)
+    """``matmul: 1.31x slower (99% CI 1.20-1.45; 6.17 ms -> 8.08 ms)``: one ratio convention."""
+    data: Dict[str, Any] = c.model_dump()
+    return printable(f"{c.name}: {benchmark_text(data)}")

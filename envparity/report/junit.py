@@ -1,22 +1,22 @@
-"""JUnit XML for a CI test tab: one test case per finding; failures are those at or above fail-on.
+"""JUnit XML for a CI test tab: one test case per finding; failures follow the effective fail-on.
 
-Built with ElementTree, which escapes text and attributes; characters XML 1.0 cannot hold at all
-(control characters) are replaced first, so the document is always well formed.
+The effective fail-on is the report's own (the policy's ``fail_on``, overridden by ``--fail-on``),
+so the JUnit failures and the exit code of ``envparity diff``/``check`` always agree. Built with
+ElementTree, which escapes text and attributes; control and bidi characters are written visibly
+first and what XML 1.0 cannot hold is replaced, so the document is always well formed.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 from ..model import DriftReport
-from .interface import Renderer, at_or_above, counts_line, describe, show, verdict_line
-
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+from .escape import printable, show, xml_text
+from .interface import Renderer, at_or_above, counts_line, describe, finding_values, verdict_line
 
 
 def _x(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    return xml_text(printable(text))
 
 
 class JunitRenderer(Renderer):
@@ -31,10 +31,9 @@ class JunitRenderer(Renderer):
             case = ET.Element(
                 "testcase", {"classname": _x(f"envparity.{f.category}"), "name": _x(f.key)}
             )
-            detail = (
-                f"{f.severity}: {f.category}:{f.key} {show(f.baseline)} -> {show(f.candidate)} "
-                f"[{f.change}]: {f.why}"
-            )
+            detail = f"{f.severity}: {f.category}:{f.key} {finding_values(f)}: {f.why}"
+            if f.related:
+                detail += f" (related: {', '.join(f.related)})"
             if at_or_above(f, report.fail_on):
                 failures += 1
                 failure = ET.SubElement(
@@ -63,6 +62,7 @@ class JunitRenderer(Renderer):
             ("candidate", describe(report.candidate)),
             ("verdict", report.verdict),
             ("fail_on", report.fail_on),
+            ("failed", show(report.failed)),
             ("counts", counts_line(report)),
         ):
             ET.SubElement(props, "property", {"name": name, "value": _x(value)})

@@ -1,53 +1,65 @@
-"""Markdown for ``$GITHUB_STEP_SUMMARY`` and pull-request comments.
+"""Markdown for ``$GITHUB_STEP_SUMMARY`` and pull-request comments, sized to fit where it goes.
 
-A verdict line, then one table per category folded in ``<details>`` (open when it holds a
-finding at or above fail-on). Every value is HTML-escaped and pipes are entities, so a value can
-neither break the table nor inject markup.
+A verdict line, then one table per severity and category folded in ``<details>`` (open at or
+above fail-on), errors first. The document never exceeds ``max_bytes`` (default 1 MiB, GitHub's
+step-summary limit; 65,000 suits a PR comment): findings are listed in severity order as long as
+they fit, then one line counts what was left out and points to the JSON/HTML artifact, which are
+always complete. Every value goes through :func:`~envparity.report.escape.markdown`: no markup,
+no link, no image, no table break can come from data.
 """
 
 from __future__ import annotations
 
-import html
-from typing import Any, List
+from typing import List, Optional, Tuple
 
+from ..drift.severity import SEVERITIES, plural, reaches
 from ..model import DriftReport, Finding
-from .interface import (
-    Renderer,
-    at_or_above,
-    benchmark_line,
-    by_category,
-    counts_line,
-    describe,
-    show,
-)
+from ..wording import count, severity_counts
+from .escape import markdown as cell
+from .interface import Renderer, benchmark_line, counts_line, describe, incomplete, sides
 
-_ICON = {"error": "error", "warning": "warning", "info": "info"}
+#: GitHub's limit for one step summary ($GITHUB_STEP_SUMMARY).
+DEFAULT_MAX_BYTES = 1024 * 1024
+#: The smallest budget that still holds the head, the tail and a few findings.
+MIN_MAX_BYTES = 4096
+_TAIL_RESERVE = 600  # the "left out" line and the closing of an open table
 
 
-def cell(value: Any) -> str:
-    """Text safe inside a GitHub table cell: escaped, one line, no bare pipes."""
-    text = html.escape(show(value), quote=False)
-    return " ".join(text.replace("|", "&#124;").replace("`", "&#96;").split())
-
-
-def code(value: Any) -> str:
+def code(value: object) -> str:
     """``value`` as inline code inside a table cell."""
-    return f"<code>{cell(show(value))}</code>"
+    return f"<code>{cell(value)}</code>"
 
 
-def _summary(findings: List[Finding]) -> str:
-    from ..wording import severity_counts
+def _row(f: Finding) -> str:
+    why = f.why
+    if f.related:
+        why += f" (related: {', '.join(f.related)})"
+    a, b = sides(f)
+    return f"| {f.severity} | {code(f.key)} | {code(a)} | {code(b)} | {cell(why)} |"
 
-    counts = dict.fromkeys(("error", "warning", "info"), 0)
+
+def _groups(findings: List[Finding]) -> List[Tuple[str, str, List[Finding]]]:
+    """Consecutive runs of one severity and category (the report is sorted that way)."""
+    out: List[Tuple[str, str, List[Finding]]] = []
     for f in findings:
-        counts[f.severity] += 1
-    return severity_counts(counts)
+        if out and out[-1][0] == f.severity and out[-1][1] == f.category:
+            out[-1][2].append(f)
+        else:
+            out.append((f.severity, f.category, [f]))
+    return out
+
+
+def _size(lines: List[str]) -> int:
+    return sum(len(line.encode("utf-8")) + 1 for line in lines)
 
 
 class MarkdownRenderer(Renderer):
-    """GitHub-flavoured Markdown; no external images or links."""
+    """GitHub-flavoured Markdown; no external images or links; at most ``max_bytes``."""
 
     name = "markdown"
+
+    def __init__(self, max_bytes: Optional[int] = None) -> None:
+        self.max_bytes = max_bytes or DEFAULT_MAX_BYTES
 
     def render(self, report: DriftReport) -> str:
         if report.verdict == "none":
@@ -58,27 +70,61 @@ class MarkdownRenderer(Renderer):
         lines: List[str] = [
             f"{head} — {counts_line(report)}; {gate} at fail-on `{report.fail_on}`",
             "",
+        ]
+        gaps = incomplete(report)
+        if gaps:
+            probes = ", ".join(cell(f.key) for f in gaps)
+            lines += [f"**incomplete comparison**: a probe failed ({probes}); see below", ""]
+        lines += [
             f"- baseline: {cell(describe(report.baseline))}",
             f"- candidate: {cell(describe(report.candidate))}",
         ]
-        for category, findings in by_category(report.findings):
-            is_open = any(at_or_above(f, report.fail_on) for f in findings)
-            lines += [
+        tail: List[str] = []
+        if report.benchmarks:
+            tail += ["", "<details>", "<summary><b>benchmarks</b></summary>", ""]
+            tail += [f"- {cell(benchmark_line(c))}" for c in report.benchmarks]
+            tail += ["", "</details>"]
+        budget = self.max_bytes - _size(lines) - _size(tail) - _TAIL_RESERVE
+        shown = 0
+        for severity, category, findings in _groups(report.findings):
+            header = [
                 "",
-                "<details open>" if is_open else "<details>",
-                f"<summary><b>{cell(category)}</b>: {_summary(findings)}</summary>",
+                "<details open>" if reaches(severity, report.fail_on) else "<details>",
+                f"<summary><b>{severity}: {cell(category)}</b> "
+                f"({plural(severity, len(findings))})</summary>",
                 "",
                 "| severity | key | baseline | candidate | what to do |",
                 "| --- | --- | --- | --- | --- |",
             ]
+            footer = ["", "</details>"]
+            cost = _size(header) + _size(footer)
+            if cost >= budget:
+                break
+            rows: List[str] = []
             for f in findings:
-                lines.append(
-                    f"| {_ICON[f.severity]} | {code(f.key)} | {code(f.baseline)} | "
-                    f"{code(f.candidate)} | {cell(f.why)} |"
-                )
-            lines += ["", "</details>"]
-        if report.benchmarks:
-            lines += ["", "<details>", "<summary><b>benchmarks</b></summary>", ""]
-            lines += [f"- {cell(benchmark_line(c))}" for c in report.benchmarks]
-            lines += ["", "</details>"]
-        return "\n".join(lines) + "\n"
+                row = _row(f)
+                row_cost = len(row.encode("utf-8")) + 1
+                if cost + row_cost > budget:
+                    break
+                rows.append(row)
+                cost += row_cost
+            if not rows:
+                break
+            lines += header + rows + footer
+            budget -= cost
+            shown += len(rows)
+            if len(rows) < len(findings):
+                break
+        left = report.findings[shown:]
+        if left:
+            counts = severity_counts(
+                {s: sum(1 for f in left if f.severity == s) for s in SEVERITIES}
+            )
+            lines += [
+                "",
+                f"**{count(len(left), 'more finding')} not shown** "
+                f"({counts}): this summary is capped at {self.max_bytes} bytes; the full report "
+                "is in the JSON or HTML artifact (`envparity diff --format json -o report.json`, "
+                "or `--format html`).",
+            ]
+        return "\n".join(lines + tail) + "\n"

@@ -13,11 +13,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
+from ..drift.severity import RANK, SEVERITIES
+from .escape import openmetrics_label
+
 if TYPE_CHECKING:
     from ..fleet import FleetGroup, FleetView
     from ..model import DriftReport, Snapshot
 
-SEVERITY_VALUE = {"none": 0, "info": 1, "warning": 2, "error": 3}
+SEVERITY_VALUE = RANK  # none 0, info 1, warning 2, error 3
 
 # name -> help; every metric is a gauge, and each family is written once, in this order.
 _FAMILIES: Tuple[Tuple[str, str], ...] = (
@@ -35,9 +38,7 @@ _FAMILIES: Tuple[Tuple[str, str], ...] = (
 )
 
 
-def escape(value: str) -> str:
-    """A label value as the exposition format writes it."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+escape = openmetrics_label
 
 
 def _labels(pairs: Dict[str, str]) -> str:
@@ -89,7 +90,7 @@ def _group(group: FleetGroup, view: FleetView, add: object) -> None:
     if group.verdict is not None:
         put("envparity_drift_severity", against, SEVERITY_VALUE[group.verdict])
         put("envparity_drift_failed", against, 1 if group.failed else 0)
-        for severity in ("error", "warning", "info"):
+        for severity in reversed(SEVERITIES):
             put(
                 "envparity_drift_findings",
                 {**against, "severity": severity},

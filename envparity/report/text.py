@@ -1,4 +1,7 @@
-"""Plain text for a terminal or a CI log: the verdict first, then findings by severity."""
+"""Plain text for a terminal or a CI log: the verdict first, then findings by severity.
+
+Every value goes through the escaping layer: no ESC, CR or bidi override reaches the terminal.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ from .interface import (
     benchmark_line,
     by_severity,
     describe,
+    finding_values,
     printable,
-    show,
     verdict_line,
 )
 
@@ -33,11 +36,10 @@ class TextRenderer(Renderer):
             lines.append("")
             lines.append(f"{_TITLES[severity]} ({len(findings)}):")
             for f in findings:
-                lines.append(
-                    f"  {f.category}:{printable(f.key)}  {show(f.baseline)} -> "
-                    f"{show(f.candidate)}  [{f.change}]"
-                )
+                lines.append(f"  {f.category}:{printable(f.key)}  {finding_values(f)}")
                 lines.append(f"      {printable(f.why)}")
+                if f.related:
+                    lines.append(f"      related: {printable(', '.join(f.related))}")
         if report.benchmarks:
             lines.append("")
             lines.append(f"Benchmarks ({len(report.benchmarks)}):")

@@ -9,18 +9,20 @@ PostgreSQL) returns None and the caller goes through :func:`open_store`, which m
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from urllib.parse import quote
 
 from ..errors import StoreError
-from ..model import Snapshot
 from .migrate import HEAD, VERSION_TABLE
-from .rows import dumps, rows
-from .url import network_fs, resolve_url, shown, sqlite_path
+from .rows import dumps
+from .url import DB_TIMEOUT_ENV, db_timeout, network_fs, resolve_url, shown, sqlite_path
 
-BUSY_TIMEOUT_S = 5.0
+if TYPE_CHECKING:
+    from ..model import Snapshot
 
 
 def configure(conn: Any, path: Optional[str], busy_timeout_s: float) -> None:
@@ -34,6 +36,103 @@ def configure(conn: Any, path: Optional[str], busy_timeout_s: float) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+
+
+def read_only(path: str) -> bool:
+    """True when the store at ``path`` exists but cannot be written: a read-only file, or a
+    read-only directory without the WAL's side files (a read-only mount, a locked-down image)."""
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.exists(path):
+        return False
+    if not os.access(path, os.W_OK):
+        return True
+    side_files = all(os.path.exists(path + suffix) for suffix in ("-wal", "-shm"))
+    return not os.access(directory, os.W_OK) and not side_files
+
+
+def sqlite_connect(path: str, timeout_s: float, *, create: bool = True) -> sqlite3.Connection:
+    """A configured connection to the SQLite store at ``path`` (autocommit: BEGIN is ours).
+
+    A store that cannot be written is opened read-only and immutable, so it still serves reads
+    (SQLite cannot open a WAL database read-only in a directory where it cannot make the WAL's
+    side files). Without ``create`` a missing file raises instead of becoming an empty database.
+    """
+    timeout = max(0.0, timeout_s)
+    if read_only(path):
+        uri = f"file:{quote(os.path.abspath(path))}?mode=ro&immutable=1"
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        return conn
+    if create:
+        conn = sqlite3.connect(
+            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+    else:
+        uri = f"file:{quote(os.path.abspath(path))}?mode=rw"
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+    try:
+        configure(conn, path, timeout)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def cause(e: BaseException, path: Optional[str], timeout_s: Optional[float] = None) -> str:
+    """What a SQLite error means for the store at ``path``, in words a person acts on.
+
+    SQLite's own messages hide the cause: a read-only directory says "unable to open database
+    file", a full disk can surface as "cannot rollback - no transaction is active".
+    """
+    text = str(getattr(e, "orig", None) or e).strip().splitlines()[0] if str(e).strip() else ""
+    low = text.lower()
+    code = getattr(getattr(e, "orig", None) or e, "sqlite_errorcode", None)
+    where = os.path.abspath(path) if path else "the store"
+    directory = os.path.dirname(where) if path else "its directory"
+    if "disk is full" in low or code == getattr(sqlite3, "SQLITE_FULL", 13) or (
+        isinstance(e, OSError) and e.errno == errno.ENOSPC
+    ):
+        return (
+            f"the disk holding {where} is full ({text or 'no space left'}); free space or "
+            "point ENVPARITY_HOME / ENVPARITY_DB_URL elsewhere"
+        )
+    if "locked" in low or "busy" in low:
+        return (
+            f"{where} is locked by another writer for longer than "
+            f"{f'{timeout_s:g} s' if timeout_s is not None else db_timeout_shown()} "
+            f"({text}); retry, or raise {DB_TIMEOUT_ENV}"
+        )
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return (
+            f"{where} is damaged or not a SQLite database ({text}); move it aside (envparity "
+            "creates a new store) or restore it from a backup"
+        )
+    if path and ("readonly" in low or "read-only" in low or "unable to open" in low):
+        if not os.path.isdir(directory):
+            return f"directory {directory} does not exist ({text}); create it first"
+        if os.path.exists(where) and not os.access(where, os.W_OK):
+            return f"the store file {where} is read-only ({text}); make it writable"
+        if not os.access(directory, os.W_OK):
+            return (
+                f"the store's directory {directory} is read-only ({text}); make it writable or "
+                "point ENVPARITY_HOME / ENVPARITY_DB_URL at a writable place"
+            )
+        if os.path.exists(where) and not os.access(where, os.R_OK):
+            return f"the store file {where} is not readable ({text}); check its permissions"
+    return text or type(e).__name__
+
+
+def db_timeout_shown() -> str:
+    try:
+        return f"{db_timeout():g} s"
+    except StoreError:
+        return "the timeout"
+    except ValueError:
+        return "the timeout"
 
 
 def _text(value: Any) -> Any:
@@ -53,26 +152,51 @@ def _insert(table: str, row: Dict[str, Any], conflict: str) -> Tuple[str, Tuple[
     return sql, tuple(_text(v) for v in row.values())
 
 
-def save(snapshot: Snapshot, url: Optional[str] = None) -> Optional[Tuple[bool, str]]:
-    """(newly stored?, redacted URL) when ``url`` is a SQLite store at this schema; else None."""
+def _timeout(timeout_s: Optional[float]) -> float:
+    return db_timeout() if timeout_s is None else timeout_s
+
+
+def _current(conn: sqlite3.Connection) -> bool:
+    """True when the database has this envparity's schema (False: none yet, or another)."""
+    try:
+        version = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return False  # no schema yet: open_store creates it
+        raise
+    return version is not None and version[0] == HEAD
+
+
+def save(
+    snapshot: Snapshot, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+) -> Optional[Tuple[bool, str]]:
+    """(newly stored?, redacted URL) when ``url`` is a SQLite store at this schema; else None.
+
+    None also for a store with no schema yet or another one (:func:`open_store` migrates or
+    explains). A store that is there but cannot take the snapshot (read-only, full, locked,
+    damaged) raises :class:`StoreError` with the cause.
+    """
+    from .rows import rows
+
+    return save_rows(rows(snapshot), url, timeout_s=timeout_s)  # validates before the file
+
+
+def save_rows(
+    r: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+) -> Optional[Tuple[bool, str]]:
+    """:func:`save` for rows already built (:func:`envparity.store.rows.rows_from_data` builds
+    them from plain data, so the lean start-up path never builds the pydantic model)."""
     resolved = resolve_url(url)
     path = sqlite_path(resolved)
     if path is None or not os.path.isfile(path) or "?" in resolved:
         return None
-    r = rows(snapshot)  # validates before touching the file
+    sid = r.sighting["snapshot_id"]
+    timeout = _timeout(timeout_s)
+    conn: Optional[sqlite3.Connection] = None
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    except sqlite3.Error:
-        return None
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        try:
-            version = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
-        except sqlite3.OperationalError:
-            return None  # no schema yet: open_store creates it
-        if version is None or version[0] != HEAD:
-            return None  # open_store migrates or explains
-        configure(conn, path, BUSY_TIMEOUT_S)
+        conn = sqlite_connect(path, timeout, create=False)
+        if not _current(conn):
+            return None
         # BEGIN IMMEDIATE: the write lock up front (a deferred read-then-write can deadlock).
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -84,19 +208,47 @@ def save(snapshot: Snapshot, url: Optional[str] = None) -> Optional[Tuple[bool, 
                 if created.rowcount == 1 and r.packages:
                     sql, _ = _insert("packages", r.packages[0], "fingerprint, name, version")
                     conn.executemany(sql, [tuple(p.values()) for p in r.packages])
+            _save_outputs(conn, r.outputs)
             # None is SQL NULL here, as Store.save writes an absent numerics or benchmarks.
             new = conn.execute(*_insert("sightings", r.sighting, "snapshot_id")).rowcount == 1
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite already rolled back (a full disk does): keep the first error
             raise
     except sqlite3.Error as e:
         raise StoreError(
-            f"store {shown(resolved)}: saving snapshot {snapshot.snapshot_id} failed: {e}"
+            f"store {shown(resolved)}: saving snapshot {sid} failed: {cause(e, path, timeout)}"
         ) from None
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
     return new, shown(resolved)
+
+
+def _save_outputs(conn: Any, outputs: Any) -> None:
+    """Probe outputs by content (probe_outputs, migration 0002): one row per distinct sha256."""
+    if outputs:
+        sql, _ = _insert("probe_outputs", outputs[0], "sha256")
+        conn.executemany(sql, [tuple(_text(v) for v in o.values()) for o in outputs])
+
+
+def _join_outputs(conn: Any, numerics: Any) -> Any:
+    """A sighting's numerics with their outputs read back from probe_outputs."""
+    from .rows import join_outputs, output_keys
+
+    keys = output_keys(numerics)
+    if not keys:
+        return numerics
+    marks = ", ".join("?" for _ in keys)
+    found = dict(
+        conn.execute(
+            f"SELECT sha256, data FROM probe_outputs WHERE sha256 IN ({marks})", keys
+        ).fetchall()
+    )
+    return join_outputs(numerics, found)
 
 
 _SELECT = (
@@ -112,37 +264,54 @@ def _captured_at(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
 
 
-def resolve(ref: str, url: Optional[str] = None) -> Optional[Snapshot]:
+def resolve(
+    ref: str, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+) -> Optional[Snapshot]:
     """The snapshot a full id or a tag names in an existing SQLite store at this schema.
 
     None for anything else (no such file, another schema, PostgreSQL, a prefix, ``latest``, an
     unknown ref): the caller then asks :meth:`Store.resolve`, which also explains failures. The
     serving hook resolves its baseline tag here without importing SQLAlchemy.
     """
-    import json
-
     from .rows import snapshot_from
+
+    found = resolve_data(ref, url, timeout_s=timeout_s)
+    if found is None:
+        return None
+    identity, instance, columns = found
+    return snapshot_from(identity, instance, columns)
+
+
+def resolve_data(
+    ref: str, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
+    """:func:`resolve` as plain data: (identity, instance, columns), merged by
+    :func:`envparity.store.rows.merge`; None in the same cases."""
+    import json
 
     resolved = resolve_url(url)
     path = sqlite_path(resolved)
     if path is None or not os.path.isfile(path) or "?" in resolved:
         return None
+    conn: Optional[sqlite3.Connection] = None
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
-    except sqlite3.Error:
-        return None
-    try:
-        version = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
-        if version is None or version[0] != HEAD:
+        conn = sqlite_connect(path, _timeout(timeout_s), create=False)
+        if not _current(conn):
             return None
         row = conn.execute(_SELECT, (ref,)).fetchone()
         if row is None:
             tagged = conn.execute("SELECT snapshot_id FROM tags WHERE name = ?", (ref,)).fetchone()
             row = conn.execute(_SELECT, (tagged[0],)).fetchone() if tagged else None
+        numerics_data = None
+        if row is not None and row[6] is not None:
+            import json as _json
+
+            numerics_data = _join_outputs(conn, _json.loads(row[6]))
     except sqlite3.Error:
-        return None  # locked, damaged, older: Store.resolve will say what is wrong
+        return None  # locked, damaged: Store.resolve will say what is wrong
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
     if row is None:
         return None
     sid, fp, captured_at, role, labels, collection, numerics, benchmarks, instance, identity = row
@@ -154,7 +323,59 @@ def resolve(ref: str, url: Optional[str] = None) -> Optional[Snapshot]:
         "role": role,
         "labels": loads(labels),
         "collection": loads(collection),
-        "numerics": loads(numerics) if numerics is not None else None,
+        "numerics": numerics_data,
         "benchmarks": loads(benchmarks) if benchmarks is not None else None,
     }
-    return snapshot_from(loads(identity), loads(instance), columns)
+    return loads(identity), loads(instance), columns
+
+
+def save_anywhere(
+    snapshot: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+) -> Optional[Tuple[bool, str]]:
+    """:func:`save` into SQLite, else the same through psycopg into PostgreSQL; None when
+    neither fast path can (no store yet, another schema): see :func:`save_or_open`.
+    ``snapshot`` is a Snapshot, or its plain JSON data (the start-up path)."""
+    from . import fast_pg
+    from .rows import rows, rows_from_data
+
+    r = rows_from_data(snapshot) if isinstance(snapshot, dict) else rows(snapshot)
+    done = save_rows(r, url, timeout_s=timeout_s)
+    if done is None:
+        done = fast_pg.save_rows(r, url, timeout_s=timeout_s)
+    return done
+
+
+def resolve_anywhere(
+    ref: str, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
+    """:func:`resolve_data` in SQLite, else through psycopg in PostgreSQL; None when neither can
+    (a prefix, ``latest``, an unknown ref: :meth:`Store.resolve` explains)."""
+    from . import fast_pg
+
+    found = resolve_data(ref, url, timeout_s=timeout_s)
+    if found is None:
+        found = fast_pg.resolve_data(ref, url, timeout_s=timeout_s)
+    return found
+
+
+def save_or_open(
+    snapshot: Snapshot,
+    url: Optional[str] = None,
+    *,
+    migrate: bool = True,
+    timeout_s: Optional[float] = None,
+) -> Tuple[bool, str]:
+    """Store ``snapshot`` the cheapest way there is: (newly stored?, redacted URL).
+
+    The one "fast path or full store" rule: an existing store at this schema takes it through
+    stdlib sqlite3 or psycopg alone (no SQLAlchemy import); anything else goes through
+    :func:`open_store`, which creates and migrates a new store when ``migrate`` (else raises
+    SchemaOutOfDate).
+    """
+    done = save_anywhere(snapshot, url, timeout_s=timeout_s)
+    if done is not None:
+        return done
+    from .store import open_store
+
+    with open_store(url, migrate=migrate, timeout_s=timeout_s) as store:
+        return store.save(snapshot), store.url_redacted

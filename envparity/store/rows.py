@@ -8,13 +8,15 @@ the same rows. The keys of each row are the table's column names.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..errors import BadInput
 from ..identity import INSTANCE_FIELDS, fingerprint_data
-from ..model import Snapshot
+
+if TYPE_CHECKING:
+    from ..model import Snapshot
 
 # Top-level fields that have a sightings column of their own (the rest of the instance-only
 # values go to its ``instance`` column).
@@ -74,6 +76,7 @@ class Rows:
     environment: Dict[str, Any]
     packages: List[Dict[str, str]]
     sighting: Dict[str, Any]
+    outputs: List[Dict[str, Any]] = field(default_factory=list)  # probe_outputs rows
 
 
 def rows(snapshot: Snapshot) -> Rows:
@@ -82,50 +85,129 @@ def rows(snapshot: Snapshot) -> Rows:
     A snapshot whose ``fingerprint`` does not match its content (edited by hand) is refused: it
     would be filed under another environment. An empty fingerprint is computed.
     """
-    if not snapshot.snapshot_id:
+    return rows_from_data(snapshot.model_dump(mode="json"))
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise BadInput("captured_at must carry a time zone (UTC)")
+    return moment
+
+
+def rows_from_data(data: Dict[str, Any]) -> Rows:
+    """:func:`rows` for a snapshot as plain JSON data (``Snapshot.model_dump(mode="json")``, or
+    what :func:`envparity.collect.capture.collect_data` returns): no pydantic on this path."""
+    sid = data.get("snapshot_id")
+    if not sid:
         raise BadInput("snapshot has no snapshot_id; capture it with `envparity snapshot`")
-    data = snapshot.model_dump(mode="json")
     fp = fingerprint_data(data)
-    if snapshot.fingerprint and snapshot.fingerprint != fp:
+    given = data.get("fingerprint")
+    if given and given != fp:
         raise BadInput(
-            f"snapshot {snapshot.snapshot_id}: its fingerprint {snapshot.fingerprint[:12]} "
+            f"snapshot {sid}: its fingerprint {given[:12]} "
             f"does not match its content ({fp[:12]}); was it edited? "
             "Recompute it with Snapshot.with_fingerprint()"
         )
     ident, inst = split(data)
     now = datetime.now(timezone.utc)
+    platform = data.get("platform") or {}
     sighting: Dict[str, Any] = {
-        "snapshot_id": snapshot.snapshot_id,
+        "snapshot_id": sid,
         "fingerprint": fp,
-        "role": snapshot.role,
-        "captured_at": snapshot.captured_at,
-        "hostname": snapshot.platform.hostname,
-        "labels": dict(snapshot.labels),
-        "envparity_version": snapshot.collection.envparity_version,
+        "role": data.get("role", ""),
+        "captured_at": _aware(data["captured_at"]),
+        "hostname": platform.get("hostname"),
+        "labels": dict(data.get("labels") or {}),
+        "envparity_version": (data.get("collection") or {}).get("envparity_version", ""),
         "stored_at": now,
     }
     for name in JSON_FIELDS:
-        sighting[name] = inst.pop(name)
+        sighting[name] = inst.pop(name, None)
+    sighting["numerics"], outputs = split_outputs(sighting["numerics"], now)
     for name in _SIGHTING_FIELDS:
         inst.pop(name, None)
     sighting["instance"] = inst
     environment = {
         "fingerprint": fp,
-        "schema_version": snapshot.schema_version,
-        "python_version": snapshot.python.version,
-        "package_count": len(snapshot.packages),
+        "schema_version": data["schema_version"],
+        "python_version": (data.get("python") or {}).get("version", ""),
+        "package_count": len(data.get("packages") or []),
         "identity": ident,
         "created_at": now,
     }
-    pkgs = sorted({(p.name, p.version) for p in snapshot.packages})
+    pkgs = sorted({(p["name"], p["version"]) for p in data.get("packages") or []})
     packages = [{"fingerprint": fp, "name": n, "version": v} for n, v in pkgs]
-    return Rows(fp, environment, packages, sighting)
+    return Rows(fp, environment, packages, sighting, outputs)
+
+
+# --- probe outputs: stored once by content (migration 0002) ------------------------------------
+
+
+def split_outputs(
+    numerics: Optional[List[Dict[str, Any]]], now: datetime
+) -> Tuple[Optional[List[Dict[str, Any]]], List[Dict[str, Any]]]:
+    """(numerics without their outputs, probe_outputs rows): a sighting keeps the sha256 only."""
+    if not numerics:
+        return numerics, []
+    from ..parity.encode import compressed_from_text
+
+    kept: List[Dict[str, Any]] = []
+    outputs: Dict[str, Dict[str, Any]] = {}
+    for entry in numerics:
+        text, key = entry.get("output"), entry.get("sha256")
+        if text and key:
+            data = compressed_from_text(text)
+            outputs[key] = {
+                "sha256": key,
+                "encoding": "zlib",
+                "size": len(data),
+                "data": data,
+                "created_at": now,
+            }
+            entry = {**entry, "output": None}
+        kept.append(entry)
+    return kept, list(outputs.values())
+
+
+def output_keys(numerics: Optional[List[Dict[str, Any]]]) -> List[str]:
+    """The sha256 of every output a stored sighting's numerics left in probe_outputs."""
+    return sorted(
+        {
+            e["sha256"]
+            for e in numerics or []
+            if e.get("sha256") and not e.get("output") and not e.get("partial")
+            and e.get("status", "ok") == "ok"
+        }
+    )
+
+
+def join_outputs(
+    numerics: Optional[List[Dict[str, Any]]], found: Dict[str, bytes]
+) -> Optional[List[Dict[str, Any]]]:
+    """Inverse of :func:`split_outputs` given the probe_outputs rows ``found`` (sha256: data)."""
+    if not numerics or not found:
+        return numerics
+    import base64
+
+    out = []
+    for entry in numerics:
+        data = found.get(entry.get("sha256") or "")
+        if data is not None and not entry.get("output"):
+            entry = {**entry, "output": base64.b64encode(bytes(data)).decode("ascii")}
+        out.append(entry)
+    return out
 
 
 def snapshot_from(
     identity: Dict[str, Any], instance: Dict[str, Any], columns: Dict[str, Any]
 ) -> Snapshot:
     """The Snapshot a stored environment and sighting make together."""
+    from ..model import Snapshot
+
     data = merge(identity, instance)
     data.update(columns)
     return Snapshot.model_validate(data)

@@ -11,23 +11,27 @@ import contextlib
 import difflib
 import math
 import os
+import sqlite3
+import threading
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import BadInput, SchemaOutOfDate, StoreError
+from ..errors import BadInput, SchemaOutOfDate, StoreError, StoreTimeout
 from ..model import Snapshot
 from ..redact import redact_value
 from . import fast
 from . import migrate as _migrate
 from .rows import JSON_FIELDS, dumps, rows, snapshot_from
-from .url import DB_URL_ENV, resolve_url, shown, sqlite_path
+from .url import DB_TIMEOUT_ENV, DB_URL_ENV, db_timeout, resolve_url, shown, sqlite_path
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 MIN_PREFIX = 6
+# A LIMIT both databases take (a 64-bit signed integer), and more rows than anyone lists.
+_MAX_LIMIT = 2**31 - 1
 LATEST = "latest"
 
 
@@ -91,7 +95,7 @@ def _reason(e: BaseException) -> str:
     return redact_value(line)[:300]
 
 
-def _make_engine(url: str, connect_timeout_s: float) -> Engine:
+def _make_engine(url: str, timeout_s: float, *, create: bool = True) -> Engine:
     import sqlalchemy as sa
     from sqlalchemy import event
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -108,21 +112,25 @@ def _make_engine(url: str, connect_timeout_s: float) -> Engine:
         ) from None
     if backend == "sqlite":
         path = sqlite_path(url)
+        engine_args: Dict[str, Any] = {}
         if path:
             directory = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(directory):
                 raise StoreError(
                     f"store {shown(url)}: directory {directory} does not exist; create it first"
                 )
-        busy_s = max(fast.BUSY_TIMEOUT_S, connect_timeout_s)
-        engine = sa.create_engine(url, json_serializer=dumps)
+            # Our own connect: a read-only store opens read-only (and still serves reads), and a
+            # store that must not be created is never left behind as an empty file.
+            engine_args["creator"] = lambda: fast.sqlite_connect(path, timeout_s, create=create)
+        engine = sa.create_engine(url, json_serializer=dumps, **engine_args)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             # pysqlite's own transaction handling would BEGIN DEFERRED behind our back; turn it
             # off and emit BEGIN ourselves (SQLAlchemy's "serializable isolation" recipe).
             dbapi_conn.isolation_level = None
-            fast.configure(dbapi_conn, path, busy_s)
+            if not path:
+                fast.configure(dbapi_conn, path, timeout_s)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
@@ -133,12 +141,19 @@ def _make_engine(url: str, connect_timeout_s: float) -> Engine:
 
         return engine
     if backend == "postgresql":
+        ms = max(1, int(timeout_s * 1000))
         try:
             return sa.create_engine(
                 url,
                 json_serializer=dumps,
-                # libpq waits forever by default; its timeout is whole seconds.
-                connect_args={"connect_timeout": max(1, math.ceil(connect_timeout_s))},
+                connect_args={
+                    # libpq waits forever by default; its timeout is whole seconds (2 at least).
+                    "connect_timeout": max(2, math.ceil(timeout_s)),
+                    # A locked table or a slow statement: the server gives up after the timeout.
+                    # The statement timeout a little later, or it fires first in a lock wait
+                    # and hides the cause.
+                    "options": f"-c lock_timeout={ms} -c statement_timeout={ms + 250}",
+                },
             )
         except (NoSuchModuleError, ImportError, ModuleNotFoundError) as e:
             raise StoreError(
@@ -151,12 +166,74 @@ def _make_engine(url: str, connect_timeout_s: float) -> Engine:
     )
 
 
+class _Deadline:
+    """The client side of ``ENVPARITY_DB_TIMEOUT``: an operation still waiting on PostgreSQL
+    after the timeout has its connections' sockets shut down, so the blocked call fails at once.
+
+    Server-side timeouts need a server that runs: a SIGSTOPped or wedged server answers nothing,
+    and psycopg would wait on the socket forever.
+    """
+
+    def __init__(self, engine: Engine, timeout_s: float) -> None:
+        from sqlalchemy import event
+
+        self.timeout_s = timeout_s
+        self.expired = False
+        self._lock = threading.Lock()
+        self._live: Dict[int, Any] = {}
+        event.listen(engine, "checkout", self._checkout)
+        event.listen(engine, "checkin", self._checkin)
+
+    def _checkout(self, dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        with self._lock:
+            self._live[id(dbapi_conn)] = dbapi_conn
+
+    def _checkin(self, dbapi_conn: Any, _record: Any) -> None:
+        with self._lock:
+            self._live.pop(id(dbapi_conn), None)
+
+    def _cut(self) -> None:
+        import socket
+
+        with self._lock:
+            self.expired = True
+            live = list(self._live.values())
+        for dbapi_conn in live:
+            try:
+                fd = dbapi_conn.pgconn.socket
+                sock = socket.socket(fileno=os.dup(fd))
+            except Exception:
+                continue  # closed meanwhile
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            finally:
+                sock.close()
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        self.expired = False
+        # Half a second after the server's own timeouts, which name the cause when it can.
+        timer = threading.Timer(self.timeout_s + 0.5, self._cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+
 class Store:
     """Snapshots in a SQL database. Open one with :func:`open_store`; close it (or use ``with``)."""
 
-    def __init__(self, url: str, engine: Engine) -> None:
+    def __init__(self, url: str, engine: Engine, timeout_s: Optional[float] = None) -> None:
         self._url = url
         self.engine = engine
+        self.timeout_s = db_timeout() if timeout_s is None else timeout_s
+        self._deadline = (
+            _Deadline(engine, self.timeout_s) if engine.dialect.name == "postgresql" else None
+        )
 
     @property
     def url_redacted(self) -> str:
@@ -187,10 +264,35 @@ class Store:
     def _errors(self, doing: str) -> Iterator[None]:
         from sqlalchemy.exc import SQLAlchemyError
 
+        guard = self._deadline.guard() if self._deadline else contextlib.nullcontext()
         try:
-            yield
-        except SQLAlchemyError as e:
-            raise StoreError(f"store {self.url_redacted}: {doing} failed: {_reason(e)}") from None
+            with guard:
+                yield
+        except (SQLAlchemyError, sqlite3.Error) as e:
+            raise self._failure(doing, e) from None
+
+    def _failure(self, doing: str, e: BaseException) -> StoreError:
+        """The StoreError for ``e``, with its real cause (a hung server, a full disk, ...)."""
+        where = f"store {self.url_redacted}"
+        limit = f"{self.timeout_s:g} s ({DB_TIMEOUT_ENV})"
+        if self._deadline is not None and self._deadline.expired:
+            return StoreTimeout(
+                f"{where}: {doing} failed: no answer from the server within {limit}; "
+                "is it hung or overloaded?"
+            )
+        reason = _reason(e)
+        if self.dialect == "sqlite":
+            why = fast.cause(e, sqlite_path(self._url), self.timeout_s)
+            return StoreError(f"{where}: {doing} failed: {why}")
+        low = reason.lower()
+        if "lock timeout" in low:
+            return StoreTimeout(
+                f"{where}: {doing} failed: a lock was held by another connection for more than "
+                f"{limit} ({reason}); retry, or find the blocking session in pg_stat_activity"
+            )
+        if "statement timeout" in low or "timeout expired" in low:
+            return StoreTimeout(f"{where}: {doing} failed: {reason} after {limit}")
+        return StoreError(f"{where}: {doing} failed: {reason}")
 
     @contextlib.contextmanager
     def _read(self, doing: str) -> Iterator[Connection]:
@@ -320,7 +422,15 @@ class Store:
                         self._insert_ignore(t.packages, "fingerprint", "name", "version"),
                         r.packages,
                     )
+            self._save_outputs(conn, r.outputs)
             return self._inserted(conn, t.sightings, "snapshot_id", sighting)
+
+    def _save_outputs(self, conn: Connection, outputs: List[Dict[str, Any]]) -> None:
+        """Probe outputs by content: one row per distinct sha256, however many sightings."""
+        from . import tables as t
+
+        if outputs:
+            conn.execute(self._insert_ignore(t.probe_outputs, "sha256"), outputs)
 
     def tag(self, ref: str, name: str) -> Snapshot:
         """Point tag ``name`` at the snapshot ``ref`` names; moving a tag keeps its history."""
@@ -380,10 +490,26 @@ class Store:
             t.environments.c.identity,
         ).join(t.environments, t.environments.c.fingerprint == s.c.fingerprint)
 
-    @staticmethod
-    def _snapshot(row: Any) -> Snapshot:
+    def _snapshot(self, row: Any) -> Snapshot:
         columns = row._asdict()
+        columns["numerics"] = self._join_outputs(columns.get("numerics"))
         return snapshot_from(columns.pop("identity"), columns.pop("instance"), columns)
+
+    def _join_outputs(self, numerics: Any) -> Any:
+        """A sighting's numerics with their probe outputs read back from probe_outputs."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+        from .rows import join_outputs, output_keys
+
+        keys = output_keys(numerics)
+        if not keys:
+            return numerics
+        po = t.probe_outputs
+        with self._read("reading probe outputs") as conn:
+            query = sa.select(po.c.sha256, po.c.data).where(po.c.sha256.in_(keys))
+            found = dict(conn.execute(query).all())
+        return join_outputs(numerics, found)
 
     def get(self, snapshot_id: str) -> Snapshot:
         """The snapshot with exactly this id; BadInput when there is none."""
@@ -410,8 +536,14 @@ class Store:
         ref = ref.strip()
         if not ref:
             raise BadInput("empty ref; give a snapshot id, a tag, `latest` or a JSON file")
+        _check_text("ref", ref)
         if ref == LATEST or ref.startswith(LATEST + ":"):
             return self._latest(ref)
+        from ..refs import fingerprint_ref
+
+        prefix = fingerprint_ref(ref)
+        if prefix is not None:
+            return self._latest_with_fingerprint(ref, prefix)
         s = t.sightings
         with self._read(f"resolving {ref!r}") as conn:
             row = conn.execute(self._select_snapshots().where(s.c.snapshot_id == ref)).first()
@@ -475,6 +607,41 @@ class Store:
             return f"{why}; `envparity list` shows what is stored (latest: {recent[0][:12]})"
         return f"{why}; the store is empty: take one with `envparity snapshot`"
 
+    def _latest_with_fingerprint(self, ref: str, prefix: str) -> Snapshot:
+        """The latest snapshot whose fingerprint starts with ``prefix`` (one environment)."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        s = t.sightings
+        with self._read(f"resolving {ref!r}") as conn:
+            fingerprints = list(
+                conn.execute(
+                    sa.select(s.c.fingerprint)
+                    .where(s.c.fingerprint.startswith(prefix, autoescape=True))
+                    .distinct()
+                    .limit(3)
+                ).scalars()
+            )
+            if len(fingerprints) > 1:
+                raise BadInput(
+                    f"ref {ref!r} is ambiguous: fingerprints "
+                    f"{', '.join(f[:16] for f in fingerprints)} match; give more characters"
+                )
+            if not fingerprints:
+                raise BadInput(
+                    f"ref {ref!r}: no stored snapshot has that fingerprint in "
+                    f"{self.url_redacted}; `envparity fleet` lists the environments seen"
+                )
+            row = conn.execute(
+                self._select_snapshots()
+                .where(s.c.fingerprint == fingerprints[0])
+                .order_by(s.c.captured_at.desc(), s.c.snapshot_id.desc())
+                .limit(1)
+            ).first()
+        assert row is not None
+        return self._snapshot(row)
+
     def _latest(self, ref: str) -> Snapshot:
         from . import tables as t
 
@@ -495,21 +662,35 @@ class Store:
             )
         return self._snapshot(row)
 
-    @staticmethod
     def _filters(
+        self,
         *,
         role: Optional[str] = None,
         labels: Optional[Mapping[str, str]] = None,
         since: Optional[datetime] = None,
     ) -> List[Any]:
+        import sqlalchemy as sa
+
         from . import tables as t
 
         s = t.sightings
         where: List[Any] = []
         if role is not None:
+            _check_text("--role", role)
             where.append(s.c.role == role)
         for key, value in (labels or {}).items():
-            where.append(s.c.labels[key].as_string() == value)
+            _check_text("--label", f"{key}={value}")
+            if self.dialect == "sqlite":
+                # SQLite's JSON path syntax cannot quote every key (a `"` in it never matches);
+                # json_each compares the key as a value, so any key matches as on PostgreSQL.
+                each = sa.func.json_each(s.c.labels).table_valued("key", "value")
+                where.append(
+                    sa.exists()
+                    .select_from(each)
+                    .where(each.c.key == key, each.c.value == value)
+                )
+            else:
+                where.append(s.c.labels[key].as_string() == value)
         if since is not None:
             if since.tzinfo is None:
                 raise BadInput("since: give an aware datetime (UTC)")
@@ -529,8 +710,8 @@ class Store:
 
         from . import tables as t
 
-        if limit < 1:
-            raise BadInput(f"--limit {limit}: give 1 or more")
+        if not 1 <= limit <= _MAX_LIMIT:
+            raise BadInput(f"--limit {limit}: give 1 to {_MAX_LIMIT}")
         s, e = t.sightings, t.environments
         query = (
             sa.select(
@@ -698,6 +879,18 @@ class Store:
         return self._snapshot(row)
 
 
+def _check_text(what: str, text: str) -> None:
+    """BadInput for text that is not valid Unicode (argv bytes that were not UTF-8 arrive as
+    lone surrogates, which no database can store or compare)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown_text = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise BadInput(
+            f"{what} {shown_text!r}: not valid UTF-8 text; give the value in UTF-8"
+        ) from None
+
+
 def _check_tag_name(name: str) -> None:
     if (
         not name
@@ -734,26 +927,76 @@ def parse_latest(ref: str) -> Tuple[Optional[str], Dict[str, str]]:
     return role, labels
 
 
-def connect(url: Optional[str] = None, *, connect_timeout_s: float = 5.0) -> Store:
-    """A Store on ``url`` without checking or migrating its schema (``envparity db`` uses it)."""
+def connect(
+    url: Optional[str] = None,
+    *,
+    timeout_s: Optional[float] = None,
+    connect_timeout_s: Optional[float] = None,
+    create: bool = True,
+) -> Store:
+    """A Store on ``url`` without checking or migrating its schema (``envparity db`` uses it).
+
+    ``timeout_s`` (default ``ENVPARITY_DB_TIMEOUT``, 10 s) bounds connecting, each statement and
+    each lock wait; ``connect_timeout_s`` is its older name. Without ``create`` a SQLite file that
+    does not exist is not created.
+    """
     resolved = resolve_url(url)
-    return Store(resolved, _make_engine(resolved, connect_timeout_s))
+    timeout = timeout_s if timeout_s is not None else connect_timeout_s
+    if timeout is None:
+        timeout = db_timeout()
+    return Store(resolved, _make_engine(resolved, timeout, create=create), timeout)
 
 
 def open_store(
-    url: Optional[str] = None, *, migrate: bool = True, connect_timeout_s: float = 5.0
+    url: Optional[str] = None,
+    *,
+    migrate: bool = True,
+    timeout_s: Optional[float] = None,
+    connect_timeout_s: Optional[float] = None,
 ) -> Store:
     """Open the store at ``url`` (else ``ENVPARITY_DB_URL``, else the SQLite default).
 
     With ``migrate`` (the default) an empty or older schema is migrated first, under a lock;
-    without it, it raises :class:`SchemaOutOfDate` saying to run ``envparity db upgrade``. A
-    schema from a newer envparity always raises and is never touched. Use it as a context
-    manager, or call ``close()``.
+    without it, it raises :class:`SchemaOutOfDate` saying to run ``envparity db upgrade`` (and a
+    SQLite file that does not exist is not created). A schema from a newer envparity always
+    raises and is never touched. A SQLite file this call created is removed again when creating
+    its schema fails (a full disk, a read-only directory): no empty store is left behind. Use it
+    as a context manager, or call ``close()``.
     """
-    store = connect(url, connect_timeout_s=connect_timeout_s)
+    resolved = resolve_url(url)
+    path = sqlite_path(resolved)
+    new_file = bool(path) and not os.path.exists(path or "")
+    if new_file and not migrate:
+        raise SchemaOutOfDate(
+            f"store {shown(resolved)} does not exist yet (no envparity schema); "
+            "run `envparity db upgrade` (or `envparity snapshot`) to create it"
+        )
+    store = connect(resolved, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s)
     try:
         store._check_schema(migrate)
-    except BaseException:
+    except BaseException as e:
         store.close()
+        if new_file and path and not isinstance(e, StoreTimeout) and "locked" not in str(e):
+            _remove_if_empty(path)
         raise
     return store
+
+
+def _remove_if_empty(path: str) -> None:
+    """Delete a SQLite file (and its WAL side files) that holds no table: what a failed first
+    open leaves. A file with any table may be another process's store: it stays."""
+    try:
+        conn = sqlite3.connect(f"file:{os.path.abspath(path)}?mode=ro", uri=True, timeout=0)
+        try:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        tables = 0 if os.path.exists(path) and os.path.getsize(path) <= 4096 else 1
+    if tables:
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            os.unlink(path + suffix)
+        except OSError:
+            pass

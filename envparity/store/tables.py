@@ -122,3 +122,15 @@ tag_history = sa.Table(
     sa.Column("tagged_at", UTCDateTime, nullable=False),
     sa.Index(None, "name", "id"),
 )
+
+# A probe's whole output, compressed, stored once per distinct content (migration 0002).
+# Sightings' ``numerics`` keep its sha256 only; reading a snapshot joins the output back.
+probe_outputs = sa.Table(
+    "probe_outputs",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("encoding", sa.String, nullable=False),  # "zlib": envparity.parity.encode's
+    sa.Column("size", sa.Integer, nullable=False),  # compressed bytes
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

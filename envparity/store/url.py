@@ -11,12 +11,14 @@ import os
 import sys
 from typing import Optional
 
-from ..errors import StoreError
+from ..errors import BadInput, StoreError
 from ..redact import redact_url
 
 DB_URL_ENV = "ENVPARITY_DB_URL"
 HOME_ENV = "ENVPARITY_HOME"
 DB_FILENAME = "envparity.db"
+DB_TIMEOUT_ENV = "ENVPARITY_DB_TIMEOUT"
+DEFAULT_DB_TIMEOUT_S = 10.0
 
 # Schemes people type for PostgreSQL; SQLAlchemy would pick psycopg2 for the bare ones, and
 # envparity depends on psycopg 3.
@@ -56,6 +58,29 @@ def _no_home() -> StoreError:
         "no home directory to keep the default store in; "
         f"set {HOME_ENV} to a writable directory or {DB_URL_ENV} to a database URL"
     )
+
+
+def db_timeout(value: Optional[str] = None) -> float:
+    """Seconds a database may take to connect, run one statement or wait for one lock.
+
+    ``value`` (else ``ENVPARITY_DB_TIMEOUT``, else 10). The one setting for every connection:
+    PostgreSQL's connect, statement and lock timeouts, the client-side deadline that cuts a
+    connection whose server never answers, and SQLite's busy timeout.
+    """
+    import math
+
+    text = value if value is not None else os.environ.get(DB_TIMEOUT_ENV, "")
+    if not text.strip():
+        return DEFAULT_DB_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 < seconds <= 86400):
+        raise BadInput(
+            f"{DB_TIMEOUT_ENV}={text!r}: expected seconds above 0 (at most a day), e.g. 10"
+        )
+    return seconds
 
 
 def default_sqlite_path() -> str:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from envparity.bench import numerics, registry
-from envparity.bench.compare import numeric_findings
-from envparity.bench.numerics import encode, lcg_uniform, record, run_numerics
-from envparity.model import NumericResult
+from envparity.bench.numerics import lcg_uniform, record, run_numerics
+from envparity.model import Finding, NumericResult
+from envparity.parity.compare import compare_numerics
+from envparity.parity.encode import decode_text, encode
 
 from .helpers import python, without_numpy_env
 
@@ -19,6 +20,10 @@ _DUMP = (
     "import json; from envparity.bench.numerics import run_numerics; "
     "print(json.dumps([r.model_dump(mode='json') for r in run_numerics()]))"
 )
+
+
+def numeric_findings(base: list, cand: list) -> list:
+    return [Finding(**f) for f in compare_numerics(base, cand)]
 
 
 def _child_numerics(env=None) -> list:
@@ -63,9 +68,10 @@ def test_disabling_avx512_paths_is_named_with_its_relative_difference() -> None:
     cand = _child_numerics({**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(targets)})
     found = {f.key: f for f in numeric_findings(base, cand)}
     assert "numpy_exp_f64" in found, found
-    assert "relative difference" in found["numpy_exp_f64"].why or "bits differ" in found[
-        "numpy_exp_f64"
-    ].why
+    assert (
+        "relative difference" in found["numpy_exp_f64"].why
+        or "bits differ" in found["numpy_exp_f64"].why
+    )
 
 
 def test_register_probe_records_and_compares_within_tolerance() -> None:
@@ -78,11 +84,14 @@ def test_register_probe_records_and_compares_within_tolerance() -> None:
         registry.unregister("broken")
     assert set(results) == {"scale", "broken"}
     assert results["scale"].values == [1.5, 3.0] and results["scale"].rtol == 1e-3
+    assert results["scale"].atol == 1e-9 and results["scale"].kind == "user"
     assert results["broken"].status == "failed" and "ZeroDivisionError" in results["broken"].reason
-    drifted = results["scale"].model_copy(update={"values": [1.5001, 3.0], "sha256": "0" * 64})
-    assert numeric_findings([results["scale"]], [drifted])[0].severity == "info"
-    drifted = drifted.model_copy(update={"values": [1.6, 3.0]})
-    assert numeric_findings([results["scale"]], [drifted])[0].severity == "error"
+
+    def scaled(factor: float) -> NumericResult:
+        return record("scale", lambda: [1.5 * factor, 3.0], rtol=1e-3)
+
+    assert numeric_findings([results["scale"]], [scaled(1.0001)])[0].severity == "info"
+    assert numeric_findings([results["scale"]], [scaled(1.1)])[0].severity == "error"
 
 
 def test_register_probe_rejects_bad_arguments() -> None:
@@ -90,18 +99,43 @@ def test_register_probe_rejects_bad_arguments() -> None:
 
     with pytest.raises(BadInput, match="rtol must be >= 0"):
         registry.register_probe("x", abs, 1.0, rtol=-1)
+    with pytest.raises(BadInput, match="atol must be a number"):
+        registry.register_probe("x", abs, 1.0, atol="tight")  # type: ignore[arg-type]
     with pytest.raises(BadInput, match="must be callable"):
         registry.register_probe("x", 3, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match=r"columns\['a'\] must be a mapping of rtol, atol and exact"):
+        registry.register_probe("x", abs, 1.0, columns={"a": {"rtl": 1}})
+    with pytest.raises(BadInput, match="max_bytes"):
+        registry.register_probe("x", abs, 1.0, max_bytes=-1)
+
+
+def test_register_probe_columns_and_cap_reach_the_record() -> None:
+    registry.register_probe(
+        "cols", lambda d: d, {"a": [1.0], "id": [1]}, columns={"a": {"atol": 0.5}}, max_bytes=10
+    )
+    try:
+        (r,) = run_numerics(builtin=False)
+    finally:
+        registry.unregister("cols")
+    assert r.columns["a"].atol == 0.5 and r.max_bytes == 10 and r.partial
 
 
 def test_outputs_of_every_kind_are_encoded() -> None:
     np = pytest.importorskip("numpy")
-    dtype, shape, raw, values = encode(np.arange(6, dtype=np.float32).reshape(2, 3).T)
-    assert (dtype, shape, len(raw), values) == ("float32", [3, 2], 24, [0, 3, 1, 4, 2, 5])
-    assert encode(2.5)[:2] == ("float64", [])
-    assert encode([[1, 2], [3, True]])[3] == [1.0, 2.0, 3.0, 1.0]
-    failed = record("text", lambda: "not numbers")
-    assert failed.status == "failed" and "not a number" in (failed.reason or "")
+    enc = encode(np.arange(6, dtype=np.float32).reshape(2, 3).T)
+    col = decode_text(enc.text).columns[0]
+    assert (col.dtype, col.shape, col.data.ravel().tolist()) == (
+        "float32",
+        [3, 2],
+        [0, 3, 1, 4, 2, 5],
+    )
+    assert encode(2.5).output.form == "scalar"
+    flat = decode_text(encode([[1, 2], [3, 4]]).text).columns[0]
+    assert (flat.dtype, list(flat.data)) == ("int64", [1, 2, 3, 4])
+    text = record("text", lambda: "not numbers")
+    assert text.status == "ok" and text.dtype == "str"  # strings are outputs too, compared exactly
+    failed = record("obj", lambda: object())
+    assert failed.status == "failed" and "TypeError" in (failed.reason or "")
 
 
 def test_without_numpy_numpy_probes_are_skipped_and_python_ones_run(tmp_path: Path) -> None:

@@ -46,9 +46,11 @@ def test_fingerprint_ignores_labels_but_not_packages(labels, version):
     base = _BASE
     relabelled = base.model_copy(update={"labels": labels, "role": "other"})
     assert fingerprint(relabelled) == fingerprint(base)
-    pkg = base.packages[0].model_copy(update={"version": version})
-    changed = base.model_copy(update={"packages": [pkg, *base.packages[1:]]})
-    assert (fingerprint(changed) == fingerprint(base)) == (version == base.packages[0].version)
+    i = next(i for i, p in enumerate(base.packages) if not p.tool)  # tool packages don't count
+    pkg = base.packages[i].model_copy(update={"version": version})
+    packages = [*base.packages[:i], pkg, *base.packages[i + 1 :]]
+    changed = base.model_copy(update={"packages": packages})
+    assert (fingerprint(changed) == fingerprint(base)) == (version == base.packages[i].version)
 
 
 _BASE = envparity.snapshot()

@@ -87,6 +87,8 @@ def baseline() -> Snapshot:
         ),
         blas=[
             BlasLibrary(
+                key="numpy/blas",
+                owner="numpy",
                 user_api="blas",
                 internal_api="openblas",
                 prefix="libopenblas",

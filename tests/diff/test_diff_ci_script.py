@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pytest
 from _support import REPO, run_cli
@@ -54,10 +55,13 @@ def test_ci_drift_script(tmp_path):
         line.startswith("::error title=envparity error%3A determinism%3APYTHONHASHSEED::")
         for line in drift.stdout.splitlines()
     )
-    assert "determinism:PYTHONHASHSEED  (absent) -> 7" in drift.stdout
+    assert "determinism:PYTHONHASHSEED  random -> 7" in drift.stdout
+    # The JUnit report and the exit code agree: failures exactly when the gate fails.
+    assert int(ET.parse(reports / "drift.xml").getroot().get("failures")) > 0
     assert (
         _run(tmp_path, "base.json", PYTHONHASHSEED="7", ENVPARITY_FAIL_ON="never").returncode == 0
     )
+    assert int(ET.parse(reports / "drift.xml").getroot().get("failures")) == 0
 
     missing = _run(tmp_path, "gone.json")
     assert missing.returncode == 2

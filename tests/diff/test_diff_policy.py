@@ -142,14 +142,6 @@ def test_policy_file_with_top_level_keys(tmp_path):
         (
             """
             [tool.envparity]
-            ignroe = ["package:pip"]
-            """,
-            "pyproject.toml line 3: [tool.envparity] ignroe: unknown policy key; use one of "
-            "fail_on, ignore, severity",
-        ),
-        (
-            """
-            [tool.envparity]
             ignore = "package:pip", 3
             """,
             "pyproject.toml: invalid TOML: ",

@@ -40,11 +40,7 @@ def main() -> None:
         # Odd workers save as `envparity snapshot` does: stdlib sqlite3 when the schema is
         # there, else open_store (which migrates). Writers of both kinds share the file.
         def save(snap: Snapshot) -> bool:
-            done = fast.save(snap, url)
-            if done is not None:
-                return done[0]
-            with open_store(url) as store:
-                return store.save(snap)
+            return fast.save_or_open(snap, url)[0]
 
         first = [save(s) for s in snaps]
         replay = [save(s) for s in snaps[:5]]

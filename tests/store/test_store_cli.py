@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from envparity.cli import app
 from envparity.store import open_store
+from envparity.store.migrate import HEAD
 
 
 def _env(home: Path, **extra: str) -> dict:
@@ -64,7 +65,7 @@ def test_list_show_and_tag(envparity_home: Path) -> None:
     assert f"-> {b.snapshot_id[:12]} (was {a.snapshot_id[:12]})" in history[0]
     resolved = json.loads(invoke(envparity_home, "show", "fraud-train", "--json").stdout)
     assert resolved["snapshot_id"] == b.snapshot_id
-    assert invoke(envparity_home, "db", "current").stdout.startswith("0001_initial (current")
+    assert invoke(envparity_home, "db", "current").stdout.startswith(f"{HEAD} (current")
     assert invoke(envparity_home, "tag", "fraud-train").exit_code == 2
 
 

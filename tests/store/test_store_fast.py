@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from store_fixtures import make_snapshot
 
 from envparity.store import connect, fast, open_store
 from envparity.store import tables as t
+from envparity.store.rows import snapshot_from
 
 # Set when the row is written, so they differ between two saves of one snapshot.
 _WRITE_TIMES = {"stored_at", "created_at"}
@@ -79,3 +81,64 @@ def test_fast_resolve_finds_ids_and_tags_as_store_resolve_does(tmp_path: Path) -
     assert fast.resolve("fraud-train", f"sqlite:///{tmp_path / 'missing.db'}") is None
     assert not (tmp_path / "missing.db").exists()
     assert fast.resolve("fraud-train", "postgresql+psycopg://u@127.0.0.1:1/x") is None
+
+
+@pytest.mark.postgres
+def test_psycopg_and_sqlalchemy_saves_write_the_same_rows(pg_db: str, pg_url: str) -> None:
+    from envparity.store import fast_pg
+
+    snaps = [make_snapshot(seq=1), make_snapshot(seq=2, env=3)]
+    snaps.append(snaps[0].model_copy(update={"numerics": None, "benchmarks": None}))
+    snaps[-1] = snaps[-1].model_copy(update={"snapshot_id": "no-numerics"})
+    other = _second_db(pg_url)
+    try:
+        for url in (pg_db, other):
+            with connect(url) as store:
+                store.upgrade()
+        with open_store(pg_db) as store:
+            assert [store.save(s) for s in snaps] == [True, True, True]
+        shown = other.replace("postgres@", "***@") if "@" in other else other
+        assert [fast.save_anywhere(s, other) for s in snaps] == [(True, shown)] * 3
+        assert fast.save_anywhere(snaps[0], other) == (False, shown)
+        assert _dump(pg_db) == _dump(other)
+        with open_store(other) as store:
+            store.tag(snaps[0].snapshot_id, "fraud-train")
+            for snap in snaps:
+                assert store.get(snap.snapshot_id) == snap
+            for ref in (snaps[0].snapshot_id, "fraud-train"):
+                found = fast_pg.resolve_data(ref, other)
+                assert found is not None
+                identity, instance, columns = found
+                assert snapshot_from(identity, instance, columns) == store.resolve(ref)
+        for ref in (snaps[0].snapshot_id[:8], "latest", "nope"):
+            assert fast_pg.resolve_data(ref, other) is None
+    finally:
+        _drop(pg_url, other)
+
+
+def test_psycopg_path_declines_what_it_cannot_do_alone(tmp_path: Path) -> None:
+    from envparity.errors import StoreError
+    from envparity.store import fast_pg
+
+    snap = make_snapshot()
+    assert fast_pg.resolve_data("x", f"sqlite:///{tmp_path / 's.db'}") is None
+    with pytest.raises(StoreError, match="127.0.0.1:1"):
+        fast.save_anywhere(snap, "postgresql+psycopg://u:pw@127.0.0.1:1/x")
+
+
+def _second_db(pg_url: str) -> str:
+    import uuid
+
+    name = f"envparity_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop(pg_url: str, url: str) -> None:
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    admin.dispose()

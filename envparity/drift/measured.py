@@ -1,0 +1,107 @@
+"""Measurements: numeric probes and benchmarks, compared by ``envparity.bench.compare``.
+
+Benchmark text is table-driven (:data:`VERDICT_TEXT`): a new verdict is one row. Every ratio is
+the candidate's time over the baseline's, its confidence interval in the same orientation, and
+times carry a unit chosen per value (ns, us, ms, s).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from .findings import Findings
+
+#: Verdict -> how a comparison reads. Fields: ratio, ci, base, cand, why, verdict.
+VERDICT_TEXT: Dict[str, str] = {
+    "slower": "{ratio}x slower ({ci}; {base} -> {cand})",
+    "faster": "{ratio}x the baseline's time, faster ({ci}; {base} -> {cand})",
+    "same": "same ({ratio}x, {ci}; {base} -> {cand})",
+    "unstable": "unstable: {ratio}x ({ci}) but the worker processes disagree; rerun on a quiet "
+    "machine",
+    "missing": "missing: {why}",
+    "failed": "failed: {why}",
+    "skipped": "skipped: {why}",
+}
+#: Verdicts that are findings, with their severity.
+VERDICT_SEVERITY: Dict[str, str] = {"slower": "warning"}
+
+_UNITS: Tuple[Tuple[float, str], ...] = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
+
+
+def duration(seconds: Optional[float]) -> str:
+    """``6.17 ms``: three significant digits in the largest unit not above the value."""
+    if seconds is None:
+        return "?"
+    for scale, unit in _UNITS:
+        if abs(seconds) >= scale or unit == "ns":
+            value = seconds / scale
+            digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+            return f"{value:.{digits}f} {unit}"
+    return f"{seconds} s"  # pragma: no cover
+
+
+def benchmark_text(c: Mapping[str, Any]) -> str:
+    """One comparison as a person reads it: ``1.83x slower (99% CI 1.70-1.95; 6.17 ms -> ...)``."""
+    verdict = str(c.get("verdict"))
+    ratio, low, high = c.get("ratio"), c.get("ci_low"), c.get("ci_high")
+    confidence = c.get("confidence") or 0.99
+    ci = (
+        f"{confidence:.0%} CI {low:.2f}-{high:.2f}"
+        if low is not None and high is not None
+        else "no CI"
+    )
+    template = VERDICT_TEXT.get(verdict, verdict + ": {why}")
+    if ratio is None and "{ratio}" in template:
+        template = verdict + ": {why}"
+    return template.format(
+        ratio="?" if ratio is None else f"{ratio:.2f}",
+        ci=ci,
+        base=duration(c.get("baseline_median_s")),
+        cand=duration(c.get("candidate_median_s")),
+        why=c.get("why") or "",
+        verdict=verdict,
+    )
+
+
+def compare(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Numeric probe findings and benchmark comparisons (as dicts) of two snapshots' data."""
+    comparisons: List[Dict[str, Any]] = []
+    bn, cn = base.get("numerics"), cand.get("numerics")
+    bb, cb = base.get("benchmarks"), cand.get("benchmarks")
+    if bn and cn:
+        # Parity probes: whole outputs compared element-wise (envparity.parity), plain dicts.
+        from ..parity.compare import compare_numerics, packages_of
+
+        for d in compare_numerics(
+            bn, cn, base_packages=packages_of(base), cand_packages=packages_of(cand)
+        ):
+            out.add(d["category"], d["key"], d["baseline"], d["candidate"], d["severity"],
+                    d["why"])
+    if not (bb and cb):
+        return comparisons
+    try:
+        from ..bench.compare import compare_benchmarks
+    except ModuleNotFoundError as e:  # pragma: no cover - a build without envparity.bench
+        if e.name not in ("envparity.bench", "envparity.bench.compare"):
+            raise
+        return comparisons
+    from ..model import BenchmarkRun
+
+    for c in compare_benchmarks(
+        BenchmarkRun.model_validate(bb), BenchmarkRun.model_validate(cb)
+    ):
+        d = c.model_dump(mode="json")
+        comparisons.append(d)
+        severity = VERDICT_SEVERITY.get(c.verdict)
+        if severity:
+            out.add(
+                "benchmark",
+                c.name,
+                duration(c.baseline_median_s),
+                duration(c.candidate_median_s),
+                severity,
+                f"{benchmark_text(d)}: look at the BLAS, CPU and thread findings, or profile "
+                "the candidate",
+            )
+    comparisons.sort(key=lambda d: d["name"])
+    return comparisons

@@ -1,0 +1,330 @@
+"""Package drift: versions, builds and origins, with ML-aware severities from a cited table.
+
+Semantic versioning says a minor release is compatible; for libraries whose fitted models or
+pickles are tied to the version that wrote them it is not, so :data:`ML_PACKAGES` raises their
+version changes. Each row cites the source of the rule; ``policy`` can still lower any of them
+(``"package:scikit-learn" = "info"``). :data:`BREAKS` adds advice for known behavioural breaks
+when a change crosses a release. Sources stay in the tables (and the README), not in the
+findings' text, so reports hold no links.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+from .findings import Findings, same
+
+
+class MLPackage(NamedTuple):
+    """A library whose saved models or pickles are tied to its version."""
+
+    name: str
+    #: "minor": a change of major or minor version is an error, a patch one a warning;
+    #: "downgrade-minor": a minor downgrade is an error (older code, newer files), an upgrade a
+    #: warning.
+    rule: str
+    why: str
+    todo: str
+    source: str
+
+
+ML_PACKAGES: Tuple[MLPackage, ...] = (
+    MLPackage(
+        "scikit-learn",
+        "minor",
+        "fitted estimators pickled under one scikit-learn version are only supported under that "
+        "version (e.g. a RandomForest pickled under 1.3 fails at predict under 1.6)",
+        "install the baseline's version, or retrain and re-save the model under the candidate's",
+        "https://scikit-learn.org/stable/model_persistence.html"
+        "#security-maintainability-limitations",
+    ),
+    MLPackage(
+        "xgboost",
+        "minor",
+        "pickled boosters (memory snapshots) are not stable across XGBoost versions; only "
+        "save_model JSON/UBJSON files are",
+        "install the baseline's version, or load the model from a save_model .json/.ubj file",
+        "https://xgboost.readthedocs.io/en/stable/tutorials/saving_model.html",
+    ),
+    MLPackage(
+        "lightgbm",
+        "downgrade-minor",
+        "LightGBM promises model files readable within one major series, by newer releases; an "
+        "older release need not read a newer file",
+        "install the baseline's version, or re-save the model with the candidate's",
+        "https://github.com/microsoft/LightGBM/issues/4407",
+    ),
+    MLPackage(
+        "pandas",
+        "downgrade-minor",
+        "read_pickle is backwards compatible only: a pickle written by a newer pandas need not "
+        "load in an older one",
+        "install the baseline's version, or store frames as Parquet instead of pickles",
+        "https://pandas.pydata.org/docs/user_guide/io.html#pickling",
+    ),
+)
+ML_BY_NAME: Dict[str, MLPackage] = {row.name: row for row in ML_PACKAGES}
+
+
+class Break(NamedTuple):
+    """A release that changed behaviour: a change crossing ``release`` gets this advice."""
+
+    name: str
+    release: Tuple[int, ...]
+    severity: str
+    advice: str
+    source: str
+
+
+BREAKS: Tuple[Break, ...] = (
+    Break(
+        "numpy",
+        (2,),
+        "error",
+        "NumPy 2 changed scalar type promotion (NEP 50: float32 array * Python float stays "
+        "float32, overflow in NumPy scalars raises) and its pickles name numpy._core, which "
+        "NumPy 1 cannot load; run the model's parity probes",
+        "https://numpy.org/neps/nep-0050-scalar-promotion.html",
+    ),
+    Break(
+        "pandas",
+        (3,),
+        "error",
+        "pandas 3 makes copy-on-write the default: chained assignment no longer writes through "
+        "and views become copies; test with pd.options.mode.copy_on_write = True first",
+        "https://pandas.pydata.org/docs/user_guide/copy_on_write.html",
+    ),
+    Break(
+        "torch",
+        (2, 6),
+        "error",
+        "torch 2.6 changed torch.load's default to weights_only=True: full-model pickles stop "
+        "loading; pass weights_only=False for trusted files or save state_dicts",
+        "https://pytorch.org/docs/stable/notes/serialization.html",
+    ),
+)
+
+#: Fields that say where a distribution came from (direct_url.json).
+ORIGIN_FIELDS: Tuple[str, ...] = ("editable", "vcs", "url", "commit")
+
+#: Build provenance (schema 2; unknown on a side that does not record it): field -> why.
+BUILD_FIELDS: Tuple[Tuple[str, str], ...] = (
+    (
+        "built_locally",
+        "one side built from source, the other installed a published wheel: compiler and "
+        "flags differ; install {name} the way the baseline did",
+    ),
+    (
+        "wheel_tags",
+        "same version, another wheel (platform/ABI/CPU or CUDA target): install the "
+        "baseline's wheel of {name}",
+    ),
+)
+
+
+def _public(v: Any) -> Tuple[Any, ...]:
+    # Version.public builds a string; this tuple compares the same (trailing zeros do not count,
+    # as in Version equality) at a fraction of the cost, which matters with thousands of packages.
+    release = v.release
+    while len(release) > 1 and release[-1] == 0:
+        release = release[:-1]
+    return (v.epoch, release, v.pre, v.post, v.dev)
+
+
+_RANKS = {"info": 1, "warning": 2, "error": 3}
+
+
+def _crossed(a: Any, b: Any, release: Tuple[int, ...]) -> bool:
+    low, high = (a, b) if a < b else (b, a)
+    n = len(release)
+    return tuple(low.release[:n]) < release <= tuple((high.release + (0,) * n)[:n])
+
+
+def version_change(name: str, old: str, new: str) -> Tuple[str, str]:
+    """Severity and why for a package whose version went from ``old`` to ``new``."""
+    from packaging.version import InvalidVersion, Version
+
+    pin = f"pin {name}=={old}"
+    try:
+        a, b = Version(old), Version(new)
+    except InvalidVersion:
+        return (
+            "warning",
+            f"not a PEP 440 version, compared as text, so the size of the change is unknown: {pin}",
+        )
+    if a == b:
+        return ("info", f"the same version written differently ({old} vs {new}); harmless")
+    direction = "downgraded" if b < a else "upgraded"
+    if _public(a) == _public(b):
+        return (
+            "warning",
+            f"same version, another build ({old} -> {new}: other compiled code, e.g. CPU vs CUDA): "
+            f"install the baseline's build, {pin}",
+        )
+    ra, rb = a.release + (0, 0), b.release + (0, 0)
+    if a.epoch != b.epoch or ra[0] != rb[0]:
+        severity, size = "error", "major version"
+    elif ra[1] != rb[1]:
+        severity, size = "warning", "minor version"
+    else:
+        severity, size = "info", "patch/pre/post release"
+    why = f"{size} {direction}: {pin}"
+    if a.local != b.local:
+        # A local label names a build (+cpu, +cu121): a different one is at least a warning.
+        if severity == "info":
+            severity = "warning"
+        why = f"{size} {direction} and another build (+{a.local or ''} -> +{b.local or ''}): {pin}"
+    ml = ML_BY_NAME.get(name)
+    if ml is not None:
+        raise_to: Optional[str] = None
+        if ml.rule == "minor":
+            raise_to = "error" if size != "patch/pre/post release" else "warning"
+        elif ml.rule == "downgrade-minor" and b < a and size != "patch/pre/post release":
+            raise_to = "error"
+        if raise_to and _RANKS[raise_to] > _RANKS[severity]:
+            severity = raise_to
+            why = f"{size} {direction}: {ml.why}; {ml.todo} ({pin})"
+    for brk in BREAKS:
+        if brk.name == name and _crossed(a, b, brk.release):
+            if _RANKS[brk.severity] > _RANKS[severity]:
+                severity = brk.severity
+            why = f"{size} {direction}: {brk.advice} ({pin})"
+    return severity, why
+
+
+def compare(
+    out: Findings,
+    base: List[Dict[str, Any]],
+    cand: List[Dict[str, Any]],
+    *,
+    shadowed: bool = False,
+    prefix: str = "",
+) -> None:
+    """Packages of two snapshots (lists of package dicts), by PEP 503 name.
+
+    ``prefix`` names another package universe (``conda:`` for conda's native packages).
+    """
+    # envparity itself and the dependencies only it needs, judged per side: never drift.
+    tool = {p["name"] for p in base if p.get("tool")} | {p["name"] for p in cand if p.get("tool")}
+    a = {p["name"]: p for p in base if p["name"] not in tool}
+    b = {p["name"]: p for p in cand if p["name"] not in tool}
+    suffix = " (shadowed)" if shadowed else ""
+    if a.keys() == b.keys():
+        names: Any = [n for n in a if a[n] != b[n]]  # the common case: few differ
+        names.sort()
+    else:
+        names = sorted(a.keys() | b.keys())
+    for name in names:
+        pa, pb = a.get(name), b.get(name)
+        if pa is not None and pb is not None and pa == pb:
+            continue
+        key = prefix + name + suffix
+        if shadowed:
+            if pa is None or pb is None or pa.get("version") != pb.get("version"):
+                out.add(
+                    "package",
+                    key,
+                    None if pa is None else pa.get("version"),
+                    None if pb is None else pb.get("version"),
+                    "info",
+                    "a copy hidden by an earlier sys.path entry (not in effect): remove stale "
+                    "copies so the one that loads is unambiguous",
+                )
+            continue
+        if pb is None:
+            assert pa is not None
+            out.add(
+                "package",
+                key,
+                pa["version"],
+                None,
+                "error",
+                f"missing from the candidate: install {name}=={pa['version']}",
+            )
+        elif pa is None:
+            out.add(
+                "package",
+                key,
+                None,
+                pb["version"],
+                "info",
+                "only in the candidate: remove it if unused, or add it to the baseline",
+            )
+        elif pa["version"] != pb["version"]:
+            severity, why = version_change(name, pa["version"], pb["version"])
+            out.add("package", key, pa["version"], pb["version"], severity, why)
+        else:
+            differs = [f for f in ORIGIN_FIELDS if not same(pa.get(f), pb.get(f))]
+            for field in differs:
+                va, vb = pa.get(field), pb.get(field)
+                if field == "editable":
+                    va, vb = bool(va), bool(vb)
+                if isinstance(va, list) or isinstance(vb, list):
+                    va = None if va is None else ",".join(map(str, va))
+                    vb = None if vb is None else ",".join(map(str, vb))
+                out.add(
+                    "package",
+                    f"{key}.{field}",
+                    va,
+                    vb,
+                    "warning",
+                    f"same version number from another source ({field}): other code "
+                    f"may be running; install {name} the way the baseline did",
+                )
+            rebuilt = not differs and _build(out, key, name, pa, pb)
+            if not differs and not rebuilt and not same(pa.get("installer"), pb.get("installer")):
+                out.add(
+                    "package",
+                    f"{key}.installer",
+                    pa.get("installer"),
+                    pb.get("installer"),
+                    "info",
+                    "installed by another tool; harmless unless the builds differ",
+                )
+
+
+def _build(out: Findings, key: str, name: str, pa: Dict[str, Any], pb: Dict[str, Any]) -> bool:
+    """One finding for another build of the same version, when both sides record provenance."""
+    for field, why in BUILD_FIELDS:
+        va, vb = pa.get(field), pb.get(field)
+        if va is None or vb is None or va == [] or vb == [] or va == vb:
+            continue  # unknown on a side (schema 1, or no WHEEL file): not evidence
+        sa, sb = (",".join(v) if isinstance(v, list) else v for v in (va, vb))
+        out.add("package", f"{key}.{field}", sa, sb, "warning", why.format(name=name))
+        return True
+    return False
+
+
+def conda(out: Findings, base: List[Dict[str, Any]], cand: List[Dict[str, Any]]) -> None:
+    """conda-meta packages by name (version, build string, channel), when both sides are conda
+    environments: a pip side has no native stack to compare, and its Python packages already are."""
+    if not base or not cand:
+        return
+    a = {p["name"]: p for p in base}
+    b = {p["name"]: p for p in cand}
+    for name in sorted(a.keys() | b.keys()):
+        pa, pb = a.get(name), b.get(name)
+        if pa == pb:
+            continue
+        if pa is None or pb is None:
+            p = pa or pb
+            assert p is not None
+            spec = f"{p['version']}={p.get('build') or ''}"
+            out.add(
+                "package", f"conda:{name}", spec if pa else None, spec if pb else None, "warning",
+                f"conda package on one side only: conda install {name}={spec} where it is "
+                "missing, or remove it",
+            )
+        elif (pa["version"], pa.get("build")) != (pb["version"], pb.get("build")):
+            spec = f"{pa['version']}={pa.get('build') or ''}"
+            out.add(
+                "package", f"conda:{name}", spec, f"{pb['version']}={pb.get('build') or ''}",
+                "warning",
+                f"another conda build of {name} (native code may differ): "
+                f"conda install {name}={spec}",
+            )
+        elif not same(pa.get("channel"), pb.get("channel")):
+            out.add(
+                "package", f"conda:{name}.channel", pa.get("channel"), pb.get("channel"), "info",
+                "same version and build from another channel: builds may still differ",
+            )

@@ -1,0 +1,141 @@
+"""Reading the files a user gives envparity (snapshot JSON, policy TOML) without being hurt by them.
+
+One loader for every such input, so each gets the same guards: only regular files (a FIFO would
+block forever, ``/dev/zero`` would never end), at most ``ENVPARITY_MAX_INPUT_BYTES`` (64 MiB by
+default), nesting at most :data:`MAX_DEPTH` levels, and never a RecursionError or MemoryError out
+of the parser: each of those is a one-line :class:`~envparity.errors.BadInput` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import Any, Callable, List, Tuple
+
+from .errors import BadInput
+
+MAX_BYTES_ENV = "ENVPARITY_MAX_INPUT_BYTES"
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 100
+
+
+def max_bytes() -> int:
+    """``ENVPARITY_MAX_INPUT_BYTES``, else 64 MiB."""
+    text = os.environ.get(MAX_BYTES_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_BYTES
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise BadInput(f"{MAX_BYTES_ENV}={text!r}: expected a whole number of bytes, e.g. 67108864")
+    return value
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_bytes(path: str, what: str = "file") -> bytes:
+    """The bytes of the regular file ``path``; BadInput (naming ``what`` and the path) for a
+    missing, unreadable, special or oversized file."""
+    limit = max_bytes()
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such {what}; check the path") from None
+    except (OSError, ValueError) as e:
+        raise BadInput(f"{path}: cannot read the {what} ({_why(e)}); check the path") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise BadInput(f"{path}: is {_kind(info.st_mode)}, not a {what}; give a regular file")
+    too_big = BadInput(
+        f"{path}: the {what} is larger than {limit} bytes; raise {MAX_BYTES_ENV} "
+        "if it really is that large"
+    )
+    if info.st_size > limit:
+        raise too_big
+    try:
+        # O_NONBLOCK: should the path be swapped for a FIFO after the check, open() won't block.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise BadInput(f"{path}: is not a regular file; give a regular file")
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read the {what} ({_why(e)}); check the file") from None
+    except MemoryError:
+        raise too_big from None
+    if len(data) > limit:
+        raise too_big
+    return data
+
+
+def read_text(path: str, what: str = "file") -> str:
+    """:func:`read_bytes` decoded as UTF-8 (a BadInput names the first bad byte)."""
+    data = read_bytes(path, what)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadInput(
+            f"{path}: the {what} is not UTF-8 text (byte {e.start}); give a UTF-8 file"
+        ) from None
+
+
+def check_depth(value: Any, path: str, what: str = "file", limit: int = MAX_DEPTH) -> Any:
+    """``value`` when its lists and mappings nest at most ``limit`` deep; else BadInput."""
+    stack: List[Tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise _too_deep(path, what, limit)
+        stack.extend((child, depth + 1) for child in children)
+    return value
+
+
+def _too_deep(path: str, what: str, limit: int) -> BadInput:
+    return BadInput(
+        f"{path}: the {what} nests deeper than {limit} levels; no envparity {what} does, "
+        "give one envparity wrote"
+    )
+
+
+def parse(text: str, parser: Callable[[str], Any], path: str, what: str = "file") -> Any:
+    """``parser(text)`` with its RecursionError and MemoryError turned into BadInput, then the
+    result's nesting checked. The parser's own errors are the caller's to explain."""
+    try:
+        value = parser(text)
+    except RecursionError:
+        raise _too_deep(path, what, MAX_DEPTH) from None
+    except MemoryError:
+        raise BadInput(f"{path}: the {what} is too large to parse; check the file") from None
+    return check_depth(value, path, what)
+
+
+def load_json(path: str, what: str = "JSON file") -> Any:
+    """The JSON value in the file ``path``, through every guard above."""
+    import json
+
+    text = read_text(path, what)
+    try:
+        return parse(text, json.loads, path, what)
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{path}: not JSON ({e.msg} at line {e.lineno}); check the {what}") from None
+
+
+def _why(e: BaseException) -> str:
+    return str(getattr(e, "strerror", None) or e)

@@ -1,0 +1,77 @@
+"""Label and role validation, at the door (capture, the CLI, the hook). Stdlib only.
+
+Label keys are 1-64 characters of letters, digits and ``_ . - /``; label values and roles are
+printable UTF-8 text of at most 256 characters. Anything else would end as a serialization error
+far from its cause, or as a label no store, report or query can show. The check is at the doors,
+not in the model: snapshots stored before it existed still load, and reports escape what they show.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Mapping, Tuple
+
+from .errors import BadInput
+
+_KEY = re.compile(r"[A-Za-z0-9_./-]{1,64}")
+MAX_VALUE = 256
+
+
+def _text_problem(value: object) -> str:
+    if not isinstance(value, str):
+        return "is not text"
+    if len(value) > MAX_VALUE:
+        return f"is {len(value)} characters long; at most {MAX_VALUE} are allowed"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8"
+    if not value.isprintable():
+        return "holds a control or non-printable character"
+    return ""
+
+
+def label_problems(labels: Mapping[str, str]) -> List[Tuple[str, str]]:
+    """``(key, one-line problem)`` for each invalid label; empty when all are valid."""
+    problems: List[Tuple[str, str]] = []
+    for key, value in labels.items():
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            problems.append(
+                (
+                    repr(key),
+                    f"label key {key!r} must be 1-64 letters, digits or _ . - / (e.g. model=fraud)",
+                )
+            )
+            continue
+        why = _text_problem(value)
+        if why:
+            problems.append((key, f"label {key}: value {why}"))
+    return problems
+
+
+def valid_labels(labels: Mapping[str, str]) -> Dict[str, str]:
+    """The labels that are valid (the hook drops the rest, logging each)."""
+    bad = {k for k, _ in label_problems(labels)}
+    return {k: v for k, v in labels.items() if repr(k) not in bad and k not in bad}
+
+
+def check_labels(labels: Mapping[str, str]) -> Dict[str, str]:
+    """``labels`` as a dict, or BadInput naming the first invalid one."""
+    problems = label_problems(labels)
+    if problems:
+        raise BadInput(f"--label: {problems[0][1]}")
+    return dict(labels)
+
+
+def role_problem(role: str) -> str:
+    """One line saying what is wrong with ``role``; empty when it is valid."""
+    why = _text_problem(role)
+    return f"the role {why}; use printable text, e.g. --role serving" if why else ""
+
+
+def check_role(role: str) -> str:
+    """``role``, or BadInput saying what is wrong with it."""
+    why = role_problem(role)
+    if why:
+        raise BadInput(f"--role: {why}")
+    return role

@@ -1,0 +1,118 @@
+"""The fleet view (``envparity fleet``) as text, Markdown or HTML, in the drift report's style.
+
+Every value from the store (roles, labels, problems, ids) goes through :mod:`.escape`, as in the
+drift report: terminal text never carries ESC/CR, Markdown never carries markup or links, HTML is
+escaped and shares the report's CSS and content security policy.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Callable, List
+
+from ..wording import count, severity_counts, table
+from .escape import html_text, markdown, printable
+from .html import CSP, CSS
+
+if TYPE_CHECKING:
+    from ..fleet import FleetGroup, FleetView
+
+Escape = Callable[[object], str]
+_COLUMNS = ("drift", "sightings", "hosts", "last seen", "fingerprint", "latest snapshot")
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _drift(group: FleetGroup, esc: Escape) -> str:
+    if group.problem:
+        return f"not compared: {esc(group.problem)}"
+    if group.verdict is None:
+        return "-"
+    if group.verdict == "none":
+        return "none"
+    counts = severity_counts(group.counts)
+    return f"{esc(group.verdict)} ({counts})"
+
+
+def _title(view: FleetView, esc: Escape) -> str:
+    scope = []
+    if view.role:
+        scope.append(f"role {esc(view.role)}")
+    scope += [f"{esc(k)}={esc(v)}" for k, v in sorted(view.labels.items())]
+    if view.since:
+        scope.append(f"since {_when(view.since)}")
+    against = (
+        f"against baseline {esc(view.baseline.ref)} ({esc(view.baseline.fingerprint[:12])})"
+        if view.baseline
+        else "no baseline given (--baseline REF to compare)"
+    )
+    where = f" ({', '.join(scope)})" if scope else ""
+    return (
+        f"fleet{where}: {count(view.environments, 'environment')}, "
+        f"{count(view.sightings, 'sighting')}; {against}"
+    )
+
+
+def _rows(view: FleetView, esc: Escape) -> List[List[str]]:
+    return [
+        [
+            _drift(g, esc),
+            str(g.sightings),
+            str(g.hosts),
+            _when(g.last_seen),
+            esc(g.fingerprint[:12]),
+            esc(g.latest_snapshot_id[:12]),
+        ]
+        for g in view.groups
+    ]
+
+
+def _terminal(value: object) -> str:
+    return printable(str(value))
+
+
+def text(view: FleetView) -> str:
+    lines = [_title(view, _terminal)]
+    if view.groups:
+        lines += table(_COLUMNS, _rows(view, _terminal))
+    return "\n".join(lines) + "\n"
+
+
+def markdown_page(view: FleetView) -> str:
+    lines = [f"**{_title(view, markdown)}**", ""]
+    if view.groups:
+        lines.append("| " + " | ".join(_COLUMNS) + " |")
+        lines.append("|" + "|".join("---" for _ in _COLUMNS) + "|")
+        lines += ["| " + " | ".join(row) + " |" for row in _rows(view, markdown)]
+    return "\n".join(lines) + "\n"
+
+
+def html_page(view: FleetView) -> str:
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        CSP,
+        "<title>envparity fleet</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_title(view, html_text)}</h1>",
+    ]
+    if view.groups:
+        out.append("<table>")
+        out.append("<tr>" + "".join(f"<th>{c}</th>" for c in _COLUMNS) + "</tr>")
+        for group, row in zip(view.groups, _rows(view, html_text)):
+            css = html_text(group.verdict or "")
+            out.append(f'<tr class="{css}">' + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
+        out.append("</table>")
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+def render(view: FleetView, fmt: str) -> str:
+    """``text``, ``markdown`` or ``html`` (JSON is the model's own, in ``envparity.fleet``)."""
+    return {"text": text, "markdown": markdown_page, "html": html_page}[fmt](view)

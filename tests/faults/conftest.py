@@ -1,0 +1,76 @@
+"""Fixtures for the fault matrix: a PostgreSQL instance of its own, child-process environments,
+and the table of what each case observed (written to $ENVPARITY_FAULTS_TABLE when set)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Dict, Iterator, Optional
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from faults_pg import Instance, server_bin  # noqa: E402
+from faults_table import ROWS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Instance]:
+    """A running PostgreSQL instance on a free port, migrated; destroyed after the module."""
+    bindir = server_bin()
+    if bindir is None:
+        pytest.skip("no initdb under /usr/lib/postgresql/*/bin or on PATH: cannot start a server")
+    instance = Instance(bindir)
+    try:
+        instance.start()
+        from envparity.store import connect
+
+        with connect(instance.url) as store:
+            store.upgrade()
+        yield instance
+    finally:
+        instance.destroy()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Callable[..., Dict[str, str]]:
+    """``env(**overrides)``: no inherited ENVPARITY_*, a private home and temp, a 2 s timeout."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    temp = tmp_path / "tmp"
+    temp.mkdir(exist_ok=True)
+
+    def make(**overrides: Optional[str]) -> Dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
+        base.update(
+            ENVPARITY_HOME=str(home),
+            ENVPARITY_DB_TIMEOUT="2",
+            TMPDIR=str(temp),
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        for key, value in overrides.items():
+            if value is None:
+                base.pop(key, None)
+            else:
+                base[key] = value
+        return base
+
+    return make
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    target = os.environ.get("ENVPARITY_FAULTS_TABLE")
+    if not target or not ROWS:
+        return
+    lines = [
+        "| case | expected | observed | captured | stored | spooled | in -o | lost |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in ROWS:
+        lines.append(
+            "| {case} | {expected} | {observed} | {captured} | {stored} | {spooled} | {output} "
+            "| {lost} |".format(**row)
+        )
+    Path(target).write_text("\n".join(lines) + "\n")

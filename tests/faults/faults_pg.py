@@ -1,0 +1,158 @@
+"""A throw-away PostgreSQL instance the fault tests may stop, crash, freeze and exhaust.
+
+Started from the server binaries on this machine (``/usr/lib/postgresql/*/bin``) on a free port
+under a temp directory. ``initdb`` refuses to run as root, which CI is, so as root the server runs
+as the ``postgres`` user through ``runuser -u postgres --``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from typing import List, Optional
+
+
+def server_bin() -> Optional[str]:
+    """The newest PostgreSQL server binary directory with an ``initdb``, or None."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+    )
+    if found:
+        return os.path.dirname(found[-1])
+    initdb = shutil.which("initdb")
+    return os.path.dirname(initdb) if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ppid(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+class Instance:
+    """One PostgreSQL server: ``start``, ``stop``, ``crash``, ``freeze``/``thaw``."""
+
+    def __init__(self, bindir: str) -> None:
+        self.bindir = bindir
+        self.root = tempfile.mkdtemp(prefix="envparity-faults-pg-")
+        self.data = os.path.join(self.root, "data")
+        self.port = _free_port()
+        self.as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        if self.as_root:
+            import pwd
+
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.root, 0o700)
+        self._run("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync")
+        self.proc: Optional[subprocess.Popen] = None  # type: ignore[type-arg]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _cmd(self, tool: str, *args: str) -> List[str]:
+        cmd = [os.path.join(self.bindir, tool), *args]
+        return ["runuser", "-u", "postgres", "--", *cmd] if self.as_root else cmd
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(self._cmd(tool, *args), check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        log = open(os.path.join(self.root, "server.log"), "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            self._cmd(
+                "postgres",
+                "-D", self.data,
+                "-p", str(self.port),
+                "-k", self.root,
+                "-c", "listen_addresses=127.0.0.1",
+                "-c", "max_connections=6",
+                "-c", "superuser_reserved_connections=0",
+                "-c", "fsync=off",
+            ),
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._ready():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"PostgreSQL did not start; see {self.root}/server.log")
+
+    def _ready(self) -> bool:
+        import psycopg
+
+        try:
+            psycopg.connect(
+                host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                connect_timeout=2,
+            ).close()
+            return True
+        except psycopg.OperationalError:
+            return False
+
+    def postmaster_pid(self) -> int:
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            return int(f.readline())
+
+    def stop(self) -> None:
+        """A clean shutdown (what a restart does first)."""
+        self._run("pg_ctl", "stop", "-D", self.data, "-m", "fast", "-w")
+        if self.proc:
+            self.proc.wait(timeout=30)
+
+    def crash(self) -> None:
+        """kill -9 of the postmaster and every backend: what an OOM kill does."""
+        pid = self.postmaster_pid()
+        backends = [
+            int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == pid
+        ]
+        for victim in [pid, *backends]:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc:
+            self.proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(os.path.exists(f"/proc/{b}") for b in backends):
+            time.sleep(0.05)
+        # A crashed server leaves its pid file; the next start sees the pid is gone.
+
+    def freeze(self) -> None:
+        os.kill(self.postmaster_pid(), signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.postmaster_pid(), signal.SIGCONT)
+        if self.proc:
+            # runuser, like su, stops itself when its child stops: continue it too.
+            os.kill(self.proc.pid, signal.SIGCONT)
+
+    def destroy(self) -> None:
+        try:
+            self.thaw()
+        except (OSError, ValueError):
+            pass
+        try:
+            self.crash()
+        except (OSError, ValueError):
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)

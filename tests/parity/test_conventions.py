@@ -1,0 +1,59 @@
+"""Convention probes: the same code gives other answers under another TZ, hash seed, NumPy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Dict
+
+from envparity.parity.compare import compare_numerics
+
+_DUMP = (
+    "import json; from envparity.parity.conventions import run_conventions; "
+    "print(json.dumps([r.model_dump(mode='json') for r in run_conventions()]))"
+)
+
+
+def _conventions(**env: str) -> list:
+    environ = {k: v for k, v in os.environ.items() if k not in ("TZ", "PYTHONHASHSEED")}
+    environ.update(env)
+    done = subprocess.run(
+        [sys.executable, "-c", _DUMP], capture_output=True, text=True, env=environ, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def _findings(base: list, cand: list) -> Dict[str, dict]:
+    return {f["key"]: f for f in compare_numerics(base, cand)}
+
+
+def test_the_same_settings_give_the_same_conventions():
+    assert _findings(_conventions(TZ="UTC"), _conventions(TZ="UTC")) == {}
+
+
+def test_local_dates_differ_between_utc_and_kiritimati_and_name_tz():
+    found = _findings(_conventions(TZ="UTC"), _conventions(TZ="Pacific/Kiritimati"))
+    f = found["convention_local_date"]
+    assert f["severity"] == "error"
+    assert "column 'local_date'" in f["why"] and "'2024-12-31' -> '2025-01-01'" in f["why"]
+    assert "explained by TZ" in f["why"] and "TZ 'UTC' -> 'Pacific/Kiritimati'" in f["why"]
+    assert set(found) == {"convention_local_date"}
+
+
+def test_hash_order_differs_between_two_fixed_seeds_and_is_not_compared_when_random():
+    one, two = _conventions(PYTHONHASHSEED="1"), _conventions(PYTHONHASHSEED="2")
+    f = _findings(one, two)["convention_hash_order"]
+    assert f["severity"] == "error" and "PYTHONHASHSEED '1' -> '2'" in f["why"]
+    assert _findings(one, _conventions(PYTHONHASHSEED="1")) == {}
+    rand = _conventions()
+    (probe,) = [r for r in rand if r["name"] == "convention_hash_order"]
+    assert probe["settings"] == {"PYTHONHASHSEED": "random"}
+    assert "convention_hash_order" not in _findings(rand, _conventions())
+    assert "convention_hash_order" not in _findings(one, rand)
+
+
+def test_each_convention_probe_names_its_setting():
+    for r in _conventions(TZ="UTC"):
+        assert r["kind"] == "convention" and r["setting"], r
