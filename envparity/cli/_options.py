@@ -111,7 +111,7 @@ PolicyOpt = Annotated[
         "--policy",
         envvar="ENVPARITY_POLICY",
         metavar="FILE",
-        help="A TOML policy file (default: [tool.envparity] of the nearest pyproject.toml "
+        help="A TOML policy file (default: the tool.envparity table of the nearest pyproject.toml "
         "upward from here).",
     ),
 ]

@@ -3,6 +3,7 @@ shows a bare type placeholder such as ``<str>``."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator, List, Tuple
 
 import pytest
@@ -25,7 +26,9 @@ COMMANDS = list(_walk(typer.main.get_command(cli_app), []))
 
 def test_every_command_is_walked():
     names = {" ".join(p) for p, _ in COMMANDS}
-    assert {"diff", "check", "export", "fleet", "run", "db prune", "snapshot", "list"} <= names
+    assert {
+        "diff", "check", "export", "fleet", "run", "db prune", "snapshot", "list", "parity"
+    } <= names
 
 
 @pytest.mark.parametrize(
@@ -38,6 +41,10 @@ def test_help_has_no_placeholder_and_no_missing_text(path, command):
     assert "<str>" not in text and "<int>" not in text and "<float>" not in text, text
     assert (command.help or command.short_help or "").strip(), f"{path}: no help text"
     for param in command.params:
+        # Help is rendered by Rich: "[tool.envparity]" in a help text would vanish as markup.
+        assert not re.search(r"\[[a-z/.]", getattr(param, "help", None) or ""), (
+            f"{' '.join(path)} {param.name}: help text with [markup]: {param.help}"
+        )
         if param.param_type_name == "option" and not param.hidden:
             assert (param.help or "").strip(), f"{' '.join(path)} {param.opts}: no help text"
         if param.param_type_name == "argument":
