@@ -80,7 +80,10 @@ def test_malformed_probe_output_is_recorded_not_fatal(monkeypatch):
     )
 
 
-def test_seeds_declared_and_states_are_instance_only():
+def test_seeds_declared_and_states_are_instance_only(monkeypatch):
+    # seed_everything sets PYTHONHASHSEED for child processes: undone after the test, or every
+    # later child (the hook in tests/faults) would run with another hash seed than the baseline.
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
     seeding._declared.clear()
     envparity.seed_everything(1234)
     envparity.record_seed("sampler", "fixed")
