@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .policy import Policy
     from .store.interface import Store
 
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "markdown", "html", "openmetrics")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -34,6 +34,9 @@ class FleetGroup(_Model):
     """One environment (fingerprint): where it was seen and how it differs from the baseline."""
 
     fingerprint: str
+    role: Optional[str] = Field(
+        None, description="The role of these sightings, when the view is grouped by role too."
+    )
     sightings: int = Field(description="Snapshots taken of it: container or process starts.")
     hosts: int = Field(description="Distinct hosts it was seen on.")
     first_seen: datetime
@@ -65,7 +68,7 @@ class FleetView(_Model):
     groups: List[FleetGroup] = Field(default_factory=list)
 
 
-def parse_since(text: str, now: Optional[datetime] = None) -> datetime:
+def parse_since(text: str, now: Optional[datetime] = None, option: str = "--since") -> datetime:
     """``24h``, ``30m``, ``7d``, ``2w``, ``90s`` ago, or an ISO 8601 date/time (UTC if naive)."""
     now = now or datetime.now(timezone.utc)
     match = _DURATION.match(text)
@@ -76,14 +79,14 @@ def parse_since(text: str, now: Optional[datetime] = None) -> datetime:
             )
         except OverflowError:
             raise BadInput(
-                f"--since {text!r}: reaches back before the year 1; give a shorter duration "
+                f"{option} {text!r}: reaches back before the year 1; give a shorter duration "
                 "(30m, 24h, 7d, 2w) or an ISO date"
             ) from None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise BadInput(
-            f"--since {text!r}: expected a duration (30m, 24h, 7d, 2w) or an ISO date "
+            f"{option} {text!r}: expected a duration (30m, 24h, 7d, 2w) or an ISO date "
             "(2026-01-31 or 2026-01-31T12:00:00Z)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
@@ -104,13 +107,27 @@ def fleet_view(
     labels: Optional[Mapping[str, str]] = None,
     since: Optional[datetime] = None,
     policy: Optional[Policy] = None,
+    by_role: bool = False,
 ) -> FleetView:
-    """Group the store's sightings by environment and compare each group with ``baseline``."""
+    """Group the store's sightings by environment and compare each group with ``baseline``.
+
+    ``by_role`` (without ``role``) groups by environment and role, as the metrics are labelled.
+    """
     from .diff import diff
 
     groups: List[FleetGroup] = []
-    for g in store.environment_groups(role=role, labels=dict(labels or {}) or None, since=since):
+    compared: Dict[str, Dict[str, Any]] = {}  # fingerprint -> comparison, done once per environment
+    roles: List[Optional[str]] = [role]
+    if by_role and role is None:
+        roles = list(store.roles(labels=dict(labels or {}) or None, since=since))
+    found = [
+        (r if by_role else None, g)
+        for r in roles
+        for g in store.environment_groups(role=r, labels=dict(labels or {}) or None, since=since)
+    ]
+    for group_role, g in found:
         fields: Dict[str, Any] = {
+            "role": group_role,
             "fingerprint": g.fingerprint,
             "sightings": g.sightings,
             "hosts": g.hosts,
@@ -121,13 +138,21 @@ def fleet_view(
         if baseline is not None and g.fingerprint == baseline.fingerprint:
             # The same identity cannot differ: skip loading and comparing the biggest group.
             fields.update(verdict="none", failed=False, counts=dict.fromkeys(SEVERITIES, 0))
+        elif baseline is not None and g.fingerprint in compared:
+            fields.update(compared[g.fingerprint])
         elif baseline is not None:
             try:
                 environment = store.get_environment(g.fingerprint)
                 report = diff(baseline, environment, policy, baseline_ref=baseline_ref)
-                fields.update(verdict=report.verdict, failed=report.failed, counts=report.counts)
+                result: Dict[str, Any] = {
+                    "verdict": report.verdict,
+                    "failed": report.failed,
+                    "counts": report.counts,
+                }
             except EnvparityError as e:
-                fields["problem"] = str(e)
+                result = {"problem": str(e)}
+            compared[g.fingerprint] = result
+            fields.update(result)
         groups.append(FleetGroup(**fields))
     groups.sort(key=_sort_key)
     return FleetView(
@@ -143,7 +168,7 @@ def fleet_view(
         role=role,
         labels=dict(labels or {}),
         since=since,
-        environments=len(groups),
+        environments=len({g.fingerprint for g in groups}),
         sightings=sum(g.sightings for g in groups),
         groups=groups,
     )
@@ -157,10 +182,15 @@ def check_format(fmt: str) -> str:
 
 
 def render_fleet(view: FleetView, fmt: str = "text") -> str:
-    """The fleet view as ``text``, ``json``, ``markdown`` or ``html`` (``envparity.report.fleet``
-    renders it with the drift report's escaping and style)."""
+    """The fleet view as ``text``, ``json``, ``markdown``, ``html`` or ``openmetrics``
+    (``envparity.report.fleet`` renders the documents with the drift report's escaping and style,
+    ``envparity.report.openmetrics`` the metrics)."""
     if check_format(fmt) == "json":
         return view.model_dump_json(indent=2) + "\n"
+    if fmt == "openmetrics":
+        from .report.openmetrics import render as metrics
+
+        return metrics(view)
     from .report.fleet import render
 
     return render(view, fmt)

@@ -1,7 +1,8 @@
 """Refs: the ways a snapshot is named (DESIGN.md, "Refs").
 
-A path to a snapshot JSON file needs no database, so CI can diff artifacts. Every other form (a
-full id or a unique 6+ character prefix, a tag, ``latest[:role=R,k=v]``, ``fp:PREFIX``) is
+A path to a snapshot JSON file needs no database, so CI can diff artifacts; neither does a ref
+into another tool (``mlflow:runs:/<id>``), which its integration module loads. Every other form
+(a full id or a unique 6+ character prefix, a tag, ``latest[:role=R,k=v]``, ``fp:PREFIX``) is
 resolved by the store. ``fp:PREFIX`` names an environment by its fingerprint (12 or more hex
 characters, or all 64): the latest snapshot with that fingerprint. The ``run`` log prints it.
 """
@@ -16,6 +17,19 @@ from .errors import BadInput
 
 if TYPE_CHECKING:
     from .model import Snapshot
+
+
+# Refs into other tools: prefix -> the module whose ``load_ref(ref)`` reads them. Each module
+# imports its tool only when such a ref is used.
+_EXTERNAL = {"mlflow:": "envparity.integrations.mlflow"}
+
+
+def _external(ref: str) -> Optional[str]:
+    """The module that loads ``ref`` when it names a snapshot in another tool, else None."""
+    for prefix, module in _EXTERNAL.items():
+        if ref.startswith(prefix):
+            return module
+    return None
 
 
 FINGERPRINT_PREFIX = "fp:"
@@ -40,12 +54,22 @@ def fingerprint_ref(ref: str) -> Optional[str]:
 
 
 def is_file_ref(ref: str) -> bool:
-    """True when ``ref`` names a file rather than something in the store."""
+    """True when ``ref`` names a snapshot outside the store: a file, or another tool's ref
+    (``mlflow:...``). :func:`load_file` reads either."""
+    if _external(ref):
+        return True
     return ref.endswith(".json") or os.sep in ref or os.path.isfile(ref)
 
 
 def load_file(path: str) -> Snapshot:
-    """The snapshot in a JSON file; a missing, non-JSON or invalid file is a BadInput naming it."""
+    """The snapshot in a JSON file (or another tool's ref); a missing, non-JSON or invalid file
+    is a BadInput naming it."""
+    module = _external(path)
+    if module:
+        import importlib
+
+        loaded: Snapshot = importlib.import_module(module).load_ref(path)
+        return loaded
     import json
 
     from pydantic import ValidationError

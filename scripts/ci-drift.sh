@@ -11,7 +11,8 @@
 #   ENVPARITY_POLICY      a TOML policy file (default: [tool.envparity] of ./pyproject.toml)
 #   ENVPARITY_REPORT_DIR  where reports go (default: envparity-report)
 #   ENVPARITY             the command to run (default: envparity), e.g. "python -m envparity"
-#   GITHUB_STEP_SUMMARY   set by GitHub Actions: the Markdown report is appended to it
+#   GITHUB_STEP_SUMMARY   set by GitHub Actions: the Markdown report is appended to it (once)
+#   GITHUB_ACTIONS        set by GitHub Actions: each finding is also printed as an annotation
 #
 # Writes snapshot.json, drift.json, drift.md, drift.xml (JUnit) and drift.html to the report
 # directory (every format with the same policy and fail-on, so the JUnit failures are exactly the
@@ -27,6 +28,9 @@ baseline=$1
 shift
 
 read -r -a envparity <<<"${ENVPARITY:-envparity}"
+summary=${GITHUB_STEP_SUMMARY:-}
+# diff and check append to $GITHUB_STEP_SUMMARY themselves: only the Markdown run below may.
+export GITHUB_STEP_SUMMARY=
 dir=${ENVPARITY_REPORT_DIR:-envparity-report}
 fail_on=${ENVPARITY_FAIL_ON:-}
 mkdir -p "$dir"
@@ -50,15 +54,22 @@ fi
 
 for pair in markdown:drift.md junit:drift.xml html:drift.html; do
     status=0
-    "${envparity[@]}" diff "$baseline" "$dir/snapshot.json" ${common[@]+"${common[@]}"} \
-        --format "${pair%%:*}" -o "$dir/${pair#*:}" 2>/dev/null || status=$?
+    step_summary=
+    if [ "${pair%%:*}" = markdown ]; then
+        step_summary=$summary
+    fi
+    GITHUB_STEP_SUMMARY=$step_summary "${envparity[@]}" diff "$baseline" "$dir/snapshot.json" \
+        ${common[@]+"${common[@]}"} --format "${pair%%:*}" -o "$dir/${pair#*:}" 2>/dev/null \
+        || status=$?
     if [ "$status" -gt 1 ]; then
         exit "$status"
     fi
 done
 
-if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
-    cat "$dir/drift.md" >>"$GITHUB_STEP_SUMMARY"
+# In GitHub Actions, one annotation per finding (::error / ::warning / ::notice).
+if [ "${GITHUB_ACTIONS:-}" = true ]; then
+    "${envparity[@]}" diff "$baseline" "$dir/snapshot.json" ${common[@]+"${common[@]}"} \
+        --format github 2>/dev/null | grep '^::' || true
 fi
 
 # The text report last, so it ends the log; its exit code is the gate.

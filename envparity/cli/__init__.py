@@ -11,7 +11,17 @@ import importlib
 import sys
 from typing import Any, Dict, Sequence, Tuple
 
-MODULES: Tuple[str, ...] = ("snapshot", "store", "diff", "bench", "run", "parity", "bisect")
+MODULES: Tuple[str, ...] = (
+    "snapshot",
+    "store",
+    "diff",
+    "bench",
+    "run",
+    "parity",
+    "export",
+    "prune",
+    "bisect",
+)
 
 # Command -> the modules that register it (`db flush` lives with the hook).
 COMMANDS: Dict[str, Tuple[str, ...]] = {
@@ -19,12 +29,15 @@ COMMANDS: Dict[str, Tuple[str, ...]] = {
     "list": ("store",),
     "show": ("store",),
     "tag": ("store",),
-    "db": ("store", "run"),
+    "db": ("store", "run", "prune"),
     "diff": ("diff",),
     "check": ("diff",),
     "bench": ("bench",),
     "run": ("run",),
     "fleet": ("run",),
+    "export": ("export",),
+    "schema": ("export",),
+    "recipe": ("export",),
     "parity": ("diff", "parity"),
     "bisect": ("bisect",),
 }

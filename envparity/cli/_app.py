@@ -8,16 +8,56 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from ..errors import EXIT_BAD_INPUT, BadInput, EnvparityError
 
+
+def _click_module() -> Any:
+    try:
+        from typer import _click as click  # Typer 0.28+ vendors its own Click
+    except ImportError:  # pragma: no cover - older Typer uses Click itself
+        import click  # type: ignore[no-redef]
+    return click
+
+
+class _Group(TyperGroup):
+    """The root group: a bad option value or a missing argument is one line on stderr and exit
+    2, like every other bad input (Click would print a usage block and a framed panel)."""
+
+    def main(  # type: ignore[override]
+        self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
+        standalone_mode: bool = True, **kwargs: Any
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **kwargs)
+        click = _click_module()
+        try:
+            result = super().main(args, prog_name, complete_var, False, **kwargs)
+        except click.exceptions.ClickException as e:
+            if type(e).__name__ == "NoArgsIsHelpError":
+                e.show()
+            else:
+                where = e.ctx.command_path if getattr(e, "ctx", None) is not None else "envparity"
+                error(f"{' '.join(e.format_message().split())} (see `{where} --help`)")
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            error("aborted")
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(
     name="envparity",
+    cls=_Group,
     help="Fingerprint the environment a model runs in, store it, and explain the drift.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+# -1 quiet, 0 normal, 1 verbose: set by the root options, read by note() and detail().
+_verbosity = {"level": 0}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +66,20 @@ def error(message: str) -> None:
     """One line on stderr, prefixed so it is found in a log."""
     sys.stderr.write(f"envparity: error: {message}\n")
     sys.stderr.flush()  # Click 8.1's CliRunner does not flush stderr for us
+
+
+def note(message: str) -> None:
+    """An informational line on stderr (where a file went, what was stored); not with --quiet."""
+    if _verbosity["level"] >= 0:
+        sys.stderr.write(message.rstrip("\n") + "\n")
+        sys.stderr.flush()
+
+
+def detail(message: str) -> None:
+    """A line on stderr only with --verbose."""
+    if _verbosity["level"] > 0:
+        sys.stderr.write(message.rstrip("\n") + "\n")
+        sys.stderr.flush()
 
 
 def boundary(fn: F) -> F:
@@ -37,6 +91,7 @@ def boundary(fn: F) -> F:
             return fn(*args, **kwargs)
         except EnvparityError as e:
             error(str(e))
+            detail(f"envparity: ({type(e).__name__}, exit code {e.exit_code})")
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             error("interrupted")
@@ -107,5 +162,14 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only the result and errors, no progress notes."
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Print more detail: what was left out, and why."
+    ),
 ) -> None:
     """Fingerprint the environment a model runs in, store it, and explain the drift."""
+    if quiet and verbose:
+        raise typer.BadParameter("give --quiet or --verbose, not both")
+    _verbosity["level"] = -1 if quiet else (1 if verbose else 0)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Dict, List, Optional
 import typer
 
 from ._app import app, boundary
+from ._options import DataFormat, DataFormatOpt, DbOpt, JsonAlias, Suite, chosen
 
 SUITE_HELP = (
     "quick (9-12 worker processes, under 3 s) or full (15-20 processes, more benchmarks, ~9 s)."
@@ -34,7 +35,7 @@ def _pairs(option: str, values: Optional[List[str]]) -> Dict[str, str]:
 @boundary
 def bench(
     *,
-    suite: Annotated[str, typer.Option(help=SUITE_HELP)] = "quick",
+    suite: Annotated[Suite, typer.Option(help=SUITE_HELP, case_sensitive=False)] = Suite.quick,
     compare: Annotated[
         Optional[str],
         typer.Option(
@@ -67,7 +68,8 @@ def bench(
             "--env", metavar="KEY=VALUE", help="A variable for this side's workers (repeatable)."
         ),
     ] = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    fmt: DataFormatOpt = DataFormat.text,
+    json_: JsonAlias = False,
     bench_callable: Annotated[
         Optional[List[str]],
         typer.Option(
@@ -82,10 +84,7 @@ def bench(
             "--numerics/--no-numerics", help="Run the numeric probes too (not with --against)."
         ),
     ] = True,
-    db: Annotated[
-        Optional[str],
-        typer.Option("--db", help="Database URL for a --compare ref (or ENVPARITY_DB_URL)."),
-    ] = None,
+    db: DbOpt = None,
     probes: Annotated[
         Optional[List[str]],
         typer.Option(
@@ -120,14 +119,14 @@ def bench(
         if baseline.benchmarks is None and baseline.numerics is None:
             raise BadInput(
                 f"--compare {compare}: that snapshot has no benchmarks or numerics; take one "
-                "with `envparity snapshot --bench quick`"
+                "with `envparity snapshot --suite quick`"
             )
     if against:
         run, other_run = run_against(
-            against, suite, callables=bench_callable or (), env=extra, against_env=other
+            against, suite.value, callables=bench_callable or (), env=extra, against_env=other
         )
         comparisons = compare_benchmarks(run, other_run)
-        if json_:
+        if chosen(fmt, json_) == "json":
             doc: Dict[str, Any] = {
                 "benchmarks": run.model_dump(mode="json"),
                 "against": other_run.model_dump(mode="json"),
@@ -146,7 +145,9 @@ def bench(
         )
         sys.stdout.write(text)
         return
-    run, numeric = run_suite(suite, callables=bench_callable or (), numerics=numerics, env=extra)
+    run, numeric = run_suite(
+        suite.value, callables=bench_callable or (), numerics=numerics, env=extra
+    )
     warn_if_contended(run)
     comparisons = compare_benchmarks(baseline.benchmarks, run) if baseline else []
     findings = []
@@ -155,7 +156,7 @@ def bench(
         from ..parity.compare import compare_numerics
 
         findings = [Finding(**f) for f in compare_numerics(baseline.numerics, numeric)]
-    if json_:
+    if chosen(fmt, json_) == "json":
         doc = {
             "benchmarks": run.model_dump(mode="json"),
             "numerics": None if numeric is None else [n.model_dump(mode="json") for n in numeric],

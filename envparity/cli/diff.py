@@ -11,45 +11,35 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 
 from ..errors import EXIT_DRIFT, EXIT_OK, BadInput
-from ._app import app, boundary, parse_labels, write_atomic
+from ._app import app, boundary, note, parse_labels, write_atomic
+from ._options import DbOpt, FailOnOpt, JsonAlias, PolicyOpt, ReportFormat, argument, chosen
 
 if TYPE_CHECKING:
-    from ..model import Snapshot
-
+    from ..model import DriftReport, Snapshot
 
 FormatOpt = Annotated[
-    str, typer.Option("--format", "-f", help="text, json, markdown, junit or html.")
+    ReportFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="text; json, markdown, junit, html for files and CI; github for Actions "
+        "annotations.",
+    ),
 ]
 OutputOpt = Annotated[
-    Optional[str], typer.Option("--output", "-o", help="Write the report to this file.")
-]
-FailOnOpt = Annotated[
     Optional[str],
-    typer.Option(
-        "--fail-on",
-        help="Exit 1 when drift reaches this severity: info, warning, error or never "
-        "(default: the policy's fail_on, else error).",
-    ),
-]
-PolicyOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--policy",
-        help="A TOML policy file (default: the tool.envparity table of ./pyproject.toml).",
-    ),
+    typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
 ]
 MaxBytesOpt = Annotated[
     Optional[int],
     typer.Option(
         "--max-bytes",
+        metavar="N",
         help="Cap the Markdown report at N bytes (default 1 MiB, GitHub's step-summary limit; "
         "65000 fits a PR comment): findings in severity order as long as they fit, then a count "
         "of those left out. JSON and HTML are always complete.",
     ),
-]
-DbOpt = Annotated[
-    Optional[str],
-    typer.Option("--db", help="Database URL for refs that are not files (or ENVPARITY_DB_URL)."),
 ]
 
 
@@ -77,42 +67,54 @@ def _report(
         baseline, candidate, policy, baseline_ref=baseline_ref, candidate_ref=candidate_ref
     )
     text = render(report, fmt, max_bytes=max_bytes)
-    if output:
+    _step_summary(report, text if fmt == "markdown" else None, max_bytes)
+    if output and output != "-":
         write_atomic(output, text)
         # The file is for machines or a summary page; the log still gets the verdict.
         from ..report.interface import verdict_line
 
-        sys.stderr.write(f"{verdict_line(report)}; report written to {output}\n")
+        note(f"{verdict_line(report)}; report written to {output}")
     else:
         sys.stdout.write(text)
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)
 
 
-def _check_options(fmt: str, fail_on: Optional[str], max_bytes: Optional[int] = None) -> None:
-    """Reject a bad --format, --fail-on or --max-bytes before any work is done."""
-    from ..report import check_format
+def _step_summary(
+    report: "DriftReport", markdown: Optional[str], max_bytes: Optional[int] = None
+) -> None:
+    """In GitHub Actions, append the Markdown report to the job's summary page."""
+    import os
 
-    check_format(fmt)
-    if max_bytes is not None:
-        from ..report.markdown import MIN_MAX_BYTES
-    if max_bytes is not None and max_bytes < MIN_MAX_BYTES:
+    from ..report.github import append_step_summary
+
+    problem = append_step_summary(report, os.environ, markdown, max_bytes=max_bytes)
+    if problem:
+        note(f"envparity: warning: {problem}")
+
+
+def check_max_bytes(max_bytes: Optional[int]) -> None:
+    """Reject a --max-bytes too small to hold a report before any work is done."""
+    if max_bytes is None:
+        return
+    from ..report.markdown import MIN_MAX_BYTES
+
+    if max_bytes < MIN_MAX_BYTES:
         raise BadInput(
             f"--max-bytes {max_bytes}: too small to hold a report; give at least {MIN_MAX_BYTES} "
             "(65000 fits a PR comment)"
         )
-    from ..drift.severity import FAIL_ON
-
-    if fail_on is not None and fail_on not in FAIL_ON:
-        raise BadInput(f"--fail-on {fail_on!r}: choose one of {', '.join(FAIL_ON)}")
 
 
 @app.command("diff")
 @boundary
 def diff_command(
-    baseline: Annotated[str, typer.Argument(help="Baseline ref: a snapshot JSON file, id, tag.")],
-    candidate: Annotated[str, typer.Argument(help="Candidate ref, in the same forms.")],
+    baseline: Annotated[
+        str, argument("BASELINE", "Baseline ref: a snapshot JSON file, id, tag, mlflow:...")
+    ],
+    candidate: Annotated[str, argument("CANDIDATE", "Candidate ref, in the same forms.")],
     *,
-    fmt: FormatOpt = "text",
+    fmt: FormatOpt = ReportFormat.text,
+    json_: JsonAlias = False,
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
     policy: PolicyOpt = None,
@@ -122,7 +124,7 @@ def diff_command(
     """Explain every difference between two snapshots; exit 1 when drift reaches fail-on."""
     from ..refs import resolve
 
-    _check_options(fmt, fail_on, max_bytes)
+    check_max_bytes(max_bytes)
     base = resolve(baseline, db)
     cand = resolve(candidate, db)
     _report(
@@ -130,9 +132,9 @@ def diff_command(
         cand,
         baseline_ref=baseline,
         candidate_ref=candidate,
-        fmt=fmt,
+        fmt=chosen(fmt, json_),
         output=output,
-        fail_on=fail_on,
+        fail_on=fail_on.value if fail_on else None,
         policy_path=policy,
         max_bytes=max_bytes,
     )
@@ -143,20 +145,34 @@ def diff_command(
 def check_command(
     *,
     baseline: Annotated[
-        str, typer.Option("--baseline", help="The ref to compare this environment against.")
+        str,
+        typer.Option(
+            "--baseline",
+            envvar="ENVPARITY_BASELINE",
+            metavar="REF",
+            help="The ref to compare this environment against.",
+        ),
     ],
-    fmt: FormatOpt = "text",
+    fmt: FormatOpt = ReportFormat.text,
+    json_: JsonAlias = False,
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
     policy: PolicyOpt = None,
     max_bytes: MaxBytesOpt = None,
     db: DbOpt = None,
-    role: Annotated[str, typer.Option(help="Role recorded for this snapshot.")] = "ci",
+    role: Annotated[
+        str,
+        typer.Option(
+            envvar="ENVPARITY_ROLE", metavar="ROLE", help="Role recorded for this snapshot."
+        ),
+    ] = "ci",
     label: Annotated[
-        Optional[List[str]], typer.Option(help="KEY=VALUE, repeatable, e.g. model=fraud.")
+        Optional[List[str]],
+        typer.Option(metavar="KEY=VALUE", help="KEY=VALUE, repeatable, e.g. model=fraud."),
     ] = None,
     python: Annotated[
-        Optional[str], typer.Option(help="Check this interpreter instead (a venv's python).")
+        Optional[str],
+        typer.Option(metavar="PATH", help="Check this interpreter instead (a venv's python)."),
     ] = None,
     frameworks: Annotated[
         bool,
@@ -164,8 +180,14 @@ def check_command(
     ] = False,
     snapshot_output: Annotated[
         Optional[str],
-        typer.Option("--snapshot-output", help="Also write this environment's snapshot JSON."),
+        typer.Option(
+            "--snapshot-output", metavar="FILE", help="Also write this environment's snapshot JSON."
+        ),
     ] = None,
+    store: Annotated[
+        bool,
+        typer.Option("--store", help="Also keep this environment's snapshot in the store (--db)."),
+    ] = False,
     probes: Annotated[
         Optional[List[str]],
         typer.Option(
@@ -182,7 +204,7 @@ def check_command(
     from ..parity.loading import collect_modules, import_probes
     from ..refs import resolve
 
-    _check_options(fmt, fail_on, max_bytes)
+    check_max_bytes(max_bytes)
     labels = parse_labels(label)
     modules = collect_modules(probes, policy_path=policy)
     # The baseline first: an unknown ref fails before the capture's work is spent.
@@ -199,14 +221,21 @@ def check_command(
         cand = cand.model_copy(update={"numerics": run_numerics(builtin=builtin)})
     if snapshot_output:
         write_atomic(snapshot_output, cand.model_dump_json(indent=2) + "\n")
+    if store:
+        from ..store import open_store
+
+        with open_store(db) as opened:
+            opened.save(cand)
+            where = opened.url_redacted
+        note(f"envparity: stored snapshot {cand.snapshot_id} in {where}")
     _report(
         base,
         cand,
         baseline_ref=baseline,
         candidate_ref="this environment",
-        fmt=fmt,
+        fmt=chosen(fmt, json_),
         output=output,
-        fail_on=fail_on,
+        fail_on=fail_on.value if fail_on else None,
         policy_path=policy,
         max_bytes=max_bytes,
     )

@@ -10,15 +10,20 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..errors import EXIT_DRIFT, EXIT_OK
-from ._app import app, boundary, write_atomic
-from .diff import DbOpt, FailOnOpt, FormatOpt, OutputOpt, PolicyOpt, _check_options
+from ._app import app, boundary, note, write_atomic
+from ._options import DbOpt, FailOnOpt, JsonAlias, PolicyOpt, ReportFormat, argument, chosen
+from .diff import FormatOpt, MaxBytesOpt, OutputOpt, check_max_bytes
 
 
 @app.command("parity")
 @boundary
 def parity_command(
     baseline: Annotated[
-        str, typer.Argument(help="The ref whose probe outputs to match: a JSON file, id, tag.")
+        str,
+        argument(
+            "BASELINE",
+            "The ref whose probe outputs to match: a JSON file, id, tag, fp:..., mlflow:...",
+        ),
     ],
     *,
     probes: Annotated[
@@ -40,10 +45,12 @@ def parity_command(
             show_default=False,
         ),
     ] = None,
-    fmt: FormatOpt = "text",
+    fmt: FormatOpt = ReportFormat.text,
+    json_: JsonAlias = False,
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
     policy: PolicyOpt = None,
+    max_bytes: MaxBytesOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Run the parity probes here and compare every output value with the baseline's; exit 1
@@ -53,27 +60,29 @@ def parity_command(
     from ..policy import load_policy
     from ..refs import resolve
     from ..report import render
+    from ..wording import count
 
-    _check_options(fmt, fail_on)
+    check_max_bytes(max_bytes)
+    doc_format = chosen(fmt, json_)
     pol = load_policy(policy)
     if fail_on is not None:
-        pol = pol.model_copy(update={"fail_on": fail_on})
+        pol = pol.model_copy(update={"fail_on": fail_on.value})
     modules = collect_modules(probes, policy_path=policy)
     base = resolve(baseline, db)
     results = gate.run_here(modules, numerics, base)
     env = gate.here()
     comparisons = gate.compare(base, results, env)
     report = gate.report(base, comparisons, env, pol, baseline_ref=baseline)
-    text = render(report, fmt)
+    text = render(report, doc_format, max_bytes=max_bytes)
     compared = sum(1 for c in comparisons if c.verdict not in ("skipped", "not compared"))
     summary = (
-        f"parity: {compared} probes compared with {baseline}, "
+        f"parity: {count(compared, 'probe')} compared with {baseline}, "
         f"{sum(1 for c in comparisons if c.severity == 'error')} beyond tolerance or failing"
     )
-    if output:
+    if output and output != "-":
         write_atomic(output, text)
-        sys.stderr.write(f"{summary}; report written to {output}\n")
+        note(f"{summary}; report written to {output}")
     else:
         sys.stdout.write(text)
-        sys.stderr.write(summary + "\n")
+        note(summary)
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)

@@ -12,6 +12,7 @@ import typer
 
 from ..errors import EXIT_REFUSED, DriftRefused
 from ._app import app, boundary, parse_labels, write_atomic
+from ._options import NAMED, DbOpt, FleetFormat, JsonAlias, PolicyOpt, chosen
 from .store import db_app
 
 # The run command's options are read as plain strings and checked by the hook's configuration
@@ -27,34 +28,52 @@ _ENV_NOTE = "Every option can also come from ENVPARITY_* variables (see README, 
 @boundary
 def run(
     command: Annotated[
-        Optional[List[str]], typer.Argument(help="The server to start, after --.", metavar="CMD...")
+        Optional[List[str]],
+        typer.Argument(help="The server to start, after --.", metavar="CMD...", click_type=NAMED),
     ] = None,
     *,
     baseline: Annotated[
-        Optional[str], typer.Option(help="The training baseline: a ref or a snapshot JSON file.")
+        Optional[str],
+        typer.Option(
+            metavar="REF", help="The training baseline: a ref or a snapshot JSON file."
+        ),
     ] = None,
     on_drift: Annotated[
         Optional[str],
         typer.Option(
+            metavar="warn|fail",
             help="warn (default): log and start; fail: exit 78 without starting CMD when the "
-            "drift reaches fail-on or no comparison could be made."
+            "drift reaches fail-on or no comparison could be made.",
         ),
     ] = None,
-    role: Annotated[Optional[str], typer.Option(help="Role of this snapshot (serving).")] = None,
-    label: Annotated[
-        Optional[List[str]], typer.Option(help="KEY=VALUE, repeatable, e.g. model=fraud.")
+    role: Annotated[
+        Optional[str], typer.Option(metavar="ROLE", help="Role of this snapshot (serving).")
     ] = None,
-    db: Annotated[Optional[str], typer.Option(help="Database URL (or ENVPARITY_DB_URL).")] = None,
+    label: Annotated[
+        Optional[List[str]],
+        typer.Option(metavar="KEY=VALUE", help="KEY=VALUE, repeatable, e.g. model=fraud."),
+    ] = None,
+    db: Annotated[
+        Optional[str], typer.Option(metavar="URL", help="Database URL (or ENVPARITY_DB_URL).")
+    ] = None,
     budget: Annotated[
-        Optional[str], typer.Option(help="Seconds the whole check may take (default 2).")
+        Optional[str],
+        typer.Option(metavar="SECONDS", help="Seconds the whole check may take (default 2)."),
     ] = None,
     fail_on: Annotated[
-        Optional[str], typer.Option(help="info, warning, error or never (default: the policy's).")
+        Optional[str],
+        typer.Option(
+            metavar="info|warning|error|never", help="Fail-on (default: the policy's, else error)."
+        ),
     ] = None,
     spool_dir: Annotated[
-        Optional[str], typer.Option(help="Where to keep snapshots the store cannot take.")
+        Optional[str],
+        typer.Option(metavar="DIR", help="Where to keep snapshots the store cannot take."),
     ] = None,
-    policy: Annotated[Optional[str], typer.Option(help="A TOML policy file.")] = None,
+    policy: Annotated[
+        Optional[str],
+        typer.Option(metavar="FILE", help="A TOML policy file (or ENVPARITY_POLICY)."),
+    ] = None,
 ) -> None:
     """Check this environment against its baseline, then exec CMD (same PID, same signals).
 
@@ -87,30 +106,47 @@ def run(
 def fleet(
     *,
     baseline: Annotated[
-        Optional[str], typer.Option(help="Compare every environment with this ref or file.")
+        Optional[str],
+        typer.Option(
+            envvar="ENVPARITY_BASELINE",
+            metavar="REF",
+            help="Compare every environment with this ref or file.",
+        ),
     ] = None,
-    role: Annotated[Optional[str], typer.Option(help="Only sightings of this role.")] = None,
+    role: Annotated[
+        Optional[str], typer.Option(metavar="ROLE", help="Only sightings of this role.")
+    ] = None,
     label: Annotated[
-        Optional[List[str]], typer.Option(help="Only sightings with KEY=VALUE, repeatable.")
+        Optional[List[str]],
+        typer.Option(metavar="KEY=VALUE", help="Only sightings with KEY=VALUE, repeatable."),
     ] = None,
     since: Annotated[
-        Optional[str], typer.Option(help="Only sightings since: 30m, 24h, 7d, or an ISO date.")
+        Optional[str],
+        typer.Option(metavar="AGE", help="Only sightings since: 30m, 24h, 7d, or an ISO date."),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="text, json, markdown or html.")
-    ] = "text",
+        FleetFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="text, json, markdown, html, or openmetrics for Prometheus.",
+        ),
+    ] = FleetFormat.text,
+    json_: JsonAlias = False,
     output: Annotated[
-        Optional[str], typer.Option("--output", "-o", help="Write it to this file.")
+        Optional[str],
+        typer.Option("--output", "-o", metavar="FILE", help="Write it to this file ('-': stdout)."),
     ] = None,
-    policy: Annotated[Optional[str], typer.Option(help="A TOML policy file.")] = None,
-    db: Annotated[Optional[str], typer.Option(help="Database URL (or ENVPARITY_DB_URL).")] = None,
+    policy: PolicyOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Sightings grouped by environment: how many, on how many hosts, drift from the baseline."""
-    from ..fleet import check_format, fleet_view, parse_since, render_fleet
+    from ..fleet import fleet_view, parse_since, render_fleet
     from ..refs import is_file_ref, load_file
     from ..store import open_store
 
-    check_format(fmt)  # before any work
+    fmt_name = chosen(fmt, json_)
     labels = parse_labels(label)
     moment = parse_since(since) if since else None
     policy_obj = None
@@ -130,9 +166,10 @@ def fleet(
             labels=labels,
             since=moment,
             policy=policy_obj,
+            by_role=fmt_name == "openmetrics",  # metrics are labelled by fingerprint and role
         )
-    text = render_fleet(view, fmt)
-    if output:
+    text = render_fleet(view, fmt_name)
+    if output and output != "-":
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
@@ -142,11 +179,13 @@ def fleet(
 @boundary
 def flush(
     *,
-    db: Annotated[Optional[str], typer.Option(help="Database URL (or ENVPARITY_DB_URL).")] = None,
+    db: DbOpt = None,
     spool_dir: Annotated[
         Optional[str],
         typer.Option(
-            help="The spool directory (or ENVPARITY_SPOOL_DIR; the defaults are also read)."
+            envvar="ENVPARITY_SPOOL_DIR",
+            metavar="DIR",
+            help="The spool directory (the defaults are also read).",
         ),
     ] = None,
 ) -> None:
@@ -160,7 +199,7 @@ def flush(
     from ..store import open_store
 
     with open_store(db) as store:
-        result = replay(store, os.environ, spool_dir or os.environ.get("ENVPARITY_SPOOL_DIR"))
+        result = replay(store, os.environ, spool_dir)
         where = store.url_redacted
     for path, why in result.invalid:
         sys.stderr.write(f"envparity: {path}: {why}; renamed to {path}.invalid\n")

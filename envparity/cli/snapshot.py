@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Optional
 
 import typer
 
-from ._app import app, boundary, parse_labels, write_atomic
+from ._app import app, boundary, note, parse_labels, write_atomic
+from ._options import DataFormat, DbOpt, JsonAlias, Suite, chosen
 
 if TYPE_CHECKING:
     from ..model import Snapshot
@@ -21,48 +22,70 @@ if TYPE_CHECKING:
 def snapshot(
     *,
     role: Annotated[
-        str, typer.Option(help="Where this runs: training, serving, ci (free text).")
+        str,
+        typer.Option(
+            envvar="ENVPARITY_ROLE",
+            metavar="ROLE",
+            help="Where this runs: training, serving, ci (free text).",
+        ),
     ] = "",
     label: Annotated[
-        Optional[List[str]], typer.Option(help="KEY=VALUE, repeatable, e.g. model=fraud.")
+        Optional[List[str]],
+        typer.Option(metavar="KEY=VALUE", help="KEY=VALUE, repeatable, e.g. model=fraud."),
     ] = None,
     output: Annotated[
-        Optional[str], typer.Option("--output", "-o", help="Write the snapshot JSON to this file.")
+        Optional[str],
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the snapshot JSON to this file."
+        ),
     ] = None,
-    json_: Annotated[
-        bool, typer.Option("--json", help="Print the snapshot JSON to stdout.")
-    ] = False,
+    fmt: Annotated[
+        DataFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="text: a summary line on stderr; json: also the snapshot JSON on stdout.",
+        ),
+    ] = DataFormat.text,
+    json_: JsonAlias = False,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not store it in the database.")
     ] = False,
-    db: Annotated[
-        Optional[str],
-        typer.Option(
-            "--db",
-            help="Store it in this database (sqlite:///PATH, postgresql+psycopg://...). Default: "
-            "$ENVPARITY_DB_URL, else SQLite in $ENVPARITY_HOME or the user data directory.",
-            show_default=False,
-        ),
-    ] = None,
+    db: DbOpt = None,
     python: Annotated[
         Optional[str],
-        typer.Option(help="Snapshot this interpreter instead (a venv's or a container's python)."),
+        typer.Option(
+            metavar="PATH",
+            help="Snapshot this interpreter instead (a venv's or a container's python).",
+        ),
     ] = None,
     frameworks: Annotated[
         bool,
         typer.Option(help="Import torch/tensorflow/jax to read their determinism switches."),
     ] = False,
+    suite: Annotated[
+        Optional[Suite],
+        typer.Option(
+            "--suite",
+            case_sensitive=False,
+            help="Also run this benchmark suite (as `envparity bench --suite`); results go in "
+            "the snapshot.",
+        ),
+    ] = None,
     bench: Annotated[
-        Optional[str],
-        typer.Option(help="Also run the benchmark suite (quick|full); results go in the snapshot."),
+        Optional[Suite],
+        typer.Option("--bench", hidden=True, case_sensitive=False, help="Same as --suite."),
     ] = None,
     numerics: Annotated[
         Optional[bool],
-        typer.Option(help="Record numeric probes (default: on with --bench, else off)."),
+        typer.Option(help="Record numeric probes (default: on with --suite, else off)."),
     ] = None,
     bench_callable: Annotated[
         Optional[List[str]],
-        typer.Option(help="MODULE:FUNCTION of yours to time with --bench (repeatable)."),
+        typer.Option(
+            metavar="MODULE:FUNCTION", help="A function of yours to time with --suite (repeatable)."
+        ),
     ] = None,
     probes: Annotated[
         Optional[List[str]],
@@ -70,7 +93,7 @@ def snapshot(
             "--probes",
             metavar="MODULE",
             help="Import this module (repeatable; or ENVPARITY_PROBES=a,b), which calls "
-            "envparity.register_probe, and record its parity probes (with --numerics or --bench "
+            "envparity.register_probe, and record its parity probes (with --numerics or --suite "
             "also the built-in ones, and the policy's probes).",
         ),
     ] = None,
@@ -80,8 +103,11 @@ def snapshot(
     from ..parity.loading import env_probes
 
     labels = parse_labels(label)
+    chosen_suite = suite or bench
+    suite_name = chosen_suite.value if chosen_suite else None
+    json_ = chosen(fmt, json_) == "json"
     probes = list(probes or env_probes())
-    measured = bool(bench or numerics or bench_callable or probes)
+    measured = bool(suite_name or numerics or bench_callable or probes)
     if measured:
         from ..parity.loading import collect_modules, import_probes
 
@@ -102,10 +128,10 @@ def snapshot(
         )
         return
     snap = capture(role=role, labels=labels, python=python, frameworks=frameworks)
-    if bench or numerics or bench_callable:
+    if suite_name or numerics or bench_callable:
         from ..bench.runner import attach
 
-        snap = attach(snap, bench, callables=bench_callable or (), numerics=numerics)
+        snap = attach(snap, suite_name, callables=bench_callable or (), numerics=numerics)
         if snap.numerics is not None and not python:
             from ..collect.simd import numpy_simd
 
@@ -137,11 +163,12 @@ def _summary(
     stored: str,
 ) -> None:
     """One line on stderr (stdout may carry the JSON), then one line per probe error."""
+    from ..wording import count
+
     where = (f", written to {output}" if output else "") + stored
-    sys.stderr.write(
+    note(
         f"snapshot {snapshot_id[:12]} fingerprint {fingerprint[:12]}: "
-        f"{packages} packages, {len(errors)} probe error"
-        f"{'s' if len(errors) != 1 else ''}{where}\n"
+        f"{count(packages, 'package')}, {count(len(errors), 'probe error')}{where}"
     )
     for failure in errors:
         place = f" ({failure['path']})" if failure.get("path") else ""

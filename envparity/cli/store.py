@@ -8,7 +8,8 @@ import typer
 
 from ..errors import BadInput
 from ..report.escape import terminal
-from ._app import app, boundary, parse_labels
+from ._app import app, boundary, note, parse_labels
+from ._options import DataFormat, DataFormatOpt, DbOpt, JsonAlias, argument, chosen
 
 if TYPE_CHECKING:
     from ..model import Snapshot
@@ -21,16 +22,7 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 
-DbOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--db",
-        help="Database URL (sqlite:///PATH or postgresql+psycopg://...). Default: "
-        "$ENVPARITY_DB_URL, else SQLite in $ENVPARITY_HOME or the user data directory.",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+DbOption = DbOpt
 
 
 def _out(text: str) -> None:
@@ -41,15 +33,22 @@ def _out(text: str) -> None:
 @boundary
 def list_(
     *,
-    role: Annotated[Optional[str], typer.Option(help="Only snapshots with this role.")] = None,
-    label: Annotated[
-        Optional[List[str]], typer.Option(help="KEY=VALUE the snapshot must carry; repeatable.")
+    role: Annotated[
+        Optional[str], typer.Option(metavar="ROLE", help="Only snapshots with this role.")
     ] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
-    json_: JsonOption = False,
+    label: Annotated[
+        Optional[List[str]],
+        typer.Option(metavar="KEY=VALUE", help="KEY=VALUE the snapshot must carry; repeatable."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=1, help="At most this many, newest first.")
+    ] = 50,
+    fmt: DataFormatOpt = DataFormat.text,
+    json_: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """List stored snapshots, newest first."""
+    json_ = chosen(fmt, json_) == "json"
     from ..store import open_store
 
     labels = parse_labels(label)
@@ -59,24 +58,46 @@ def list_(
         _out(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, sort_keys=True))
         return
     if not rows:
-        sys.stderr.write("no snapshots stored yet; take one with `envparity snapshot`\n")
-        return
-    _out(f"{'SNAPSHOT':<12}  {'CAPTURED (UTC)':<19}  {'ROLE':<10}  {'FINGERPRINT':<12}  "
-         f"{'PYTHON':<8}  {'PKGS':>4}  HOST / LABELS / TAGS")
-    for r in rows:
-        extra = " ".join(
-            [r.hostname or "-"]
-            + [f"{k}={v}" for k, v in sorted(r.labels.items())]
-            + [f"[{t}]" for t in r.tags]
-        )
-        # Roles, labels, hosts and tags come from data: no ESC/CR/bidi reaches the terminal.
-        _out(
-            terminal(
-                f"{r.snapshot_id[:12]:<12}  {r.captured_at:%Y-%m-%d %H:%M:%S}  "
-                f"{r.role or '-':<10}  {r.fingerprint[:12]:<12}  {r.python_version:<8}  "
-                f"{r.package_count:>4}  {extra}"
+        if (role is not None or labels) and store_has_any(db):
+            wanted = ", ".join(
+                ([f"--role {role}"] if role is not None else [])
+                + [f"--label {k}={v}" for k, v in sorted(labels.items())]
             )
+            note(f"no stored snapshot matches {wanted}; `envparity list` shows what is stored")
+        else:
+            note("no snapshots stored yet; take one with `envparity snapshot`")
+        return
+    from ..wording import table
+
+    header = ("SNAPSHOT", "CAPTURED (UTC)", "ROLE", "FINGERPRINT", "PYTHON", "PKGS", "HOST",
+              "LABELS / TAGS")
+    body = [
+        (
+            r.snapshot_id[:12],
+            f"{r.captured_at:%Y-%m-%d %H:%M:%S}",
+            r.role or "-",
+            r.fingerprint[:12],
+            r.python_version,
+            str(r.package_count),
+            r.hostname or "-",
+            " ".join(
+                [f"{k}={v}" for k, v in sorted(r.labels.items())] + [f"[{t}]" for t in r.tags]
+            ),
         )
+        for r in rows
+    ]
+    # Roles, labels, hosts and tags come from data: no ESC/CR/bidi reaches the terminal.
+    cells = [[terminal(c) for c in row] for row in body]
+    for line in table(header, cells, right=[5]):
+        _out(line)
+
+
+def store_has_any(db: Optional[str]) -> bool:
+    """True when the store holds at least one snapshot."""
+    from ..store import open_store
+
+    with open_store(db) as store:
+        return bool(store.list_snapshots(limit=1))
 
 
 def _render(snap: "Snapshot") -> str:
@@ -113,16 +134,19 @@ def _render(snap: "Snapshot") -> str:
 def show(
     ref: Annotated[
         str,
-        typer.Argument(
-            help="Snapshot id or 6+ char prefix, tag, latest[:k=v,...], fp:FINGERPRINT (12+ hex: "
-            "the latest snapshot of that environment), or FILE.json."
+        argument(
+            "REF",
+            "Snapshot id or 6+ char prefix, tag, latest[:k=v,...], fp:FINGERPRINT (12+ hex: "
+            "the latest snapshot of that environment), FILE.json or mlflow:...",
         ),
     ],
     *,
-    json_: JsonOption = False,
+    fmt: DataFormatOpt = DataFormat.text,
+    json_: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Show one snapshot."""
+    json_ = chosen(fmt, json_) == "json"
     from ..refs import resolve
 
     snap = resolve(ref, db)
@@ -132,17 +156,19 @@ def show(
 @app.command()
 @boundary
 def tag(
-    ref: Annotated[Optional[str], typer.Argument(help="The snapshot to tag.")] = None,
-    name: Annotated[Optional[str], typer.Argument(help="The tag, e.g. fraud-train.")] = None,
+    ref: Annotated[Optional[str], argument("REF", "The snapshot to tag.")] = None,
+    name: Annotated[Optional[str], argument("NAME", "The tag, e.g. fraud-train.")] = None,
     *,
     history: Annotated[
         Optional[str],
         typer.Option("--history", metavar="NAME", help="Show where tag NAME has pointed."),
     ] = None,
-    json_: JsonOption = False,
+    fmt: DataFormatOpt = DataFormat.text,
+    json_: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Point a tag at a snapshot (moving it keeps its history), or show a tag's history."""
+    json_ = chosen(fmt, json_) == "json"
     from ..store import open_store
 
     if history is not None:
@@ -162,10 +188,12 @@ def tag(
     with open_store(db) as store:
         snap = store.tag(ref, name)
         where = store.url_redacted
-    sys.stderr.write(f"tagged {snap.snapshot_id[:12]} as {name} in {where}\n")
+    note(f"tagged {snap.snapshot_id[:12]} as {name} in {where}")
 
 
 def _info_lines(info: "SchemaInfo") -> List[str]:
+    from ..wording import count
+
     lines = [f"url        {info.url}", f"dialect    {info.dialect}"]
     if info.path:
         lines.append(f"path       {info.path}")
@@ -174,8 +202,8 @@ def _info_lines(info: "SchemaInfo") -> List[str]:
     ]
     if info.sightings is not None:
         lines.append(
-            f"contents   {info.sightings} snapshots of {info.environments} environments, "
-            f"{info.tags} tags"
+            f"contents   {count(info.sightings, 'snapshot')} of "
+            f"{count(info.environments or 0, 'environment')}, {count(info.tags or 0, 'tag')}"
         )
     return lines
 
@@ -190,15 +218,18 @@ def upgrade(*, db: DbOption = None) -> None:
         before = store.upgrade()
         info = store.schema_info()
     if before == info.revision:
-        sys.stderr.write(f"{info.url}: already at {info.revision}\n")
+        note(f"{info.url}: already at {info.revision}")
     else:
-        sys.stderr.write(f"{info.url}: upgraded from {before or 'empty'} to {info.revision}\n")
+        note(f"{info.url}: upgraded from {before or 'empty'} to {info.revision}")
 
 
 @db_app.command()
 @boundary
-def current(*, json_: JsonOption = False, db: DbOption = None) -> None:
+def current(
+    *, fmt: DataFormatOpt = DataFormat.text, json_: JsonAlias = False, db: DbOption = None
+) -> None:
     """Print the schema revision and whether it is behind, current or ahead."""
+    json_ = chosen(fmt, json_) == "json"
     from ..store import connect
 
     with connect(db) as store:
@@ -211,8 +242,11 @@ def current(*, json_: JsonOption = False, db: DbOption = None) -> None:
 
 @db_app.command()
 @boundary
-def info(*, json_: JsonOption = False, db: DbOption = None) -> None:
+def info(
+    *, fmt: DataFormatOpt = DataFormat.text, json_: JsonAlias = False, db: DbOption = None
+) -> None:
     """Where the store is (the SQLite file's path), its schema, and what it holds."""
+    json_ = chosen(fmt, json_) == "json"
     from ..store import connect
 
     with connect(db) as store:

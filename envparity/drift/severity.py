@@ -34,7 +34,8 @@ def verdict_of(counts: Dict[str, int]) -> str:
 
 
 def plural(severity: str, n: int) -> str:
-    """``1 error``, ``2 errors``, ``3 info``."""
-    if severity == "info" or n == 1:
-        return f"{n} {severity}"
-    return f"{n} {severity}s"
+    """``1 error``, ``2 errors``, ``3 info``: :func:`envparity.wording.count`, the one count
+    wording of every command."""
+    from ..wording import count
+
+    return count(n, severity)

@@ -23,6 +23,7 @@ from .spool import SpoolUnavailable, dropped, spool_data
 if TYPE_CHECKING:
     from ..model import Snapshot
 
+
 @dataclass
 class Outcome:
     """What the check did. The worker thread fills it in; read it through :meth:`record`."""
@@ -118,7 +119,6 @@ class Outcome:
         The snapshot is named by a ref ``show`` and ``diff`` accept: its id prefix, and its
         environment as ``fp:PREFIX`` (the latest snapshot with that fingerprint).
         """
-        from ..drift.severity import SEVERITIES, plural
         from ..report.escape import terminal
 
         with self.lock:
@@ -132,10 +132,9 @@ class Outcome:
                 f"(fp:{snap['fingerprint'][:12]})"
             )
         if report is not None:
-            tally, verdict = report["counts"], report["verdict"]
-            counts = ", ".join(
-                plural(s, tally[s]) for s in reversed(SEVERITIES) if tally.get(s)
-            )
+            from ..wording import severity_counts
+
+            counts, verdict = severity_counts(report["counts"]), report["verdict"]
             drift = "no drift" if verdict == "none" else f"{verdict} drift ({counts})"
             source = " (cached)" if self.baseline_source == "cache" else ""
             parts.append(f"vs baseline {self.config.baseline}{source}: {drift}")

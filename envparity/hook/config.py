@@ -57,7 +57,7 @@ class HookConfig:
     spool_dir: Optional[str] = None
     budget_s: float = DEFAULT_BUDGET_S
     fail_on: Optional[str] = None  # None: the policy's fail_on
-    policy: Optional[str] = None  # a policy TOML file; None: [tool.envparity] of ./pyproject.toml
+    policy: Optional[str] = None  # a TOML file; None: the nearest pyproject.toml upward
 
 
 LabelsArg = Union[None, str, Mapping[str, str], List[str]]

@@ -3,7 +3,7 @@
 Containers often have a read-only root, no $HOME, or a $HOME that is not writable, and all of
 those are normal. So every kind of state has a list of candidate directories, tried in order:
 an explicit directory (ENVPARITY_SPOOL_DIR), then ``$ENVPARITY_HOME/<kind>``, then the user cache
-directory, then a per-user directory under the system temp directory.
+directory (platformdirs), then a per-user directory under the system temp directory.
 """
 
 from __future__ import annotations
@@ -11,18 +11,29 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from typing import List, Mapping, Optional
+from typing import Iterator, List, Mapping, Optional
+
+_CACHE_KEYS = ("HOME", "XDG_CACHE_HOME")
 
 
 def _user_cache_dir(environ: Mapping[str, str]) -> Optional[str]:
-    xdg = environ.get("XDG_CACHE_HOME", "")
-    if os.path.isabs(xdg):
-        return xdg
-    home = environ.get("HOME", "")
-    if not os.path.isabs(home):
+    """The user cache directory as platformdirs defines it (XDG on Linux: a relative
+    ``XDG_CACHE_HOME`` is ignored, as the spec says), or None without a usable home."""
+    home, xdg = environ.get("HOME", ""), environ.get("XDG_CACHE_HOME", "")
+    if os.name == "posix" and not os.path.isabs(home) and not os.path.isabs(xdg):
         # No usable $HOME (a container started with a bare uid): no user cache directory.
         return None
-    return os.path.join(home, ".cache")
+    if any(environ.get(k) != os.environ.get(k) for k in _CACHE_KEYS):
+        # Another environment than this process's (platformdirs reads only the process's):
+        # the XDG rule, from the mapping given.
+        return xdg if os.path.isabs(xdg) else os.path.join(home, ".cache")
+    import platformdirs  # ~5 ms; only when a spool or cache directory is needed
+
+    try:
+        path = platformdirs.user_cache_dir(appname=None, appauthor=False)
+    except RuntimeError:  # no home directory at all
+        return None
+    return path if os.path.isabs(path) else None
 
 
 def _temp_dir() -> str:
@@ -32,23 +43,29 @@ def _temp_dir() -> str:
 
 def candidate_dirs(
     kind: str, environ: Mapping[str, str], explicit: Optional[str] = None
-) -> List[str]:
-    """The directories that may hold ``kind`` ("spool", "baselines"), most preferred first."""
-    dirs: List[str] = []
-    if explicit:
-        dirs.append(os.path.abspath(explicit))
-    home = environ.get("ENVPARITY_HOME", "")
-    if home:
-        dirs.append(os.path.join(os.path.abspath(home), kind))
-    cache = _user_cache_dir(environ)
-    if cache:
-        dirs.append(os.path.join(cache, "envparity", kind))
-    dirs.append(os.path.join(_temp_dir(), kind))
-    unique: List[str] = []
-    for directory in dirs:
-        if directory not in unique and _safe(directory):
-            unique.append(directory)
-    return unique
+) -> Iterator[str]:
+    """The directories that may hold ``kind`` ("spool", "baselines"), most preferred first.
+
+    Lazy: a caller that stops at the first usable directory (an ``ENVPARITY_HOME`` that is
+    writable, as in most containers) never computes the user cache directory.
+    """
+
+    def all_dirs() -> Iterator[str]:
+        if explicit:
+            yield os.path.abspath(explicit)
+        home = environ.get("ENVPARITY_HOME", "")
+        if home:
+            yield os.path.join(os.path.abspath(home), kind)
+        cache = _user_cache_dir(environ)
+        if cache:
+            yield os.path.join(cache, "envparity", kind)
+        yield os.path.join(_temp_dir(), kind)
+
+    seen: List[str] = []
+    for directory in all_dirs():
+        if directory not in seen and _safe(directory):
+            seen.append(directory)
+            yield directory
 
 
 def _safe(directory: str) -> bool:

@@ -126,12 +126,27 @@ def run(
     env = os.environ if environ is None else environ
     config, problems = load_config(env, **_options(**options))
     outcome = check(config, env, problems)
+    _write_metrics(outcome, env)
     refusal = outcome.refusal()
     name = os.path.basename(argv[0])
     outcome.emit(f"refusing to start {name}" if refusal else f"starting {name}", sys.stderr)
     if refusal:
         raise DriftRefused("; ".join([f"refusing to start {name}: {refusal}", *outcome.problems]))
     exec_command(argv)
+
+
+def _write_metrics(outcome: Any, environ: Mapping[str, str]) -> None:
+    """ENVPARITY_METRICS_FILE: this container's OpenMetrics for a node's textfile collector."""
+    path = environ.get("ENVPARITY_METRICS_FILE")
+    if not path or outcome.snapshot is None:
+        return
+    from ..report.openmetrics import write_container_metrics
+
+    # Asked for: the metrics pay for the snapshot and report models (the check itself does not).
+    report = _drift_report(outcome.report)
+    why = write_container_metrics(path, outcome.snapshot, report, outcome.config.baseline)
+    if why:
+        outcome.problem(why)
 
 
 def exec_command(argv: List[str]) -> NoReturn:

@@ -45,7 +45,7 @@ def import_probes(modules: Iterable[str], *, source: str = "--probes") -> List[s
 
 
 def policy_probes(policy_path: Optional[str] = None) -> List[str]:
-    """The ``probes`` of the policy (``--policy`` file, else ./pyproject.toml)."""
+    """The ``probes`` of the policy (``--policy`` file, else the nearest pyproject.toml upward)."""
     from ..policy import load_policy
 
     return list(load_policy(policy_path).probes)

@@ -1,4 +1,4 @@
-"""Renderers of a drift report: text, json, markdown, junit, html.
+"""Renderers of a drift report: text, json, markdown, junit, html, github.
 
 ``render(report, fmt)`` is the one entry point; each format is a
 :class:`~envparity.report.interface.Renderer` in its own module, imported when used.
@@ -21,6 +21,7 @@ _FORMATS = {
     "markdown": ("markdown", "MarkdownRenderer"),
     "junit": ("junit", "JunitRenderer"),
     "html": ("html", "HtmlRenderer"),
+    "github": ("github", "GithubRenderer"),
 }
 FORMATS = tuple(_FORMATS)
 
@@ -35,7 +36,7 @@ def check_format(fmt: str) -> str:
 
 
 def render(report: DriftReport, fmt: str, *, max_bytes: Optional[int] = None) -> str:
-    """The report as a document in ``fmt`` (text, json, markdown, junit or html).
+    """The report as a document in ``fmt`` (text, json, markdown, junit, html or github).
 
     ``max_bytes`` caps the Markdown (default 1 MiB, GitHub's step-summary limit); the other
     formats are always complete.

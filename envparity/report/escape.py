@@ -10,7 +10,9 @@ metadata) and may be hostile. Every format:
 
 On top of that :func:`markdown` escapes HTML and every character that starts Markdown syntax
 (links, images, emphasis, code, tables, autolinks), :func:`html_text` escapes HTML, and
-:func:`xml_text` leaves only characters XML 1.0 can hold.
+:func:`xml_text` leaves only characters XML 1.0 can hold, :func:`workflow_data` and
+:func:`workflow_property` encode a GitHub Actions workflow command's message and properties, and
+:func:`openmetrics_label` a Prometheus/OpenMetrics label value.
 """
 
 from __future__ import annotations
@@ -75,3 +77,22 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def xml_text(value: Any) -> str:
     """Text for an XML attribute or element (ElementTree escapes <, & and quotes)."""
     return _NOT_XML.sub("\ufffd", show(value) if not isinstance(value, str) else printable(value))
+
+
+def workflow_data(text: str) -> str:
+    """A GitHub Actions workflow command's message: ``%``, CR and LF as the runner decodes them
+    (``%25``, ``%0D``, ``%0A``), so no value ends the command or starts a line of its own; other
+    control and bidi characters made visible, as everywhere."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def workflow_property(text: str) -> str:
+    """A workflow command's property value (``title=``): as :func:`workflow_data`, and ``:`` and
+    ``,`` as ``%3A`` and ``%2C``."""
+    return workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def openmetrics_label(value: str) -> str:
+    """A label value as the OpenMetrics/Prometheus exposition format writes it (backslash, double
+    quote and newline escaped; the parser gives the value back exactly)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

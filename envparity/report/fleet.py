@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, List
 
-from ..drift.severity import SEVERITIES, plural
+from ..wording import count, severity_counts, table
 from .escape import html_text, markdown, printable
 from .html import CSP, CSS
 
@@ -32,11 +32,7 @@ def _drift(group: FleetGroup, esc: Escape) -> str:
         return "-"
     if group.verdict == "none":
         return "none"
-    counts = ", ".join(
-        plural(s, group.counts[s]) if s != "info" else f"{group.counts[s]} info"
-        for s in reversed(SEVERITIES)
-        if group.counts.get(s)
-    )
+    counts = severity_counts(group.counts)
     return f"{esc(group.verdict)} ({counts})"
 
 
@@ -54,8 +50,8 @@ def _title(view: FleetView, esc: Escape) -> str:
     )
     where = f" ({', '.join(scope)})" if scope else ""
     return (
-        f"fleet{where}: {view.environments} environment{'s' if view.environments != 1 else ''}, "
-        f"{view.sightings} sighting{'s' if view.sightings != 1 else ''}; {against}"
+        f"fleet{where}: {count(view.environments, 'environment')}, "
+        f"{count(view.sightings, 'sighting')}; {against}"
     )
 
 
@@ -78,11 +74,9 @@ def _terminal(value: object) -> str:
 
 
 def text(view: FleetView) -> str:
-    rows = [list(_COLUMNS)] + _rows(view, _terminal)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
     lines = [_title(view, _terminal)]
     if view.groups:
-        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines += table(_COLUMNS, _rows(view, _terminal))
     return "\n".join(lines) + "\n"
 
 

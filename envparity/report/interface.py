@@ -6,7 +6,7 @@ import abc
 from typing import Any, Dict, List, Tuple
 
 from ..drift.measured import benchmark_text
-from ..drift.severity import SEVERITIES, plural, reaches
+from ..drift.severity import SEVERITIES, reaches
 from ..model import BenchmarkComparison, DriftReport, Finding, SnapshotSummary
 from .escape import printable, show
 
@@ -43,8 +43,9 @@ class Renderer(abc.ABC):
 
 def counts_line(report: DriftReport) -> str:
     """``2 errors, 1 warning, 3 info`` (all three, so a reader sees what is zero)."""
-    c = report.counts
-    return ", ".join(plural(s, c.get(s, 0)) for s in reversed(SEVERITIES))
+    from ..wording import severity_counts
+
+    return severity_counts(report.counts, zeros=True)
 
 
 def incomplete(report: DriftReport) -> List[Finding]:

@@ -14,6 +14,7 @@ from typing import List, Optional, Tuple
 
 from ..drift.severity import SEVERITIES, plural, reaches
 from ..model import DriftReport, Finding
+from ..wording import count, severity_counts
 from .escape import markdown as cell
 from .interface import Renderer, benchmark_line, counts_line, describe, incomplete, sides
 
@@ -116,14 +117,12 @@ class MarkdownRenderer(Renderer):
                 break
         left = report.findings[shown:]
         if left:
-            counts = ", ".join(
-                plural(s, n)
-                for s in reversed(SEVERITIES)
-                if (n := sum(1 for f in left if f.severity == s))
+            counts = severity_counts(
+                {s: sum(1 for f in left if f.severity == s) for s in SEVERITIES}
             )
             lines += [
                 "",
-                f"**{len(left)} more finding{'s' if len(left) != 1 else ''} not shown** "
+                f"**{count(len(left), 'more finding')} not shown** "
                 f"({counts}): this summary is capped at {self.max_bytes} bytes; the full report "
                 "is in the JSON or HTML artifact (`envparity diff --format json -o report.json`, "
                 "or `--format html`).",

@@ -59,6 +59,13 @@ class Store(Protocol):
         since: Optional[datetime] = None,
     ) -> List[EnvironmentGroup]: ...
 
+    def roles(
+        self,
+        *,
+        labels: Optional[Mapping[str, str]] = None,
+        since: Optional[datetime] = None,
+    ) -> List[str]: ...
+
     def get_environment(self, fingerprint: str) -> Snapshot: ...
 
     def schema_info(self) -> SchemaInfo: ...

@@ -831,6 +831,22 @@ class Store:
             )
         return list(result.values())
 
+    def roles(
+        self,
+        *,
+        labels: Optional[Mapping[str, str]] = None,
+        since: Optional[datetime] = None,
+    ) -> List[str]:
+        """The distinct roles of the sightings (matching ``labels`` and ``since``), sorted."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        where = self._filters(role=None, labels=labels, since=since)
+        query = sa.select(t.sightings.c.role).where(*where).distinct().order_by(t.sightings.c.role)
+        with self._read("listing roles") as conn:
+            return [str(r) for r in conn.execute(query).scalars()]
+
     def get_environment(self, fingerprint: str) -> Snapshot:
         """The newest snapshot of the environment with this fingerprint (or unique 6+ prefix)."""
         import sqlalchemy as sa

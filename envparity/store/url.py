@@ -30,25 +30,34 @@ PG_SCHEME = "postgresql+psycopg://"
 
 
 def data_dir() -> str:
-    """The directory the default SQLite store lives in (not created here)."""
+    """The directory the default SQLite store lives in (not created here): ``$ENVPARITY_HOME``,
+    else the user data directory as platformdirs defines it (XDG on Linux: a relative
+    ``XDG_DATA_HOME`` is ignored, as the spec says)."""
     home = os.environ.get(HOME_ENV)
     if home:
         return home
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
-    elif sys.platform == "darwin":
-        base = os.path.expanduser("~/Library/Application Support")
-    else:
-        base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-    no_home = os.environ.get("HOME") == "" and not os.environ.get("XDG_DATA_HOME")
-    if base.startswith("~") or no_home:
-        # expanduser found neither $HOME nor a passwd entry (or HOME is empty, which expanduser
-        # would turn into "/"): normal in a bare container.
-        raise StoreError(
-            "no home directory to keep the default store in; "
-            f"set {HOME_ENV} to a writable directory or {DB_URL_ENV} to a database URL"
-        )
-    return os.path.join(base, "envparity")
+    user_home = os.environ.get("HOME")
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    if sys.platform != "win32" and user_home is not None and not os.path.isabs(user_home):
+        if not os.path.isabs(xdg):
+            # An empty or relative $HOME ("" would expand to "/"): normal in a bare container.
+            raise _no_home()
+    import platformdirs
+
+    try:
+        base = platformdirs.user_data_dir(appname="envparity", appauthor=False)
+    except RuntimeError:  # platformdirs 4.4+: neither $HOME nor a passwd entry
+        raise _no_home() from None
+    if not os.path.isabs(base):  # older platformdirs leave "~" unexpanded then
+        raise _no_home()
+    return base
+
+
+def _no_home() -> StoreError:
+    return StoreError(
+        "no home directory to keep the default store in; "
+        f"set {HOME_ENV} to a writable directory or {DB_URL_ENV} to a database URL"
+    )
 
 
 def db_timeout(value: Optional[str] = None) -> float:

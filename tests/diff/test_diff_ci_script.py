@@ -45,10 +45,16 @@ def test_ci_drift_script(tmp_path):
         "drift.xml",
         "snapshot.json",
     ]
-    assert (tmp_path / "summary.md").read_text().startswith("**envparity: no drift**")
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("**envparity: no drift**")
+    assert summary.count("**envparity:") == 1  # appended once, though diff runs four times
 
-    drift = _run(tmp_path, "base.json", PYTHONHASHSEED="7")
+    drift = _run(tmp_path, "base.json", PYTHONHASHSEED="7", GITHUB_ACTIONS="true")
     assert drift.returncode == 1, drift.stderr
+    assert any(
+        line.startswith("::error title=envparity error%3A determinism%3APYTHONHASHSEED::")
+        for line in drift.stdout.splitlines()
+    )
     assert "determinism:PYTHONHASHSEED  random -> 7" in drift.stdout
     # The JUnit report and the exit code agree: failures exactly when the gate fails.
     assert int(ET.parse(reports / "drift.xml").getroot().get("failures")) > 0

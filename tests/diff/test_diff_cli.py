@@ -133,13 +133,17 @@ def test_schema_invalid_file_names_the_field(files, tmp_path):
 
 def test_unknown_format(files):
     one_error_line(
-        invoke("diff", files["a"], files["a"], "--format", "xml"), 2, "--format 'xml': unknown"
+        invoke("diff", files["a"], files["a"], "--format", "xml"),
+        2,
+        "'--format' / '-f': 'xml' is not one of 'text', 'json', 'markdown', 'junit', 'html'",
     )
 
 
 def test_bad_fail_on(files):
     one_error_line(
-        invoke("diff", files["a"], files["a"], "--fail-on", "sometimes"), 2, "--fail-on 'sometimes'"
+        invoke("diff", files["a"], files["a"], "--fail-on", "sometimes"),
+        2,
+        "'sometimes' is not one of 'info', 'warning', 'error', 'never'",
     )
 
 

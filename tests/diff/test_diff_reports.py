@@ -23,7 +23,14 @@ from envparity.policy import Policy
 from envparity.report import FORMATS, render
 
 GOLDEN = Path(__file__).parent / "golden"
-SUFFIX = {"text": "txt", "json": "json", "markdown": "md", "junit": "xml", "html": "html"}
+SUFFIX = {
+    "text": "txt",
+    "json": "json",
+    "markdown": "md",
+    "junit": "xml",
+    "html": "html",
+    "github": "github.txt",
+}
 HOSTILE = '<script>alert("x")</script> | `tick` & ]]> \x1b[31mred\r\n'
 
 

@@ -86,7 +86,7 @@ def test_fleet_bad_input_is_one_line_and_exit_2(envparity_home: Path) -> None:
     env = {"ENVPARITY_HOME": str(envparity_home)}
     for args, message in (
         (["--since", "yesterday"], "--since 'yesterday'"),
-        (["--format", "pdf"], "--format 'pdf'"),
+        (["--format", "pdf"], "'--format' / '-f': 'pdf' is not one of"),
         (["--label", "oops"], "--label 'oops'"),
     ):
         result = fleet(*args, env=env)

@@ -34,7 +34,7 @@ def test_snapshot_stores_by_default_and_says_where(envparity_home: Path) -> None
     rows = json.loads(listed.stdout)
     assert [(r["role"], r["labels"]) for r in rows] == [("training", {"model": "fraud"})]
     info = invoke(envparity_home, "db", "info")
-    assert f"path       {db}" in info.stdout and "1 snapshots of 1 environments" in info.stdout
+    assert f"path       {db}" in info.stdout and "1 snapshot of 1 environment" in info.stdout
 
 
 def test_no_store_touches_no_database(envparity_home: Path) -> None:

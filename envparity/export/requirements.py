@@ -1,0 +1,99 @@
+"""pip requirements and constraints files.
+
+Requirements pin ``name==version`` with the local label kept (``torch==2.7.1+cu128``); a VCS or
+editable origin becomes a PEP 508 direct reference, because no index serves that build. pip's
+constraints files take only plain specifiers, so there a direct-URL package is pinned by version
+with a comment naming its origin.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, List, Optional
+
+from .interface import Exporter, Selection, header
+
+if TYPE_CHECKING:
+    from ..model import Package
+
+
+_ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
+
+
+def is_archive(package: Package) -> bool:
+    """True when the origin is one wheel or sdist file (``pip install ./x.whl``): the version
+    pins the same build from an index, and the file itself may long be gone."""
+    return bool(package.url and not package.vcs and package.url.lower().endswith(_ARCHIVES))
+
+
+def direct_reference(package: Package) -> Optional[str]:
+    """The URL a VCS, local-directory or editable install came from, as pip reads it; None for
+    a package from an index or from one archive file."""
+    if not package.url or is_archive(package):
+        return None
+    url = package.url
+    if package.vcs:
+        if not url.startswith(f"{package.vcs}+"):
+            url = f"{package.vcs}+{url}"
+        if package.commit:
+            url = f"{url}@{package.commit}"
+    return url
+
+
+def pinnable(version: str) -> bool:
+    """True when pip can pin ``version`` with ``==`` (PEP 440)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _pin(package: Package) -> str:
+    if not pinnable(package.version):
+        # A distro build such as 1.1build1: pip cannot pin it, so say so rather than write a line
+        # that makes `pip install -r` fail on parsing.
+        return f"# {package.name} {package.version}: not a PEP 440 version; pin it by hand"
+    return f"{package.name}=={package.version}"
+
+
+def _footer(selection: Selection) -> List[str]:
+    if not selection.extra:
+        return []
+    return [
+        "# Not in the baseline (uninstall to match): " + ", ".join(selection.extra),
+    ]
+
+
+class RequirementsExporter(Exporter):
+    """``pip install -r`` input."""
+
+    name = "requirements"
+
+    def render(self, selection: Selection) -> str:
+        lines = header(selection)
+        for p in selection.packages:
+            reference = direct_reference(p)
+            if reference is None:
+                lines.append(_pin(p))
+            else:
+                note = " (editable in the baseline)" if p.editable else ""
+                lines.append(f"# {p.name} {p.version}{note}")
+                lines.append(f"{p.name} @ {reference}")
+        return "\n".join(lines + _footer(selection)) + "\n"
+
+
+class ConstraintsExporter(Exporter):
+    """``pip install -c`` input: versions only (pip refuses URLs and editables there)."""
+
+    name = "constraints"
+
+    def render(self, selection: Selection) -> str:
+        lines = header(selection)
+        for p in selection.packages:
+            reference = direct_reference(p)
+            if reference is not None:
+                lines.append(f"# {p.name} came from {reference}")
+            lines.append(_pin(p))
+        return "\n".join(lines + _footer(selection)) + "\n"
