@@ -272,7 +272,7 @@ def _reproduce(
         verdict = s.before.detail.split(":", 1)[0]
         s.direction = verdict if verdict in ("slower", "faster") else ""
         if s.before.outcome == UNRESOLVED:
-            s.before = sym.Judgement(UNRESOLVED, s.before.detail, s.before.ratio)
+            s.before = sym.Judgement(UNRESOLVED, s.before.detail, s.before.ratio, s.before.ci)
         found.append(s)
     return found
 

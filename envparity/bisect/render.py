@@ -16,7 +16,7 @@ from ..report.interface import printable, show
 from ..report.markdown import cell, code
 from .model import BisectReport, CauseSet, SymptomReport
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "json", "markdown")
 
 _HEAD = {
     "cause_found": "cause found",

@@ -24,6 +24,7 @@ class Judgement:
     outcome: str
     detail: str
     ratio: Optional[float] = None
+    ci: Optional[Tuple[float, float]] = None  # benchmark: the ratio's interval
 
 
 @dataclass
@@ -73,14 +74,28 @@ def compare_probe(base: Dict[str, Any], trial: Dict[str, Any]) -> Tuple[bool, st
 
 def compare_bench(
     name: str, base: List[List[float]], cand: List[List[float]]
-) -> Tuple[str, Optional[float], str]:
-    """``(verdict, ratio, evidence)``: the candidate's time against the baseline's."""
+) -> Tuple[str, Optional[float], str, Optional[Tuple[float, float]]]:
+    """``(verdict, ratio, evidence, interval)``: the candidate's time against the baseline's."""
     from ..bench.stats import decide, seed_for
 
     if len(base) < 2 or len(cand) < 2:
-        return "failed", None, "too few worker processes finished to compare"
+        return "failed", None, "too few worker processes finished to compare", None
     v = decide(base, cand, seed=seed_for(name))
-    return v.verdict, v.ratio, f"{v.verdict}: {v.why}"
+    return v.verdict, v.ratio, f"{v.verdict}: {v.why}", (v.ci_low, v.ci_high)
+
+
+def _away_from(before: Optional[Judgement], ci: Optional[Tuple[float, float]]) -> bool:
+    """The trial's ratio interval and the symptom's (as first measured) do not overlap, on the
+    side of no difference: restoring moved the time back, though not provably to "same" (which
+    needs the whole interval within the minimum effect, rare on a busy machine)."""
+    if before is None or before.ci is None or ci is None:
+        return False
+    (b_low, b_high), (low, high) = before.ci, ci
+    if b_low > 1.0:  # the symptom is a slowdown
+        return high < b_low
+    if b_high < 1.0:  # a speed-up
+        return low > b_high
+    return False
 
 
 def judge(symptom: Symptom, answer: Dict[str, Any]) -> Judgement:
@@ -95,13 +110,15 @@ def judge(symptom: Symptom, answer: Dict[str, Any]) -> Judgement:
         return Judgement(GONE if match else PRESENT, detail)
     got = (answer.get("bench") or {}).get(symptom.name) or {}
     base = got.get("baseline") if answer.get("interleaved") else symptom.baseline
-    verdict, ratio, detail = compare_bench(symptom.name, base or [], got.get("candidate") or [])
+    verdict, ratio, detail, ci = compare_bench(
+        symptom.name, base or [], got.get("candidate") or []
+    )
     if verdict in ("slower", "faster"):
         same_way = not symptom.direction or verdict == symptom.direction
-        return Judgement(PRESENT if same_way else GONE, detail, ratio)
-    if verdict == "same":
-        return Judgement(GONE, detail, ratio)
-    return Judgement(UNRESOLVED, detail, ratio)
+        return Judgement(PRESENT if same_way else GONE, detail, ratio, ci)
+    if verdict == "same" or _away_from(symptom.before, ci):
+        return Judgement(GONE, detail, ratio, ci)
+    return Judgement(UNRESOLVED, detail, ratio, ci)
 
 
 def numeric_results(outputs: Dict[str, Dict[str, Any]]) -> List[Any]:

@@ -35,6 +35,14 @@ class ReportFormat(str, Enum):
     github = "github"
 
 
+class BisectFormat(str, Enum):
+    """bisect."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
 class FleetFormat(str, Enum):
     text = "text"
     json = "json"

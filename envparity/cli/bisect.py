@@ -9,6 +9,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from ._app import app, boundary, write_atomic
+from ._options import BisectFormat, DbOpt, JsonAlias, OutputOpt, argument, chosen
 
 # Exit codes of bisect alone (DESIGN.md, "Exit codes"): 2 bad input and 3 store as everywhere.
 EXIT_CAUSE_FOUND = 0
@@ -25,53 +26,75 @@ _EXIT = {
 @boundary
 def bisect_command(
     baseline: Annotated[
-        str, typer.Argument(help="Baseline ref (a snapshot JSON file, id or tag) with the stored "
-                            "probe outputs or benchmark results.")
+        str,
+        argument(
+            "BASELINE",
+            "Baseline ref (a snapshot JSON file, id, tag, fp:..., mlflow:...) with the stored "
+            "probe outputs or benchmark results.",
+        ),
     ],
     *,
     probes: Annotated[
         Optional[List[str]],
-        typer.Option("--probes", help="Module registering your parity probes (repeatable); "
-                     "importable from the current directory."),
+        typer.Option(
+            "--probes",
+            metavar="MODULE",
+            help="Module registering your parity probes (repeatable); "
+            "importable from the current directory.",
+        ),
     ] = None,
     bench: Annotated[
         Optional[List[str]],
-        typer.Option("--bench", help="A built-in benchmark whose time is the symptom "
-                     "(repeatable), e.g. numpy_gemm_f32."),
+        typer.Option(
+            "--bench",
+            metavar="NAME",
+            help="A built-in benchmark whose time is the symptom "
+            "(repeatable), e.g. numpy_gemm_f32.",
+        ),
     ] = None,
     python: Annotated[
         Optional[str],
-        typer.Option(help="Bisect for this interpreter (a venv's python) instead of this one."),
+        typer.Option(
+            metavar="PATH",
+            help="Bisect for this interpreter (a venv's python) instead of this one.",
+        ),
     ] = None,
     find_links: Annotated[
         Optional[List[str]],
-        typer.Option("--find-links", help="Directory of wheels for the overlays (repeatable)."),
+        typer.Option(
+            "--find-links", metavar="DIR", help="Directory of wheels for the overlays (repeatable)."
+        ),
     ] = None,
     index_url: Annotated[
         Optional[str],
-        typer.Option("--index-url", help="Package index for the overlays (default: your pip "
-                     "configuration)."),
+        typer.Option(
+            "--index-url",
+            metavar="URL",
+            help="Package index for the overlays (default: your pip configuration).",
+        ),
     ] = None,
-    max_trials: Annotated[int, typer.Option("--max-trials", help="At most this many trials.")] = 64,
+    max_trials: Annotated[
+        int, typer.Option("--max-trials", metavar="N", help="At most this many trials.")
+    ] = 64,
     budget: Annotated[
-        float, typer.Option("--budget", help="Seconds for the whole search; a trial gets the "
-                            "remaining budget over the trials still needed, at least 30 s.")
+        float,
+        typer.Option(
+            "--budget",
+            metavar="SECONDS",
+            help="Seconds for the whole search; a trial gets the "
+            "remaining budget over the trials still needed, at least 30 s.",
+        ),
     ] = 600.0,
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the overlay directory (it is printed).")
     ] = False,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="text, markdown or json.")
-    ] = "text",
-    json_: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
-    output: Annotated[
-        Optional[str], typer.Option("--output", "-o", help="Write the report to this file.")
-    ] = None,
-    db: Annotated[
-        Optional[str],
-        typer.Option("--db", help="Database URL for a baseline ref that is not a file "
-                     "(or ENVPARITY_DB_URL)."),
-    ] = None,
+        BisectFormat,
+        typer.Option("--format", "-f", help="Print text, Markdown or JSON.", case_sensitive=False),
+    ] = BisectFormat.text,
+    json_: JsonAlias = False,
+    output: OutputOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Find which difference causes a failing probe or a slower benchmark: restore the
     differences in child processes (variables, package overlays) and delta-debug them.
@@ -83,7 +106,7 @@ def bisect_command(
     from ..bisect.render import check_format, headline, render
     from ..refs import resolve
 
-    fmt = check_format("json" if json_ else fmt)
+    fmt_name = check_format(chosen(fmt, json_))
     base = resolve(baseline, db)
     report = bisect(
         base,
@@ -97,7 +120,7 @@ def bisect_command(
         budget=budget,
         keep=keep,
     )
-    text = render(report, fmt)
+    text = render(report, fmt_name)
     if output:
         write_atomic(output, text)
         sys.stderr.write(f"{headline(report)}; report written to {output}\n")

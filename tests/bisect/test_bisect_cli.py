@@ -31,7 +31,7 @@ def _run(*args: str):
         (["--bench", "no_such_bench"], "not a built-in benchmark"),
         (["--probes", "m", "--max-trials", "1"], "--max-trials 1"),
         (["--probes", "m", "--budget", "0"], "--budget"),
-        (["--probes", "m", "--format", "xml"], "--format 'xml'"),
+        (["--probes", "m", "--format", "xml"], "'xml' is not one of 'text', 'json', 'markdown'"),
         (["--probes", "m", "--python", "/no/such/python"], "--python /no/such/python"),
     ],
 )

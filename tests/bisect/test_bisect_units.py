@@ -307,3 +307,17 @@ def test_benchmark_workers_of_both_interpreters_are_interleaved(tmp_path: Path) 
     sides = answer["bench"]["py_loop"]
     assert len(sides["candidate"]) == 3 and len(sides["baseline"]) == 3
     assert all(len(samples) == 3 for samples in sides["candidate"])  # 3 rounds each
+
+
+def test_a_benchmark_moved_clear_of_its_symptom_is_gone_without_proving_same() -> None:
+    # A restoration that brings the time back is seen on a busy machine as "unstable" or
+    # "inconclusive" (same needs the whole interval within 5%): its interval clear of the
+    # symptom's, on the side of no difference, is enough to call the symptom gone.
+    from envparity.bisect.symptom import Judgement, _away_from
+
+    slowdown = Judgement(PRESENT, "slower", 1.95, (1.58, 2.04))
+    assert _away_from(slowdown, (0.85, 1.13))
+    assert not _away_from(slowdown, (0.85, 1.60))  # overlaps: it may still be there
+    assert not _away_from(slowdown, None)
+    speedup = Judgement(PRESENT, "faster", 0.5, (0.45, 0.55))
+    assert _away_from(speedup, (0.9, 1.2)) and not _away_from(speedup, (0.5, 1.2))
