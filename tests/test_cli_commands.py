@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -44,3 +45,24 @@ def test_snapshot_no_store_imports_neither_sqlalchemy_nor_pydantic(tmp_path):
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert json.loads((tmp_path / "s.json").read_text())["schema_version"] == 2
+
+
+def test_first_snapshot_and_hook_start_without_psycopg(tmp_path):
+    # psycopg comes with the `postgres` extra only: a plain install must create, migrate and use
+    # the embedded SQLite store on its first snapshot and its first hook start without it.
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"  # import psycopg -> ImportError
+        "import envparity\n"
+        "outcome = envparity.startup_check()\n"
+        "sys.argv = ['envparity', 'snapshot', '--role', 'training']\n"
+        "from envparity.cli import main\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
+    env["ENVPARITY_HOME"] = str(tmp_path / "home")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    assert "stored in sqlite:///" in out.stdout + out.stderr, out.stderr
+    assert '"stored": "store"' in out.stderr, out.stderr  # the hook's first start stored too

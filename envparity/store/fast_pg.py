@@ -151,11 +151,11 @@ def save_rows(
 ) -> Optional[Tuple[bool, str]]:
     """(newly stored?, redacted URL) when ``url`` is a PostgreSQL store at this schema; None when
     this path declines (not PostgreSQL, no psycopg, another schema). Raises StoreError."""
-    import psycopg
-
-    opened = _open(url, timeout_s)
+    opened = _open(url, timeout_s)  # imports psycopg only for a PostgreSQL URL
     if opened is None:
         return None
+    import psycopg
+
     resolved, conn = opened
     sid = r.sighting["snapshot_id"]
     try:
@@ -203,11 +203,11 @@ def resolve_data(
 ) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
     """The snapshot a full id or a tag names, as (identity, instance, columns); None for anything
     else (the caller asks :meth:`Store.resolve`, which explains). Raises StoreError."""
-    import psycopg
-
-    opened = _open(url, timeout_s)
+    opened = _open(url, timeout_s)  # imports psycopg only for a PostgreSQL URL
     if opened is None:
         return None
+    import psycopg
+
     resolved, conn = opened
     try:
         with conn.conn.transaction():
