@@ -97,3 +97,34 @@ def run_cli(*args: str, env: Optional[Dict[str, str]] = None, **kwargs: object):
         check=False,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+def create_pg_database(pg_url: str) -> str:
+    """Create a new, empty PostgreSQL database on ``pg_url``'s server; its SQLAlchemy URL.
+
+    Tests never write the shared database: each gets one of these (see the ``pg_db`` fixture).
+    """
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"envparity_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(pg_url: str, url: str) -> None:
+    """Drop the database :func:`create_pg_database` made (connections and all)."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        admin.dispose()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-from _support import REPO, Venv, build_wheel, run_cli
+from _support import REPO, Venv, build_wheel, create_pg_database, drop_pg_database, run_cli
 
 __all__ = ["REPO", "Venv", "build_wheel", "run_cli"]
 
@@ -57,6 +57,16 @@ def pg_url() -> Iterator[str]:
             pytest.fail("ENVPARITY_TEST_PG_URL is not set in CI; .ci/run must set it")
         pytest.skip("ENVPARITY_TEST_PG_URL is not set: no PostgreSQL server to test against")
     yield url
+
+
+@pytest.fixture
+def pg_db(pg_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database for this test alone, dropped afterwards."""
+    url = create_pg_database(pg_url)
+    try:
+        yield url
+    finally:
+        drop_pg_database(pg_url, url)
 
 
 def _stack(name: str) -> Venv:

@@ -8,9 +8,8 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, List, Tuple
 
 import pytest
 
@@ -112,22 +111,6 @@ def _leaks(text: str) -> List[str]:
     return [kind for kind, (_, secret) in PLANTED.items() if secret in text]
 
 
-@pytest.fixture
-def pg_store(pg_url: str) -> Iterator[str]:
-    import sqlalchemy as sa
-
-    name = f"envparity_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 def _rows_text(url: str) -> str:
     import sqlalchemy as sa
 
@@ -189,5 +172,5 @@ def test_no_planted_secret_leaks_with_sqlite(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_no_planted_secret_leaks_with_postgresql(pg_store, tmp_path):
-    assert _leaks(_exercise(pg_store, tmp_path)) == []
+def test_no_planted_secret_leaks_with_postgresql(pg_db, tmp_path):
+    assert _leaks(_exercise(pg_db, tmp_path)) == []

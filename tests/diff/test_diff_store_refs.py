@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Iterator
-
 import pytest
 from diff_snapshots import baseline, changed, cli_runner
 
@@ -15,23 +12,6 @@ BASE = baseline()
 OTHER = changed(
     changed(BASE, "snapshot_id", "d" * 32), "platform.timezone", "Asia/Tokyo"
 ).with_fingerprint()
-
-
-@pytest.fixture
-def fresh_pg(pg_url: str) -> Iterator[str]:
-    """A new PostgreSQL database for this test alone (nothing writes the shared one)."""
-    import sqlalchemy as sa
-
-    name = f"envparity_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _store_and_diff(url, tmp_path):
@@ -60,8 +40,8 @@ def test_refs_in_sqlite(tmp_path, envparity_home):
 
 
 @pytest.mark.postgres
-def test_refs_in_postgres(tmp_path, envparity_home, fresh_pg):
-    _store_and_diff(fresh_pg, tmp_path)
+def test_refs_in_postgres(tmp_path, envparity_home, pg_db):
+    _store_and_diff(pg_db, tmp_path)
 
 
 def test_unreachable_store_is_exit_3_and_the_url_is_redacted(tmp_path, envparity_home):

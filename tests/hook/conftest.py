@@ -7,7 +7,7 @@ import os
 import subprocess
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Optional
+from typing import Callable, Dict, Optional
 
 import pytest
 from hook_helpers import envparity_cmd
@@ -83,24 +83,3 @@ def write_baseline(tmp_path: Path, hook_env: Callable[..., Dict[str, str]]):
         return path
 
     return make
-
-
-def _admin_conninfo(url: str) -> str:
-    # SQLAlchemy's postgresql+psycopg://... is a libpq URI once the driver suffix is gone.
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-@pytest.fixture
-def fresh_pg(pg_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test (dropped afterwards); its SQLAlchemy URL."""
-    import psycopg
-
-    name = f"envparity_hook_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_admin_conninfo(pg_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = pg_url.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(_admin_conninfo(pg_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

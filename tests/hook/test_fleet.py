@@ -118,14 +118,14 @@ def _start(n: int, url: str, hook_env, **env: str) -> List[subprocess.Popen]:
 
 @pytest.mark.postgres
 def test_fleet_groups_sightings_from_many_processes(
-    fresh_pg: str, hook_env, tmp_path: Path
+    pg_db: str, hook_env, tmp_path: Path
 ) -> None:
     from envparity.store import open_store
 
-    open_store(fresh_pg).close()  # migrated once: the hook itself never migrates
+    open_store(pg_db).close()  # migrated once: the hook itself never migrates
     # Two environments: the baseline's (one OpenMP thread) and one with four threads.
-    procs = _start(3, fresh_pg, hook_env, OMP_NUM_THREADS="1")
-    procs += _start(2, fresh_pg, hook_env, OMP_NUM_THREADS="4")
+    procs = _start(3, pg_db, hook_env, OMP_NUM_THREADS="1")
+    procs += _start(2, pg_db, hook_env, OMP_NUM_THREADS="4")
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
@@ -142,7 +142,7 @@ def test_fleet_groups_sightings_from_many_processes(
     assert done.returncode == 0, done.stderr
     base = Snapshot.model_validate_json(baseline.read_text())
     # Two more hosts of the baseline's environment, and one sighting long ago.
-    with open_store(fresh_pg) as store:
+    with open_store(pg_db) as store:
         for host, when in (("web-2", None), ("web-3", None), ("web-9", timedelta(days=3))):
             store.save(
                 base.model_copy(
@@ -155,7 +155,7 @@ def test_fleet_groups_sightings_from_many_processes(
                     }
                 )
             )
-    env = {"ENVPARITY_DB_URL": fresh_pg}
+    env = {"ENVPARITY_DB_URL": pg_db}
     result = fleet(
         "--baseline",
         str(baseline),

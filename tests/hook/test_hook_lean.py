@@ -252,15 +252,15 @@ def test_the_cli_run_stores_and_starts(hook_env) -> None:
 
 
 @pytest.mark.postgres
-def test_a_healthy_postgresql_is_used_without_sqlalchemy(fresh_pg: str, hook_env) -> None:
+def test_a_healthy_postgresql_is_used_without_sqlalchemy(pg_db: str, hook_env) -> None:
     import envparity
     from envparity.store import open_store
 
-    with open_store(fresh_pg) as store:  # migrated here: the hook never migrates PostgreSQL
+    with open_store(pg_db) as store:  # migrated here: the hook never migrates PostgreSQL
         base = envparity.snapshot(role="training")
         store.save(base)
         store.tag(base.snapshot_id, "fraud-train")
-    env = hook_env(ENVPARITY_DB_URL=fresh_pg)
+    env = hook_env(ENVPARITY_DB_URL=pg_db)
     plain = _probe(env, "")
     assert (plain["stored"], plain["problems"], plain["heavy"]) == ("store", [], []), plain
     tagged = _probe(env, "fraud-train")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from _support import create_pg_database, drop_pg_database
 from store_fixtures import make_snapshot
 
 from envparity.store import connect, fast, open_store
@@ -127,18 +128,8 @@ def test_psycopg_path_declines_what_it_cannot_do_alone(tmp_path: Path) -> None:
 
 
 def _second_db(pg_url: str) -> str:
-    import uuid
-
-    name = f"envparity_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return pg_url.rsplit("/", 1)[0] + "/" + name
+    return create_pg_database(pg_url)
 
 
 def _drop(pg_url: str, url: str) -> None:
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    admin.dispose()
+    drop_pg_database(pg_url, url)
