@@ -411,3 +411,12 @@ def test_max_bytes_on_the_command_line(tmp_path):
     assert r.exit_code == 2 and "--max-bytes 10: too small" in r.stderr
     r = runner.invoke(app, ["diff", str(a), str(a), "--format", "markdown", "--max-bytes", "65000"])
     assert r.exit_code == 0 and r.stdout.startswith("**envparity: no drift**")
+
+
+def test_finding_categories_are_one_list_in_the_engine_and_the_model():
+    from typing import get_args
+
+    from envparity.drift.engine import CATEGORIES
+    from envparity.model import Category
+
+    assert get_args(Category) == CATEGORIES
