@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import subprocess
 import sys
 import zipfile
@@ -85,6 +86,29 @@ class Venv:
 
     def install(self, *wheels: Path) -> None:
         self.pip("install", "--no-index", "--no-deps", *map(str, wheels))
+
+
+def isolated_env(root: Path, home: Path, **overrides: Optional[str]) -> Dict[str, str]:
+    """This process's environment for a child envparity: no inherited ENVPARITY_*, ``home`` as
+    ENVPARITY_HOME, a private temp directory and user cache under ``root`` (spools and caches stay
+    inside the test: other processes on the machine share the real ones). ``overrides``: a value
+    sets a variable, None removes it."""
+    temp, cache = root / "tmp", root / "user-cache"
+    home.mkdir(parents=True, exist_ok=True)
+    temp.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
+    env.update(
+        ENVPARITY_HOME=str(home),
+        TMPDIR=str(temp),
+        XDG_CACHE_HOME=str(cache),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
 
 
 def run_cli(*args: str, env: Optional[Dict[str, str]] = None, **kwargs: object):

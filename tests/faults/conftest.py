@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _support import isolated_env  # noqa: E402
 from faults_pg import Instance, server_bin  # noqa: E402
 from faults_table import ROWS  # noqa: E402
 
@@ -36,26 +37,13 @@ def pg() -> Iterator[Instance]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Callable[..., Dict[str, str]]:
-    """``env(**overrides)``: no inherited ENVPARITY_*, a private home and temp, a 2 s timeout."""
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    temp = tmp_path / "tmp"
-    temp.mkdir(exist_ok=True)
+    """``env(**overrides)``: no inherited ENVPARITY_*, a private home, temp and user cache, a 2 s
+    timeout."""
 
     def make(**overrides: Optional[str]) -> Dict[str, str]:
-        base = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
-        base.update(
-            ENVPARITY_HOME=str(home),
-            ENVPARITY_DB_TIMEOUT="2",
-            TMPDIR=str(temp),
-            PYTHONDONTWRITEBYTECODE="1",
+        return isolated_env(
+            tmp_path, tmp_path / "home", **{"ENVPARITY_DB_TIMEOUT": "2", **overrides}
         )
-        for key, value in overrides.items():
-            if value is None:
-                base.pop(key, None)
-            else:
-                base[key] = value
-        return base
 
     return make
 

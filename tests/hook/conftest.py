@@ -3,13 +3,13 @@ PostgreSQL database per test."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
 import pytest
+from _support import isolated_env
 from hook_helpers import envparity_cmd
 
 
@@ -18,25 +18,9 @@ def hook_env(tmp_path: Path) -> Callable[..., Dict[str, str]]:
     """``hook_env(**overrides)``: this process's environment without ENVPARITY_*, with a private
     ENVPARITY_HOME, user cache and temp directory (so the fallback spools stay inside the test:
     `db flush` also reads the user cache's spool, which other processes on the machine share)."""
-    home = tmp_path / "envparity-home"
-    home.mkdir(exist_ok=True)
-    temp = tmp_path / "tmp"
-    temp.mkdir(exist_ok=True)
 
     def make(**overrides: Optional[str]) -> Dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
-        env.update(
-            ENVPARITY_HOME=str(home),
-            TMPDIR=str(temp),
-            XDG_CACHE_HOME=str(tmp_path / "user-cache"),
-            PYTHONDONTWRITEBYTECODE="1",
-        )
-        for key, value in overrides.items():
-            if value is None:
-                env.pop(key, None)
-            else:
-                env[key] = value
-        return env
+        return isolated_env(tmp_path, tmp_path / "envparity-home", **overrides)
 
     return make
 
