@@ -380,7 +380,7 @@ def run_suite(
     callables; with ``numerics``, the numeric probes too.
 
     The suite runs up to its number of worker processes (12 quick, 20 full), and at least its
-    minimum (9, 15); past the minimum, only as many as fit in its time budget (2.75 s, 15 s) at
+    minimum (9, 15); past the minimum, only as many as fit in its time budget (2.5 s, 15 s) at
     the workers' typical duration so far. ``processes`` asks for exactly that many instead.
     ``env``: extra variables for the workers. The run records its conditions (load, others' CPU
     time, steal, frequency; see :mod:`.conditions`), with a warning when it was contended.

@@ -2,26 +2,27 @@
 
 The noise that matters is between processes, so the unit of replication is the worker process:
 
-- each process is summed up by its median sample; each side by its fastest process
-  (``LOCATION`` = 0, the minimum of the process medians); the estimate is the candidate's over the
-  baseline's. Timing noise on a shared machine is one-sided: a neighbour only ever slows a
-  process down, never speeds it up, so the fastest process is the one nearest the machine's own
-  speed (the argument of Chen and Revels, "Robust benchmarking in noisy environments", 2016). On
-  a 2-CPU VM a neighbour can hold one CPU for a second or more, and a two-thread GEMM then runs at
-  one-thread speed in every process of that spell, half of a quick run or more: a middle or a
-  lower quartile is then lost, the fastest process is not. One lucky process does not decide
-  anything alone: the bootstrap below draws the processes with replacement, so a fast time seen
-  in one process of twelve leaves a wide interval, and only a fast time that several processes
-  reproduce gives a narrow one. Replayed over 120 recorded quick-suite runs of a noisy 2-CPU VM
-  (scripts/bench_replay.py, 12 processes of 2 rounds), the fastest process called one-thread GEMM
-  slower in 30 of 30 pairs, the lower quartile in 23 and the median in 13, with A/A calls no more
-  frequent (3 of 472 against 4 and 7); over 120 more runs recorded later, 30, 28 and 28 of 30,
-  with 6, 8 and 8 A/A calls. What no statistic of one run can catch is a whole run shifted: a
-  neighbour busy for all of its 2.5 s. Every A/A call in those replays was one;
-- its confidence interval is a two-level bootstrap: resample processes with replacement, then,
-  within each drawn process, its samples (through a precomputed set of resampled medians). The
-  second level counts within-process noise twice (it is already in the spread of the process
-  medians), which makes the interval conservative rather than too narrow;
+- each process is summed up by its fastest sample, and each side by its fastest process
+  (``LOCATION`` = 0, the minimum over processes); the estimate is the candidate's over the
+  baseline's. Timing noise on a shared machine is one-sided: a neighbour, an interrupt or a
+  slow spell of the host only ever slows a sample down, never speeds it up, so the fastest
+  sample is the one nearest the machine's own speed (the argument of Chen and Revels, "Robust
+  benchmarking in noisy environments", 2016). On this project's 2-CPU VM, quiet, consecutive
+  1 ms samples of a pure-Python loop vary by 3-6% (sd) and longer samples do not vary less: the
+  noise is the machine's speed drifting over tens of milliseconds, so a process's median of a
+  few samples is a draw from that drift, while its fastest sample of five is close to the
+  machine's best. Replayed on 20 + 20 recorded quick runs (12 processes of 6 rounds), a 10%
+  slower user benchmark was called slower in 4 of 20 with each process's median of 5 samples
+  and in 20 of 20 with its fastest, with no A/A call either way (0 of 60). On a 2-CPU VM a
+  neighbour can also hold one CPU for a second or more, and a two-thread GEMM then runs at
+  one-thread speed in every process of that spell, half of a quick run or more: the fastest
+  process is then the one that escaped it. One lucky process does not decide anything alone:
+  the bootstrap below draws the processes with replacement, so a fast time seen in one process
+  of twelve leaves a wide interval, and only a fast time that several processes reproduce gives
+  a narrow one. What no statistic of one run can catch is a whole run shifted: a neighbour busy
+  for all of its 2.5 s; the contention rule (:func:`_classify`) is there for that;
+- its confidence interval is a bootstrap over processes (the unit of replication: within-process
+  noise is already in the spread of the processes' fastest samples);
 - the significance test is a permutation test of the same statistic as the estimate (the ratio
   of the fastest processes), not a rank test over every process median, which the estimate
   deliberately sets aside and which could disagree with it;
@@ -48,7 +49,6 @@ LOCATION = 0.0
 # "same" needs the interval to rule out effects this many times the minimum effect (15% at 5%);
 # an interval reaching further is "unstable": the processes disagree too much to decide.
 UNSTABLE_FACTOR = 3.0
-_INNER = 64  # resampled medians kept per process
 
 
 def median(values: Sequence[float]) -> float:
@@ -80,14 +80,10 @@ def process_medians(samples: Sequence[Sequence[float]]) -> List[float]:
     return [median(s) for s in samples if s]
 
 
-def _inner_medians(samples: Sequence[Sequence[float]], rng: random.Random) -> List[List[float]]:
-    out = []
-    for s in samples:
-        if not s:
-            continue
-        k = len(s)
-        out.append([median(rng.choices(s, k=k)) for _ in range(_INNER)])
-    return out
+def process_times(samples: Sequence[Sequence[float]]) -> List[float]:
+    """Each process's fastest sample (processes without samples are left out): the time a
+    comparison reads a process by (see the module docstring)."""
+    return [min(s) for s in samples if s]
 
 
 def bootstrap_ratio(
@@ -98,8 +94,9 @@ def bootstrap_ratio(
     n_boot: int = N_BOOT,
     seed: int = 0,
 ) -> Tuple[float, float, float]:
-    """``(ratio, low, high)``: candidate over baseline :func:`location` of the process medians,
-    with its two-level bootstrap percentile interval. Deterministic for a given ``seed``."""
+    """``(ratio, low, high)``: candidate over baseline :func:`location` of the processes'
+    fastest samples, with its bootstrap percentile interval. Deterministic for a given
+    ``seed``."""
     ratio, low, high, _ = _bootstrap(baseline, candidate, confidence, n_boot, seed)
     return ratio, low, high
 
@@ -113,19 +110,16 @@ def _bootstrap(
 ) -> Tuple[float, float, float, float]:
     """``(ratio, low, high, p)``: the estimate, its bootstrap interval and the permutation
     p-value of the same statistic (see :func:`permutation_p`)."""
-    ratio = location(process_medians(candidate)) / location(process_medians(baseline))
+    base, cand = process_times(baseline), process_times(candidate)
+    ratio = location(cand) / location(base)
     rng = random.Random(seed)
-    base = _inner_medians(baseline, rng)
-    cand = _inner_medians(candidate, rng)
     nb, nc = len(base), len(cand)
     ratios = []
     for _ in range(n_boot):
-        b = location([rng.choice(p) for p in rng.choices(base, k=nb)])
-        c = location([rng.choice(p) for p in rng.choices(cand, k=nc)])
-        ratios.append(c / b)
+        ratios.append(location(rng.choices(cand, k=nc)) / location(rng.choices(base, k=nb)))
     ratios.sort()
     alpha = 1.0 - confidence
-    p = permutation_p(process_medians(baseline), process_medians(candidate), seed=seed)
+    p = permutation_p(base, cand, seed=seed)
     return ratio, _quantile(ratios, alpha / 2), _quantile(ratios, 1 - alpha / 2), p
 
 
@@ -133,7 +127,8 @@ def permutation_p(
     baseline: Sequence[float], candidate: Sequence[float], *, n_perm: int = N_BOOT, seed: int = 0
 ) -> float:
     """Two-sided permutation p-value of the estimate's own statistic: the log ratio of the two
-    sides' :func:`location` of process medians, against relabelings of the pooled processes.
+    sides' :func:`location` of the processes' times, against relabelings of the pooled
+    processes.
 
     The bootstrap alone cannot test a fastest-process statistic: a resample's minimum is the
     sample's minimum two times in three, so its spread understates how much the fastest of a
@@ -338,7 +333,7 @@ def decide(
     ``inconclusive``, with the plausible range.
     """
     ratio, low, high, p = _bootstrap(baseline, candidate, confidence, N_BOOT, seed)
-    bm, cm = process_medians(baseline), process_medians(candidate)
+    bm, cm = process_times(baseline), process_times(candidate)
     spread = max(_spread(bm), _spread(cm))
     verdict, why, held = _classify(
         ratio,
@@ -349,7 +344,7 @@ def decide(
         confidence=confidence,
         precise_needed=True,
         contended=contended,
-        disagree=f"processes disagree (process medians spread {spread:.0%})",
+        disagree=f"processes disagree (their fastest samples spread {spread:.0%})",
         p_name="p",
         suggest="rerun on a quieter machine, with --suite full, or compare both environments "
         "at once with `envparity bench --against` (paired rounds)",
@@ -455,8 +450,8 @@ def decide_paired(
             f"rounds for a {confidence:.0%} interval; run more (--suite full)"
         )
     why += f"; paired over {len(logs)} rounds"
-    bm = location(process_medians([b for b, _ in pairs]))
-    cm = location(process_medians([c for _, c in pairs]))
+    bm = location(process_times([b for b, _ in pairs]))
+    cm = location(process_times([c for _, c in pairs]))
     return Verdict(verdict, ratio, low, high, p, bm, cm, why)
 
 

@@ -369,11 +369,13 @@ class SuiteSpec:
 
 
 SUITES: Dict[str, SuiteSpec] = {
-    # quick: 12 fresh processes of 2 rounds rather than 5 of 8: fewer samples in about the same
-    # time (a worker's start-up, NumPy's import and the bandwidth buffers cost more than its
-    # samples), but what matters is how many processes show the machine's own speed when a
-    # neighbour slows several in a row (see stats.py).
-    "quick": SuiteSpec(_QUICK, processes=12, rounds=2, warmups=1, min_processes=9, budget_s=2.75),
+    # quick: up to 12 fresh processes of 5 rounds. Many processes, because what matters when a
+    # neighbour slows several in a row is how many show the machine's own speed; 5 rounds, because
+    # a process is read by its fastest sample (see stats.py) and the fastest of 2 is still a draw
+    # from the machine's drift: a 10% slowdown was called in 11 of 20 replayed pairs with 2
+    # rounds, 20 of 20 with 5. A round costs ~20 ms a worker, its start-up and NumPy's import
+    # ~200 ms, so the budget lets about 10 processes run.
+    "quick": SuiteSpec(_QUICK, processes=12, rounds=5, warmups=1, min_processes=9, budget_s=2.5),
     "full": SuiteSpec(_FULL, processes=20, rounds=10, warmups=2, min_processes=15, budget_s=15.0),
 }
 
