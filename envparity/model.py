@@ -488,7 +488,7 @@ MemoryVerdict = Literal["more", "less", "same", "inconclusive"]
 
 
 class BenchmarkComparison(_Model):
-    """One benchmark, baseline against candidate: ratio of medians with its confidence interval.
+    """One benchmark, baseline against candidate: the ratio of their times with its interval.
 
     ``same`` only when the whole interval lies within the minimum effect (equivalence);
     ``inconclusive`` when the interval neither rules a difference in nor out (its bounds are the
@@ -501,7 +501,7 @@ class BenchmarkComparison(_Model):
     ratio: Optional[float] = Field(
         None,
         description="Candidate time over baseline time (>1: slower), each its fastest worker "
-        "process's median time (paired runs: the median of the per-round ratios).",
+        "process's fastest sample (paired runs: the center of the per-round ratios).",
     )
     ci_low: Optional[float] = None
     ci_high: Optional[float] = None
@@ -510,10 +510,14 @@ class BenchmarkComparison(_Model):
     min_effect: float = 0.05
     paired: bool = Field(False, description="From bench --against: workers interleaved A, B.")
     baseline_median_s: Optional[float] = Field(
-        None, description="The baseline's fastest process median, seconds per loop."
+        None,
+        description="The baseline's time: its fastest process's fastest sample, seconds per "
+        "loop (the name is kept from schema 1).",
     )
     candidate_median_s: Optional[float] = Field(
-        None, description="The candidate's fastest process median, seconds per loop."
+        None,
+        description="The candidate's time: its fastest process's fastest sample, seconds per "
+        "loop.",
     )
     why: str = ""
     contended_sides: List[str] = Field(

@@ -69,8 +69,8 @@ def compare_benchmarks(
     """One :class:`~envparity.model.BenchmarkComparison` per benchmark on either side.
 
     ``ratio`` is the candidate's time over the baseline's (>1: slower), each side's time the
-    median sample of its fastest worker process (see :mod:`.stats`); for the two runs of one
-    ``bench --against``, the median of the per-round ratios. A side whose conditions show
+    fastest sample of its fastest worker process (see :mod:`.stats`); for the two runs of one
+    ``bench --against``, the center of the per-round ratios. A side whose conditions show
     contention holds back every call on the benchmarks contention can affect (``unstable``,
     saying which side), unless the runs were interleaved. Each comparison carries both sides'
     conditions and a memory verdict. A side without a run at all makes every benchmark of the

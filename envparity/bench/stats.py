@@ -24,7 +24,7 @@ The noise that matters is between processes, so the unit of replication is the w
 - its confidence interval is a bootstrap over processes (the unit of replication: within-process
   noise is already in the spread of the processes' fastest samples);
 - the significance test is a permutation test of the same statistic as the estimate (the ratio
-  of the fastest processes), not a rank test over every process median, which the estimate
+  of the fastest processes), not a rank test over every process, which the estimate
   deliberately sets aside and which could disagree with it;
 - a difference is called only when the whole interval lies outside the minimum effect (default
   5%) and the interval is narrower than the effect; ``same`` only when the whole interval lies
@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 N_BOOT = 2000
-# Where among the process medians a side is read: 0, the fastest process (see above).
+# Where among its processes' times a side is read: 0, the fastest process (see above).
 LOCATION = 0.0
 # "same" needs the interval to rule out effects this many times the minimum effect (15% at 5%);
 # an interval reaching further is "unstable": the processes disagree too much to decide.
@@ -68,11 +68,11 @@ def _quantile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
-def location(process_meds: Sequence[float]) -> float:
-    """A side's time: the ``LOCATION`` quantile of its process medians (0: the fastest)."""
-    if not process_meds:
+def location(times: Sequence[float]) -> float:
+    """A side's time: the ``LOCATION`` quantile of its processes' times (0: the fastest)."""
+    if not times:
         raise ValueError("location of nothing")
-    return _quantile(sorted(process_meds), LOCATION)
+    return _quantile(sorted(times), LOCATION)
 
 
 def process_medians(samples: Sequence[Sequence[float]]) -> List[float]:
