@@ -116,13 +116,13 @@ def main() -> int:
     else:
         env = {"NPY_DISABLE_CPU_FEATURES": " ".join(features)}
         ok = experiment("AVX-512 off", env, ["numpy_exp_f64", "numpy_tanh_f64"], args.pairs) and ok
-        from envparity.bench.compare import numeric_findings
+        from envparity.parity.compare import compare_numerics
 
-        findings = numeric_findings(_numerics({}), _numerics(env))
+        findings = compare_numerics(_numerics({}), _numerics(env))
         print(f"  numerics: {len(findings)} findings")
         for f in findings:
-            print(f"    {f.key}: {f.severity}: {f.why}")
-        same_twice = numeric_findings(_numerics({}), _numerics({}))
+            print(f"    {f['key']}: {f['severity']}: {f['why']}")
+        same_twice = compare_numerics(_numerics({}), _numerics({}))
         print(f"  numerics of the same environment twice: {len(same_twice)} findings")
         ok = ok and not same_twice
     print("detection:", "every time" if ok else "MISSED")
