@@ -4,17 +4,17 @@ Live A/A and detection runs (bench_aa.py, bench_detect.py) depend on how noisy t
 that minute; replaying one recorded set of runs compares statistical choices on the same data.
 
     .venv/bin/python scripts/bench_replay.py record runs.jsonl [--cycles 15] [--processes 14]
-        [--rounds 3]
+        [--rounds 6]
     .venv/bin/python scripts/bench_replay.py replay runs.jsonl [more.jsonl ...]
-        [--processes 12] [--rounds 2] [--location 0 0.25 0.5]
+        [--processes 12] [--rounds 5] [--location 0 0.25 0.5]
 
 ``record`` runs cycles of four quick suites, each in ``--processes`` processes of ``--rounds``
 rounds: the default environment, ``OPENBLAS_NUM_THREADS=1``, the default again, NumPy's AVX-512
 paths off.
 ``replay`` keeps the first ``--processes`` processes and ``--rounds`` samples of each (what a
-suite of that shape would have measured), then for each ``--location`` (the quantile of process
-medians a side is read at) counts A/A calls over consecutive default runs and detections of each
-change against the default run before it.
+suite of that shape would have measured), then for each ``--location`` (the quantile of the
+processes' times, each its fastest sample, that a side is read at) counts A/A calls over
+consecutive default runs and detections of each change against the default run before it.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def main() -> int:
     rec.add_argument("out", type=Path)
     rec.add_argument("--cycles", type=int, default=15)
     rec.add_argument("--processes", type=int, default=14)
-    rec.add_argument("--rounds", type=int, default=3)
+    rec.add_argument("--rounds", type=int, default=6)
     rep = sub.add_parser("replay")
     rep.add_argument("files", type=Path, nargs="+")
     quick = SUITES["quick"]  # by default, replayed as the quick suite measures
