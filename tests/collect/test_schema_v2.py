@@ -231,9 +231,15 @@ def test_version_1_diffs_against_version_2_of_the_same_stack(stack_np1, tmp_path
     v1 = Snapshot.model_validate_json(V1.read_text())
     v2 = Snapshot.model_validate_json(out.read_text())
     assert v2.schema_version == 2
+    # The fixture was captured on an AMD Zen VM; on another CPU OpenBLAS picks another kernel
+    # set, a real hardware difference the report rightly names, and the only one allowed here.
+    other_cpu = (v1.cpu.vendor, v1.cpu.model) != (v2.cpu.vendor, v2.cpu.model)
     for a, b in ((v1, v2), (v2, v1)):
         # BLAS entries of v1 are matched by the key their path gives; fields v1 lacks make none.
-        assert [f for f in diff(a, b).findings if f.category in ("blas", "determinism")] == []
+        found = [f for f in diff(a, b).findings if f.category in ("blas", "determinism")]
+        if other_cpu:
+            found = [f for f in found if not f.key.endswith(".architecture")]
+        assert found == []
 
 
 @pytest.mark.slow
