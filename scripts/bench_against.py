@@ -7,11 +7,13 @@
    and tanh (quick suite) are several times slower; with only AVX2 off (NumPy 2.4 on a CPU
    without AVX-512), float64 exp is unchanged and float32 tanh is ~6x slower: ``--suite full
    --detect numpy_tanh_f32``.
-2. A/A: ``--against`` this same interpreter, no hog: at most 1% of all benchmark comparisons
-   called different (faster/slower).
+2. Memory: a user benchmark allocating twice as much on the other side must be called "more"
+   in each of ``--memory-pairs`` experiments.
+3. A/A: ``--against`` this same interpreter, no hog: at most 1% of all benchmark comparisons
+   called different (faster/slower), and at most 1% of memory comparisons (more/less).
 
-    .venv/bin/python scripts/bench_against.py [--pairs 10] [--aa-pairs 20] [--suite quick]
-        [--detect numpy_exp_f64,numpy_tanh_f64] [--save runs.jsonl]
+    .venv/bin/python scripts/bench_against.py [--pairs 10] [--aa-pairs 20] [--memory-pairs 10]
+        [--suite quick] [--detect numpy_exp_f64,numpy_tanh_f64] [--save runs.jsonl]
 
 ``--save`` appends every pair of runs (JSON lines) for replaying other statistics offline.
 """
@@ -20,12 +22,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from typing import List
 
 _HOG = "import time\nend = time.time() + 900\nwhile time.time() < end:\n    pass\n"
+_ALLOC = """
+import os
+
+SCALE = float(os.environ.get("EP_MEM_SCALE", "1"))
+
+
+def alloc():
+    blob = bytearray(int(200_000 * SCALE))
+    return len(blob)
+"""
 
 
 def disable_features() -> List[str]:
@@ -51,6 +65,7 @@ def main() -> int:
     parser.add_argument("--suite", default="quick")
     parser.add_argument("--aa-suite", default="quick")
     parser.add_argument("--detect", default="numpy_exp_f64,numpy_tanh_f64")
+    parser.add_argument("--memory-pairs", type=int, default=10)
     parser.add_argument("--save")
     args = parser.parse_args()
     detect = args.detect.split(",")
@@ -90,12 +105,41 @@ def main() -> int:
             hits = seen[(name, "slower")]
             print(f"detection under a hog, {name}: slower {hits}/{args.pairs}", flush=True)
             bad += hits < args.pairs
-    calls = total = 0
+    if args.memory_pairs:
+        root = tempfile.mkdtemp(prefix="ep-mem-")
+        with open(os.path.join(root, "ep_mem_bench.py"), "w") as f:
+            f.write(_ALLOC)
+        sys.path.insert(0, root)
+        here = os.getcwd()
+        os.chdir(root)  # the other side imports callables from its working directory
+        more: Counter = Counter()
+        for _ in range(args.memory_pairs):
+            a, b = run_against(
+                sys.executable,
+                args.aa_suite,
+                callables=["ep_mem_bench:alloc"],
+                against_env={"EP_MEM_SCALE": "2"},
+            )
+            save("memory", a, b)
+            (c,) = [c for c in compare_benchmarks(a, b) if c.name == "ep_mem_bench:alloc"]
+            more[c.memory_verdict] += 1
+        sys.path.remove(root)
+        os.chdir(here)
+        print(
+            f"memory, a benchmark allocating 2x on the other side: more {more['more']}/"
+            f"{args.memory_pairs}; {dict(more)}",
+            flush=True,
+        )
+        bad += more["more"] < args.memory_pairs
+    calls = total = mem_calls = mem_total = 0
     verdicts: Counter = Counter()
     for _ in range(args.aa_pairs):
         a, b = run_against(sys.executable, args.aa_suite)
         save("aa", a, b)
         for c in compare_benchmarks(a, b):
+            if c.memory_verdict is not None:
+                mem_total += 1
+                mem_calls += c.memory_verdict in ("more", "less")
             if c.ratio is None:
                 continue
             total += 1
@@ -104,9 +148,11 @@ def main() -> int:
     if args.aa_pairs:
         print(
             f"A/A --against, {args.aa_pairs} pairs: {calls} of {total} comparisons called "
-            f"different ({100 * calls / max(total, 1):.2f}%); {dict(verdicts)}"
+            f"different ({100 * calls / max(total, 1):.2f}%); {dict(verdicts)}; memory: "
+            f"{mem_calls} of {mem_total} called more or less"
         )
         bad += calls > 0.01 * total
+        bad += mem_calls > 0.01 * mem_total
     return 1 if bad else 0
 
 
