@@ -80,15 +80,21 @@ class _Connection:
 
 def failure(url: str, doing: str, e: BaseException, timeout_s: float, expired: bool) -> StoreError:
     """The StoreError for a psycopg error ``e``, naming the store and the real cause."""
-    where = f"store {shown(url)}"
+    text = str(e).strip()
+    reason = redact_value(text.splitlines()[0].strip() if text else type(e).__name__)[:300]
+    return explain(f"store {shown(url)}", doing, reason, timeout_s, expired)
+
+
+def explain(where: str, doing: str, reason: str, timeout_s: float, expired: bool) -> StoreError:
+    """The StoreError for a PostgreSQL failure whose first line is ``reason`` (redacted): a
+    server that never answered within the deadline, a lock or statement timeout, or the rest.
+    The psycopg path above and the SQLAlchemy store both word their errors here."""
     limit = f"{timeout_s:g} s ({DB_TIMEOUT_ENV})"
     if expired:
         return StoreTimeout(
             f"{where}: {doing} failed: no answer from the server within {limit}; "
             "is it hung or overloaded?"
         )
-    text = str(e).strip()
-    reason = redact_value(text.splitlines()[0].strip() if text else type(e).__name__)[:300]
     low = reason.lower()
     if "lock timeout" in low:
         return StoreTimeout(

@@ -24,7 +24,7 @@ from ..redact import redact_value
 from . import fast
 from . import migrate as _migrate
 from .rows import JSON_FIELDS, dumps, rows, snapshot_from
-from .url import DB_TIMEOUT_ENV, DB_URL_ENV, db_timeout, resolve_url, shown, sqlite_path
+from .url import DB_URL_ENV, db_timeout, resolve_url, shown, sqlite_path
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -273,26 +273,14 @@ class Store:
 
     def _failure(self, doing: str, e: BaseException) -> StoreError:
         """The StoreError for ``e``, with its real cause (a hung server, a full disk, ...)."""
+        from .fast_pg import explain
+
         where = f"store {self.url_redacted}"
-        limit = f"{self.timeout_s:g} s ({DB_TIMEOUT_ENV})"
-        if self._deadline is not None and self._deadline.expired:
-            return StoreTimeout(
-                f"{where}: {doing} failed: no answer from the server within {limit}; "
-                "is it hung or overloaded?"
-            )
-        reason = _reason(e)
-        if self.dialect == "sqlite":
+        expired = self._deadline is not None and self._deadline.expired
+        if self.dialect == "sqlite" and not expired:
             why = fast.cause(e, sqlite_path(self._url), self.timeout_s)
             return StoreError(f"{where}: {doing} failed: {why}")
-        low = reason.lower()
-        if "lock timeout" in low:
-            return StoreTimeout(
-                f"{where}: {doing} failed: a lock was held by another connection for more than "
-                f"{limit} ({reason}); retry, or find the blocking session in pg_stat_activity"
-            )
-        if "statement timeout" in low or "timeout expired" in low:
-            return StoreTimeout(f"{where}: {doing} failed: {reason} after {limit}")
-        return StoreError(f"{where}: {doing} failed: {reason}")
+        return explain(where, doing, _reason(e), self.timeout_s, expired)
 
     @contextlib.contextmanager
     def _read(self, doing: str) -> Iterator[Connection]:
