@@ -209,8 +209,10 @@ def _compare_numpy(
         ok = b == c
     bad = ~ok
     if not bad.any():
-        if b.dtype.kind in "fc" and not exact:
-            _within_tolerance(np, b, c, same, report)
+        if b.dtype.kind in "fc" and not exact and not same.all():
+            # Every value within tolerance: still say how far apart those that moved are
+            # (another SIMD kernel's last bits).
+            _largest_differences(np, b, c, ~same, report)
         return
     if per_row and b.ndim > 1:
         rows_bad = bad.reshape(b.shape[0], -1).any(axis=1)
@@ -218,19 +220,7 @@ def _compare_numpy(
         rows_bad = bad.reshape(-1)
     report.diverging = int(np.count_nonzero(rows_bad))
     if b.dtype.kind in "fciu":
-        with np.errstate(all="ignore"):
-            bf = b[bad].astype(np.complex128 if b.dtype.kind == "c" else np.float64)
-            cf = c[bad].astype(bf.dtype)
-            diff = np.abs(cf - bf)
-            finite = np.isfinite(diff)
-            if finite.any():
-                report.max_abs = float(diff[finite].max())
-                scale = np.abs(bf)
-                nz = finite & (scale > 0)
-                if nz.any():
-                    report.max_rel = float((diff[nz] / scale[nz]).max())
-            if not finite.all():  # NaN on one side only, or inf against a number
-                report.max_abs = math.inf
+        _largest_differences(np, b, c, bad, report)
     flat_b, flat_c = b.reshape(-1), c.reshape(-1)
     positions = np.flatnonzero(bad.reshape(-1))[: EXAMPLES * 4]
     seen = set()
@@ -245,15 +235,11 @@ def _compare_numpy(
             break
 
 
-def _within_tolerance(np: Any, b: Any, c: Any, same: Any, report: ColumnReport) -> None:
-    """Every value is within tolerance: the largest differences among those that differ at all
-    (another SIMD kernel's last bits), so that a report can say how far apart they are."""
-    moved = ~same
-    if not moved.any():
-        return
+def _largest_differences(np: Any, b: Any, c: Any, where: Any, report: ColumnReport) -> None:
+    """``report.max_abs`` and ``max_rel`` over the elements ``where`` marks (numbers)."""
     with np.errstate(all="ignore"):
-        bf = b[moved].astype(np.complex128 if b.dtype.kind == "c" else np.float64)
-        diff = np.abs(c[moved].astype(bf.dtype) - bf)
+        bf = b[where].astype(np.complex128 if b.dtype.kind == "c" else np.float64)
+        diff = np.abs(c[where].astype(bf.dtype) - bf)
         finite = np.isfinite(diff)
         if finite.any():
             report.max_abs = float(diff[finite].max())
@@ -261,6 +247,8 @@ def _within_tolerance(np: Any, b: Any, c: Any, same: Any, report: ColumnReport) 
             nz = finite & (scale > 0)
             if nz.any():
                 report.max_rel = float((diff[nz] / scale[nz]).max())
+        if not finite.all():  # NaN on one side only, or inf against a number
+            report.max_abs = math.inf
 
 
 def _compare_python(b: List[Any], c: List[Any], report: ColumnReport, exact: bool) -> None:
