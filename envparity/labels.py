@@ -9,7 +9,7 @@ not in the model: snapshots stored before it existed still load, and reports esc
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .errors import BadInput
 
@@ -55,8 +55,53 @@ def valid_labels(labels: Mapping[str, str]) -> Dict[str, str]:
     return {k: v for k, v in labels.items() if repr(k) not in bad and k not in bad}
 
 
+def utf8_text(text: str, source: str) -> str:
+    """``text``, or BadInput when it holds lone surrogates (argv or environment bytes that were
+    not UTF-8): no store and no spool file could hold a snapshot carrying it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise BadInput(f"{source} {shown!r}: not valid UTF-8 text; give it in UTF-8") from None
+    return text
+
+
+def parse_items(
+    items: Iterable[str], source: str, problems: Optional[List[str]] = None
+) -> Dict[str, str]:
+    """``["k=v", ...]`` as a dict: the one label parser (CLI ``--label``, ``ENVPARITY_LABELS``,
+    the hook and ``latest:k=v`` refs), so a label stored by one door is found by another.
+
+    Keys and values are stripped of surrounding whitespace; empty items are skipped. A malformed
+    item is a BadInput naming ``source``; with ``problems``, an item that is not valid UTF-8 is
+    dropped (one line there) and the others are kept.
+    """
+    labels: Dict[str, str] = {}
+    for item in items:
+        item = str(item)
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"{source} {item!r}: expected KEY=VALUE, e.g. model=fraud")
+        try:
+            utf8_text(item, source)
+        except BadInput as e:
+            if problems is None:
+                raise
+            problems.append(f"label dropped: {e}")
+            continue
+        labels[key.strip()] = value.strip()
+    return labels
+
+
 def check_labels(labels: Mapping[str, str]) -> Dict[str, str]:
-    """``labels`` as a dict, or BadInput naming the first invalid one."""
+    """``labels`` as a dict (keys and values stripped, as :func:`parse_items` does), or BadInput
+    naming the first invalid one."""
+    labels = {
+        (k.strip() if isinstance(k, str) else k): (v.strip() if isinstance(v, str) else v)
+        for k, v in labels.items()
+    }
     problems = label_problems(labels)
     if problems:
         raise BadInput(f"--label: {problems[0][1]}")

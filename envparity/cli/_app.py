@@ -112,20 +112,9 @@ def boundary(fn: F) -> F:
 
 def parse_labels(labels: Optional[List[str]]) -> Dict[str, str]:
     """``["k=v", ...]`` as a dict; a malformed one is a BadInput naming it."""
-    parsed: Dict[str, str] = {}
-    for item in labels or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"--label {item!r}: expected KEY=VALUE, e.g. --label model=fraud")
-        try:
-            item.encode("utf-8")
-        except UnicodeEncodeError:  # argv bytes that were not UTF-8 (lone surrogates)
-            shown = item.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-            raise BadInput(f"--label {shown!r}: not valid UTF-8 text; give it in UTF-8") from None
-        parsed[key.strip()] = value
-    from ..labels import check_labels
+    from ..labels import check_labels, parse_items
 
-    return check_labels(parsed)
+    return check_labels(parse_items(labels or [], "--label"))
 
 
 def write_atomic(path: str, text: str) -> None:

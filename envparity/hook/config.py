@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from ..drift.severity import FAIL_ON
 from ..errors import BadInput
+from ..labels import parse_items, utf8_text
 
 ON_DRIFT = ("warn", "fail")
 DEFAULT_BUDGET_S = 2.0
@@ -78,32 +79,10 @@ def parse_labels(
         items = [f"{k}={v}" for k, v in value.items()]
     else:
         items = value.split(",") if isinstance(value, str) else list(value)
-    labels: Dict[str, str] = {}
-    for item in items:
-        item = str(item)
-        if not item.strip():
-            continue
-        key, sep, val = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"{source} {item!r}: expected KEY=VALUE, e.g. model=fraud")
-        try:
-            _utf8(item, source)
-        except BadInput as e:
-            if problems is None:
-                raise
-            problems.append(f"label dropped: {e}")
-            continue
-        labels[key.strip()] = val.strip()
-    return labels
+    return parse_items(items, source, problems)
 
 
-def _utf8(text: str, source: str) -> str:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-        raise BadInput(f"{source} {shown!r}: not valid UTF-8 text; give it in UTF-8") from None
-    return text
+_utf8 = utf8_text
 
 
 def _budget(value: str, source: str) -> float:

@@ -899,19 +899,16 @@ def _check_tag_name(name: str) -> None:
 
 def parse_latest(ref: str) -> Tuple[Optional[str], Dict[str, str]]:
     """``latest:role=serving,model=fraud`` -> (``serving``, ``{"model": "fraud"}``)."""
+    from ..labels import parse_items
+
     _, _, spec = ref.partition(":")
-    role: Optional[str] = None
-    labels: Dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(
-                f"ref {ref!r}: {item!r} is not KEY=VALUE; e.g. latest:role=serving,model=fraud"
-            )
-        if key.strip() == "role":
-            role = value.strip()
-        else:
-            labels[key.strip()] = value.strip()
+    try:
+        labels = parse_items(spec.split(","), f"ref {ref!r}:")
+    except BadInput:
+        raise BadInput(
+            f"ref {ref!r}: each part must be KEY=VALUE; e.g. latest:role=serving,model=fraud"
+        ) from None
+    role = labels.pop("role", None)
     return role, labels
 
 
