@@ -6,7 +6,7 @@ are loaded on first use, and nothing heavy (SQLAlchemy, Typer, Rich, NumPy, torc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, List
+from typing import TYPE_CHECKING, Any
 
 from .seeding import record_seed, seed_everything
 
@@ -48,25 +48,25 @@ def snapshot(
 
     ``probes=True`` records the parity probes registered in this process and those of
     ``[tool.envparity] probes``; ``probes=["mypkg.parity", ...]`` imports those modules first.
-    ``numerics=True`` also records the built-in and convention probes.
+    ``numerics=True`` also records the built-in and convention probes. Other options
+    (``python``, ``frameworks``, ``suite``, ``callables``) are those of
+    :class:`envparity.pipeline.SnapshotRequest`; measuring anything with ``python=`` (another
+    interpreter) is a :class:`~envparity.errors.BadInput`.
     """
-    from .collect.capture import capture
+    from .pipeline import SnapshotRequest, modules_for, take
 
-    modules: List[str] = []
-    if probes is not None and probes is not False:
-        from .parity.loading import import_probes, policy_probes
-
-        if probes is True:
-            modules = policy_probes()
-        else:
-            modules = [probes] if isinstance(probes, str) else list(probes)
-        import_probes(modules, source="snapshot(probes=...)")
-    snap = capture(role=role, labels=labels, **options)
-    if numerics or (probes is not None and probes is not False):
-        from .bench.numerics import run_numerics
-
-        snap = snap.model_copy(update={"numerics": run_numerics(builtin=bool(numerics))})
-    return snap
+    modules = tuple(modules_for(probes))
+    return take(
+        SnapshotRequest(
+            role=role,
+            labels=labels or {},
+            numerics=True if numerics else None,
+            probe_modules=modules,
+            probes=probes is not None and probes is not False,
+            probe_source="snapshot(probes=...)",
+            **options,
+        )
+    )
 
 
 def __getattr__(name: str) -> Any:

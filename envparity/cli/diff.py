@@ -23,8 +23,7 @@ FormatOpt = Annotated[
         "--format",
         "-f",
         case_sensitive=False,
-        help="text; json, markdown, junit, html for files and CI; github for Actions "
-        "annotations.",
+        help="text; json, markdown, junit, html for files and CI; github for Actions annotations.",
     ),
 ]
 OutputOpt = Annotated[
@@ -200,8 +199,9 @@ def check_command(
     ] = None,
 ) -> None:
     """Snapshot this environment and diff it against --baseline: the CI gate."""
-    from ..collect.capture import capture
-    from ..parity.loading import collect_modules, import_probes
+    from ..parity.loading import collect_modules
+    from ..pipeline import SnapshotRequest, take
+    from ..pipeline import store as store_snapshot
     from ..refs import resolve
 
     check_max_bytes(max_bytes)
@@ -209,24 +209,22 @@ def check_command(
     modules = collect_modules(probes, policy_path=policy)
     # The baseline first: an unknown ref fails before the capture's work is spent.
     base = resolve(baseline, db)
-    import_probes(modules)
-    cand = capture(role=role, labels=labels, python=python, frameworks=frameworks)
-    if modules:
-        from ..bench.numerics import run_numerics
-        from ..parity.loading import check_interpreter
-
-        check_interpreter(cand)
-        # The built-in probes too when the baseline has them: else each would be "missing".
-        builtin = any(r.kind != "user" for r in base.numerics or [])
-        cand = cand.model_copy(update={"numerics": run_numerics(builtin=builtin)})
+    # The built-in probes too when the baseline has them: else each would be "missing".
+    builtin = bool(modules) and any(r.kind != "user" for r in base.numerics or [])
+    cand = take(
+        SnapshotRequest(
+            role=role,
+            labels=labels,
+            python=python,
+            frameworks=frameworks,
+            numerics=builtin or None,
+            probe_modules=tuple(modules),
+        )
+    )
     if snapshot_output:
         write_atomic(snapshot_output, cand.model_dump_json(indent=2) + "\n")
     if store:
-        from ..store import open_store
-
-        with open_store(db) as opened:
-            opened.save(cand)
-            where = opened.url_redacted
+        where = store_snapshot(cand, db)
         note(f"envparity: stored snapshot {cand.snapshot_id} in {where}")
     _report(
         base,

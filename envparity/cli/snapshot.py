@@ -6,15 +6,12 @@ annotations without evaluating them and silently drops the option names declared
 
 import json
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Optional
+from typing import Annotated, Any, Dict, List, Optional
 
 import typer
 
 from ._app import app, boundary, note, parse_labels, write_atomic
 from ._options import DataFormat, DbOpt, JsonAlias, Suite, chosen
-
-if TYPE_CHECKING:
-    from ..model import Snapshot
 
 
 @app.command()
@@ -99,24 +96,26 @@ def snapshot(
     ] = None,
 ) -> None:
     """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
-    from ..collect.capture import capture, collect_data
-    from ..parity.loading import env_probes
+    from ..parity.loading import collect_modules, env_probes
+    from ..pipeline import SnapshotRequest, store, take, take_data
 
-    labels = parse_labels(label)
     chosen_suite = suite or bench
-    suite_name = chosen_suite.value if chosen_suite else None
-    json_ = chosen(fmt, json_) == "json"
     probes = list(probes or env_probes())
-    measured = bool(suite_name or numerics or bench_callable or probes)
-    if measured:
-        from ..parity.loading import collect_modules, import_probes
-
-        # Before the suite runs: importing them registers their probes and benchmarks.
-        import_probes(collect_modules(probes))
-    if no_store and not measured:
+    request = SnapshotRequest(
+        role=role,
+        labels=parse_labels(label),
+        python=python,
+        frameworks=frameworks,
+        suite=chosen_suite.value if chosen_suite else None,
+        numerics=numerics,
+        callables=tuple(bench_callable or ()),
+        probe_modules=tuple(collect_modules(probes)) if probes else (),
+    )
+    json_ = chosen(fmt, json_) == "json"
+    if no_store and not request.measured:
         # Nothing to store or attach: write the probes' JSON data as it is, without building the
         # pydantic models (their import and schema build cost more than the capture itself).
-        data = collect_data(role=role, labels=labels, python=python, frameworks=frameworks)
+        data = take_data(request)
         _emit(json.dumps(data, indent=2, ensure_ascii=False), output, json_)
         _summary(
             data["snapshot_id"],
@@ -127,22 +126,11 @@ def snapshot(
             stored="",
         )
         return
-    snap = capture(role=role, labels=labels, python=python, frameworks=frameworks)
-    if suite_name or numerics or bench_callable:
-        from ..bench.runner import attach
-
-        snap = attach(snap, suite_name, callables=bench_callable or (), numerics=numerics)
-        if snap.numerics is not None and not python:
-            from ..collect.simd import numpy_simd
-
-            snap = snap.model_copy(update={"numpy_simd": numpy_simd()})
-    if probes and snap.numerics is None:
-        from ..parity.loading import attach_registered
-
-        snap = attach_registered(snap)
+    snap = take(request)
     _emit(snap.model_dump_json(indent=2), output, json_)
     # Stored after the file and stdout are written, so a store that fails loses nothing.
-    stored = "" if no_store else f", stored in {_store(snap, db, output)}"
+    kept = f"it was written to {output}" if output else "use -o FILE to keep it, or --no-store"
+    stored = "" if no_store else f", stored in {store(snap, db, kept=kept)}"
     errors = [e.model_dump() for e in snap.collection.errors]
     _summary(snap.snapshot_id, snap.fingerprint, len(snap.packages), errors, output, stored)
 
@@ -173,19 +161,3 @@ def _summary(
     for failure in errors:
         place = f" ({failure['path']})" if failure.get("path") else ""
         sys.stderr.write(f"  probe {failure['probe']}: {failure['message']}{place}\n")
-
-
-def _store(snap: "Snapshot", db: Optional[str], output: Optional[str]) -> str:
-    """Save ``snap`` in the store; returns where (redacted).
-
-    An existing SQLite store at this schema is written with stdlib sqlite3 (store.fast): importing
-    SQLAlchemy would cost more than the capture. Anything else goes through open_store.
-    """
-    from ..errors import StoreError
-    from ..store.fast import save_or_open
-
-    try:
-        return save_or_open(snap, db)[1]
-    except StoreError as e:
-        kept = f"it was written to {output}" if output else "use -o FILE to keep it, or --no-store"
-        raise StoreError(f"snapshot {snap.snapshot_id[:12]} not stored: {e}; {kept}") from None
