@@ -179,18 +179,3 @@ def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise BadInput(f"--format {fmt!r}: unknown format; choose one of {', '.join(FORMATS)}")
     return fmt
-
-
-def render_fleet(view: FleetView, fmt: str = "text") -> str:
-    """The fleet view as ``text``, ``json``, ``markdown``, ``html`` or ``openmetrics``
-    (``envparity.report.fleet`` renders the documents with the drift report's escaping and style,
-    ``envparity.report.openmetrics`` the metrics)."""
-    if check_format(fmt) == "json":
-        return view.model_dump_json(indent=2) + "\n"
-    if fmt == "openmetrics":
-        from .report.openmetrics import render as metrics
-
-        return metrics(view)
-    from .report.fleet import render
-
-    return render(view, fmt)

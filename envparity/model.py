@@ -21,9 +21,9 @@ from typing import Any, Dict, Final, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .drift.severity import SEVERITIES as _SEVERITIES
 from .identity import SCHEMA_VERSION as SCHEMA_VERSION
 from .identity import fingerprint_data, identity_data
+from .severity import SEVERITIES as _SEVERITIES
 
 # A JSON scalar: what framework switches and declared seeds hold.
 Scalar = Union[bool, int, float, str, None]

@@ -113,14 +113,14 @@ def take(request: SnapshotRequest) -> Snapshot:
 def store(snap: Snapshot, db: Optional[str] = None, *, kept: str = "") -> str:
     """Save ``snap``; returns where (the URL with its password redacted).
 
-    The one "fast path or full store" rule (``store.fast.save_or_open``): an existing store at
+    The one "fast path or full store" rule (:func:`envparity.store.save`): an existing store at
     this schema is written with stdlib sqlite3 or psycopg alone, anything else through SQLAlchemy.
     A failure is a StoreError naming the snapshot and ``kept`` (where it survives, if anywhere).
     """
-    from .store.fast import save_or_open
+    from .store import save
 
     try:
-        return save_or_open(snap, db)[1]
+        return save(snap, db)[1]
     except StoreError as e:
         tail = f"; {kept}" if kept else ""
         raise StoreError(f"snapshot {snap.snapshot_id[:12]} not stored: {e}{tail}") from None

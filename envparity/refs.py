@@ -1,4 +1,4 @@
-"""Refs: the ways a snapshot is named (DESIGN.md, "Refs").
+"""Refs: the ways a snapshot is named (docs/design.md, "Refs"); their syntax is in refspec.
 
 A path to a snapshot JSON file needs no database, so CI can diff artifacts; neither does a ref
 into another tool (``mlflow:runs:/<id>``), which its integration module loads. Every other form
@@ -10,10 +10,12 @@ characters, or all 64): the latest snapshot with that fingerprint. The ``run`` l
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import BadInput
+from .refspec import FINGERPRINT_PREFIX as FINGERPRINT_PREFIX
+from .refspec import MIN_FINGERPRINT_PREFIX as MIN_FINGERPRINT_PREFIX
+from .refspec import fingerprint_ref as fingerprint_ref
 
 if TYPE_CHECKING:
     from .model import Snapshot
@@ -30,27 +32,6 @@ def _external(ref: str) -> Optional[str]:
         if ref.startswith(prefix):
             return module
     return None
-
-
-FINGERPRINT_PREFIX = "fp:"
-MIN_FINGERPRINT_PREFIX = 12
-_HEX = re.compile(r"^[0-9a-f]+$")
-
-
-def fingerprint_ref(ref: str) -> Optional[str]:
-    """The fingerprint prefix of an ``fp:PREFIX`` ref (lower-cased), None for other refs.
-
-    A malformed one (not hex, shorter than 12, longer than 64) is a BadInput saying so.
-    """
-    if not ref.startswith(FINGERPRINT_PREFIX):
-        return None
-    prefix = ref[len(FINGERPRINT_PREFIX) :].strip().lower()
-    if not _HEX.match(prefix) or not MIN_FINGERPRINT_PREFIX <= len(prefix) <= 64:
-        raise BadInput(
-            f"ref {ref!r}: fp: takes {MIN_FINGERPRINT_PREFIX} to 64 hex characters of a "
-            "fingerprint, e.g. fp:9e9e90951ac7 as the `envparity run` log prints it"
-        )
-    return prefix
 
 
 def is_file_ref(ref: str) -> bool:

@@ -27,7 +27,7 @@ def count(n: int, noun: str) -> str:
 
 def severity_counts(counts: Mapping[str, int], *, zeros: bool = False) -> str:
     """``1 error, 4 warnings, 2 info``: errors first; zero counts only with ``zeros``."""
-    from .drift.severity import SEVERITIES  # the one list of severities (stdlib only)
+    from .severity import SEVERITIES  # the one list of severities (a leaf module)
 
     return ", ".join(
         count(counts.get(s, 0), s) for s in reversed(SEVERITIES) if zeros or counts.get(s, 0)

@@ -140,7 +140,7 @@ def write_atomic(path: str, text: str) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        from .. import __version__
+        from .._version import __version__
 
         sys.stdout.write(f"envparity {__version__}\n")
         raise typer.Exit()

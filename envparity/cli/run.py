@@ -142,8 +142,9 @@ def fleet(
     db: DbOpt = None,
 ) -> None:
     """Sightings grouped by environment: how many, on how many hosts, drift from the baseline."""
-    from ..fleet import fleet_view, parse_since, render_fleet
+    from ..fleet import fleet_view, parse_since
     from ..refs import is_file_ref, load_file
+    from ..report.fleet import render_fleet
     from ..store import open_store
 
     fmt_name = chosen(fmt, json_)

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
-from .. import __version__
+from .._version import __version__
 from ..identity import fingerprint_data
 from ..labels import check_labels, check_role
 from . import remote

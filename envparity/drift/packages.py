@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
+from ..severity import RANK
 from .findings import Findings, same
 
 
@@ -131,7 +132,7 @@ def _public(v: Any) -> Tuple[Any, ...]:
     return (v.epoch, release, v.pre, v.post, v.dev)
 
 
-_RANKS = {"info": 1, "warning": 2, "error": 3}
+_RANKS = RANK  # the one severity order
 
 
 def _crossed(a: Any, b: Any, release: Tuple[int, ...]) -> bool:

@@ -157,12 +157,13 @@ def severity_table() -> str:
     from .packages import BREAKS, ML_PACKAGES
 
     lines = ["| severity | category | what | why / what to do |", "| --- | --- | --- | --- |"]
-    order = {"error": 0, "warning": 1, "info": 2}
+    from ..severity import RANK
+
     rows = [
         (r.severity, r.finding_category, f"`{r.finding_key}` differs", f"{r.why}: {r.todo}")
         for r in FIELD_RULES
     ] + [(c.severity, c.where, c.what, "") for c in CODED]
-    for severity, category, what, why in sorted(rows, key=lambda r: (order[r[0]], r[1], r[2])):
+    for severity, category, what, why in sorted(rows, key=lambda r: (-RANK[r[0]], r[1], r[2])):
         for placeholder in ("{baseline:.12}", "{baseline}"):
             why = why.replace(placeholder, "the baseline's")
         lines.append(f"| {severity} | {category} | {what} | {why.replace('|', '/')} |")

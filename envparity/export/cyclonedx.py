@@ -53,7 +53,7 @@ class CycloneDxExporter(Exporter):
     name = "cyclonedx"
 
     def render(self, selection: Selection) -> str:
-        from .. import __version__
+        from .._version import __version__
 
         snap = selection.snapshot
         components: List[Dict[str, Any]] = []

@@ -93,7 +93,7 @@ def select(
 
 def header(selection: Selection, comment: str = "#") -> List[str]:
     """Comment lines naming the baseline (and the candidate of ``--only-drift``)."""
-    from .. import __version__
+    from .._version import __version__
 
     snap = selection.snapshot
     lines = [

@@ -222,7 +222,7 @@ def _installed(name: str) -> bool:
 
 def run_conventions() -> List[NumericResult]:
     """Record every convention probe (NumPy's and pandas' skipped when not installed)."""
-    from ..bench.numerics import record
+    from ..bench.record import record
 
     results = []
     for conv in CONVENTIONS:

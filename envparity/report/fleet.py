@@ -116,3 +116,18 @@ def html_page(view: FleetView) -> str:
 def render(view: FleetView, fmt: str) -> str:
     """``text``, ``markdown`` or ``html`` (JSON is the model's own, in ``envparity.fleet``)."""
     return {"text": text, "markdown": markdown_page, "html": html_page}[fmt](view)
+
+
+def render_fleet(view: FleetView, fmt: str = "text") -> str:
+    """The fleet view as ``text``, ``json``, ``markdown``, ``html`` or ``openmetrics``
+    (the documents with the drift report's escaping and style, the metrics by
+    :mod:`envparity.report.openmetrics`)."""
+    from ..fleet import check_format
+
+    if check_format(fmt) == "json":
+        return view.model_dump_json(indent=2) + "\n"
+    if fmt == "openmetrics":
+        from .openmetrics import render as metrics
+
+        return metrics(view)
+    return render(view, fmt)

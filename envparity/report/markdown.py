@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from ..drift.severity import SEVERITIES, plural, reaches
 from ..model import DriftReport, Finding
+from ..severity import SEVERITIES, reaches
 from ..wording import count, severity_counts
 from .escape import markdown as cell
 from .interface import Renderer, benchmark_line, counts_line, describe, incomplete, sides
@@ -91,7 +91,7 @@ class MarkdownRenderer(Renderer):
                 "",
                 "<details open>" if reaches(severity, report.fail_on) else "<details>",
                 f"<summary><b>{severity}: {cell(category)}</b> "
-                f"({plural(severity, len(findings))})</summary>",
+                f"({count(len(findings), severity)})</summary>",
                 "",
                 "| severity | key | baseline | candidate | what to do |",
                 "| --- | --- | --- | --- | --- |",

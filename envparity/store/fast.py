@@ -341,7 +341,7 @@ def save_anywhere(
     snapshot: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
 ) -> Optional[Tuple[bool, str]]:
     """:func:`save` into SQLite, else the same through psycopg into PostgreSQL; None when
-    neither fast path can (no store yet, another schema): see :func:`save_or_open`.
+    neither fast path can (no store yet, another schema): see :func:`envparity.store.save`.
     ``snapshot`` is a Snapshot, or its plain JSON data (the start-up path)."""
     from . import fast_pg
     from .rows import rows, rows_from_data
@@ -364,26 +364,3 @@ def resolve_anywhere(
     if found is None:
         found = fast_pg.resolve_data(ref, url, timeout_s=timeout_s)
     return found
-
-
-def save_or_open(
-    snapshot: Snapshot,
-    url: Optional[str] = None,
-    *,
-    migrate: bool = True,
-    timeout_s: Optional[float] = None,
-) -> Tuple[bool, str]:
-    """Store ``snapshot`` the cheapest way there is: (newly stored?, redacted URL).
-
-    The one "fast path or full store" rule: an existing store at this schema takes it through
-    stdlib sqlite3 or psycopg alone (no SQLAlchemy import); anything else goes through
-    :func:`open_store`, which creates and migrates a new store when ``migrate`` (else raises
-    SchemaOutOfDate).
-    """
-    done = save_anywhere(snapshot, url, timeout_s=timeout_s)
-    if done is not None:
-        return done
-    from .store import open_store
-
-    with open_store(url, migrate=migrate, timeout_s=timeout_s) as store:
-        return store.save(snapshot), store.url_redacted

@@ -527,7 +527,7 @@ class Store:
         _check_text("ref", ref)
         if ref == LATEST or ref.startswith(LATEST + ":"):
             return self._latest(ref)
-        from ..refs import fingerprint_ref
+        from ..refspec import fingerprint_ref
 
         prefix = fingerprint_ref(ref)
         if prefix is not None:

@@ -118,8 +118,9 @@ def test_policy_is_found_in_the_nearest_pyproject_upward(files, tmp_path, monkey
 
 
 def test_counts_are_pluralised_the_same_everywhere(tmp_path):
-    from envparity.fleet import FleetGroup, FleetView, render_fleet
+    from envparity.fleet import FleetGroup, FleetView
     from envparity.hook.check import Outcome  # noqa: F401 - the hook's summary uses wording too
+    from envparity.report.fleet import render_fleet
     from envparity.wording import count, severity_counts
 
     assert severity_counts({"error": 1, "warning": 4, "info": 2}) == "1 error, 4 warnings, 2 info"

@@ -15,7 +15,8 @@ import pytest
 from diff_snapshots import baseline, changed, cli_runner
 
 from envparity.cli import app
-from envparity.fleet import fleet_view, render_fleet
+from envparity.fleet import fleet_view
+from envparity.report.fleet import render_fleet
 from envparity.store import open_store
 
 HOSTILE = "evil\x1b]0;pwned\x07\x1b[2J\rforged\u202etxt [x](https://e.example) <b>"

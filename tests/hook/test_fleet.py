@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from envparity.cli import app
 from envparity.errors import BadInput
-from envparity.fleet import FleetGroup, FleetView, parse_since, render_fleet
+from envparity.fleet import FleetGroup, FleetView, parse_since
 from envparity.model import Snapshot
+from envparity.report.fleet import render_fleet
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -11,8 +11,9 @@ from _support import REPO
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
-from envparity.fleet import FleetBaseline, FleetGroup, FleetView, render_fleet
+from envparity.fleet import FleetBaseline, FleetGroup, FleetView
 from envparity.model import Collection, Package, PlatformInfo, PythonInfo, Snapshot
+from envparity.report.fleet import render_fleet
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

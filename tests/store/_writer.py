@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from store_fixtures import make_snapshot  # noqa: E402
 
 from envparity.model import Snapshot  # noqa: E402
-from envparity.store import fast, open_store  # noqa: E402
+from envparity.store import open_store  # noqa: E402
+from envparity.store import save as store_save  # noqa: E402
 
 PER_WORKER = 25
 ENVIRONMENTS = 4
@@ -40,7 +41,7 @@ def main() -> None:
         # Odd workers save as `envparity snapshot` does: stdlib sqlite3 when the schema is
         # there, else open_store (which migrates). Writers of both kinds share the file.
         def save(snap: Snapshot) -> bool:
-            return fast.save_or_open(snap, url)[0]
+            return store_save(snap, url)[0]
 
         first = [save(s) for s in snaps]
         replay = [save(s) for s in snaps[:5]]
