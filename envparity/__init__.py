@@ -11,27 +11,49 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__ as __version__
 from .seeding import record_seed, seed_everything
 
+# The public API: what the documentation shows and what keeps its meaning between releases. Every
+# other module is internal and may move.
 __all__ = [
+    "DriftReport",
     "Snapshot",
     "__version__",
+    "compare",
+    "load_policy",
+    "open_store",
     "record_seed",
     "register_benchmark",
     "register_probe",
+    "render",
+    "resolve",
+    "run_suite",
     "seed_everything",
     "snapshot",
     "startup_check",
 ]
 
 if TYPE_CHECKING:
+    from .bench.runner import run_suite
+    from .diff import diff as compare
     from .hook import startup_check
-    from .model import Snapshot
+    from .model import DriftReport, Snapshot
+    from .policy import load_policy
+    from .refs import resolve
+    from .report import render
+    from .store import open_store
 
-# name -> module that defines it, imported on first access.
+# name -> (module that defines it, its name there), imported on first access.
 _LAZY = {
-    "Snapshot": "envparity.model",
-    "register_benchmark": "envparity.bench.registry",
-    "register_probe": "envparity.bench.registry",
-    "startup_check": "envparity.hook",
+    "DriftReport": ("envparity.model", "DriftReport"),
+    "Snapshot": ("envparity.model", "Snapshot"),
+    "compare": ("envparity.diff", "diff"),
+    "load_policy": ("envparity.policy", "load_policy"),
+    "open_store": ("envparity.store", "open_store"),
+    "register_benchmark": ("envparity.bench.registry", "register_benchmark"),
+    "register_probe": ("envparity.bench.registry", "register_probe"),
+    "render": ("envparity.report", "render"),
+    "resolve": ("envparity.refs", "resolve"),
+    "run_suite": ("envparity.bench.runner", "run_suite"),
+    "startup_check": ("envparity.hook", "startup_check"),
 }
 
 
@@ -72,5 +94,6 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'envparity' has no attribute {name!r}")

@@ -35,7 +35,7 @@ def snapshot_data(snapshot: Union[Snapshot, Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def sort_key(finding: Finding) -> Tuple[int, int, str]:
-    """Errors first, then by category (in DESIGN order), then by key."""
+    """Errors first, then by category (in the design's order), then by key."""
     from .drift.engine import sort_key as plain
 
     return plain({"severity": finding.severity, "category": finding.category, "key": finding.key})

@@ -6,7 +6,7 @@ do. Nothing else escapes the CLI boundary as a traceback.
 
 from __future__ import annotations
 
-# Exit codes (DESIGN.md, "Exit codes").
+# Exit codes (docs/design.md, "Exit codes").
 EXIT_OK = 0
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2

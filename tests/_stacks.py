@@ -1,4 +1,4 @@
-"""The two pinned real stacks of DESIGN.md ("Real stacks for tests"), built once and cached.
+"""The two pinned real stacks of docs/design.md ("Real stacks for tests"), built once and cached.
 
 Each stack is a real virtualenv with real wheels from the package index: NumPy's vendored OpenBLAS,
 scipy's own OpenBLAS and scikit-learn's libgomp are where the capture bugs lived. The venv holds

@@ -1,4 +1,4 @@
-"""Options every command spells the same way (DESIGN.md, "One CLI convention").
+"""Options every command spells the same way (docs/design.md, "One CLI convention").
 
 ``--format`` wherever data is printed, with ``--json`` as an alias of ``--format json``;
 enumerated options as choices, so ``--help`` lists them and a typo is refused before any work;

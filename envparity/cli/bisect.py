@@ -11,7 +11,7 @@ import typer
 from ._app import app, boundary, write_atomic
 from ._options import BisectFormat, DbOpt, JsonAlias, OutputOpt, argument, chosen
 
-# Exit codes of bisect alone (DESIGN.md, "Exit codes"): 2 bad input and 3 store as everywhere.
+# Exit codes of bisect alone (docs/design.md, "Exit codes"): 2 bad input and 3 store as everywhere.
 EXIT_CAUSE_FOUND = 0
 EXIT_UNEXPLAINED = 1
 EXIT_NOT_REPRODUCED = 4

@@ -18,7 +18,7 @@ from .findings import Finding, Findings, empty, same, show
 from .rules import FIELD_RULES
 from .severity import RANK, SEVERITIES, reaches, verdict_of
 
-#: Finding categories in report order (DESIGN.md, "Drift"; collection holds probe errors).
+#: Finding categories in report order (docs/design.md, "Drift"; collection holds probe errors).
 CATEGORIES: Tuple[str, ...] = (
     "collection",
     "package",
@@ -172,7 +172,7 @@ def _code(out: Findings, a: Any, b: Any) -> None:
 
 
 def sort_key(finding: Finding) -> Tuple[int, int, str]:
-    """Errors first, then by category (in DESIGN order), then by key."""
+    """Errors first, then by category (in the design's order), then by key."""
     return (-RANK[finding["severity"]], _CATEGORY_ORDER.get(finding["category"], 99),
             finding["key"])
 

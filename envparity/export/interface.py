@@ -11,7 +11,7 @@ from ..errors import BadInput
 if TYPE_CHECKING:
     from ..model import Package, Snapshot
 
-# envparity's own distribution: a tool package (DESIGN.md, second round) even where the snapshot
+# envparity's own distribution: a tool package (docs/design.md, "The snapshot") even where the snapshot
 # predates the ``tool`` flag on packages.
 _OWN = frozenset({"envparity"})
 

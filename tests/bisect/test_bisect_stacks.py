@@ -1,4 +1,4 @@
-"""``envparity bisect`` on the pinned real stacks (DESIGN.md, "Real stacks for tests"): real
+"""``envparity bisect`` on the pinned real stacks (docs/design.md, "Real stacks for tests"): real
 NumPy/SciPy/pandas/scikit-learn wheels from the package index, overlays built from them.
 
 Neither stack is ever installed into: overlays live in the bisect's temporary directory, and the

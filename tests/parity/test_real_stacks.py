@@ -1,5 +1,5 @@
 """Parity probes across the two pinned real stacks: NumPy 1.26 + scikit-learn 1.3 against NumPy 2.2
-+ scikit-learn 1.6 (DESIGN.md, "Real stacks for tests"). Never installed into: read only."""
++ scikit-learn 1.6 (docs/design.md, "Real stacks for tests"). Never installed into: read only."""
 
 from __future__ import annotations
 
