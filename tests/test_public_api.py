@@ -1,4 +1,5 @@
-"""``envparity.__all__`` is the API the docs show: every name resolves, lazily, from a plain import."""
+"""``envparity.__all__`` is the API the docs show: every name resolves, lazily, from a plain
+import."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from ..errors import BadInput
 if TYPE_CHECKING:
     from ..model import Package, Snapshot
 
-# envparity's own distribution: a tool package (docs/design.md, "The snapshot") even where the snapshot
-# predates the ``tool`` flag on packages.
+# envparity's own distribution: a tool package (docs/design.md, "The snapshot") even where the
+# snapshot predates the ``tool`` flag on packages.
 _OWN = frozenset({"envparity"})
 
 
