@@ -134,7 +134,7 @@ def write_atomic(path: str, text: str) -> None:
     Through ``envparity.atomic.write_output``: atomic only for regular files (through a symlink,
     its target), devices and FIFOs written directly, ``-`` is stdout.
     """
-    from ..atomic import write_output
+    from ..writer import write_output
 
     if path != "-":
         directory = os.path.dirname(os.path.abspath(path))
