@@ -186,7 +186,9 @@ def render_fleet(view: FleetView, fmt: str = "text") -> str:
     (``envparity.report.fleet`` renders the documents with the drift report's escaping and style,
     ``envparity.report.openmetrics`` the metrics)."""
     if check_format(fmt) == "json":
-        return view.model_dump_json(indent=2) + "\n"
+        from .report.escape import json_text
+
+        return json_text(view.model_dump_json(indent=2)) + "\n"
     if fmt == "openmetrics":
         from .report.openmetrics import render as metrics
 

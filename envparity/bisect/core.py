@@ -39,6 +39,10 @@ def drift_findings(baseline: Snapshot, candidate: Snapshot) -> List[Dict[str, An
     return [f.model_dump(mode="json") for f in report.findings]
 
 
+#: The longest --budget taken: a week of trials is more than any search needs.
+MAX_BUDGET_S = 7 * 24 * 3600.0
+
+
 def _check(probes: Sequence[str], bench: Sequence[str], max_trials: int, budget: float) -> None:
     from ..bench.suite import BUILTINS
 
@@ -54,8 +58,11 @@ def _check(probes: Sequence[str], bench: Sequence[str], max_trials: int, budget:
             )
     if max_trials < 2:
         raise BadInput(f"--max-trials {max_trials}: need at least 2 (the candidate, and all)")
-    if not budget > 0:
-        raise BadInput(f"--budget {budget}: give a number of seconds above 0")
+    if not 0 < budget <= MAX_BUDGET_S:  # also NaN; a larger timeout overflows time_t in waits
+        raise BadInput(
+            f"--budget {budget:g}: give a number of seconds above 0 and at most "
+            f"{MAX_BUDGET_S:g} (a week)"
+        )
 
 
 def _baseline_python(baseline: Snapshot) -> Optional[str]:

@@ -17,6 +17,10 @@ from ..errors import BadInput
 
 ON_DRIFT = ("warn", "fail")
 DEFAULT_BUDGET_S = 2.0
+#: The longest budget taken as given: past it a value is clamped (and the clamp logged). A start-up
+#: check that may take an hour has no use for more, and a timeout far beyond it overflows the
+#: platform's time_t in ``Thread.join`` (``ENVPARITY_BUDGET_S=1e10`` stopped the server).
+MAX_BUDGET_S = 3600.0
 DEFAULT_ROLE = "serving"
 
 # option -> the variable it falls back to.
@@ -85,7 +89,7 @@ def parse_labels(
             continue
         key, sep, val = item.partition("=")
         if not sep or not key.strip():
-            raise BadInput(f"{source} {item!r}: expected KEY=VALUE, e.g. model=fraud")
+            raise BadInput(f"{source} {_shown(item)}: expected KEY=VALUE, e.g. model=fraud")
         try:
             _utf8(item, source)
         except BadInput as e:
@@ -102,24 +106,37 @@ def _utf8(text: str, source: str) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-        raise BadInput(f"{source} {shown!r}: not valid UTF-8 text; give it in UTF-8") from None
+        why = "not valid UTF-8 text; give it in UTF-8"
+        raise BadInput(f"{source} {_shown(shown)}: {why}") from None
     return text
 
 
-def _budget(value: str, source: str) -> float:
+def _budget(value: str, source: str, problems: List[str]) -> float:
     try:
         budget = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         budget = math.nan
-    if not (math.isfinite(budget) and budget > 0):
-        raise BadInput(f"{source}={value!r}: expected a number of seconds above 0, e.g. 2")
+    if not (math.isfinite(budget) and budget > 0) and budget != math.inf:
+        raise BadInput(f"{source}={_shown(value)}: expected a number of seconds above 0, e.g. 2")
+    if budget > MAX_BUDGET_S:
+        problems.append(
+            f"{source}={_shown(value)}: more than {MAX_BUDGET_S:g} s; using {MAX_BUDGET_S:g}"
+        )
+        return MAX_BUDGET_S
     return budget
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """``value`` as a log line may show it: repr'd (control characters and lone surrogates
+    escaped) and cut to ``limit`` characters (a 1 MB variable is not logged whole)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(value)} chars)"
 
 
 def _choice(value: str, choices: Tuple[str, ...], source: str) -> str:
     normalized = value.strip().lower()
     if normalized not in choices:
-        raise BadInput(f"{source}={value!r}: expected one of {', '.join(choices)}")
+        raise BadInput(f"{source}={_shown(value)}: expected one of {', '.join(choices)}")
     return normalized
 
 
@@ -173,7 +190,8 @@ def load_config(
         labels=merged,
         db_url=pick("db_url", db_url)[0],
         spool_dir=pick("spool_dir", spool_dir)[0],
-        budget_s=checked("budget_s", budget_s, _budget) or DEFAULT_BUDGET_S,
+        budget_s=checked("budget_s", budget_s, lambda v, s: _budget(v, s, problems))
+        or DEFAULT_BUDGET_S,
         fail_on=checked("fail_on", fail_on, lambda v, s: _choice(v, FAIL_ON, s)),
         policy=pick("policy", policy)[0],
     )

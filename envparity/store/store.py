@@ -33,6 +33,8 @@ MIN_PREFIX = 6
 # A LIMIT both databases take (a 64-bit signed integer), and more rows than anyone lists.
 _MAX_LIMIT = 2**31 - 1
 LATEST = "latest"
+#: The longest ref taken to the database (ids, tags and selectors are far shorter).
+MAX_REF_CHARS = 1024
 
 
 class _Model(BaseModel):
@@ -525,6 +527,11 @@ class Store:
         if not ref:
             raise BadInput("empty ref; give a snapshot id, a tag, `latest` or a JSON file")
         _check_text("ref", ref)
+        if len(ref) > MAX_REF_CHARS:
+            raise BadInput(
+                f"ref {ref[:40]!r}... is {len(ref)} characters long; no snapshot id, tag or "
+                f"selector is longer than {MAX_REF_CHARS}: check the ref"
+            )
         if ref == LATEST or ref.startswith(LATEST + ":"):
             return self._latest(ref)
         from ..refs import fingerprint_ref
@@ -882,6 +889,7 @@ def _check_text(what: str, text: str) -> None:
 def _check_tag_name(name: str) -> None:
     if (
         not name
+        or not name.isprintable()  # ESC, BEL, bidi controls, lone surrogates (non-UTF-8 argv)
         or name != name.strip()
         or any(c.isspace() for c in name)
         or name == LATEST
