@@ -232,6 +232,21 @@ def test_writer_never_clobbers(w: Writer, kind: str, tmp_path: Path):
         assert victim.read_text().startswith("keep\nwritten")  # appended to, not replaced
 
 
+def test_user_and_runner_writers_on_the_real_dev_null():
+    """/dev/null itself (the tests run as root, where replacing it breaks the host)."""
+    from envparity.cli._app import write_atomic
+    from envparity.diff import diff
+    from envparity.report.github import append_step_summary
+    from envparity.report.openmetrics import write_container_metrics
+
+    write_atomic("/dev/null", "written\n")
+    assert write_container_metrics("/dev/null", _snap(), None, None) is None
+    assert append_step_summary(diff(_snap(), _snap()), {"GITHUB_STEP_SUMMARY": "/dev/null"}) is None
+    info = os.lstat("/dev/null")
+    assert stat.S_ISCHR(info.st_mode)
+    assert (os.major(info.st_rdev), os.minor(info.st_rdev)) == (1, 3)
+
+
 def test_user_output_fifo_with_a_reader_gets_the_data(tmp_path: Path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
