@@ -131,7 +131,7 @@ def parse_labels(labels: Optional[List[str]]) -> Dict[str, str]:
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to the user's ``-o`` path; a failure is a BadInput naming it.
 
-    Through ``envparity.atomic.write_output``: atomic only for regular files (through a symlink,
+    Through ``envparity.writer.write_output``: atomic only for regular files (through a symlink,
     its target), devices and FIFOs written directly, ``-`` is stdout.
     """
     from ..writer import write_output
