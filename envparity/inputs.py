@@ -183,5 +183,25 @@ def load_json(path: str, what: str = "JSON file") -> Any:
         raise BadInput(f"{path}: not JSON ({e.msg} at line {e.lineno}); check the {what}") from None
 
 
+def stored_json(text: Any) -> Any:
+    """A JSON column of a store row (the SQLAlchemy store's deserializer, and the lean path's):
+    an integer over Python's 4,300 digits, nesting past :data:`MAX_DEPTH` or a lone surrogate
+    escape, which no envparity writes, is a one-line BadInput instead of a traceback."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise _too_deep("a store row", "stored JSON value", MAX_DEPTH) from None
+    except ValueError as e:
+        if type(e) is not ValueError:
+            raise
+        raise BadInput(
+            "a store row holds a JSON number with too many digits, which no envparity writes; "
+            "the row was crafted or damaged: delete that snapshot or restore the store"
+        ) from None
+    return check_depth(value, "a store row", "stored JSON value")
+
+
 def _why(e: BaseException) -> str:
     return str(getattr(e, "strerror", None) or e)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BadInput, SchemaOutOfDate, StoreError, StoreTimeout
+from ..inputs import stored_json
 from ..model import Snapshot
 from ..redact import redact_value
 from . import fast
@@ -124,7 +125,9 @@ def _make_engine(url: str, timeout_s: float, *, create: bool = True) -> Engine:
             # Our own connect: a read-only store opens read-only (and still serves reads), and a
             # store that must not be created is never left behind as an empty file.
             engine_args["creator"] = lambda: fast.sqlite_connect(path, timeout_s, create=create)
-        engine = sa.create_engine(url, json_serializer=dumps, **engine_args)
+        engine = sa.create_engine(
+            url, json_serializer=dumps, json_deserializer=stored_json, **engine_args
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -148,6 +151,7 @@ def _make_engine(url: str, timeout_s: float, *, create: bool = True) -> Engine:
             return sa.create_engine(
                 url,
                 json_serializer=dumps,
+                json_deserializer=stored_json,
                 connect_args={
                     # libpq waits forever by default; its timeout is whole seconds (2 at least).
                     "connect_timeout": max(2, math.ceil(timeout_s)),

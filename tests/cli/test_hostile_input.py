@@ -135,6 +135,22 @@ def test_a_json_integer_over_4300_digits_is_one_line(files: Files, which: str, c
     _one_line_error(_invoke(args, files.env()), args, "a number with too many digits")
 
 
+@pytest.mark.parametrize("command", [["list"], ["show", "bbbbbbbb"], ["diff", "bbbbbbbb", "prod"]])
+def test_a_store_row_with_an_integer_over_4300_digits_is_one_line(
+    tmp_path: Path, command: List[str]
+):
+    db = tmp_path / "crafted.db"
+    with open_store(f"sqlite:///{db}") as store:
+        store.save(_snap())
+        store.tag("b" * 32, "prod")
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE sightings SET labels = ?", ('{"x": ' + BIG_INT + "}",))
+    conn.close()
+    args = [*command, "--db", f"sqlite:///{db}"]
+    _one_line_error(_invoke(args, {"ENVPARITY_HOME": str(tmp_path)}), args, "too many digits")
+
+
 def test_a_toml_policy_integer_over_4300_digits_is_one_line(files: Files):
     args = ["diff", "--policy", files.policy_big_int, files.good, files.good]
     _one_line_error(_invoke(args, files.env()), args, "big-int.toml")
