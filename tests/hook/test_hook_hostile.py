@@ -93,7 +93,6 @@ def test_startup_check_with_a_huge_budget_returns(
     environ=st.dictionaries(st.sampled_from(HOOK_VARIABLES), _values(), max_size=6),
 )
 def test_load_config_never_raises_and_clamps(options: Dict[str, str], environ: Dict[str, str]):
-    options = {("labels" if k == "labels" else k): v for k, v in options.items()}
     config, problems = load_config(environ, **options)
     assert 0 < config.budget_s <= MAX_BUDGET_S and math.isfinite(config.budget_s)
     assert config.on_drift in ("warn", "fail")
