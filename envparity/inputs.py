@@ -19,18 +19,25 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 100
 
 
+#: The largest limit taken as given (1 TiB); above it the limit is this. No file that large is
+#: read into memory anyway, and Python's read() cannot take a size beyond an index-sized integer.
+MAX_MAX_BYTES = 1 << 40
+_READ_CHUNK = 1 << 24
+
+
 def max_bytes() -> int:
-    """``ENVPARITY_MAX_INPUT_BYTES``, else 64 MiB."""
+    """``ENVPARITY_MAX_INPUT_BYTES``, else 64 MiB; a larger value than 1 TiB counts as 1 TiB."""
     text = os.environ.get(MAX_BYTES_ENV, "").strip()
     if not text:
         return DEFAULT_MAX_BYTES
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 100 else 0
     except ValueError:
         value = 0
     if value < 1:
-        raise BadInput(f"{MAX_BYTES_ENV}={text!r}: expected a whole number of bytes, e.g. 67108864")
-    return value
+        shown = repr(text) if len(text) <= 40 else repr(text[:40]) + f" ({len(text)} chars)"
+        raise BadInput(f"{MAX_BYTES_ENV}={shown}: expected a whole number of bytes, e.g. 67108864")
+    return min(value, MAX_MAX_BYTES)
 
 
 def _kind(mode: int) -> str:
@@ -69,7 +76,7 @@ def read_bytes(path: str, what: str = "file") -> bytes:
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 raise BadInput(f"{path}: is not a regular file; give a regular file")
-            data = f.read(limit + 1)
+            data = _read_at_most(f, limit + 1)
     except OSError as e:
         raise BadInput(f"{path}: cannot read the {what} ({_why(e)}); check the file") from None
     except MemoryError:
@@ -77,6 +84,19 @@ def read_bytes(path: str, what: str = "file") -> bytes:
     if len(data) > limit:
         raise too_big
     return data
+
+
+def _read_at_most(f: Any, size: int) -> bytes:
+    # In chunks: read(size) allocates ``size`` bytes up front, whatever the file holds.
+    chunks: List[bytes] = []
+    left = size
+    while left > 0:
+        chunk = f.read(min(left, _READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def read_text(path: str, what: str = "file") -> str:
@@ -91,11 +111,19 @@ def read_text(path: str, what: str = "file") -> str:
 
 
 def check_depth(value: Any, path: str, what: str = "file", limit: int = MAX_DEPTH) -> Any:
-    """``value`` when its lists and mappings nest at most ``limit`` deep; else BadInput."""
+    """``value`` when its lists and mappings nest at most ``limit`` deep and its text is valid
+    Unicode (JSON's ``"\\ud800"`` escape decodes to a lone surrogate, which no output, store or
+    spool can hold); else BadInput."""
     stack: List[Tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, str):
+            _check_text(item, path, what)
+            continue
         if isinstance(item, dict):
+            for key in item:
+                if isinstance(key, str):
+                    _check_text(key, path, what)
             children: Any = item.values()
         elif isinstance(item, list):
             children = item
@@ -105,6 +133,16 @@ def check_depth(value: Any, path: str, what: str = "file", limit: int = MAX_DEPT
             raise _too_deep(path, what, limit)
         stack.extend((child, depth + 1) for child in children)
     return value
+
+
+def _check_text(text: str, path: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise BadInput(
+            f"{path}: the {what} holds a lone surrogate escape ({ascii(text[e.start])}), which is "
+            "not valid Unicode text; give a file envparity wrote"
+        ) from None
 
 
 def _too_deep(path: str, what: str, limit: int) -> BadInput:
@@ -123,6 +161,14 @@ def parse(text: str, parser: Callable[[str], Any], path: str, what: str = "file"
         raise _too_deep(path, what, MAX_DEPTH) from None
     except MemoryError:
         raise BadInput(f"{path}: the {what} is too large to parse; check the file") from None
+    except ValueError as e:
+        if type(e) is not ValueError:  # the parser's own error (JSONDecodeError, TOMLDecodeError)
+            raise
+        # Python's limit on integer digits (4300): a number no envparity file holds.
+        why = "a number with too many digits" if "digits" in str(e) else str(e)
+        raise BadInput(
+            f"{path}: the {what} holds {why}; check the {what}"
+        ) from None
     return check_depth(value, path, what)
 
 
@@ -135,6 +181,26 @@ def load_json(path: str, what: str = "JSON file") -> Any:
         return parse(text, json.loads, path, what)
     except json.JSONDecodeError as e:
         raise BadInput(f"{path}: not JSON ({e.msg} at line {e.lineno}); check the {what}") from None
+
+
+def stored_json(text: Any) -> Any:
+    """A JSON column of a store row (the SQLAlchemy store's deserializer, and the lean path's):
+    an integer over Python's 4,300 digits, nesting past :data:`MAX_DEPTH` or a lone surrogate
+    escape, which no envparity writes, is a one-line BadInput instead of a traceback."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise _too_deep("a store row", "stored JSON value", MAX_DEPTH) from None
+    except ValueError as e:
+        if type(e) is not ValueError:
+            raise
+        raise BadInput(
+            "a store row holds a JSON number with too many digits, which no envparity writes; "
+            "the row was crafted or damaged: delete that snapshot or restore the store"
+        ) from None
+    return check_depth(value, "a store row", "stored JSON value")
 
 
 def _why(e: BaseException) -> str:

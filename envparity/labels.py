@@ -55,14 +55,22 @@ def valid_labels(labels: Mapping[str, str]) -> Dict[str, str]:
     return {k: v for k, v in labels.items() if repr(k) not in bad and k not in bad}
 
 
+def shown(value: str, limit: int = 80) -> str:
+    """``value`` as an error or log line may show it: repr'd (control characters and lone
+    surrogates escaped) and cut to ``limit`` characters (a 1 MB variable is not logged whole)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(value)} chars)"
+
+
 def utf8_text(text: str, source: str) -> str:
     """``text``, or BadInput when it holds lone surrogates (argv or environment bytes that were
     not UTF-8): no store and no spool file could hold a snapshot carrying it."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-        raise BadInput(f"{source} {shown!r}: not valid UTF-8 text; give it in UTF-8") from None
+        escaped = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        why = "not valid UTF-8 text; give it in UTF-8"
+        raise BadInput(f"{source} {shown(escaped)}: {why}") from None
     return text
 
 
@@ -83,7 +91,7 @@ def parse_items(
             continue
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise BadInput(f"{source} {item!r}: expected KEY=VALUE, e.g. model=fraud")
+            raise BadInput(f"{source} {shown(item)}: expected KEY=VALUE, e.g. model=fraud")
         try:
             utf8_text(item, source)
         except BadInput as e:

@@ -42,6 +42,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
+def _package_text(value: str) -> str:
+    # No newline, control character, whitespace or leading '-' in a package name or version: an
+    # export writes them into files pip obeys (envparity.distnames).
+    from .distnames import check
+
+    return check(value)
+
+
 class Package(_Model):
     """One installed distribution."""
 
@@ -69,6 +77,11 @@ class Package(_Model):
         "fingerprint; one side only is not drift.",
     )
 
+    @field_validator("name", "version")
+    @classmethod
+    def _safe_text(cls, value: str) -> str:
+        return _package_text(value)
+
 
 class CondaPackage(_Model):
     """One package of a conda environment's ``conda-meta``."""
@@ -77,6 +90,11 @@ class CondaPackage(_Model):
     version: str
     build: str = Field("", description="conda build string, e.g. h2d74725_1.")
     channel: Optional[str] = Field(None, description="Channel name or URL, credentials stripped.")
+
+    @field_validator("name", "version")
+    @classmethod
+    def _safe_text(cls, value: str) -> str:
+        return _package_text(value)
 
 
 class PythonInfo(_Model):

@@ -236,8 +236,9 @@ def main(args: Dict[str, Any]) -> None:
     if args.get("bench"):
         answer.update(run_benchmarks(args))
     answer["seconds"] = time.perf_counter() - started
-    with open(args["result"], "w", encoding="utf-8") as f:
-        json.dump(answer, f)
+    from ..writer import write_own
+
+    write_own(args["result"], json.dumps(answer).encode("utf-8"))
 
 
 def inventory(names: List[str]) -> Dict[str, Any]:

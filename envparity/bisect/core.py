@@ -14,12 +14,21 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ..errors import BadInput
 from . import symptom as sym
 from .classify import HIDE, OVERLAY, UNTESTABLE, Difference, classify
-from .ddmin import GONE, PRESENT, UNRESOLVED, Exhausted, Oracle, alternatives, expected_tests
+from .ddmin import (
+    GONE,
+    PRESENT,
+    UNRESOLVED,
+    Exhausted,
+    Oracle,
+    Search,
+    alternatives,
+    expected_tests,
+)
 from .overlay import Overlays
 from .trial import OK, Trial, Trials
 
@@ -39,6 +48,10 @@ def drift_findings(baseline: Snapshot, candidate: Snapshot) -> List[Dict[str, An
     return [f.model_dump(mode="json") for f in report.findings]
 
 
+#: The longest --budget taken: a week of trials is more than any search needs.
+MAX_BUDGET_S = 7 * 24 * 3600.0
+
+
 def _check(probes: Sequence[str], bench: Sequence[str], max_trials: int, budget: float) -> None:
     from ..bench.suite import BUILTINS
 
@@ -54,8 +67,11 @@ def _check(probes: Sequence[str], bench: Sequence[str], max_trials: int, budget:
             )
     if max_trials < 2:
         raise BadInput(f"--max-trials {max_trials}: need at least 2 (the candidate, and all)")
-    if not budget > 0:
-        raise BadInput(f"--budget {budget}: give a number of seconds above 0")
+    if not 0 < budget <= MAX_BUDGET_S:  # also NaN; a larger timeout overflows time_t in waits
+        raise BadInput(
+            f"--budget {budget:g}: give a number of seconds above 0 and at most "
+            f"{MAX_BUDGET_S:g} (a week)"
+        )
 
 
 def _baseline_python(baseline: Snapshot) -> Optional[str]:
@@ -332,10 +348,65 @@ def _search(state: _State, symptoms: List[sym.Symptom], restorable: List[str]) -
         oracle: Oracle[str] = Oracle(test)
         oracle.cache[everything] = GONE
         r.searches, complete = alternatives(restorable, oracle)
+        notes: List[str] = []
+        if s.kind == sym.BENCHMARK and r.searches:
+            r.searches, notes = _confirm(state, s, r.searches)
         r.status = "explained" if r.searches else "unresolved"
         if not complete:
-            r.note = f"search stopped early ({state.stopped}): the sets may not be minimal"
+            notes.insert(0, f"search stopped early ({state.stopped}): the sets may not be minimal")
+        r.note = "; ".join(notes)
     return out
+
+
+def _confirm(
+    state: _State, s: sym.Symptom, searches: List[Search[str]]
+) -> Tuple[List[Search[str]], List[str]]:
+    """A benchmark's cause sets, each confirmed by measuring again (never from the cache).
+
+    One timing on a busy machine can come out fast or slow by chance, and ddmin believes each
+    answer: a variable nothing reads (MKL_CBWR for OpenBLAS, TZ for a GEMM) once looked needed.
+    So every key of a set must be needed again (restoring the set without it, measured afresh,
+    must not remove the symptom) and the set must remove the symptom again. A key that is not
+    needed is dropped; a set that does not remove the symptom again is not a cause, and the
+    note says it was unconfirmed. Returns the confirmed sets and the notes.
+    """
+    confirmed: List[Search[str]] = []
+    notes: List[str] = []
+    for search in searches:
+        keys = sorted(search.minimal)
+        for key in list(keys):
+            if len(keys) == 1:
+                break
+            without = frozenset(k for k in keys if k != key)
+            outcome, detail = _replicate(state, s, without)
+            if outcome == GONE:
+                keys.remove(key)
+                rest = ", ".join(sorted(without))
+                notes.append(
+                    f"{key}: not needed when measured again (restoring {rest} alone removed "
+                    f"the symptom: {detail})"
+                )
+        outcome, detail = _replicate(state, s, frozenset(keys))
+        if outcome != GONE:
+            notes.append(
+                f"{' + '.join(keys)}: removed the symptom once but not when measured again "
+                f"({detail}): unconfirmed, not named as a cause"
+            )
+        elif all(sorted(c.minimal) != keys for c in confirmed):
+            confirmed.append(Search(keys, search.complete and keys == sorted(search.minimal)))
+    return confirmed, notes
+
+
+def _replicate(state: _State, s: sym.Symptom, keys: FrozenSet[str]) -> Tuple[str, str]:
+    """The symptom in a fresh trial restoring ``keys``: its outcome and evidence. Runs past the
+    limits: a cause is never named unconfirmed to save one trial."""
+    found = state.trials.run(keys)
+    found.detail = (found.detail + "; " if found.detail else "") + "measured again to confirm"
+    if found.status != OK:
+        return UNRESOLVED, found.detail
+    judged = state.judge(s, found, force=True)
+    state.cache.setdefault(keys, found)
+    return judged.outcome, judged.detail
 
 
 def _report(

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
+from ..writer import read_own
 from .child import BOOTSTRAP
 from .classify import ENV, HIDE, OVERLAY, Difference
 from .overlay import Overlays
@@ -139,8 +140,7 @@ class Trials:
             return TIMEOUT, why, {}, seconds
         seconds = time.perf_counter() - started
         try:
-            with open(result, encoding="utf-8") as f:
-                answer = json.load(f)
+            answer = json.loads(read_own(result))
             os.unlink(result)
         except (OSError, ValueError):
             tail = (err.strip().splitlines() or ["no output"])[-1][:300]

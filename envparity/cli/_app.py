@@ -120,10 +120,10 @@ def parse_labels(labels: Optional[List[str]]) -> Dict[str, str]:
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to the user's ``-o`` path; a failure is a BadInput naming it.
 
-    Through ``envparity.atomic.write_output``: atomic only for regular files (through a symlink,
+    Through ``envparity.writer.write_output``: atomic only for regular files (through a symlink,
     its target), devices and FIFOs written directly, ``-`` is stdout.
     """
-    from ..atomic import write_output
+    from ..writer import write_output
 
     if path != "-":
         directory = os.path.dirname(os.path.abspath(path))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 
 from ..errors import BadInput
-from ..report.escape import terminal
+from ..report.escape import json_text, terminal
 from ._app import app, boundary, note, parse_labels
 from ._options import DataFormat, DataFormatOpt, DbOpt, JsonAlias, argument, chosen
 
@@ -55,7 +55,8 @@ def list_(
     with open_store(db) as store:
         rows = store.list_snapshots(role=role, labels=labels or None, limit=limit)
     if json_:
-        _out(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, sort_keys=True))
+        rows_json = json.dumps([r.model_dump(mode="json") for r in rows], indent=2, sort_keys=True)
+        _out(json_text(rows_json))
         return
     if not rows:
         if (role is not None or labels) and store_has_any(db):
@@ -150,7 +151,7 @@ def show(
     from ..refs import resolve
 
     snap = resolve(ref, db)
-    _out(snap.model_dump_json(indent=2) if json_ else _render(snap))
+    _out(json_text(snap.model_dump_json(indent=2)) if json_ else _render(snap))
 
 
 @app.command()
@@ -177,18 +178,20 @@ def tag(
         with open_store(db) as store:
             events = store.tag_history(history)
         if json_:
-            _out(json.dumps([e.model_dump(mode="json") for e in events], indent=2, sort_keys=True))
+            dumped = [e.model_dump(mode="json") for e in events]
+            _out(json_text(json.dumps(dumped, indent=2, sort_keys=True)))
             return
         for e in events:
             moved = f" (was {e.previous_snapshot_id[:12]})" if e.previous_snapshot_id else ""
-            _out(f"{e.tagged_at:%Y-%m-%d %H:%M:%S}  {e.name} -> {e.snapshot_id[:12]}{moved}")
+            name = terminal(e.name)  # a tag written by an older envparity may hold ESC or BEL
+            _out(f"{e.tagged_at:%Y-%m-%d %H:%M:%S}  {name} -> {e.snapshot_id[:12]}{moved}")
         return
     if ref is None or name is None:
         raise BadInput("usage: envparity tag REF NAME, or envparity tag --history NAME")
     with open_store(db) as store:
         snap = store.tag(ref, name)
         where = store.url_redacted
-    note(f"tagged {snap.snapshot_id[:12]} as {name} in {where}")
+    note(f"tagged {snap.snapshot_id[:12]} as {terminal(name)} in {where}")
 
 
 def _info_lines(info: "SchemaInfo") -> List[str]:

@@ -14,6 +14,7 @@ import sys
 from importlib import metadata
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..distnames import unsafe
 from ..redact import redact_url
 from .interface import Context
 
@@ -135,6 +136,10 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         missing = "Name" if not headers.get("name") else "Version"
         ctx.fail(PROBE, f"metadata has no {missing}; reinstall this distribution", where)
         return None
+    why = unsafe(headers["name"]) or unsafe(headers["version"])
+    if why:
+        ctx.fail(PROBE, f"metadata Name or Version {why}; left out", where)
+        return None
     record: Dict[str, Any] = {
         "name": normalize(headers["name"]),
         "version": headers["version"],
@@ -209,6 +214,10 @@ def conda_packages(prefix: str, ctx: Context) -> List[Dict[str, Any]]:
             name, version = str(data["name"]), str(data["version"])
         except (OSError, ValueError, KeyError, TypeError) as e:
             ctx.fail(PROBE, f"unreadable conda-meta record: {e}", path)
+            continue
+        why = unsafe(name) or unsafe(version)
+        if why:
+            ctx.fail(PROBE, f"conda-meta name or version {why}; left out", path)
             continue
         channel = data.get("channel") or data.get("schannel")
         found.append(

@@ -94,6 +94,7 @@ def select(
 def header(selection: Selection, comment: str = "#") -> List[str]:
     """Comment lines naming the baseline (and the candidate of ``--only-drift``)."""
     from .._version import __version__
+    from ..report.escape import printable
 
     snap = selection.snapshot
     lines = [
@@ -105,7 +106,8 @@ def header(selection: Selection, comment: str = "#") -> List[str]:
         lines.append(
             f"{comment} Only what {_one_line(selection.candidate_ref)} must change to match it"
         )
-    return lines
+    # Everything in them comes from the snapshot: no newline may end the comment early.
+    return [printable(line) for line in lines]
 
 
 def _one_line(text: str) -> str:

@@ -4,10 +4,15 @@ Requirements pin ``name==version`` with the local label kept (``torch==2.7.1+cu1
 editable origin becomes a PEP 508 direct reference, because no index serves that build. pip's
 constraints files take only plain specifiers, so there a direct-URL package is pinned by version
 with a comment naming its origin.
+
+No line is ever one pip obeys as an option: a name that is not PEP 508, a version that is not
+PEP 440 or a URL that is not one PEP 508 direct reference is written as a comment, and every
+comment has its control characters (a newline among them) written visibly.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, List, Optional
 
 from .interface import Exporter, Selection, header
@@ -17,6 +22,8 @@ if TYPE_CHECKING:
 
 
 _ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
+# PEP 508's name rule (https://peps.python.org/pep-0508/#names).
+_PEP508_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
 def is_archive(package: Package) -> bool:
@@ -50,20 +57,54 @@ def pinnable(version: str) -> bool:
     return True
 
 
+def valid_name(name: str) -> bool:
+    """True when ``name`` is a PEP 508 project name (what pip reads as one, never an option)."""
+    return bool(_PEP508_NAME.match(name))
+
+
+def valid_reference(name: str, url: str) -> bool:
+    """True when ``name @ url`` is one PEP 508 requirement pip reads as such: no whitespace,
+    control character or backslash (pip's line continuation) in the URL, and ``packaging``
+    parses it with this name and this URL."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if not url or any(c.isspace() or not c.isprintable() or c == "\\" for c in url):
+        return False
+    try:
+        parsed = Requirement(f"{name} @ {url}")
+    except InvalidRequirement:
+        return False
+    return parsed.url == url and parsed.name == name
+
+
+def comment(text: str) -> str:
+    """A comment line pip skips whatever ``text`` holds: control characters (a newline that would
+    start a line of its own) written visibly."""
+    from ..report.escape import printable
+
+    return "# " + printable(text)
+
+
 def _pin(package: Package) -> str:
+    if not valid_name(package.name):
+        return comment(f"{package.name} {package.version}: not a PEP 508 name; left out")
     if not pinnable(package.version):
         # A distro build such as 1.1build1: pip cannot pin it, so say so rather than write a line
         # that makes `pip install -r` fail on parsing.
-        return f"# {package.name} {package.version}: not a PEP 440 version; pin it by hand"
+        return comment(f"{package.name} {package.version}: not a PEP 440 version; pin it by hand")
     return f"{package.name}=={package.version}"
+
+
+def _reference(package: Package, reference: str) -> str:
+    if valid_name(package.name) and valid_reference(package.name, reference):
+        return f"{package.name} @ {reference}"
+    return comment(f"{package.name} @ {reference}: not a PEP 508 direct reference; left out")
 
 
 def _footer(selection: Selection) -> List[str]:
     if not selection.extra:
         return []
-    return [
-        "# Not in the baseline (uninstall to match): " + ", ".join(selection.extra),
-    ]
+    return [comment("Not in the baseline (uninstall to match): " + ", ".join(selection.extra))]
 
 
 class RequirementsExporter(Exporter):
@@ -79,8 +120,8 @@ class RequirementsExporter(Exporter):
                 lines.append(_pin(p))
             else:
                 note = " (editable in the baseline)" if p.editable else ""
-                lines.append(f"# {p.name} {p.version}{note}")
-                lines.append(f"{p.name} @ {reference}")
+                lines.append(comment(f"{p.name} {p.version}{note}"))
+                lines.append(_reference(p, reference))
         return "\n".join(lines + _footer(selection)) + "\n"
 
 
@@ -94,6 +135,6 @@ class ConstraintsExporter(Exporter):
         for p in selection.packages:
             reference = direct_reference(p)
             if reference is not None:
-                lines.append(f"# {p.name} came from {reference}")
+                lines.append(comment(f"{p.name} came from {reference}"))
             lines.append(_pin(p))
         return "\n".join(lines + _footer(selection)) + "\n"

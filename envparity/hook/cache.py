@@ -13,7 +13,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Union
 
-from ..atomic import write_atomic
+from ..writer import read_own, write_own
 from .paths import candidate_dirs, ensure_dir
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def remember(
         if not ensure_dir(directory):
             continue
         try:
-            write_atomic(path, payload())
+            write_own(path, payload())
         except OSError:
             continue
         _forget_others(directory, key, keep=name)
@@ -101,8 +101,7 @@ def recall_data(
     # Newest first, across directories: an older copy may sit where this start could not write.
     for path in sorted(paths, key=_mtime, reverse=True):
         try:
-            with open(path, "rb") as f:
-                data = json.loads(f.read())
+            data = json.loads(read_own(path))
         except (OSError, ValueError, RecursionError):
             continue
         if isinstance(data, dict) and data.get("snapshot_id") and data.get("fingerprint"):

@@ -15,9 +15,14 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from ..drift.severity import FAIL_ON
 from ..errors import BadInput
 from ..labels import parse_items, utf8_text
+from ..labels import shown as _shown
 
 ON_DRIFT = ("warn", "fail")
 DEFAULT_BUDGET_S = 2.0
+#: The longest budget taken as given: past it a value is clamped (and the clamp logged). A start-up
+#: check that may take an hour has no use for more, and a timeout far beyond it overflows the
+#: platform's time_t in ``Thread.join`` (``ENVPARITY_BUDGET_S=1e10`` stopped the server).
+MAX_BUDGET_S = 3600.0
 DEFAULT_ROLE = "serving"
 
 # option -> the variable it falls back to.
@@ -85,20 +90,25 @@ def parse_labels(
 _utf8 = utf8_text
 
 
-def _budget(value: str, source: str) -> float:
+def _budget(value: str, source: str, problems: List[str]) -> float:
     try:
         budget = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         budget = math.nan
-    if not (math.isfinite(budget) and budget > 0):
-        raise BadInput(f"{source}={value!r}: expected a number of seconds above 0, e.g. 2")
+    if not (math.isfinite(budget) and budget > 0) and budget != math.inf:
+        raise BadInput(f"{source}={_shown(value)}: expected a number of seconds above 0, e.g. 2")
+    if budget > MAX_BUDGET_S:
+        problems.append(
+            f"{source}={_shown(value)}: more than {MAX_BUDGET_S:g} s; using {MAX_BUDGET_S:g}"
+        )
+        return MAX_BUDGET_S
     return budget
 
 
 def _choice(value: str, choices: Tuple[str, ...], source: str) -> str:
     normalized = value.strip().lower()
     if normalized not in choices:
-        raise BadInput(f"{source}={value!r}: expected one of {', '.join(choices)}")
+        raise BadInput(f"{source}={_shown(value)}: expected one of {', '.join(choices)}")
     return normalized
 
 
@@ -152,7 +162,8 @@ def load_config(
         labels=merged,
         db_url=pick("db_url", db_url)[0],
         spool_dir=pick("spool_dir", spool_dir)[0],
-        budget_s=checked("budget_s", budget_s, _budget) or DEFAULT_BUDGET_S,
+        budget_s=checked("budget_s", budget_s, lambda v, s: _budget(v, s, problems))
+        or DEFAULT_BUDGET_S,
         fail_on=checked("fail_on", fail_on, lambda v, s: _choice(v, FAIL_ON, s)),
         policy=pick("policy", policy)[0],
     )

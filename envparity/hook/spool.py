@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
-from ..atomic import write_atomic
 from ..errors import SpoolUnavailable
+from ..writer import read_own, write_own
 from .paths import candidate_dirs, ensure_dir
 
 if TYPE_CHECKING:
@@ -61,23 +61,20 @@ class Dropped:
 
 def _read_dropped(directory: str) -> Optional[Dropped]:
     try:
-        with open(os.path.join(directory, _DROPPED), encoding="utf-8") as f:
-            data = json.load(f)
+        data = json.loads(read_own(os.path.join(directory, _DROPPED), 4096))
         return Dropped(directory, int(data["count"]), str(data["since"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def _count_dropped(directory: str, count: int) -> None:
-    from ..atomic import write_atomic
-
     if count <= 0:
         return
     before = _read_dropped(directory)
     since = before.since if before else datetime.now(timezone.utc).isoformat(timespec="seconds")
     total = count + (before.count if before else 0)
     try:
-        write_atomic(
+        write_own(
             os.path.join(directory, _DROPPED),
             json.dumps({"count": total, "since": since}).encode(),
         )
@@ -180,7 +177,7 @@ def _write(
             continue
         path = os.path.join(candidate, name)
         try:
-            write_atomic(path, data, durable=True)
+            write_own(path, data, durable=True)
         except OSError as e:
             tried.append(f"{candidate} ({e.strerror or e})")
             continue
@@ -224,8 +221,7 @@ def flush(store: Store, environ: Mapping[str, str], directory: Optional[str] = N
     result = FlushResult(dropped=dropped(environ, directory))
     for path in spooled(environ, directory):
         try:
-            with open(path, "rb") as f:
-                data = f.read()
+            data = read_own(path)
         except FileNotFoundError:
             continue  # another flush stored it and took it away
         except OSError as e:

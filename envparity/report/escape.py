@@ -37,6 +37,27 @@ def printable(text: str) -> str:
 terminal = printable  #: what a terminal or a log line gets: never ESC, CR or a bidi override
 
 
+# As _UNSAFE, less JSON's whitespace (TAB, LF, CR): a serializer escapes those inside strings, and
+# outside them they are the layout.
+_UNSAFE_IN_JSON = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def json_text(text: str) -> str:
+    """JSON text with every control and bidi character written as a ``\\uNNNN`` escape.
+
+    Lossless: such characters can only occur inside JSON strings, where the escape means the
+    same character, so a parser reads back the same value; a person (or a terminal) paging the
+    JSON sees the escape instead of a character that rewrites the screen or reorders the text.
+    """
+    return _UNSAFE_IN_JSON.sub(_json_escape, text)
+
+
 def show(value: Any) -> str:
     """A value as a person reads it, neutralized: ``(absent)`` for None, ``true``/``false``."""
     if value is None:
@@ -94,5 +115,7 @@ def workflow_property(text: str) -> str:
 
 def openmetrics_label(value: str) -> str:
     """A label value as the OpenMetrics/Prometheus exposition format writes it (backslash, double
-    quote and newline escaped; the parser gives the value back exactly)."""
+    quote and newline escaped, so the parser gives the value back with its line breaks); other
+    control and bidi characters made visible (``\\xNN``), as everywhere."""
+    value = "\n".join(printable(part) for part in value.split("\n"))
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

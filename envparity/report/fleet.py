@@ -125,7 +125,9 @@ def render_fleet(view: FleetView, fmt: str = "text") -> str:
     from ..fleet import check_format
 
     if check_format(fmt) == "json":
-        return view.model_dump_json(indent=2) + "\n"
+        from .escape import json_text
+
+        return json_text(view.model_dump_json(indent=2)) + "\n"
     if fmt == "openmetrics":
         from .openmetrics import render as metrics
 

@@ -69,9 +69,10 @@ def append_step_summary(
         from .markdown import MarkdownRenderer
 
         markdown = MarkdownRenderer(max_bytes).render(report)
+    from ..writer import append_runner
+
     try:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(markdown + "\n")
+        append_runner(path, (markdown + "\n").encode("utf-8"))
     except OSError as e:
         return f"GITHUB_STEP_SUMMARY {path}: cannot append ({e.strerror or e})"
     return None

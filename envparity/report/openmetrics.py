@@ -144,11 +144,13 @@ def write_container_metrics(
 ) -> Optional[str]:
     """Write :func:`container_metrics` to ``path`` atomically (as a textfile collector needs);
     returns why it could not, else None. Never raises: metrics must not stop a server."""
-    from ..atomic import write_atomic
+    from ..writer import write_output
 
     try:
         text = container_metrics(snapshot, report, baseline_ref)
-        write_atomic(path, text.encode("utf-8"), mode=0o644)
+        write_output(path, text.encode("utf-8"), mode=0o644)
+    except OSError as e:
+        return f"metrics file {path}: cannot write ({e.strerror or e}); nothing written"
     except Exception as e:
         return f"metrics file {path}: {e}"
     return None

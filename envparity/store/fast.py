@@ -295,8 +295,6 @@ def resolve_data(
 ) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
     """:func:`resolve` as plain data: (identity, instance, columns), merged by
     :func:`envparity.store.rows.merge`; None in the same cases."""
-    import json
-
     resolved = resolve_url(url)
     path = sqlite_path(resolved)
     if path is None or not os.path.isfile(path) or "?" in resolved:
@@ -312,9 +310,9 @@ def resolve_data(
             row = conn.execute(_SELECT, (tagged[0],)).fetchone() if tagged else None
         numerics_data = None
         if row is not None and row[6] is not None:
-            import json as _json
+            from ..inputs import stored_json
 
-            numerics_data = _join_outputs(conn, _json.loads(row[6]))
+            numerics_data = _join_outputs(conn, stored_json(row[6]))
     except sqlite3.Error:
         return None  # locked, damaged: Store.resolve will say what is wrong
     finally:
@@ -323,7 +321,8 @@ def resolve_data(
     if row is None:
         return None
     sid, fp, captured_at, role, labels, collection, numerics, benchmarks, instance, identity = row
-    loads = json.loads
+    from ..inputs import stored_json as loads
+
     columns: Dict[str, Any] = {
         "snapshot_id": sid,
         "fingerprint": fp,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BadInput, SchemaOutOfDate, StoreError, StoreTimeout
+from ..inputs import stored_json
 from ..model import Snapshot
 from ..redact import redact_value
 from . import fast
@@ -33,6 +34,8 @@ MIN_PREFIX = 6
 # A LIMIT both databases take (a 64-bit signed integer), and more rows than anyone lists.
 _MAX_LIMIT = 2**31 - 1
 LATEST = "latest"
+#: The longest ref taken to the database (ids, tags and selectors are far shorter).
+MAX_REF_CHARS = 1024
 
 
 class _Model(BaseModel):
@@ -122,7 +125,9 @@ def _make_engine(url: str, timeout_s: float, *, create: bool = True) -> Engine:
             # Our own connect: a read-only store opens read-only (and still serves reads), and a
             # store that must not be created is never left behind as an empty file.
             engine_args["creator"] = lambda: fast.sqlite_connect(path, timeout_s, create=create)
-        engine = sa.create_engine(url, json_serializer=dumps, **engine_args)
+        engine = sa.create_engine(
+            url, json_serializer=dumps, json_deserializer=stored_json, **engine_args
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -146,6 +151,7 @@ def _make_engine(url: str, timeout_s: float, *, create: bool = True) -> Engine:
             return sa.create_engine(
                 url,
                 json_serializer=dumps,
+                json_deserializer=stored_json,
                 connect_args={
                     # libpq waits forever by default; its timeout is whole seconds (2 at least).
                     "connect_timeout": max(2, math.ceil(timeout_s)),
@@ -525,6 +531,11 @@ class Store:
         if not ref:
             raise BadInput("empty ref; give a snapshot id, a tag, `latest` or a JSON file")
         _check_text("ref", ref)
+        if len(ref) > MAX_REF_CHARS:
+            raise BadInput(
+                f"ref {ref[:40]!r}... is {len(ref)} characters long; no snapshot id, tag or "
+                f"selector is longer than {MAX_REF_CHARS}: check the ref"
+            )
         if ref == LATEST or ref.startswith(LATEST + ":"):
             return self._latest(ref)
         from ..refspec import fingerprint_ref
@@ -882,6 +893,7 @@ def _check_text(what: str, text: str) -> None:
 def _check_tag_name(name: str) -> None:
     if (
         not name
+        or not name.isprintable()  # ESC, BEL, bidi controls, lone surrogates (non-UTF-8 argv)
         or name != name.strip()
         or any(c.isspace() for c in name)
         or name == LATEST

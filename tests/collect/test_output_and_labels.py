@@ -13,10 +13,10 @@ from typing import Dict, List
 
 import pytest
 
-from envparity.atomic import output_kind, write_output
 from envparity.collect.capture import collect_data
 from envparity.errors import BadInput
 from envparity.labels import check_labels, check_role
+from envparity.writer import output_kind, write_output
 
 
 def _env(tmp_path: Path) -> Dict[str, str]:

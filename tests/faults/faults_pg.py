@@ -44,6 +44,12 @@ def _ppid(pid: int) -> int:
         return -1
 
 
+def _tail(text: object, lines: int = 20) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return "\n".join(str(text or "").strip().splitlines()[-lines:]) or "(empty)"
+
+
 class Instance:
     """One PostgreSQL server: ``start``, ``stop``, ``crash``, ``freeze``/``thaw``."""
 
@@ -59,8 +65,13 @@ class Instance:
             pw = pwd.getpwnam("postgres")
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
         os.chmod(self.root, 0o700)
-        self._run("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync")
         self.proc: Optional[subprocess.Popen] = None  # type: ignore[type-arg]
+        try:
+            self._run("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync")
+        except BaseException:
+            # Nothing of a server that never was may stay behind in the temp directory.
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     @property
     def url(self) -> str:
@@ -71,7 +82,19 @@ class Instance:
         return ["runuser", "-u", "postgres", "--", *cmd] if self.as_root else cmd
 
     def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(self._cmd(tool, *args), check=True, capture_output=True, timeout=60)
+        """Run a server tool; when it fails, the error carries its stderr (a busy machine must
+        not turn into a bare "returned non-zero exit status 1")."""
+        cmd = self._cmd(tool, *args)
+        try:
+            # The limit only keeps a hung tool from stalling the suite; it is no timing bound.
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+        except subprocess.TimeoutExpired as e:
+            raise RuntimeError(f"{' '.join(cmd)} hung for 600 s: {_tail(e.stderr)}") from None
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(cmd)} exited {done.returncode}: stderr: {_tail(done.stderr)}; "
+                f"stdout: {_tail(done.stdout)}"
+            )
 
     def start(self) -> None:
         log = open(os.path.join(self.root, "server.log"), "ab")  # noqa: SIM115
@@ -90,12 +113,23 @@ class Instance:
             stderr=log,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        # Wait for as long as the server runs: it starts slowly on a loaded machine, and only
+        # its exit (or a hang far past any start) is a failure; then its log is the evidence.
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and self.proc.poll() is None:
             if self._ready():
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"PostgreSQL did not start; see {self.root}/server.log")
+        raise RuntimeError(f"PostgreSQL did not start: {_tail(self.log())}")
+
+    def log(self) -> str:
+        """The server's log so far."""
+        try:
+            path = os.path.join(self.root, "server.log")
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError as e:
+            return f"(no server log: {e})"
 
     def _ready(self) -> bool:
         import psycopg
@@ -117,7 +151,7 @@ class Instance:
         """A clean shutdown (what a restart does first)."""
         self._run("pg_ctl", "stop", "-D", self.data, "-m", "fast", "-w")
         if self.proc:
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=300)  # a hang guard, not a timing bound
 
     def crash(self) -> None:
         """kill -9 of the postmaster and every backend: what an OOM kill does."""
@@ -131,7 +165,7 @@ class Instance:
             except ProcessLookupError:
                 pass
         if self.proc:
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=300)  # a hang guard, not a timing bound
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(os.path.exists(f"/proc/{b}") for b in backends):
             time.sleep(0.05)

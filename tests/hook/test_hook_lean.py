@@ -260,7 +260,8 @@ def test_a_healthy_postgresql_is_used_without_sqlalchemy(pg_db: str, hook_env) -
         base = envparity.snapshot(role="training")
         store.save(base)
         store.tag(base.snapshot_id, "fraud-train")
-    env = hook_env(ENVPARITY_DB_URL=pg_db)
+    # What is checked is the path taken, not its speed: at load 15 the default 2 s budget spooled.
+    env = hook_env(ENVPARITY_DB_URL=pg_db, ENVPARITY_BUDGET_S="600")
     plain = _probe(env, "")
     assert (plain["stored"], plain["problems"], plain["heavy"]) == ("store", [], []), plain
     tagged = _probe(env, "fraud-train")
