@@ -181,11 +181,13 @@ def _store(snap: "Snapshot", db: Optional[str], output: Optional[str]) -> str:
     An existing SQLite store at this schema is written with stdlib sqlite3 (store.fast): importing
     SQLAlchemy would cost more than the capture. Anything else goes through open_store.
     """
-    from ..errors import StoreError
+    from ..errors import StoreError, UnsupportedStore
     from ..store.fast import save_or_open
 
     try:
         return save_or_open(snap, db)[1]
     except StoreError as e:
         kept = f"it was written to {output}" if output else "use -o FILE to keep it, or --no-store"
-        raise StoreError(f"snapshot {snap.snapshot_id[:12]} not stored: {e}; {kept}") from None
+        # An unsupported URL stays bad input (exit 2); the others are the store's (exit 3).
+        cls = UnsupportedStore if isinstance(e, UnsupportedStore) else StoreError
+        raise cls(f"snapshot {snap.snapshot_id[:12]} not stored: {e}; {kept}") from None
