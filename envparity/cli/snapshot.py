@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Optional
 
 import typer
 
-from ._app import app, boundary, note, parse_labels, write_atomic
+from ._app import RECORDED_LABEL_HELP, app, boundary, note, recorded_labels, write_atomic
 from ._options import DataFormat, DbOpt, JsonAlias, Suite, chosen
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def snapshot(
     ] = "",
     label: Annotated[
         Optional[List[str]],
-        typer.Option(metavar="KEY=VALUE", help="KEY=VALUE, repeatable, e.g. model=fraud."),
+        typer.Option(metavar="KEY=VALUE", help=RECORDED_LABEL_HELP),
     ] = None,
     output: Annotated[
         Optional[str],
@@ -102,7 +102,7 @@ def snapshot(
     from ..collect.capture import capture, collect_data
     from ..parity.loading import env_probes
 
-    labels = parse_labels(label)
+    labels = recorded_labels(label)
     chosen_suite = suite or bench
     suite_name = chosen_suite.value if chosen_suite else None
     json_ = chosen(fmt, json_) == "json"
