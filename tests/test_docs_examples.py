@@ -178,7 +178,7 @@ def _check_marks(block: Block) -> Optional[str]:
     assert not unknown, f"{block.where}: unknown mark(s) {sorted(unknown)}"
     if "not-runnable" in block.marks:
         reason = block.marks["not-runnable"]
-        assert reason in REASONS, f"{block.where}: not-runnable reason {reason!r}: use one of {REASONS}"
+        assert reason in REASONS, f"{block.where}: not-runnable {reason!r}: use one of {REASONS}"
         return reason
     if "run-by" in block.marks:
         assert block.marks["run-by"] == ".ci/run", block.where

@@ -123,3 +123,25 @@ def test_exit_code_table_holds_every_code_the_cli_uses() -> None:
 
     codes = {code for code, _ in EXIT_CODES}
     assert {0, 1, 2, 3, 78, bisect_cli.EXIT_NOT_REPRODUCED} <= codes
+
+
+def test_no_page_installs_envparity_from_an_index() -> None:
+    # envparity is on no package index: every install names a checkout, a wheel or a VCS URL.
+    texts = [REPO / "README.md", REPO / "scripts" / "Dockerfile.example"]
+    texts += sorted((REPO / "docs").rglob("*.md"))
+    bare = re.compile(
+        r"pip install[^\n`]*?(?<![\w./@-])['\"]?envparity(?:\[[\w,]+\])?['\"]?(?![\w\[@])(?!\s*@)"
+    )
+    for path in texts:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not bare.search(line), f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+
+
+def test_fleet_json_has_first_seen_as_the_fleet_page_says(envparity_home: Path) -> None:
+    assert invoke("snapshot", "--role", "serving").exit_code == 0
+    result = invoke("fleet", "--role", "serving", "--format", "json")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert '"first_seen"' in text and '"last_seen"' in text
+    page = (REPO / "docs" / "guides" / "fleet-dashboards.md").read_text(encoding="utf-8")
+    assert "first seen\n(JSON: `first_seen`)" in page
