@@ -49,3 +49,12 @@ def test_cli_reference_names_every_command() -> None:
     page = (REPO / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
     for command in COMMANDS:
         assert f"## `envparity {command}" in page, command
+
+
+def test_readme_links_resolve() -> None:
+    # MkDocs --strict checks the links between docs pages; the README is outside the site.
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(((?!https?:)[^)#\s]+)(?:#[^)]*)?\)", readme)
+    assert links, "the README links to its docs pages"
+    for link in links:
+        assert (REPO / link).exists(), f"README.md links to {link}, which does not exist"
