@@ -144,3 +144,20 @@ def test_markdown_values_cannot_break_the_table():
 def test_unknown_format_is_bad_input():
     with pytest.raises(BadInput, match=r"--format 'xml': unknown format; choose one of text, "):
         render(fixed_report(), "xml")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json", "html"])
+def test_every_readable_format_shows_the_benchmark_conditions(fmt):
+    report = fixed_report()
+    (slower,) = report.benchmarks
+    with_conditions = slower.model_copy(
+        update={
+            "baseline_conditions": "load 0.4 -> 0.5; others held 2% of the CPUs",
+            "candidate_conditions": "load 3.1; others held 41% of the CPUs, contended",
+        }
+    )
+    text = render(report.model_copy(update={"benchmarks": [with_conditions]}), fmt)
+    assert "others held 2% of the CPUs" in text
+    assert "others held 41% of the CPUs, contended" in text
+    if fmt in ("text", "markdown"):  # without recorded conditions they say nothing of them
+        assert "ran under" not in render(report, fmt)
