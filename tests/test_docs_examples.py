@@ -189,6 +189,7 @@ def _check_marks(block: Block) -> Optional[str]:
     return None
 
 
+@pytest.mark.slow  # the README's install builds a venv; the benchmark pages run the suite
 @pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(REPO)))
 def test_every_example_on_the_page_runs(page: Path, tmp_path: Path) -> None:
     found = [b for b in blocks(page) if b.lang in RUNNABLE or "file" in b.marks]
