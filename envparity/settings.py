@@ -102,7 +102,7 @@ SETTINGS: Tuple[Setting, ...] = (
     ),
     Setting(
         "ENVPARITY_PROBES",
-        "`--probes` (`snapshot`, `check`, `bench`, `parity`); `run` (no option)",
+        "`--probes` (`snapshot`, `check`, `bench`, `parity`, `bisect`); `run` (no option)",
         "none",
         "`mod1,mod2`: parity probe modules to import.",
     ),

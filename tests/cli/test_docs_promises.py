@@ -153,3 +153,44 @@ def test_fleet_shows_first_and_last_seen_in_every_format(
     result = invoke("fleet", "--role", "serving", "--format", fmt)
     assert result.exit_code == 0, result.output
     assert first in result.stdout and last in result.stdout
+
+
+TZ_PROBE = """
+import time
+
+import envparity
+
+
+def local_hours(instants):
+    return [time.localtime(t).tm_hour for t in instants]
+
+
+envparity.register_probe("local_hours", local_hours, [0, 43200, 86399])
+"""
+
+
+def test_bisect_reads_envparity_probes_like_every_command_with_probes(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "tzprobe.py").write_text(TZ_PROBE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
+    env.update(ENVPARITY_HOME=str(tmp_path / "home"), PYTHONDONTWRITEBYTECODE="1")
+
+    def envparity(*args: str, **extra: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+        return subprocess.run(
+            [sys.executable, "-m", "envparity", *args],
+            capture_output=True, text=True, cwd=tmp_path, env={**env, **extra}, timeout=600,
+        )
+
+    base = envparity("snapshot", "--no-store", "-o", "base.json", "--probes", "tzprobe", TZ="UTC")
+    assert base.returncode == 0, base.stderr
+    found = envparity(
+        "bisect", "base.json", "--max-trials", "8", "--format", "json",
+        TZ="Asia/Tokyo", ENVPARITY_PROBES="tzprobe",
+    )
+    assert found.returncode == 0, found.stdout + found.stderr  # 0: a cause was found
+    (symptom,) = json.loads(found.stdout)["symptoms"]
+    assert symptom["name"] == "local_hours" and symptom["status"] == "explained"
+    assert [c["keys"] for c in symptom["causes"]] == [["TZ"]]
