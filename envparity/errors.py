@@ -11,7 +11,27 @@ EXIT_OK = 0
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
 EXIT_STORE = 3
+EXIT_NOT_REPRODUCED = 4
 EXIT_REFUSED = 78
+
+# code -> what it means, in the order the documentation lists them (docs/reference/exit-codes.md
+# is generated from this table by scripts/gen_docs_reference.py).
+EXIT_CODES = (
+    (EXIT_OK, "success; no drift at or above fail-on; `envparity bisect`: a cause was found"),
+    (
+        EXIT_DRIFT,
+        "drift at or above fail-on; `envparity bisect`: the symptom reproduces but no testable "
+        "difference explains it (the untestable ones are listed)",
+    ),
+    (
+        EXIT_BAD_INPUT,
+        "bad usage or bad input: an unknown option or value, a missing or invalid file, an "
+        "unknown ref, an unsupported database URL (the message names what and what to do)",
+    ),
+    (EXIT_STORE, "the store cannot be reached, read, written or migrated"),
+    (EXIT_NOT_REPRODUCED, "`envparity bisect`: the symptom does not reproduce here"),
+    (EXIT_REFUSED, "start-up refused by `envparity run --on-drift fail`"),
+)
 
 
 class EnvparityError(Exception):
@@ -33,6 +53,15 @@ class StoreError(EnvparityError):
     """The store cannot be reached, read or written."""
 
     exit_code = EXIT_STORE
+
+
+class UnsupportedStore(BadInput, StoreError):
+    """A database URL of a kind envparity cannot use (``mysql://``): bad input, exit 2.
+
+    Also a StoreError, so the start-up hook spools the snapshot as for any store it cannot use.
+    """
+
+    exit_code = EXIT_BAD_INPUT
 
 
 class SchemaOutOfDate(StoreError):

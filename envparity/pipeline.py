@@ -117,13 +117,16 @@ def store(snap: Snapshot, db: Optional[str] = None, *, kept: str = "") -> str:
     this schema is written with stdlib sqlite3 or psycopg alone, anything else through SQLAlchemy.
     A failure is a StoreError naming the snapshot and ``kept`` (where it survives, if anywhere).
     """
+    from .errors import UnsupportedStore
     from .store import save
 
     try:
         return save(snap, db)[1]
     except StoreError as e:
         tail = f"; {kept}" if kept else ""
-        raise StoreError(f"snapshot {snap.snapshot_id[:12]} not stored: {e}{tail}") from None
+        # An unsupported URL stays bad input (exit 2); the others are the store's (exit 3).
+        cls = UnsupportedStore if isinstance(e, UnsupportedStore) else StoreError
+        raise cls(f"snapshot {snap.snapshot_id[:12]} not stored: {e}{tail}") from None
 
 
 def modules_for(probes: Any) -> Sequence[str]:

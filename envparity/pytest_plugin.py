@@ -134,10 +134,13 @@ class _Parity:
         return names
 
     def properties(self) -> List[Any]:
+        """The JUnit properties of every probe's test case and of the suite: this environment's
+        fingerprint, the baseline as given, and the baseline's snapshot id and fingerprint."""
         env = self._here()
         return [
             ("envparity_fingerprint", env.fingerprint),
             ("envparity_baseline", self.ref),
+            ("envparity_baseline_id", self.baseline.snapshot_id),
             ("envparity_baseline_fingerprint", self.baseline.fingerprint),
         ]
 
@@ -169,13 +172,17 @@ class _Parity:
     def pytest_collection_modifyitems(self, session: Any, config: Any, items: List[Any]) -> None:
         names = self._load()
         parent = ParityCollector.from_parent(session, name="envparity", nodeid="envparity")
-        for name in names:
-            items.append(ParityItem.from_parent(parent, name=name, probe=name, state=self))
+        added = [ParityItem.from_parent(parent, name=n, probe=n, state=self) for n in names]
+        items.extend(added)
+        # Counted in "collected N items" like any collected test (the terminal reporter counts
+        # collect reports, and these items come from no file).
+        config.hook.pytest_collectreport(
+            report=pytest.CollectReport(parent.nodeid, "passed", None, list(added))
+        )
         xml = _junit(config)
         if xml is not None:
-            env = self._here()
-            xml.add_global_property("envparity_fingerprint", env.fingerprint)
-            xml.add_global_property("envparity_baseline", self.ref)
+            for name, value in self.properties():
+                xml.add_global_property(name, value)
 
     def pytest_report_header(self, config: Any) -> str:
         return f"envparity: parity probes against {self.ref}"

@@ -7,18 +7,50 @@ reads them where they are committed.
 from __future__ import annotations
 
 import os
-from typing import Dict, Tuple
+import re
+from typing import Dict, List, Tuple
 
 from .errors import BadInput
 
-# name -> (committed directory, file name)
-SCHEMAS: Dict[str, Tuple[str, str]] = {
-    "snapshot": ("schemas", "snapshot.v1.json"),
-    "drift-report": ("schemas", "drift-report.v1.json"),
-}
 RECIPES: Dict[str, Tuple[str, str]] = {"ci-drift": ("scripts", "ci-drift.sh")}
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+_SCHEMA_FILE = re.compile(r"(?P<name>[a-z][a-z0-9-]*)\.v(?P<version>[0-9]+)\.json")
+
+
+def _schema_files() -> List[str]:
+    """The committed schema files: the wheel's ``_data`` when it has them, else the checkout's."""
+    checkout = os.path.join(os.path.dirname(_HERE), "schemas")
+    for directory in (os.path.join(_HERE, "_data"), checkout):
+        try:
+            names = [n for n in os.listdir(directory) if _SCHEMA_FILE.fullmatch(n)]
+        except OSError:
+            continue
+        if names:
+            return names
+    return []
+
+
+def latest_schemas() -> Dict[str, Tuple[str, str]]:
+    """Document name -> (committed directory, file name) of its newest schema version.
+
+    Found by listing the shipped files (``snapshot.v2.json`` beats ``snapshot.v1.json``), so a new
+    version is printed by ``envparity schema`` as soon as it is committed; older versions stay as
+    the record and are never printed by name.
+    """
+    best: Dict[str, Tuple[int, str]] = {}
+    for filename in _schema_files():
+        match = _SCHEMA_FILE.fullmatch(filename)
+        assert match is not None
+        version = int(match.group("version"))
+        name = match.group("name")
+        if name not in best or version > best[name][0]:
+            best[name] = (version, filename)
+    return {name: ("schemas", filename) for name, (_, filename) in sorted(best.items())}
+
+
+# name -> (committed directory, file name): the newest version of each shipped schema.
+SCHEMAS: Dict[str, Tuple[str, str]] = latest_schemas()
 
 
 def path(kind: Dict[str, Tuple[str, str]], name: str, what: str = "schema") -> str:

@@ -1,9 +1,9 @@
-"""Write the severity table generated from envparity/drift/rules.py into README.md.
+"""Write the severity table generated from envparity/drift/rules.py into docs/drift-reports.md.
 
     .venv/bin/python scripts/gen_severity_table.py [--check]
 
 The table sits between the ``<!-- severity-table -->`` markers; ``--check`` exits 1 when the
-README differs (tests/diff/test_drift_engine.py checks the same).
+page differs (tests/diff/test_drift_engine.py checks the same).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    path = ROOT / "README.md"
+    path = ROOT / "docs" / "drift-reports.md"
     text = path.read_text(encoding="utf-8")
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
     if not rest:
-        print(f"README.md has no {START} marker", file=sys.stderr)
+        print(f"{path.relative_to(ROOT)} has no {START} marker", file=sys.stderr)
         return 2
     new = f"{head}{START}\n{severity_table()}{END}{tail}"
     if args.check:

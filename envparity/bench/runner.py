@@ -595,11 +595,11 @@ def attach(
     anything. Both are instance-only fields, so the fingerprint does not change.
     """
     if callables and not suite:
-        raise BadInput("--bench-callable needs --bench quick|full to say which suite to run with")
+        raise BadInput("--bench-callable needs --suite quick|full to say which suite to run with")
     if (suite or numerics) and snapshot.collection.interpreter:
         raise BadInput(
-            "--bench/--numerics measure this interpreter, not --python's; run envparity inside "
-            "that environment to benchmark it"
+            "--python cannot be combined with --suite or --numerics: they measure this "
+            "interpreter, not --python's; run envparity inside that environment to benchmark it"
         )
     update: Dict[str, Any] = {}
     if suite:

@@ -30,8 +30,10 @@ class _Group(TyperGroup):
         standalone_mode: bool = True, **kwargs: Any
     ) -> Any:
         if not standalone_mode:
+            _share_verbosity(self)
             return super().main(args, prog_name, complete_var, False, **kwargs)
         click = _click_module()
+        _share_verbosity(self)
         try:
             result = super().main(args, prog_name, complete_var, False, **kwargs)
         except click.exceptions.ClickException as e:
@@ -45,6 +47,48 @@ class _Group(TyperGroup):
             error("aborted")
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+_QUIET_HELP = "Print only the result and errors, no progress notes."
+_VERBOSE_HELP = "Print more detail: what was left out, and why."
+
+
+def _verbosity_flag(level: int) -> Callable[[Any, Any, bool], bool]:
+    def set_level(ctx: Any, param: Any, value: bool) -> bool:
+        if value:
+            if _verbosity["level"] not in (0, level):
+                raise typer.BadParameter("give --quiet or --verbose, not both")
+            _verbosity["level"] = level
+        return value
+
+    return set_level
+
+
+def _share_verbosity(group: Any) -> None:
+    """Give every command ``--quiet/-q`` and ``--verbose/-v`` too, so they work after the command
+    name (``envparity snapshot -q``) as well as before it, as in pip and ruff."""
+    from typer.core import TyperOption
+
+    for command in group.commands.values():
+        if hasattr(command, "commands"):
+            _share_verbosity(command)
+            continue
+        have = {name for param in command.params for name in getattr(param, "opts", [])}
+        for flags, level, text in (
+            (["--quiet", "-q"], -1, _QUIET_HELP),
+            (["--verbose", "-v"], 1, _VERBOSE_HELP),
+        ):
+            if not have.intersection(flags):
+                command.params.append(
+                    TyperOption(
+                        param_decls=flags,
+                        is_flag=True,
+                        default=False,
+                        expose_value=False,
+                        callback=_verbosity_flag(level),
+                        help=text,
+                    )
+                )
 
 
 app = typer.Typer(
@@ -117,6 +161,26 @@ def parse_labels(labels: Optional[List[str]]) -> Dict[str, str]:
     return check_labels(parse_items(labels or [], "--label"))
 
 
+LABELS_ENV = "ENVPARITY_LABELS"
+RECORDED_LABEL_HELP = (
+    "KEY=VALUE, repeatable, e.g. model=fraud; merged with ENVPARITY_LABELS=k=v,k2=v2 "
+    "(the command line wins for a key)."
+)
+
+
+def recorded_labels(labels: Optional[List[str]]) -> Dict[str, str]:
+    """The labels to record on a snapshot: ``ENVPARITY_LABELS`` merged with ``--label`` (which
+    wins for a key), as ``envparity run`` merges them. Filters (``list``/``fleet --label``) do not
+    read the variable: a container's own labels would silently narrow every query."""
+    from ..hook.config import parse_labels as parse_text
+
+    merged = parse_text(os.environ.get(LABELS_ENV) or None, LABELS_ENV)
+    merged.update(parse_labels(labels))
+    from ..labels import check_labels
+
+    return check_labels(merged)
+
+
 def write_atomic(path: str, text: str) -> None:
     """Write ``text`` to the user's ``-o`` path; a failure is a BadInput naming it.
 
@@ -151,12 +215,8 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
-    quiet: bool = typer.Option(
-        False, "--quiet", "-q", help="Print only the result and errors, no progress notes."
-    ),
-    verbose: bool = typer.Option(
-        False, "--verbose", "-v", help="Print more detail: what was left out, and why."
-    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=_QUIET_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=_VERBOSE_HELP),
 ) -> None:
     """Fingerprint the environment a model runs in, store it, and explain the drift."""
     if quiet and verbose:

@@ -71,8 +71,11 @@ class Suite(str, Enum):
 
 
 class SchemaName(str, Enum):
-    snapshot = "snapshot"
+    """The documents whose schemas ship (envparity.shipped finds each one's newest version)."""
+
+    bisect_report = "bisect-report"
     drift_report = "drift-report"
+    snapshot = "snapshot"
 
 
 class RecipeName(str, Enum):

@@ -39,7 +39,7 @@ def bisect_command(
         typer.Option(
             "--probes",
             metavar="MODULE",
-            help="Module registering your parity probes (repeatable); "
+            help="Module registering your parity probes (repeatable; or ENVPARITY_PROBES=a,b); "
             "importable from the current directory.",
         ),
     ] = None,
@@ -104,6 +104,7 @@ def bisect_command(
     """
     from ..bisect.core import bisect
     from ..bisect.render import check_format, headline, render
+    from ..parity.loading import env_probes
     from ..refs import resolve
 
     fmt_name = check_format(chosen(fmt, json_))
@@ -111,7 +112,7 @@ def bisect_command(
     report = bisect(
         base,
         baseline_ref=baseline,
-        probes=probes or [],
+        probes=probes or env_probes(),  # ENVPARITY_PROBES, as in every command with --probes
         bench=bench or [],
         python=python,
         find_links=find_links or [],

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 
 from ..errors import EXIT_DRIFT, EXIT_OK, BadInput
-from ._app import app, boundary, note, parse_labels, write_atomic
+from ._app import RECORDED_LABEL_HELP, app, boundary, note, recorded_labels, write_atomic
 from ._options import DbOpt, FailOnOpt, JsonAlias, PolicyOpt, ReportFormat, argument, chosen
 
 if TYPE_CHECKING:
@@ -35,9 +35,9 @@ MaxBytesOpt = Annotated[
     typer.Option(
         "--max-bytes",
         metavar="N",
-        help="Cap the Markdown report at N bytes (default 1 MiB, GitHub's step-summary limit; "
-        "65000 fits a PR comment): findings in severity order as long as they fit, then a count "
-        "of those left out. JSON and HTML are always complete.",
+        help="Cap the Markdown report at N bytes, at least 4096 (default 1 MiB, GitHub's "
+        "step-summary limit; 65000 fits a PR comment): findings in severity order as long as "
+        "they fit, then a count of those left out. JSON and HTML are always complete.",
     ),
 ]
 
@@ -167,7 +167,7 @@ def check_command(
     ] = "ci",
     label: Annotated[
         Optional[List[str]],
-        typer.Option(metavar="KEY=VALUE", help="KEY=VALUE, repeatable, e.g. model=fraud."),
+        typer.Option(metavar="KEY=VALUE", help=RECORDED_LABEL_HELP),
     ] = None,
     python: Annotated[
         Optional[str],
@@ -205,7 +205,7 @@ def check_command(
     from ..refs import resolve
 
     check_max_bytes(max_bytes)
-    labels = parse_labels(label)
+    labels = recorded_labels(label)
     modules = collect_modules(probes, policy_path=policy)
     # The baseline first: an unknown ref fails before the capture's work is spent.
     base = resolve(baseline, db)

@@ -94,7 +94,8 @@ def export_command(
 def schema_command(
     name: Annotated[SchemaName, typer.Argument(help="The document the schema describes.")],
 ) -> None:
-    """Print a JSON Schema that ships with envparity (the snapshot, the drift report)."""
+    """Print the newest JSON Schema of a document envparity writes (snapshot, drift report,
+    bisect report)."""
     from ..shipped import SCHEMAS, read
 
     sys.stdout.write(read(SCHEMAS, name.value))

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Dict, List, Optional
 
 import typer
 
-from ._app import app, boundary, note, parse_labels, write_atomic
+from ._app import RECORDED_LABEL_HELP, app, boundary, note, recorded_labels, write_atomic
 from ._options import DataFormat, DbOpt, JsonAlias, Suite, chosen
 
 
@@ -28,7 +28,7 @@ def snapshot(
     ] = "",
     label: Annotated[
         Optional[List[str]],
-        typer.Option(metavar="KEY=VALUE", help="KEY=VALUE, repeatable, e.g. model=fraud."),
+        typer.Option(metavar="KEY=VALUE", help=RECORDED_LABEL_HELP),
     ] = None,
     output: Annotated[
         Optional[str],
@@ -103,7 +103,7 @@ def snapshot(
     probes = list(probes or env_probes())
     request = SnapshotRequest(
         role=role,
-        labels=parse_labels(label),
+        labels=recorded_labels(label),
         python=python,
         frameworks=frameworks,
         suite=chosen_suite.value if chosen_suite else None,

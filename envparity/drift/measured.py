@@ -18,8 +18,8 @@ VERDICT_TEXT: Dict[str, str] = {
     "same": "same ({ratio}x, {ci}; {base} -> {cand})",
     "inconclusive": "inconclusive: {ratio}x ({ci}; {base} -> {cand}), neither the same nor "
     "clearly different: {why}",
-    "unstable": "unstable: {ratio}x ({ci}) but the worker processes disagree; rerun on a quiet "
-    "machine",
+    # The statistics say which cause it was: processes that disagree, or a side's contention.
+    "unstable": "unstable: {why}",
     "missing": "missing: {why}",
     "failed": "failed: {why}",
     "skipped": "skipped: {why}",

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from ..fleet import FleetGroup, FleetView
 
 Escape = Callable[[object], str]
-_COLUMNS = ("drift", "sightings", "hosts", "last seen", "fingerprint", "latest snapshot")
+_COLUMNS = (
+    "drift", "sightings", "hosts", "first seen", "last seen", "fingerprint", "latest snapshot"
+)
 
 
 def _when(moment: datetime) -> str:
@@ -61,6 +63,7 @@ def _rows(view: FleetView, esc: Escape) -> List[List[str]]:
             _drift(g, esc),
             str(g.sightings),
             str(g.hosts),
+            _when(g.first_seen),
             _when(g.last_seen),
             esc(g.fingerprint[:12]),
             esc(g.latest_snapshot_id[:12]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 from ..drift.measured import benchmark_text
 from ..drift.severity import SEVERITIES, reaches
@@ -118,6 +118,20 @@ def by_category(findings: List[Finding]) -> List[Tuple[str, List[Finding]]]:
 def at_or_above(finding: Finding, fail_on: str) -> bool:
     """True when ``finding`` alone makes a report fail at ``fail_on``."""
     return reaches(finding.severity, fail_on)
+
+
+def conditions_lines(comparisons: Sequence[BenchmarkComparison]) -> List[str]:
+    """The conditions each side's benchmarks ran under (one run per side, so the first
+    comparison that has them speaks for all); empty when neither side recorded any."""
+    first = next(
+        (c for c in comparisons if c.baseline_conditions or c.candidate_conditions), None
+    )
+    if first is None:
+        return []
+    return [
+        printable(f"baseline ran under: {first.baseline_conditions or 'not recorded'}"),
+        printable(f"candidate ran under: {first.candidate_conditions or 'not recorded'}"),
+    ]
 
 
 def benchmark_line(c: BenchmarkComparison) -> str:

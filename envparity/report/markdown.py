@@ -16,7 +16,15 @@ from ..model import DriftReport, Finding
 from ..severity import SEVERITIES, reaches
 from ..wording import count, severity_counts
 from .escape import markdown as cell
-from .interface import Renderer, benchmark_line, counts_line, describe, incomplete, sides
+from .interface import (
+    Renderer,
+    benchmark_line,
+    conditions_lines,
+    counts_line,
+    describe,
+    incomplete,
+    sides,
+)
 
 #: GitHub's limit for one step summary ($GITHUB_STEP_SUMMARY).
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -83,6 +91,7 @@ class MarkdownRenderer(Renderer):
         if report.benchmarks:
             tail += ["", "<details>", "<summary><b>benchmarks</b></summary>", ""]
             tail += [f"- {cell(benchmark_line(c))}" for c in report.benchmarks]
+            tail += [f"- {cell(line)}" for line in conditions_lines(report.benchmarks)]
             tail += ["", "</details>"]
         budget = self.max_bytes - _size(lines) - _size(tail) - _TAIL_RESERVE
         shown = 0

@@ -12,6 +12,7 @@ from .interface import (
     Renderer,
     benchmark_line,
     by_severity,
+    conditions_lines,
     describe,
     finding_values,
     printable,
@@ -44,4 +45,5 @@ class TextRenderer(Renderer):
             lines.append("")
             lines.append(f"Benchmarks ({len(report.benchmarks)}):")
             lines.extend(f"  {benchmark_line(c)}" for c in report.benchmarks)
+            lines.extend(f"  {line}" for line in conditions_lines(report.benchmarks))
         return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Optional
 
-from ..errors import BadInput, StoreError
+from ..errors import BadInput, StoreError, UnsupportedStore
 from ..redact import redact_url
 
 DB_URL_ENV = "ENVPARITY_DB_URL"
@@ -105,12 +105,30 @@ def resolve_url(url: Optional[str] = None) -> str:
     return "sqlite:///" + path
 
 
+# The database kinds envparity stores into (the part of the scheme before any "+driver").
+_BACKENDS = ("sqlite", "postgresql")
+
+
 def normalize(url: str) -> str:
-    """``postgres://`` and ``postgresql://`` mean psycopg 3; anything else is kept as given."""
+    """``postgres://`` and ``postgresql://`` mean psycopg 3; other supported URLs are kept as
+    given. Any other kind of database is bad input (exit 2), said before anything is opened."""
     url = url.strip()
     for alias in _PG_ALIASES:
         if url.startswith(alias):
             return PG_SCHEME + url[len(alias) :]
+    scheme, sep, _ = url.partition("://")
+    backend = scheme.split("+", 1)[0].lower()
+    if not sep:
+        # Without a scheme there is no userinfo to redact: the whole text may be a secret.
+        raise UnsupportedStore(
+            f"the database URL is not a URL envparity understands (from --db or {DB_URL_ENV}); "
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        )
+    if backend not in _BACKENDS:
+        raise UnsupportedStore(
+            f"store {shown(url)}: {backend} is not supported; "
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        )
     return url
 
 

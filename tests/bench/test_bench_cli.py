@@ -114,7 +114,7 @@ def test_snapshot_numerics_only_and_bad_bench_options(tmp_path: Path, envparity_
     assert snap.benchmarks is None and snap.numerics
     assert {n.name for n in snap.numerics} >= {"py_sum", "numpy_gemm_f64"}
     for args, message in [
-        (["--bench-callable", "m:f"], "--bench-callable needs --bench quick|full"),
+        (["--bench-callable", "m:f"], "--bench-callable needs --suite quick|full"),
         (["--suite", "nope"], "'--suite': 'nope' is not one of 'quick', 'full'"),
     ]:
         result = runner.invoke(app, ["snapshot", "--no-store", *args])

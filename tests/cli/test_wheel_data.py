@@ -50,9 +50,11 @@ def test_the_wheel_ships_schemas_recipe_and_py_typed(tmp_path: Path) -> None:
     )
     assert install.returncode == 0, install.stderr
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # `envparity schema NAME` prints the newest committed version of each document.
     for args, committed in (
-        (["schema", "snapshot"], REPO / "schemas" / "snapshot.v1.json"),
-        (["schema", "drift-report"], REPO / "schemas" / "drift-report.v1.json"),
+        (["schema", "snapshot"], _newest("snapshot")),
+        (["schema", "drift-report"], _newest("drift-report")),
+        (["schema", "bisect-report"], _newest("bisect-report")),
         (["recipe", "ci-drift"], REPO / "scripts" / "ci-drift.sh"),
     ):
         out = subprocess.run(
@@ -66,3 +68,10 @@ def test_the_wheel_ships_schemas_recipe_and_py_typed(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=tmp_path, env=env, check=True,
     )
     assert where.stdout.startswith(str(root))  # the wheel's copy, not the checkout's
+
+
+def _newest(name: str) -> Path:
+    """The committed schema of ``name`` with the highest version number."""
+    files = REPO.glob(f"schemas/{name}.v*.json")
+    versions = {int(p.name.split(".v")[1].split(".")[0]): p for p in files}
+    return versions[max(versions)]

@@ -144,3 +144,41 @@ def test_markdown_values_cannot_break_the_table():
 def test_unknown_format_is_bad_input():
     with pytest.raises(BadInput, match=r"--format 'xml': unknown format; choose one of text, "):
         render(fixed_report(), "xml")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json", "html"])
+def test_every_readable_format_shows_the_benchmark_conditions(fmt):
+    report = fixed_report()
+    (slower,) = report.benchmarks
+    with_conditions = slower.model_copy(
+        update={
+            "baseline_conditions": "load 0.4 -> 0.5; others held 2% of the CPUs",
+            "candidate_conditions": "load 3.1; others held 41% of the CPUs, contended",
+        }
+    )
+    text = render(report.model_copy(update={"benchmarks": [with_conditions]}), fmt)
+    assert "others held 2% of the CPUs" in text
+    assert "others held 41% of the CPUs, contended" in text
+    if fmt in ("text", "markdown"):  # without recorded conditions they say nothing of them
+        assert "ran under" not in render(report, fmt)
+
+
+def test_an_unstable_benchmark_names_its_real_cause():
+    from envparity.report.interface import benchmark_line
+
+    contended = BenchmarkComparison(
+        name="numpy_gemm_f32",
+        verdict="unstable",
+        ratio=1.05,
+        ci_low=1.02,
+        ci_high=1.09,
+        contended_sides=["baseline", "candidate"],
+        why="ratio 1.05 (99% CI 1.02-1.09) but the baseline and the candidate ran under "
+        "contention (other processes held its CPUs), which alone can make a difference",
+    )
+    line = benchmark_line(contended)
+    assert "ran under contention" in line and "processes disagree" not in line
+    spread = contended.model_copy(
+        update={"contended_sides": [], "why": "ratio 1.40 but processes disagree (spread 30%)"}
+    )
+    assert "processes disagree (spread 30%)" in benchmark_line(spread)

@@ -254,6 +254,39 @@ def test_pytest_plugin_one_item_per_probe_with_fingerprint_in_junit(project):
     assert len(props["envparity_fingerprint"] or "") == 64
 
 
+def test_pytest_plugin_counts_its_items_and_names_the_baseline_everywhere(project):
+    base = _baseline(project)
+    record = json.loads(base.read_text())
+    xml = project / "junit.xml"
+    done = _pytest(
+        project,
+        "-v",
+        "--envparity-baseline",
+        str(base),
+        "--envparity-probes",
+        "parity_probes",
+        f"--junitxml={xml}",
+    )
+    assert done.returncode == 0, done.stdout
+    assert "collected 3 items" in done.stdout, done.stdout  # test_app, features, ids
+    want = {
+        "envparity_baseline": str(base),
+        "envparity_baseline_id": record["snapshot_id"],
+        "envparity_baseline_fingerprint": record["fingerprint"],
+    }
+    root = ET.parse(xml).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    assert suite is not None
+    props = suite.find("properties")
+    assert props is not None
+    suite_props = {p.get("name"): p.get("value") for p in props.iter("property")}
+    assert want.items() <= suite_props.items(), suite_props
+    assert len(suite_props["envparity_fingerprint"] or "") == 64
+    for name in ("features", "ids"):
+        case = {p.get("name"): p.get("value") for p in _cases(xml)[name].iter("property")}
+        assert want.items() <= case.items(), (name, case)
+
+
 def test_pytest_plugin_is_inert_without_its_option(project):
     done = _pytest(project, "--envparity-probes", "parity_probes")
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout
