@@ -572,3 +572,9 @@ class DriftReport(_Model):
     counts: Dict[str, int] = Field(default_factory=dict, description="Findings per severity.")
     findings: List[Finding] = Field(default_factory=list)
     benchmarks: List[BenchmarkComparison] = Field(default_factory=list)
+    not_compared: List[str] = Field(
+        default_factory=list,
+        description="Baseline facts that could not be checked (at start-up: the switches of a "
+        "framework the server has not imported yet, probe outputs): the verdict covers only "
+        "what was compared.",
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import os
 from typing import Any, Dict, List
 
 import pytest
@@ -118,3 +119,28 @@ def test_the_variables_page_is_generated_from_the_table() -> None:
     spec.loader.exec_module(module)
     committed = (REPO / "docs" / "variables.md").read_text(encoding="utf-8")
     assert committed == module.render(), "run python scripts/gen_variables_table.py"
+
+
+def test_time_zone_rules_are_one_fact_in_the_identity(tmp_path) -> None:
+    """PYTHONTZPATH pointing at another (older) database: another fingerprint, and one finding
+    naming the rules' version with the variable that chose them."""
+    import shutil
+
+    system = "/usr/share/zoneinfo"
+    if not os.path.isfile(os.path.join(system, "tzdata.zi")):
+        pytest.skip(f"no system time-zone database with a version at {system}")
+    old = tmp_path / "zoneinfo"
+    (old / "Asia").mkdir(parents=True)
+    shutil.copy(os.path.join(system, "UTC"), old / "UTC")
+    shutil.copy(os.path.join(system, "Asia", "Almaty"), old / "Asia" / "Almaty")
+    (old / "tzdata.zi").write_text("# version 2023c\n")
+    here = collect_data(ctx=Context(environ=dict(BASE_ENV)))
+    there = collect_data(ctx=Context(environ={**BASE_ENV, "PYTHONTZPATH": str(old)}))
+    rules = there["platform"]["tz_rules"]
+    assert (rules["source"], rules["version"], rules["tzpath"]) == (str(old), "2023c", [str(old)])
+    assert here["platform"]["tz_rules"]["version"] not in (None, "2023c")
+    assert here["fingerprint"] != there["fingerprint"]
+    (finding,) = [f for f in findings(here, there)[0] if "tz" in f["key"].lower()]
+    assert finding["key"] == "tz_rules.version" and finding["severity"] == "warning"
+    assert "env:PYTHONTZPATH" in finding["related"]
+    assert "unset PYTHONTZPATH" in finding["why"]
