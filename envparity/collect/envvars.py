@@ -145,6 +145,8 @@ _V = Variable
 _CACHE = "a cache or data location: where files are kept, not what is computed"
 _LOG = "a log level or debug output: what is printed, not what is computed"
 _MALLOC = "an allocator tuning knob: memory use and speed, not results"
+_NETWORK = "network access: where files come from, not what is computed"
+_CREDENTIAL = "a credential (its value is redacted): who downloads, not what is computed"
 
 #: Every captured variable (by name, or by prefix for the prefix families), its class and why.
 #: ``docs/variables.md`` is generated from these rows (scripts/gen_variables_table.py); a name
@@ -237,14 +239,31 @@ VARIABLES: Tuple[Variable, ...] = (
     _V("XLA_*", IDENTITY, "XLA compilation (fusion, autotuning, determinism)"),
     _V("JAX_*", IDENTITY, "JAX's float width, matmul precision and platforms"),
     # Hugging Face.
-    _V("HF_*", INSTANCE,
-       "Hugging Face Hub and datasets caches, tokens, network and logging; the code is "
-       "recorded as packages"),
+    _V("HF_*", IDENTITY,
+       "other Hugging Face switches: a library that reads one may compute otherwise"),
+    _V("HF_HOME", INSTANCE, _CACHE),
+    _V("HF_HUB_CACHE", INSTANCE, _CACHE),
+    _V("HF_DATASETS_CACHE", INSTANCE, _CACHE),
+    _V("HF_ASSETS_CACHE", INSTANCE, _CACHE),
+    _V("HF_MODULES_CACHE", INSTANCE, _CACHE),
+    _V("HF_XET_CACHE", INSTANCE, _CACHE),
+    _V("HF_TOKEN", INSTANCE, _CREDENTIAL),
+    _V("HF_TOKEN_PATH", INSTANCE, _CREDENTIAL),
+    _V("HF_ENDPOINT", INSTANCE, _NETWORK),
+    _V("HF_HUB_OFFLINE", INSTANCE, _NETWORK),
+    _V("HF_DATASETS_OFFLINE", INSTANCE, _NETWORK),
+    _V("HF_HUB_ENABLE_HF_TRANSFER", INSTANCE, _NETWORK),
+    _V("HF_HUB_DOWNLOAD_TIMEOUT", INSTANCE, _NETWORK),
+    _V("HF_HUB_ETAG_TIMEOUT", INSTANCE, _NETWORK),
+    _V("HF_HUB_VERBOSITY", INSTANCE, _LOG),
+    _V("HF_HUB_DISABLE_PROGRESS_BARS", INSTANCE, _LOG),
+    _V("HF_HUB_DISABLE_TELEMETRY", INSTANCE, _NETWORK),
+    _V("HF_HUB_DISABLE_SYMLINKS_WARNING", INSTANCE, _LOG),
     _V("TRANSFORMERS_*", IDENTITY, "transformers' switches"),
     _V("TRANSFORMERS_CACHE", INSTANCE, _CACHE),
     _V("TRANSFORMERS_VERBOSITY", INSTANCE, _LOG),
     _V("TRANSFORMERS_NO_ADVISORY_WARNINGS", INSTANCE, _LOG),
-    _V("TRANSFORMERS_OFFLINE", INSTANCE, "network access, not what is computed"),
+    _V("TRANSFORMERS_OFFLINE", INSTANCE, _NETWORK),
     # The C library and the dynamic loader.
     _V("LD_PRELOAD", IDENTITY, "native code loaded into every process"),
     _V("LD_LIBRARY_PATH", IDENTITY, "which native libraries load"),
