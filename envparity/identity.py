@@ -70,10 +70,10 @@ def _strip(value: Any, path: str) -> Any:
     return value
 
 
-def schema_version(data: Dict[str, Any]) -> int:
-    """The schema version ``data`` was written with: its identity rules are that version's."""
+def schema_of(data: Dict[str, Any]) -> int:
+    """The snapshot schema of ``data`` (absent: this envparity's)."""
     version = data.get("schema_version")
-    return version if isinstance(version, int) and not isinstance(version, bool) else SCHEMA_VERSION
+    return version if isinstance(version, int) else SCHEMA_VERSION
 
 
 def _variables(result: Dict[str, Any]) -> None:
@@ -94,7 +94,7 @@ def identity_data(data: Dict[str, Any]) -> Dict[str, Any]:
     the snapshot's own ``schema_version``."""
     result = _strip(data, "")
     assert isinstance(result, dict)
-    if schema_version(data) >= 3:
+    if schema_of(data) >= 3:
         _variables(result)
     return result
 
