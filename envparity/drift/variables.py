@@ -160,22 +160,21 @@ def tz_rules(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str
                     f"{set_or_unset(name, ea.get(name))}", variables[1:])
         return
     first = parts[0]
-    related = [f"platform:tz_rules.{f}" for f in parts[1:]] + variables
-    todo = (
-        set_or_unset(variables[0][len("env:"):], ea.get(variables[0][len("env:"):]))
-        if variables
-        else "install the baseline's time-zone data (tzdata package or the system's)"
+    why = (
+        f"other time-zone rules ({first} {show(ra.get(first))} -> {show(rb.get(first))}): the "
+        "same instant converts to another local time where the rules changed (zoneinfo, pytz, "
+        "datetime.astimezone)"
     )
-    out.add(
-        "platform",
-        f"tz_rules.{first}",
-        ra.get(first),
-        rb.get(first),
-        "warning",
-        "other time-zone rules: the same instant converts to another local time where the "
-        f"rules changed (zoneinfo, pytz, datetime.astimezone); {todo}",
-        related,
-    )
+    rules = [f"platform:tz_rules.{f}" for f in parts]
+    if variables:
+        # The variable that chose the rules is the cause a person (and bisect) restores.
+        name = variables[0][len("env:"):]
+        out.add("env", name, ea.get(name), eb.get(name), "warning",
+                f"{why}; {set_or_unset(name, ea.get(name))}", variables[1:] + rules)
+        return
+    out.add("platform", f"tz_rules.{first}", ra.get(first), rb.get(first), "warning",
+            f"{why}; install the baseline's time-zone data (the tzdata package or the "
+            "system's)", rules[1:])
 
 
 def io_encoding(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
