@@ -70,10 +70,32 @@ def _strip(value: Any, path: str) -> Any:
     return value
 
 
+def schema_of(data: Dict[str, Any]) -> int:
+    """The snapshot schema of ``data`` (absent: this envparity's)."""
+    version = data.get("schema_version")
+    return version if isinstance(version, int) else SCHEMA_VERSION
+
+
+def _variables(result: Dict[str, Any]) -> None:
+    # Schema 3: variables are classified by effect (envparity.collect.envvars.VARIABLES).
+    from .collect.envvars import identity_env
+
+    platform = result.get("platform")
+    preferred = platform.get("preferred_encoding") if isinstance(platform, dict) else None
+    if isinstance(result.get("env"), dict):
+        result["env"] = identity_env(result["env"], preferred)
+    determinism = result.get("determinism")
+    if isinstance(determinism, dict) and isinstance(determinism.get("env"), dict):
+        determinism["env"] = identity_env(determinism["env"], preferred)
+
+
 def identity_data(data: Dict[str, Any]) -> Dict[str, Any]:
-    """The snapshot data (JSON types) without its instance-only fields."""
+    """The snapshot data (JSON types) without its instance-only fields, by the identity rules of
+    the snapshot's own ``schema_version``."""
     result = _strip(data, "")
     assert isinstance(result, dict)
+    if schema_of(data) >= 3:
+        _variables(result)
     return result
 
 

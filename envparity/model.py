@@ -110,6 +110,19 @@ class PythonInfo(_Model):
     conda_env: Optional[str] = None
 
 
+class TzRules(_Model):
+    """The time-zone rules in use: which database, its version, and what chose it."""
+
+    source: Optional[str] = Field(
+        None, description="The database zoneinfo reads: a directory, or tzdata (the package)."
+    )
+    version: Optional[str] = Field(None, description="Its version, e.g. 2024a.")
+    tzpath: List[str] = Field(default_factory=list, description="zoneinfo.TZPATH.")
+    tzdir: Optional[str] = Field(None, description="TZDIR: the C library's database.")
+    tzdata: Optional[str] = Field(None, description="The tzdata package's version.")
+    pytz: Optional[str] = Field(None, description="The pytz package's version (its own rules).")
+
+
 class PlatformInfo(_Model):
     system: str = ""
     kernel: str = ""
@@ -126,6 +139,7 @@ class PlatformInfo(_Model):
     locale: Optional[str] = None
     preferred_encoding: Optional[str] = None
     filesystem_encoding: Optional[str] = None
+    tz_rules: Optional[TzRules] = None
     hostname: Optional[str] = _instance()
     pid: Optional[int] = _instance()
     container_id: Optional[str] = _instance()
@@ -576,3 +590,9 @@ class DriftReport(_Model):
     counts: Dict[str, int] = Field(default_factory=dict, description="Findings per severity.")
     findings: List[Finding] = Field(default_factory=list)
     benchmarks: List[BenchmarkComparison] = Field(default_factory=list)
+    not_compared: List[str] = Field(
+        default_factory=list,
+        description="Baseline facts that could not be checked (at start-up: the switches of a "
+        "framework the server has not imported yet, probe outputs): the verdict covers only "
+        "what was compared.",
+    )

@@ -67,7 +67,7 @@ def load_file(path: str) -> Snapshot:
             "give a file written by `envparity snapshot -o`"
         ) from None
     try:
-        return Snapshot.model_validate(data)
+        snapshot = Snapshot.model_validate(data)
     except (RecursionError, MemoryError):
         raise BadInput(f"{path}: the snapshot file is too deeply nested or too large") from None
     except ValidationError as e:
@@ -78,6 +78,30 @@ def load_file(path: str) -> Snapshot:
             f"{path}: not a valid envparity snapshot: field {where}: {first['msg']}{more}; "
             "give a file written by `envparity snapshot -o`"
         ) from None
+    from .model import fingerprint
+
+    actual = fingerprint(snapshot)
+    warning = fingerprint_mismatch(path, snapshot.fingerprint, actual)
+    if warning is None:
+        return snapshot
+    import sys
+
+    print(f"envparity: warning: {warning}", file=sys.stderr)
+    return snapshot.model_copy(update={"fingerprint": actual})
+
+
+def fingerprint_mismatch(where: str, claimed: str, actual: str) -> Optional[str]:
+    """One line when a snapshot file claims another fingerprint than its content has (recomputed
+    with the rules of its own schema version): edited by hand, or damaged. None when it matches.
+    """
+    if claimed == actual:
+        return None
+    from .report.escape import terminal
+
+    return terminal(
+        f"{where}: claims fingerprint {claimed or '(none)'} but its content has {actual} "
+        "(edited after it was written?); using the recomputed one"
+    )
 
 
 def resolve(ref: str, db_url: Optional[str] = None) -> Snapshot:

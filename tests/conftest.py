@@ -90,3 +90,9 @@ def stack_np1() -> Venv:
 def stack_np2() -> Venv:
     """Pinned stack 2: numpy 2.2.6, scipy 1.15.3, scikit-learn 1.6.1, pandas 2.2.3 (cached)."""
     return _stack("np2")
+
+
+@pytest.fixture(scope="session")
+def stack_torch() -> Venv:
+    """torch 2.13.0 CPU (cached)."""
+    return _stack("torch")

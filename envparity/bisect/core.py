@@ -30,7 +30,7 @@ from .ddmin import (
     expected_tests,
 )
 from .overlay import Overlays
-from .trial import OK, Trial, Trials
+from .trial import IMPORT_ERROR, OK, Trial, Trials
 
 if TYPE_CHECKING:
     from ..model import Snapshot
@@ -409,6 +409,25 @@ def _replicate(state: _State, s: sym.Symptom, keys: FrozenSet[str]) -> Tuple[str
     return judged.outcome, judged.detail
 
 
+# An unexplained symptom with no untestable difference to blame: the cause is not recorded.
+_UNRECORDED = (
+    "no recorded difference explains it: the cause is something neither snapshot records (an "
+    "unrecorded variable or file); compare the two environments by hand and report it"
+)
+
+
+def _prerequisites(keys: FrozenSet[str], state: _State) -> FrozenSet[str]:
+    """Keys of a cause set that the rest needs just to import: restoring the set without one of
+    them could not even import (a prerequisite, not an interaction)."""
+    if len(keys) < 2:
+        return frozenset()
+    needed = frozenset(
+        k for k in keys
+        if (t := state.cache.get(keys - {k})) is not None and t.status == IMPORT_ERROR
+    )
+    return needed if needed != keys else frozenset()
+
+
 def _report(
     baseline: Snapshot,
     baseline_ref: str,
@@ -444,11 +463,13 @@ def _report(
             keys = frozenset(search.minimal)
             t = state.cache.get(keys)
             after = sym.judge(s, t.answer) if t is not None and t.status == OK else None
+            needed = _prerequisites(keys, state)
             causes.append(
                 CauseSet(
-                    keys=sorted(search.minimal),
-                    interaction=len(search.minimal) > 1,
+                    keys=sorted(keys - needed),
+                    interaction=len(keys - needed) > 1,
                     restored_with=list(t.with_dependents) if t else [],
+                    prerequisites=sorted(needed),
                     minimal=search.complete,
                     after=after.detail if after else "",
                     ratio_after=after.ratio if after else None,
@@ -465,7 +486,7 @@ def _report(
                 causes=causes,
                 not_needed=sorted(k for k in restorable if k not in used) if causes else [],
                 untestable=untestable if r.status == "unexplained" else [],
-                note=r.note,
+                note=_UNRECORDED if r.status == "unexplained" and not untestable else r.note,
             )
         )
     reproduced = [x for x in reports if x.status != "not_reproduced"]

@@ -48,6 +48,11 @@ class CauseSet(_Model):
         default_factory=list,
         description="Dependents restored together because an overlay could not import alone.",
     )
+    prerequisites: List[str] = Field(
+        default_factory=list,
+        description="Restored because the keys cannot import without them (a prerequisite, "
+        "not an interaction: restoring the keys without them could not run).",
+    )
     minimal: bool = Field(True, description="False when the budget ran out before ddmin ended.")
     after: str = Field("", description="The symptom's evidence with this set restored.")
     ratio_after: Optional[float] = Field(None, description="Benchmarks: time ratio after.")

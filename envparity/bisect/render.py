@@ -9,7 +9,7 @@ printable` for text (control characters written as ``\\xNN``) and the Markdown r
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, List
+from typing import Any, Callable, Dict, List, Optional
 
 from ..errors import BadInput
 from ..report.interface import printable, show
@@ -50,10 +50,17 @@ def headline(report: BisectReport) -> str:
     )
 
 
-def _cause(c: CauseSet, esc: Callable[[Any], str]) -> str:
+def _cause(c: CauseSet, esc: Callable[[Any], str], versions: Dict[str, str]) -> str:
     text = " + ".join(esc(k) for k in c.keys)
     if c.interaction:
         text += " (together: only restoring all of them removes it)"
+    if c.prerequisites:
+        # A prerequisite, not a cause: restored so that the cause can import at all.
+        them = ", ".join(
+            esc(f"{k} {versions[k]}" if versions.get(k) else k) for k in c.prerequisites
+        )
+        which = "which they need" if len(c.keys) > 1 else "which it needs"
+        text += f" (restored with {them}, {which} to import)"
     if c.restored_with:
         them = "them" if len(c.restored_with) > 1 else "it"
         text += (
@@ -65,25 +72,46 @@ def _cause(c: CauseSet, esc: Callable[[Any], str]) -> str:
     return text
 
 
+def _versions(report: BisectReport) -> Dict[str, str]:
+    """Difference key -> its baseline version (packages), for naming what was restored."""
+    return {
+        d.key: str(d.baseline)
+        for d in report.differences
+        if d.category == "package" and isinstance(d.baseline, str)
+    }
+
+
+def _lines(text: str, esc: Callable[[Any], str], indent: str) -> str:
+    """Multi-line evidence (a per-column report) as lines of its own, each escaped: a newline of
+    our own text is a line break, not a control character to show as ``\\x0a``."""
+    parts = [p for p in str(text).split("\n") if p.strip()]
+    return f"\n{indent}".join(esc(p.strip()) for p in parts)
+
+
 def _symptom_lines(
-    s: SymptomReport, esc: Callable[[Any], str], bullet: str, nested: str
+    s: SymptomReport,
+    esc: Callable[[Any], str],
+    bullet: str,
+    nested: str,
+    versions: Optional[Dict[str, str]] = None,
 ) -> List[str]:
+    versions = versions or {}
     lines = [f"{s.kind} {esc(s.name)}: {s.status.replace('_', ' ')}"]
     if s.before:
-        lines.append(f"{bullet}before: {esc(s.before)}")
+        lines.append(f"{bullet}before: {_lines(s.before, esc, nested)}")
     if len(s.causes) > 1:
         lines.append(f"{bullet}alternative causes (each removes it on its own):")
     for n, c in enumerate(s.causes, 1):
         label = "cause" if len(s.causes) == 1 else f"cause {n} of {len(s.causes)}"
-        lines.append(f"{bullet}{label}: {_cause(c, esc)}")
+        lines.append(f"{bullet}{label}: {_cause(c, esc, versions)}")
         if c.after:
-            lines.append(f"{nested}after restoring it: {esc(c.after)}")
+            lines.append(f"{nested}after restoring it: {_lines(c.after, esc, nested + '  ')}")
     if s.not_needed:
         lines.append(f"{bullet}not needed: {', '.join(esc(k) for k in s.not_needed)}")
     if s.untestable:
         lines.append(f"{bullet}the cause is among: {', '.join(esc(k) for k in s.untestable)}")
     if s.note:
-        lines.append(f"{bullet}{esc(s.note)}")
+        lines.append(f"{bullet}{_lines(s.note, esc, nested)}")
     return lines
 
 
@@ -95,7 +123,7 @@ def _text(report: BisectReport) -> str:
              f"  candidate: {printable(report.candidate)}"]
     for s in report.symptoms:
         lines.append("")
-        lines.extend(_symptom_lines(s, esc, "  ", "      "))
+        lines.extend(_symptom_lines(s, esc, "  ", "      ", _versions(report)))
     lines += ["", "Differences:"]
     for d in report.differences:
         lines.append(
@@ -111,7 +139,7 @@ def _text(report: BisectReport) -> str:
         outcomes = ", ".join(f"{esc(k)} {v}" for k, v in sorted(t.outcomes.items()))
         lines.append(f"  #{t.index} restore {restored}: {t.status}, {outcomes} ({t.seconds:.1f} s)")
         if t.detail:
-            lines.append(f"      {esc(t.detail)}")
+            lines.append(f"      {_lines(t.detail, esc, '      ')}")
     if report.stopped:
         lines.append(f"Stopped early: {esc(report.stopped)}")
     lines.extend(f"Note: {esc(n)}" for n in report.notes)
@@ -128,7 +156,7 @@ def _markdown(report: BisectReport) -> str:
         f"- candidate: {cell(report.candidate)}",
     ]
     for s in report.symptoms:
-        sub = _symptom_lines(s, cell, "  - ", "    - ")
+        sub = _symptom_lines(s, cell, "  - ", "    - ", _versions(report))
         lines += ["", f"- {sub[0]}", *sub[1:]]
     lines += [
         "",

@@ -86,6 +86,9 @@ def collect_data(
             "interpreter": python,
         },
     }
+    from .platform import add_tz_packages
+
+    add_tz_packages(snapshot["platform"], snapshot["packages"])
     snapshot["fingerprint"] = fingerprint_data(snapshot)
     return snapshot
 

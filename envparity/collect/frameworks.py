@@ -67,6 +67,9 @@ def _torch(torch: Any, ctx: Context) -> Dict[str, Any]:
     _read(ctx, "torch", s, "cudnn.allow_tf32", lambda: torch.backends.cudnn.allow_tf32)
     _read(ctx, "torch", s, "cuda.matmul.allow_tf32", lambda: torch.backends.cuda.matmul.allow_tf32)
     _read(ctx, "torch", s, "float32_matmul_precision", lambda: torch.get_float32_matmul_precision())
+    # The CPU kernels torch dispatches to (DEFAULT, AVX2, AVX512): instance, like every switch
+    # here; the identity has what it derives from (the CPU flags and ATEN_CPU_CAPABILITY).
+    _read(ctx, "torch", s, "cpu_capability", lambda: torch.backends.cpu.get_cpu_capability())
     _read(ctx, "torch", s, "num_threads", lambda: torch.get_num_threads())
     _read(ctx, "torch", s, "num_interop_threads", lambda: torch.get_num_interop_threads())
     return s

@@ -9,7 +9,7 @@ import re
 import socket
 import sys
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from .interface import Context
 
@@ -45,6 +45,64 @@ def _timezone(ctx: Context) -> Optional[str]:
     if "zoneinfo/" in target:
         return target.split("zoneinfo/", 1)[1]
     return time.tzname[0] or None
+
+
+def _tzpath(ctx: Context) -> List[str]:
+    # zoneinfo.TZPATH without importing zoneinfo: PYTHONTZPATH (absolute entries only, as
+    # zoneinfo takes them), else the interpreter's compiled-in TZPATH.
+    text = ctx.environ.get("PYTHONTZPATH")
+    if text is None:
+        import sysconfig
+
+        text = sysconfig.get_config_var("TZPATH") or ""
+    return [p for p in text.split(os.pathsep) if p and os.path.isabs(p)]
+
+
+def _tz_version(ctx: Context, directory: str) -> Optional[str]:
+    path = os.path.join(directory, "tzdata.zi")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            first = f.readline()  # the file is ~100 kB; the version is its first line
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        ctx.fail(PROBE, f"cannot read: {e.strerror or e}", path)
+        return None
+    if first.startswith("# version "):
+        return first[len("# version "):].strip() or None
+    return None
+
+
+def tz_rules(ctx: Context) -> Dict[str, Any]:
+    """The time-zone rules in use: zoneinfo's search path and the first database on it (its
+    ``tzdata.zi`` version), and ``TZDIR`` (the C library's). The tzdata and pytz versions are
+    added from the package list (:func:`add_tz_packages`)."""
+    tzpath = _tzpath(ctx)
+    source = next(
+        (d for d in tzpath if os.path.isfile(os.path.join(d, "tzdata.zi"))
+         or os.path.isfile(os.path.join(d, "UTC"))),
+        None,
+    )
+    return {
+        "source": source,
+        "version": _tz_version(ctx, source) if source else None,
+        "tzpath": tzpath,
+        "tzdir": ctx.environ.get("TZDIR"),
+    }
+
+
+def add_tz_packages(platform_info: Dict[str, Any], packages: List[Dict[str, Any]]) -> None:
+    """Complete ``platform.tz_rules`` with the tzdata and pytz versions in ``packages``: zoneinfo
+    falls back to tzdata where no system database is found, pytz carries its own."""
+    rules = platform_info.get("tz_rules")
+    if not isinstance(rules, dict):
+        return
+    versions = {p.get("name"): p.get("version") for p in packages if isinstance(p, dict)}
+    rules["tzdata"] = versions.get("tzdata")
+    rules["pytz"] = versions.get("pytz")
+    if rules.get("source") is None and rules["tzdata"]:
+        rules["source"] = "tzdata"
+        rules["version"] = rules["tzdata"]
 
 
 def _libc() -> Dict[str, Optional[str]]:
@@ -94,6 +152,7 @@ def collect(ctx: Context) -> Dict[str, Any]:
         "locale": ctype,
         "preferred_encoding": locale.getpreferredencoding(False),
         "filesystem_encoding": sys.getfilesystemencoding(),
+        "tz_rules": tz_rules(ctx),
         "hostname": socket.gethostname(),
         "pid": os.getpid(),
         "container_id": _container_id(ctx),

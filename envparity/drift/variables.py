@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..collect.envvars import INSTANCE, effective_io_encoding, variable_class
 from .findings import Findings, same, show
 
 # Determinism variables whose change alters results or their reproducibility (error); any other
@@ -33,6 +34,9 @@ DETERMINISM_ERRORS = {
     "XLA_FLAGS": "XLA compilation (fusion, autotuning, determinism)",
     "JAX_ENABLE_X64": "JAX's default float width",
     "JAX_DEFAULT_MATMUL_PRECISION": "JAX matmul precision",
+    "ATEN_CPU_CAPABILITY": "torch's CPU kernels (results differ in the last bits)",
+    "DNNL_MAX_CPU_ISA": "oneDNN's instruction set (results differ in the last bits)",
+    "ONEDNN_MAX_CPU_ISA": "oneDNN's instruction set (results differ in the last bits)",
 }
 
 # Framework switches that only set thread counts (warning); every other switch is an error.
@@ -56,6 +60,10 @@ LOCALE_FIELDS: Tuple[Tuple[str, str], ...] = (
     ("filesystem_encoding", "another file-system encoding: non-ASCII paths behave differently"),
 )
 GPU_AND_LIBRARY_VARS = ("CUDA_VISIBLE_DEVICES", "LD_PRELOAD", "LD_LIBRARY_PATH")
+#: Variables that choose the time-zone rules (grouped with ``platform.tz_rules``).
+TZ_RULES_VARS = ("PYTHONTZPATH", "TZDIR")
+#: Variables compared by code elsewhere than :func:`env`.
+_GROUPED = frozenset({"TZ", "PYTHONIOENCODING", *TZ_RULES_VARS})
 
 
 def set_or_unset(name: str, value: Any) -> str:
@@ -69,7 +77,12 @@ def _zone(name: Optional[str]) -> Optional[str]:
 
 
 def _is_locale_var(name: str) -> bool:
-    return name in LOCALE_VARS or name.startswith(LOCALE_PREFIXES)
+    return (name in LOCALE_VARS or name.startswith(LOCALE_PREFIXES)) and not _instance(name)
+
+
+def _instance(name: str) -> bool:
+    """A variable of this machine or process (a cache, a log level): never a finding."""
+    return variable_class(name) == INSTANCE
 
 
 def _diff_keys(a: Dict[str, Any], b: Dict[str, Any], names: Any) -> List[str]:
@@ -78,7 +91,9 @@ def _diff_keys(a: Dict[str, Any], b: Dict[str, Any], names: Any) -> List[str]:
 
 def timezone(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
              eb: Dict[str, Any]) -> None:
-    """One finding for the time zone: the zone name, its offset and ``TZ``."""
+    """One finding for the time zone: the zone name, its offset and ``TZ``; and one for the
+    time-zone rules (see :func:`tz_rules`)."""
+    tz_rules(out, pa, pb, ea, eb)
     za, zb = pa.get("timezone"), pb.get("timezone")
     oa, ob = pa.get("utc_offset_minutes"), pb.get("utc_offset_minutes")
     tz_differs = ea.get("TZ") != eb.get("TZ")
@@ -119,9 +134,75 @@ def timezone(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str
     )
 
 
+#: Parts of ``platform.tz_rules``, most telling first.
+TZ_RULES_FIELDS = ("version", "source", "tzpath", "tzdir", "tzdata", "pytz")
+
+
+def tz_rules(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
+             eb: Dict[str, Any]) -> None:
+    """One finding for the time-zone rules (which database, its version), with the variables
+    that chose them. A side that does not record them (schema 2): unknown, no finding."""
+    ra, rb = pa.get("tz_rules"), pb.get("tz_rules")
+    variables = [f"env:{n}" for n in TZ_RULES_VARS if ea.get(n) != eb.get(n)]
+    if not isinstance(ra, dict) or not isinstance(rb, dict):
+        ra = rb = {}
+    parts = [f for f in TZ_RULES_FIELDS if not same(ra.get(f), rb.get(f))]
+    if not parts:
+        if variables and (ra or rb):
+            name = variables[0][len("env:"):]
+            out.add("env", name, ea.get(name), eb.get(name), "info",
+                    "the time-zone variables differ but the rules they choose are the same; "
+                    "harmless", variables[1:])
+        elif variables:
+            name = variables[0][len("env:"):]
+            out.add("env", name, ea.get(name), eb.get(name), "warning",
+                    "chooses the time-zone rules (zoneinfo, the C library): "
+                    f"{set_or_unset(name, ea.get(name))}", variables[1:])
+        return
+    first = parts[0]
+    why = (
+        f"other time-zone rules ({first} {show(ra.get(first))} -> {show(rb.get(first))}): the "
+        "same instant converts to another local time where the rules changed (zoneinfo, pytz, "
+        "datetime.astimezone)"
+    )
+    rules = [f"platform:tz_rules.{f}" for f in parts]
+    if variables:
+        # The variable that chose the rules is the cause a person (and bisect) restores.
+        name = variables[0][len("env:"):]
+        out.add("env", name, ea.get(name), eb.get(name), "warning",
+                f"{why}; {set_or_unset(name, ea.get(name))}", variables[1:] + rules)
+        return
+    out.add("platform", f"tz_rules.{first}", ra.get(first), rb.get(first), "warning",
+            f"{why}; install the baseline's time-zone data (the tzdata package or the "
+            "system's)", rules[1:])
+
+
+def io_encoding(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
+                eb: Dict[str, Any]) -> None:
+    """``PYTHONIOENCODING``, compared as the effective stdin/stdout/stderr encoding."""
+    va, vb = ea.get("PYTHONIOENCODING"), eb.get("PYTHONIOENCODING")
+    if va == vb:
+        return
+    ia = effective_io_encoding(va, pa.get("preferred_encoding"))
+    ib = effective_io_encoding(vb, pb.get("preferred_encoding"))
+    if ia is not None and ib is not None and ia == ib:
+        return  # e.g. PYTHONIOENCODING=utf-8 where the locale's encoding is UTF-8 anyway
+    out.add(
+        "env",
+        "PYTHONIOENCODING",
+        va,
+        vb,
+        "warning",
+        f"another encoding of stdin/stdout/stderr ({show(ia)} -> {show(ib)}): "
+        f"{set_or_unset('PYTHONIOENCODING', va)}",
+    )
+
+
 def locale(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
            eb: Dict[str, Any]) -> None:
-    """One finding for the locale: the effective locale and encodings, and the variables."""
+    """One finding for the locale: the effective locale and encodings, and the variables; and
+    one for the effective stdio encoding (see :func:`io_encoding`)."""
+    io_encoding(out, pa, pb, ea, eb)
     names = [n for n in ea.keys() | eb.keys() if _is_locale_var(n)]
     variables = [f"env:{n}" for n in _diff_keys(ea, eb, names)]
     effective = [f for f, _ in LOCALE_FIELDS if not same(pa.get(f), pb.get(f))]
@@ -230,6 +311,8 @@ def determinism(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
             continue
         if name == "PYTHONHASHSEED" and seed_known:
             continue  # schema 2 records the seed in effect: see hash_seed
+        if _instance(name):
+            continue
         if _set_by_library(name, va, vb, a, b):
             continue
         if name in DETERMINISM_ERRORS:
@@ -277,7 +360,18 @@ def determinism(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
             if sva == svb:
                 continue
             key = f"{framework}.{switch}"
-            if switch in FRAMEWORK_THREADS:
+            if switch == "cpu_capability":
+                out.add(
+                    "determinism",
+                    key,
+                    sva,
+                    svb,
+                    "warning",
+                    f"{framework} runs other CPU kernels ({show(sva)} -> {show(svb)}): results "
+                    "differ in the last bits; the CPU flags and ATEN_CPU_CAPABILITY findings "
+                    "say why",
+                )
+            elif switch in FRAMEWORK_THREADS:
                 out.add(
                     "determinism",
                     key,
@@ -372,7 +466,7 @@ def env(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
     """Allowlisted variables, the time zone and locale ones excepted (grouped above)."""
     for name in sorted(a.keys() | b.keys()):
         va, vb = a.get(name), b.get(name)
-        if va == vb or name == "TZ" or _is_locale_var(name):
+        if va == vb or name in _GROUPED or _is_locale_var(name) or _instance(name):
             continue
         if name in GPU_AND_LIBRARY_VARS:
             out.add(
@@ -382,15 +476,6 @@ def env(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
                 vb,
                 "warning",
                 f"changes which GPUs or native libraries load: {set_or_unset(name, va)}",
-            )
-        elif name == "PYTHONIOENCODING":
-            out.add(
-                "env",
-                name,
-                va,
-                vb,
-                "warning",
-                f"changes the encoding of stdin/stdout/stderr: {set_or_unset(name, va)}",
             )
         else:
             out.add("env", name, va, vb, "info", f"{set_or_unset(name, va)} if it matters")

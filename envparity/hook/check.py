@@ -100,6 +100,7 @@ class Outcome:
                 "baseline_source": self.baseline_source,
                 "verdict": report["verdict"] if report else None,
                 "counts": dict(report["counts"]) if report else None,
+                "not_compared": list(report.get("not_compared") or []) if report else None,
                 "fail_on": report["fail_on"] if report else self.config.fail_on,
                 "failed": report["failed"] if report else None,
                 "on_drift": self.config.on_drift,
@@ -132,10 +133,9 @@ class Outcome:
                 f"(fp:{snap['fingerprint'][:12]})"
             )
         if report is not None:
-            from ..wording import severity_counts
+            from .compare import verdict_words
 
-            counts, verdict = severity_counts(report["counts"]), report["verdict"]
-            drift = "no drift" if verdict == "none" else f"{verdict} drift ({counts})"
+            drift = verdict_words(report)
             source = " (cached)" if self.baseline_source == "cache" else ""
             parts.append(f"vs baseline {self.config.baseline}{source}: {drift}")
         elif not self.config.baseline:

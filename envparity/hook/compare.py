@@ -36,10 +36,48 @@ def compare(
         policy = Rules()
     if fail_on:
         policy = policy.with_fail_on(fail_on)
-    return drift(
+    report = drift(
         baseline,
         candidate,
         policy,
         baseline_ref=baseline_ref,
         candidate_ref=str(candidate.get("snapshot_id") or ""),
     )
+    report["not_compared"] = not_compared(baseline, candidate)
+    return report
+
+
+def not_compared(baseline: Dict[str, Any], candidate: Dict[str, Any]) -> List[str]:
+    """Facts the baseline records that the start-up snapshot cannot: the switches of a framework
+    the server has not imported yet (torch's deterministic switch is set by the application,
+    after start-up), and what only an explicit capture records (probe outputs, benchmarks,
+    NumPy's SIMD features). Sorted; empty when everything the baseline has was compared."""
+    out: List[str] = []
+    fb = (baseline.get("determinism") or {}).get("frameworks") or {}
+    fc = (candidate.get("determinism") or {}).get("frameworks") or {}
+    for framework in sorted(set(fb) - set(fc)):
+        out += [
+            f"determinism:{framework}.{switch}"
+            for switch in sorted(fb[framework] or {})
+            if switch != "version"  # the package list compares versions
+        ]
+    ab, ac = baseline.get("accelerator") or {}, candidate.get("accelerator") or {}
+    if ab.get("source") and not ac.get("source"):
+        out += [f"accelerator:{k}" for k in sorted(ab) if k != "source" and ab[k] is not None]
+    for section in ("numerics", "benchmarks", "numpy_simd"):
+        if baseline.get(section) and not candidate.get(section):
+            out.append(section)
+    return sorted(out)
+
+
+def verdict_words(report: Dict[str, Any]) -> str:
+    """The verdict as the log line says it: never a bare "no drift" when something could not be
+    compared."""
+    from ..wording import severity_counts
+
+    missing = report.get("not_compared") or []
+    if report["verdict"] != "none":
+        drift = f"{report['verdict']} drift ({severity_counts(report['counts'])})"
+    else:
+        drift = "no drift in what was compared" if missing else "no drift"
+    return drift + (f"; not compared: {', '.join(missing)}" if missing else "")

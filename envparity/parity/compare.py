@@ -346,13 +346,17 @@ def compare_outputs(
     if b.form != "table" and (b.columns[0].shape != c.columns[0].shape):
         return [], f"output changed from {b.describe()} to {c.describe()}"
     b_cols, c_cols = _split_2d(b), _split_2d(c)
+    if b.labels is None or c.labels is None:
+        # One side was encoded before pandas labels were recorded: compare the values only.
+        b_cols = [x for x in b_cols if x.role != "index"]
+        c_cols = [x for x in c_cols if x.role != "index"]
     b_names = [x.name for x in b_cols]
     c_by = {x.name: x for x in c_cols}
     missing = [n for n in b_names if n not in c_by]
     added = [x.name for x in c_cols if x.name not in set(b_names)]
-    problem = None
+    problem = _labels_problem(b.labels, c.labels)
     if missing or added:
-        parts = []
+        parts = [problem] if problem else []
         if missing:
             parts.append(f"columns {missing} gone")
         if added:
@@ -364,8 +368,32 @@ def compare_outputs(
         if other is None:
             continue
         rtol, atol, exact = _tolerance(col.name, base)
+        # An index holds labels (dates, ids), not results: they match exactly or not at all.
+        exact = exact or col.role == "index" or other.role == "index"
         reports.append(compare_columns(col, other, rtol, atol, exact))
     return reports, problem
+
+
+_LABEL_PARTS = (
+    ("kind", "pandas type"),
+    ("name", "Series name"),
+    ("index_names", "index names"),
+    ("index_dtypes", "index dtypes"),
+    ("column_names", "column-label names"),
+    ("column_dtype", "column-label dtype"),
+)
+
+
+def _labels_problem(b: Optional[Dict[str, Any]], c: Optional[Dict[str, Any]]) -> Optional[str]:
+    """What changed in a pandas output's labels (index and column names and dtypes)."""
+    if b is None or c is None:
+        return None
+    parts = [
+        f"{what} changed from {b.get(k)!r} to {c.get(k)!r}"
+        for k, what in _LABEL_PARTS
+        if b.get(k) != c.get(k)
+    ]
+    return "; ".join(parts) or None
 
 
 # --- one probe -------------------------------------------------------------------------------
@@ -391,11 +419,30 @@ def _cost_note(b: Mapping[str, Any], c: Mapping[str, Any]) -> Optional[str]:
     return ", ".join(parts) or None
 
 
+def _tolerances(r: Mapping[str, Any]) -> Tuple[float, float, Dict[str, Any]]:
+    """The tolerances a record applies, defaults filled in: a record that leaves a value out
+    (a trial child's plain record) registered the same as one that spells the default (a stored
+    ``NumericResult``, whose column overrides carry ``atol: null, exact: false``)."""
+
+    def number(value: Any, default: Optional[float]) -> Optional[float]:
+        return default if value is None else float(value)
+
+    columns = {
+        str(name): (
+            number(col.get("rtol"), None), number(col.get("atol"), None), bool(col.get("exact"))
+        )
+        for name, col in (r.get("columns") or {}).items()
+        if isinstance(col, Mapping)
+    }
+    return (
+        number(r.get("rtol"), DEFAULT_RTOL) or 0.0,
+        number(r.get("atol"), DEFAULT_ATOL) or 0.0,
+        columns,
+    )
+
+
 def _tolerance_note(b: Mapping[str, Any], c: Mapping[str, Any]) -> Optional[str]:
-    keys = ("rtol", "atol", "columns")
-    theirs = {k: c.get(k) for k in keys}
-    ours = {k: b.get(k) for k in keys}
-    if theirs == ours:
+    if _tolerances(b) == _tolerances(c):
         return None
     return (
         f"the candidate registered other tolerances (rtol {c.get('rtol')}, atol "

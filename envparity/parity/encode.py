@@ -62,6 +62,8 @@ class Column:
     shape: List[int]
     data: Any
     categories: Optional[List[Optional[str]]] = None
+    #: "" for values; "index" for a pandas index level (compared exactly: labels, not results).
+    role: str = ""
 
     @property
     def rows(self) -> int:
@@ -74,6 +76,9 @@ class Output:
 
     form: str  # scalar, array, table
     columns: List[Column] = field(default_factory=list)
+    #: A pandas output's labels: its index and column-label names and dtypes (None otherwise,
+    #: and in outputs encoded before labels were recorded).
+    labels: Optional[Dict[str, Any]] = None
 
     def describe(self) -> str:
         """``float64[10000,3]`` for an array, ``table[a:float64,b:category]`` for a table."""
@@ -140,6 +145,41 @@ def _pandas_column(name: str, series: Any) -> Column:
     return Column(name, "str", "str", [len(series)], [_text(v) for v in series.tolist()])
 
 
+def _names(index: Any) -> List[Optional[str]]:
+    return [None if n is None else str(n) for n in index.names]
+
+
+def _index_columns(index: Any) -> List[Column]:
+    """The index levels of a pandas object as exact columns; none for the default RangeIndex
+    (0, 1, 2 ...), which says nothing the row order does not."""
+    if type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1:
+        if index.name is None:
+            return []
+    levels = [index.get_level_values(i) for i in range(index.nlevels)]
+    many = len(levels) > 1
+    cols = []
+    for i, level in enumerate(levels):
+        col = _pandas_column(f"[index {i}]" if many else "[index]", level.to_series())
+        col.role = "index"
+        cols.append(col)
+    return cols
+
+
+def _pandas_labels(output: Any, kind: str) -> Dict[str, Any]:
+    index = output.index
+    labels: Dict[str, Any] = {
+        "kind": kind,
+        "index_names": _names(index),
+        "index_dtypes": [str(index.get_level_values(i).dtype) for i in range(index.nlevels)],
+    }
+    if kind == "DataFrame":
+        labels["column_names"] = _names(output.columns)
+        labels["column_dtype"] = str(output.columns.dtype)
+    else:
+        labels["name"] = None if output.name is None else str(output.name)
+    return labels
+
+
 def _list_column(name: str, values: List[Any]) -> Column:
     if all(isinstance(v, bool) for v in values):
         return Column(name, "bool", "bool", [len(values)], _pack("?", values))
@@ -185,10 +225,14 @@ def normalize(output: Any) -> Output:
     if hasattr(output, "detach") and hasattr(output, "cpu"):  # a torch tensor
         output = output.detach().cpu().numpy()
     if _is_pandas(output, "DataFrame"):
-        cols = [_pandas_column(str(n), output[n]) for n in output.columns]
-        return Output("table", cols)
+        cols = [_pandas_column(str(n), output.iloc[:, i]) for i, n in enumerate(output.columns)]
+        return Output(
+            "table", cols + _index_columns(output.index), _pandas_labels(output, "DataFrame")
+        )
     if _is_pandas(output, "Series"):
-        return Output("table", [_pandas_column(str(output.name or ""), output)])
+        col = _pandas_column(str(output.name or ""), output)
+        return Output("table", [col, *_index_columns(output.index)],
+                      _pandas_labels(output, "Series"))
     if hasattr(output, "dtype") and hasattr(output, "tobytes"):  # NumPy array or scalar
         array = sys.modules["numpy"].asarray(output)
         if array.dtype.names:  # structured: one column per field
@@ -239,9 +283,11 @@ def to_bytes(out: Output) -> bytes:
                 "shape": c.shape,
                 "size": len(b),
                 **({"categories": c.categories} if c.categories is not None else {}),
+                **({"role": c.role} if c.role else {}),
             }
             for c, b in zip(out.columns, bodies)
         ],
+        **({"labels": out.labels} if out.labels is not None else {}),
     }
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return b"".join([_MAGIC, struct.pack("<I", len(head)), head, *bodies])
@@ -268,8 +314,11 @@ def from_bytes(payload: bytes) -> Output:
             data = np.frombuffer(raw, dtype=np_dtype).reshape(shape)
         else:
             data = _struct_values(kind, dtype, raw)
-        cols.append(Column(spec["name"], kind, dtype, shape, data, spec.get("categories")))
-    return Output(header["form"], cols)
+        cols.append(
+            Column(spec["name"], kind, dtype, shape, data, spec.get("categories"),
+                   spec.get("role", ""))
+        )
+    return Output(header["form"], cols, header.get("labels"))
 
 
 def _numpy() -> Any:

@@ -57,7 +57,7 @@ def verdict_line(report: DriftReport) -> str:
     """One line: the verdict, the counts, whether it fails at fail-on, and whether the comparison
     was complete."""
     if report.verdict == "none":
-        head = "no drift"
+        head = "no drift in what was compared" if report.not_compared else "no drift"
     else:
         head = f"drift {report.verdict.upper()}"
     gate = "FAIL" if report.failed else "pass"
@@ -66,6 +66,8 @@ def verdict_line(report: DriftReport) -> str:
     return (
         f"envparity: {head}: {counts_line(report)} (fail-on {report.fail_on}: {gate})"
         + (note if gaps else "")
+        + (f"; not compared: {printable(', '.join(report.not_compared))}"
+           if report.not_compared else "")
     )
 
 

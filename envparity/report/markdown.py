@@ -70,7 +70,9 @@ class MarkdownRenderer(Renderer):
         self.max_bytes = max_bytes or DEFAULT_MAX_BYTES
 
     def render(self, report: DriftReport) -> str:
-        if report.verdict == "none":
+        if report.verdict == "none" and report.not_compared:
+            head = "**envparity: no drift in what was compared**"
+        elif report.verdict == "none":
             head = "**envparity: no drift**"
         else:
             head = f"**envparity: drift {report.verdict}**"
@@ -79,6 +81,9 @@ class MarkdownRenderer(Renderer):
             f"{head} — {counts_line(report)}; {gate} at fail-on `{report.fail_on}`",
             "",
         ]
+        if report.not_compared:
+            listed = ", ".join(code(k) for k in report.not_compared)
+            lines += [f"Not compared (cannot be checked here): {listed}", ""]
         gaps = incomplete(report)
         if gaps:
             probes = ", ".join(cell(f.key) for f in gaps)

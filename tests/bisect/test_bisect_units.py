@@ -321,3 +321,57 @@ def test_a_benchmark_moved_clear_of_its_symptom_is_gone_without_proving_same() -
     assert not _away_from(slowdown, None)
     speedup = Judgement(PRESENT, "faster", 0.5, (0.45, 0.55))
     assert _away_from(speedup, (0.9, 1.2)) and not _away_from(speedup, (0.5, 1.2))
+
+
+def _prerequisite_report(cause: CauseSet) -> BisectReport:
+    return BisectReport(
+        baseline="train", baseline_id="abc", candidate="/venv/bin/python",
+        outcome="cause_found",
+        symptoms=[SymptomReport(
+            name="frame", kind="probe", status="explained",
+            before="probe frame: 1 of 2 columns differ\n  column 'x': 3 of 5 rows differ",
+            causes=[cause],
+        )],
+        differences=[
+            DifferenceRow(key="numpy", category="package", kind="overlay", baseline="1.26.4",
+                          candidate="2.2.6", reason="baseline version installed into an overlay"),
+            DifferenceRow(key="pandas", category="package", kind="overlay", baseline="2.0.3",
+                          candidate="2.2.3", reason="baseline version installed into an overlay"),
+        ],
+        trials=[TrialRow(index=1, restored=["pandas"], seconds=0.5, status="import_error",
+                         outcomes={"frame": "unresolved"},
+                         detail="overlay could not import\nnumpy.dtype size changed")],
+        budget_seconds=600, max_trials=64,
+    )
+
+
+def test_a_prerequisite_is_worded_as_one_not_as_an_interaction() -> None:
+    out = render(_prerequisite_report(
+        CauseSet(keys=["pandas"], interaction=False, prerequisites=["numpy"])
+    ), "text")
+    assert "cause: pandas (restored with numpy 1.26.4, which it needs to import)" in out
+    assert "together" not in out
+
+
+def test_multi_line_evidence_is_lines_not_an_escaped_newline() -> None:
+    report = _prerequisite_report(CauseSet(keys=["pandas"], interaction=False))
+    for fmt in ("text", "markdown"):
+        out = render(report, fmt)
+        assert "\\x0a" not in out and "&#10;" not in out
+        assert "column 'x': 3 of 5 rows differ" in out
+        assert "numpy.dtype size changed" in out
+
+
+def test_prerequisites_are_the_keys_without_which_the_rest_cannot_import() -> None:
+    from envparity.bisect.core import _prerequisites
+    from envparity.bisect.trial import IMPORT_ERROR, OK, Trial
+
+    class State:
+        cache = {
+            frozenset({"pandas"}): Trial(1, ["pandas"], [], 0.1, IMPORT_ERROR, "no numpy", {}),
+            frozenset({"numpy"}): Trial(2, ["numpy"], [], 0.1, OK, "", {}),
+        }
+
+    assert _prerequisites(frozenset({"numpy", "pandas"}), State()) == {"numpy"}  # type: ignore
+    State.cache[frozenset({"pandas"})] = Trial(1, ["pandas"], [], 0.1, OK, "", {})
+    assert _prerequisites(frozenset({"numpy", "pandas"}), State()) == set()  # type: ignore

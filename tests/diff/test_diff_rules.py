@@ -151,8 +151,8 @@ def test_same_version_from_another_source_is_a_warning():
         ),
         (
             "env",
-            {"LANG": "C.UTF-8", "CUDA_VISIBLE_DEVICES": "0,1", "HF_HOME": "/cache"},
-            ("info", "env:HF_HOME", "added"),
+            {"LANG": "C.UTF-8", "CUDA_VISIBLE_DEVICES": "0,1", "KERAS_BACKEND": "jax"},
+            ("info", "env:KERAS_BACKEND", "added"),
         ),
     ],
 )

@@ -251,7 +251,7 @@ HOSTILE = (
 
 
 def _hostile_report():
-    b = changed(BASE, "env", dict(BASE.env, HF_HOME=HOSTILE))
+    b = changed(BASE, "env", dict(BASE.env, KERAS_BACKEND=HOSTILE))
     b = changed(b, "labels", {"model": HOSTILE})
     b = changed(b, "role", HOSTILE)
     return diff(BASE, b, candidate_ref=HOSTILE)

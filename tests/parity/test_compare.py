@@ -194,3 +194,20 @@ def test_same_results_but_far_slower_or_bigger_shows_next_to_the_values():
     assert "40.0x the memory (peak 1.0 MiB -> 40.0 MiB)" in pc.why
     jitter = dict(base, wall_s=0.03)  # 3x of 10 ms: a single call's noise, not news
     assert compare_probe("p", base, jitter).severity is None
+
+
+def test_the_same_tolerances_spelled_two_ways_are_not_other_tolerances():
+    """A stored record (NumericResult: column overrides with ``atol: null, exact: false``) and a
+    trial child's plain record registered the same tolerances: no note says otherwise."""
+    from envparity.bench.numerics import record_data
+
+    values = _table()
+    columns = {"0": {"rtol": 1e-3}}
+    base = _rec(values, "p", columns=columns)
+    cand = json.loads(json.dumps(record_data("p", lambda: values * (1 + 1e-12), columns=columns)))
+    assert base["columns"] != cand["columns"]  # spelled differently
+    pc = compare_probe("p", base, cand)
+    assert pc.verdict == "within", pc.why
+    assert "other tolerances" not in pc.why
+    other = json.loads(json.dumps(record_data("p", lambda: values, columns={"0": {"rtol": 1e-2}})))
+    assert "the candidate registered other tolerances" in compare_probe("p", base, other).why
