@@ -90,20 +90,18 @@ def _cell(expected: str, rows: List[Tuple[Any, float, int, bool]], runs: int) ->
     ratios = [c.ratio for c, _, _, _ in rows if c.ratio]
     reach = [getattr(c, "detectable_effect", None) for c, _, _, _ in rows]
     reach = [r for r in reach if r is not None]
-    parts = [head]
-    if rest:
-        parts.append(f"({rest})")
+    parts = [head + (f" ({rest})" if rest else "")]
     if ratios:
         parts.append(f"median ratio {statistics.median(ratios):.3f}")
     if reach:
         parts.append(f"could detect >= {statistics.median(reach):.0%}")
     secs = statistics.median(s for _, s, _, _ in rows)
     rounds = statistics.median(n for _, _, n, _ in rows)
-    parts.append(f"{secs:.0f} s, {rounds:g} rounds/processes")
+    parts.append(f"{secs:.0f} s, {rounds:g} rounds/processes a run")
     busy = sum(1 for *_, contended in rows if contended)
     if busy:
-        parts.append(f"{busy} contended")
-    return " ".join(parts)
+        parts.append(f"{busy} of {len(rows)} contended")
+    return "; ".join(parts)
 
 
 def main() -> int:
