@@ -258,3 +258,32 @@ def test_max_time_bad_input_is_one_line_and_exit_2() -> None:
         assert result.exit_code == 2, (args, result.output)
         lines = [line for line in result.stderr.splitlines() if line]
         assert len(lines) == 1 and message in lines[0], lines
+
+
+def test_paired_rounds_on_quiet_vm_recordings_call_10_percent_both_ways() -> None:
+    # The quiet-VM recordings (20 + 20 quick runs of a user benchmark, the candidate's 10%
+    # slower) replayed as paired rounds, process i of one side against process i of the other,
+    # with the runner's adaptive rule: ten experiments from 10 rounds, two more while the
+    # verdict is open, at most 24 (about 12 s of --against there). Before the start-up and order
+    # were made alike, a real --against saw the same 10% speed-up 0 of 6 times.
+    data = json.loads((Path(__file__).parent / "data" / "quiet_vm_runs.json").read_text())
+    base = [[ns * 1e-9 for ns in p] for run in data["baseline"] for p in run]
+    slow = [[ns * 1e-9 for ns in p] for run in data["candidate"] for p in run]
+    fast = [[s * 0.9 / 1.1 for s in p] for p in slow]  # the same noise, 10% faster
+    other = base[120:] + base[:120]
+
+    def adaptive(a: List[List[float]], b: List[List[float]]) -> str:
+        n = 10
+        per = [[{"x": {"status": "ok", "samples": s}} for s in side] for side in (a, b)]
+        while _unsettled(["x"], [per[0][:n], per[1][:n]], 0.05) and n < 24:
+            n += 2
+        return decide_paired(a[:n], b[:n]).verdict
+
+    verdicts: Dict[str, List[str]] = {"slower": [], "faster": [], "aa": []}
+    for k in range(0, 120, 12):
+        verdicts["slower"].append(adaptive(base[k:], slow[k:]))
+        verdicts["faster"].append(adaptive(base[k:], fast[k:]))
+        verdicts["aa"].append(adaptive(base[k:], other[k:]))
+    assert verdicts["slower"].count("slower") >= 9, verdicts
+    assert verdicts["faster"].count("faster") >= 9, verdicts
+    assert not {"slower", "faster"} & set(verdicts["aa"]), verdicts
