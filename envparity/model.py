@@ -552,6 +552,12 @@ class BenchmarkComparison(_Model):
         "loop.",
     )
     why: str = ""
+    detectable_effect: Optional[float] = Field(
+        None,
+        description="The smallest effect this comparison could have called, as a fraction "
+        "(0.25: 25% slower, or 1.25x faster), from the width of its interval; None without an "
+        "interval or with too few paired rounds to call anything.",
+    )
     contended_sides: List[str] = Field(
         default_factory=list, description="Sides whose conditions held a call back."
     )

@@ -95,8 +95,27 @@ def compare_benchmarks(
         b, c = base.get(name), cand.get(name)
         held = [] if paired or not affected_by_contention(name) else contended
         one = _compare_one(name, b, c, min_effect, confidence, paired, held)
-        out.append(one.model_copy(update=lines))
+        update: Dict[str, object] = dict(lines)
+        if paired and contended and affected_by_contention(name) and one.ratio is not None:
+            # Load hits both sides of a round alike, so it cannot make a difference here; it
+            # does widen the interval: the verdict says so, and how far it could still see.
+            update["why"] = f"{one.why}; {_contention_note(baseline, candidate)}"
+        out.append(one.model_copy(update=update))
     return out
+
+
+def _contention_note(*runs: Optional[BenchmarkRun]) -> str:
+    shares = [
+        r.conditions.contention
+        for r in runs
+        if r is not None and r.conditions is not None and r.conditions.contention is not None
+    ]
+    held = f" (other processes held {max(shares):.0%} of the CPUs)" if shares else ""
+    return (
+        f"ran under contention{held}: both sides alike, so no difference comes from it, but "
+        "the interval is wider and smaller effects go unseen; rerun on a quiet machine for "
+        "full power"
+    )
 
 
 def _compare_one(
@@ -153,6 +172,7 @@ def _compare_one(
         baseline_median_s=v.baseline_median,
         candidate_median_s=v.candidate_median,
         contended_sides=list(v.held_by),
+        detectable_effect=None if v.detectable is None else round(v.detectable, 4),
         memory_verdict=memory.verdict if memory else None,
         memory_ratio=memory.ratio if memory else None,
         baseline_peak_bytes=memory.baseline if memory else None,

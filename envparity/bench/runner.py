@@ -156,12 +156,8 @@ def _shim() -> str:
     return _SHIMS[package]
 
 
-def other_side(python: str, extra: Optional[Dict[str, str]] = None) -> Side:
-    """Another interpreter on this host (it may be this one), with ``extra`` variables.
-
-    It gets this process's variables without PYTHONPATH (which may point into this
-    environment) plus ``extra``; envparity's worker reaches it through a path of its own.
-    """
+def _interpreter(python: str) -> str:
+    """The path of a working Python 3.9+ interpreter named by ``--against``, or BadInput."""
     import shutil
 
     found = shutil.which(python) if os.sep not in python else python
@@ -182,21 +178,62 @@ def other_side(python: str, extra: Optional[Dict[str, str]] = None) -> Side:
         raise BadInput(f"--against {python!r}: not a working Python interpreter")
     if tuple(int(x) for x in version.split(".")) < (3, 9):
         raise BadInput(f"--against {python!r}: Python {version}; envparity needs 3.9 or newer")
+    return found
+
+
+def paired_side(python: str, extra: Optional[Dict[str, str]] = None) -> Side:
+    """One side of ``bench --against``: an interpreter on this host (it may be this one).
+
+    Both sides are built here and nowhere else, so they start alike: this process's variables
+    without PYTHONPATH (which may point into this environment), plus the side's ``extra``, plus
+    a PYTHONPATH of only the directory that links to this envparity package; the same flags (none:
+    each interpreter starts through its own ``site``, so its own site-packages and .pth files
+    are there), and the current directory on the path for the user's modules. Any difference
+    between the sides is then the interpreter and the variables the user gave it, not how
+    envparity started them. (The baseline used to start like :func:`this_side`, with ``-S`` and
+    its whole sys.path on PYTHONPATH, the candidate through ``site``; A/A runs then leant 2-3%
+    towards "candidate slower".)
+    """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(extra or {})
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_shim(), env.get("PYTHONPATH")) if p)
-    return Side(found, env, [], [os.getcwd()], dict(extra or {}))
+    env["PYTHONPATH"] = _shim()
+    return Side(python, env, [], [os.getcwd()], dict(extra or {}))
+
+
+def other_side(python: str, extra: Optional[Dict[str, str]] = None) -> Side:
+    """Another interpreter on this host (it may be this one), with ``extra`` variables: a
+    :func:`paired_side` after checking that ``python`` is a working Python 3.9+."""
+    return paired_side(_interpreter(python), extra)
+
+
+def launch(side: Side, round_index: int) -> Tuple[List[str], Dict[str, str]]:
+    """``(argv, environment)`` of a worker of ``side`` in round ``round_index`` of a paired run.
+
+    Both workers of a round get the same hash seed (unless the user set PYTHONHASHSEED): string
+    hashing decides dict and set layouts, so a seed drawn per process adds noise that pairing
+    cannot remove.
+    """
+    env = dict(side.env)
+    if "PYTHONHASHSEED" not in side.env:
+        env["PYTHONHASHSEED"] = str(1 + round_index % 4294967295)
+    return [side.python, *side.flags, "-m", "envparity.bench.worker"], env
 
 
 def _run_worker(
-    side: Side, job: Dict[str, Any], index: int
+    side: Side,
+    job: Dict[str, Any],
+    index: int,
+    command: Optional[Tuple[List[str], Dict[str, str]]] = None,
 ) -> Tuple[Optional[Dict[str, Any]], str]:
-    """One fresh worker process; ``(its output, "")`` or ``(None, why it failed)``."""
+    """One fresh worker process; ``(its output, "")`` or ``(None, why it failed)``.
+    ``command``: its argv and environment (default: the side's, as :func:`run_suite` starts
+    them)."""
+    argv, env = command or ([side.python, *side.flags, "-m", "envparity.bench.worker"], side.env)
     try:
         done = subprocess.run(
-            [side.python, *side.flags, "-m", "envparity.bench.worker"],
+            argv,
             input=json.dumps(dict(job, sys_path=side.sys_path)),
-            env=side.env,
+            env=env,
             capture_output=True,
             text=True,
             timeout=WORKER_TIMEOUT_S,
@@ -276,7 +313,8 @@ class Progress:
         elapsed = time.perf_counter() - self.started
         if not self.enabled or elapsed < self.after_s:
             return
-        text = f"{self.label}: worker {done}/{self.total}, {elapsed:.1f} s"
+        of = f"/{self.total}" if self.total else ""
+        text = f"{self.label}: worker {done}{of}, {elapsed:.1f} s"
         self.stream.write("\r" + text.ljust(self.width))
         self.stream.flush()
         self.width = len(text)
@@ -451,6 +489,48 @@ def _suite_spec(suite: str) -> Any:
     return SUITES[suite]
 
 
+def schedule(n_rounds: int) -> List[Tuple[int, int]]:
+    """The order of the two sides' workers in each round: ``(0, 1)`` A then B, ``(1, 0)`` B
+    then A, counterbalanced in blocks of four rounds, AB BA BA AB.
+
+    Every two rounds each side runs first once, so whatever favours the first (or the second)
+    worker of a round (a CPU's frequency ramping up, a warm page cache, a neighbour that starts
+    between them) falls on both sides alike; every four, each side also follows each side as
+    often, so what one worker leaves behind for the next is balanced too, and a drift linear
+    over the block cancels.
+    """
+    orders = []
+    for index in range(n_rounds):
+        block, second = divmod(index, 2)
+        a_first = (block % 2 == 0) != (second == 1)
+        orders.append((0, 1) if a_first else (1, 0))
+    return orders
+
+
+# The adaptive rounds of ``bench --against``: at least MIN_PAIRED_ROUNDS (a 99% signed-rank
+# call needs 8), then two at a time (one AB, one BA) until every benchmark is settled or the
+# time is up; never more than MAX_PAIRED_ROUNDS.
+MIN_PAIRED_ROUNDS = 10
+MAX_PAIRED_ROUNDS = 200
+
+
+def _unsettled(
+    names: List[str], per: List[List[Dict[str, Dict[str, Any]]]], min_effect: float
+) -> List[str]:
+    """The benchmarks whose paired verdict is still open: neither a call nor ``same``."""
+    from .stats import decide_paired
+
+    open_ = []
+    for name in names:
+        a = [p[name]["samples"] for p in per[0] if p.get(name, {}).get("status") == "ok"]
+        b = [p[name]["samples"] for p in per[1] if p.get(name, {}).get("status") == "ok"]
+        if len(a) != len(per[0]) or len(b) != len(per[1]) or not a:
+            continue  # failed or skipped somewhere: more rounds will not help
+        if decide_paired(a, b, min_effect=min_effect).verdict not in ("slower", "faster", "same"):
+            open_.append(name)
+    return open_
+
+
 def run_against(
     python: str,
     suite: str = "quick",
@@ -459,11 +539,20 @@ def run_against(
     env: Optional[Dict[str, str]] = None,
     against_env: Optional[Dict[str, str]] = None,
     processes: Optional[int] = None,
+    max_time: Optional[float] = None,
+    min_effect: float = 0.05,
     progress: Optional[Progress] = None,
 ) -> Tuple[BenchmarkRun, BenchmarkRun]:
     """This environment (A, with ``env``) against ``python`` (B, with ``against_env``) on this
-    host: one worker of each per round, A then B in even rounds and B then A in odd ones, so
-    that load and frequency drift hit both sides alike and a linear drift cancels.
+    host: one worker of each per round, in the counterbalanced order of :func:`schedule`, both
+    started alike (:func:`paired_side`, :func:`launch`), so that neither side is favoured and load
+    and frequency drift hit both alike.
+
+    Adaptive: after :data:`MIN_PAIRED_ROUNDS` rounds, two more at a time while some benchmark's
+    paired verdict (at ``min_effect``) is neither a call nor ``same``, until ``max_time`` seconds
+    (default: the suite's ``against_s``) would be exceeded. ``processes`` runs exactly that many
+    rounds instead. An untimed calibration worker of A runs first, so that no round's worker
+    does more than the others (A's first worker used to calibrate, B's did not).
 
     Returns ``(A's run, B's run)`` with their workers in round order: the i-th process of one
     is paired with the i-th of the other. A round where either worker failed is dropped from
@@ -473,13 +562,18 @@ def run_against(
     from . import conditions
 
     spec = _suite_spec(suite)
-    n_rounds = processes or spec.processes
-    if n_rounds < 1:
-        raise BadInput(f"processes={n_rounds}: need at least one round")
+    if processes is not None and processes < 1:
+        raise BadInput(f"processes={processes}: need at least one round")
+    if max_time is not None and not max_time > 0:
+        raise BadInput(f"--max-time {max_time:g}: give a positive number of seconds")
+    budget = max_time if max_time is not None else spec.against_s
     callables = [parse_callable(c) for c in callables]
     specs, _ = _specs(spec.names, callables)
-    sides = [this_side(env), other_side(python, against_env)]
-    progress = progress or Progress(f"bench {suite} --against", 2 * n_rounds)
+    names = [s["name"] for s in specs]
+    sides = [paired_side(sys.executable, env), other_side(python, against_env)]
+    cap = processes or MAX_PAIRED_ROUNDS
+    orders = schedule(cap)
+    progress = progress or Progress(f"bench {suite} --against", 2 * processes if processes else 0)
     machine = conditions.machine()
     started = time.perf_counter()
     per: List[List[Dict[str, Dict[str, Any]]]] = [[], []]
@@ -490,25 +584,28 @@ def run_against(
     durations: List[float] = []
     rounds = 0
     try:
-        for index in range(n_rounds):
-            if processes is None and index >= spec.min_processes:
-                # the budget is per side: both sides' workers share the wall time
-                if time.perf_counter() - started + median(durations) > 2 * spec.budget_s:
+        calibration = dict(_job(spec, specs, loops, 0, {}), rounds=0, peak=False)
+        doc, _ = _run_worker(sides[0], calibration, -1, launch(sides[0], -1))
+        if doc is not None:
+            _learn_loops(doc["results"], loops)  # B times the same work as A
+        for index in range(cap):
+            if processes is None and index >= MIN_PAIRED_ROUNDS and index % 2 == 0:
+                if not _unsettled(names, per, min_effect):
+                    break
+                if time.perf_counter() - started + 2 * median(durations) > budget:
                     break
             began = time.perf_counter()
-            order = (0, 1) if index % 2 == 0 else (1, 0)
             docs: List[Optional[Dict[str, Any]]] = [None, None]
-            for k, which in enumerate(order):
+            for k, which in enumerate(orders[index]):
                 job = _job(spec, specs, loops, index, peaks[which])
-                doc, why = _run_worker(sides[which], job, index)
+                command = launch(sides[which], index)
+                doc, why = _run_worker(sides[which], job, index, command)
                 progress.update(2 * index + k + 1)
                 if doc is None:
                     failures[which].append(why)
                 docs[which] = doc
                 if doc is not None:
                     _learn_peaks(doc["results"], peaks[which])
-                    if which == 0:
-                        _learn_loops(doc["results"], loops)  # B times the same work as A
             durations.append(time.perf_counter() - began)
             rounds += 1
             if docs[0] is None or docs[1] is None:
@@ -522,7 +619,6 @@ def run_against(
     finally:
         progress.close()
     wall = round(time.perf_counter() - started, 4)
-    names = [s["name"] for s in specs]
     runs = []
     for which in (0, 1):
         runs.append(

@@ -38,6 +38,7 @@ The noise that matters is between processes, so the unit of replication is the w
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -219,6 +220,24 @@ class Verdict:
     candidate_median: float
     why: str
     held_by: List[str] = field(default_factory=list)  # contended sides that held a call back
+    # The smallest effect this comparison could have called (0.25: 25%), see :func:`detectable`.
+    detectable: Optional[float] = None
+
+
+def detectable(low: float, high: float, min_effect: float) -> Optional[float]:
+    """The smallest effect (a fraction: 0.25 is 25% slower, or 1.25x faster) that a comparison
+    with an interval as wide as ``low``-``high`` would have called.
+
+    A call needs the whole interval beyond ``1 + min_effect`` and the interval narrower than the
+    effect it claims (log scale). An interval of half-width ``h`` around a true ratio ``r`` does
+    both when ``log r > max(log(1 + min_effect) + h, 2 h)``: that ``r`` less one is returned.
+    An ``inconclusive`` thereby says how blind it was, and a ``same`` how small a difference it
+    rules out only down to ``min_effect``. None without an interval.
+    """
+    if not (low > 0 and high >= low) or math.isinf(high):
+        return None
+    h = math.log(high / low) / 2.0
+    return math.exp(max(math.log1p(min_effect) + h, 2.0 * h)) - 1.0
 
 
 def _range(low: float, high: float) -> str:
@@ -349,7 +368,8 @@ def decide(
         suggest="rerun on a quieter machine, with --suite full, or compare both environments "
         "at once with `envparity bench --against` (paired rounds)",
     )
-    return Verdict(verdict, ratio, low, high, p, location(bm), location(cm), why, held)
+    reach = detectable(low, high, min_effect)
+    return Verdict(verdict, ratio, low, high, p, location(bm), location(cm), why, held, reach)
 
 
 def _binom_cdf(k: int, n: int) -> float:
@@ -359,15 +379,17 @@ def _binom_cdf(k: int, n: int) -> float:
     return sum(math.comb(n, i) for i in range(0, min(k, n) + 1)) / 2.0**n
 
 
-def _signed_rank_counts(n: int) -> List[int]:
-    """Counts of each value of the Wilcoxon signed-rank statistic for n pairs (exact)."""
+@functools.cache
+def _signed_rank_counts(n: int) -> Tuple[int, ...]:
+    """Counts of each value of the Wilcoxon signed-rank statistic for n pairs (exact); cached,
+    since the adaptive rounds of ``bench --against`` ask for the same n many times."""
     counts = [1]
     for rank in range(1, n + 1):
         grown = counts + [0] * rank
         for t, c in enumerate(counts):
             grown[t + rank] += c
         counts = grown
-    return counts
+    return tuple(counts)
 
 
 def signed_rank_interval(
@@ -452,7 +474,8 @@ def decide_paired(
     why += f"; paired over {len(logs)} rounds"
     bm = location(process_times([b for b, _ in pairs]))
     cm = location(process_times([c for _, c in pairs]))
-    return Verdict(verdict, ratio, low, high, p, bm, cm, why)
+    reach = detectable(low, high, min_effect) if smallest_p <= 1.0 - confidence else None
+    return Verdict(verdict, ratio, low, high, p, bm, cm, why, [], reach)
 
 
 @dataclass(frozen=True)

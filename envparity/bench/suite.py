@@ -356,6 +356,7 @@ class SuiteSpec:
         *,
         min_processes: int,
         budget_s: float,
+        against_s: float = 30.0,
     ):
         self.names = names
         self.processes = processes
@@ -366,6 +367,9 @@ class SuiteSpec:
         # neighbours gets fewer processes, not a longer wait.
         self.min_processes = min_processes
         self.budget_s = budget_s
+        # ``bench --against`` adds rounds while a verdict is open, for at most this many seconds
+        # (``--max-time``); it stops as soon as every benchmark is called or ``same``.
+        self.against_s = against_s
 
 
 SUITES: Dict[str, SuiteSpec] = {
@@ -375,8 +379,12 @@ SUITES: Dict[str, SuiteSpec] = {
     # from the machine's drift: a 10% slowdown was called in 11 of 20 replayed pairs with 2
     # rounds, 20 of 20 with 5. A round costs ~20 ms a worker, its start-up and NumPy's import
     # ~200 ms, so the budget lets about 10 processes run.
-    "quick": SuiteSpec(_QUICK, processes=12, rounds=5, warmups=1, min_processes=9, budget_s=2.5),
-    "full": SuiteSpec(_FULL, processes=20, rounds=10, warmups=2, min_processes=15, budget_s=15.0),
+    "quick": SuiteSpec(
+        _QUICK, processes=12, rounds=5, warmups=1, min_processes=9, budget_s=2.5, against_s=30.0
+    ),
+    "full": SuiteSpec(
+        _FULL, processes=20, rounds=10, warmups=2, min_processes=15, budget_s=15.0, against_s=90.0
+    ),
 }
 
 

@@ -50,8 +50,19 @@ def bench(
             "--against",
             metavar="PYTHON",
             help="Compare this environment (baseline) with another interpreter on this host "
-            "(candidate; it may be this one): workers interleaved A, B, A, B and compared round "
-            "by round, so load hits both alike. The strongest comparison when both are here.",
+            "(candidate; it may be this one): workers interleaved AB BA BA AB, started alike, and "
+            "compared round by round, so load hits both alike. The strongest comparison when "
+            "both are here.",
+        ),
+    ] = None,
+    max_time: Annotated[
+        Optional[float],
+        typer.Option(
+            "--max-time",
+            metavar="SECONDS",
+            help="With --against: add rounds while a verdict is open, for at most this long "
+            "(default 30 s quick, 90 s full; at least 10 rounds run); it stops as soon as every "
+            "benchmark is called or the same.",
         ),
     ] = None,
     against_env: Annotated[
@@ -109,6 +120,8 @@ def bench(
     other = _pairs("--against-env", against_env)
     if other and not against:
         raise BadInput("--against-env needs --against PYTHON: it sets variables for that side")
+    if max_time is not None and not against:
+        raise BadInput("--max-time needs --against PYTHON: it bounds the adaptive paired rounds")
     if against and compare:
         raise BadInput("--against and --compare: give one; --against compares two live sides")
     baseline = None
@@ -123,7 +136,12 @@ def bench(
             )
     if against:
         run, other_run = run_against(
-            against, suite.value, callables=bench_callable or (), env=extra, against_env=other
+            against,
+            suite.value,
+            callables=bench_callable or (),
+            env=extra,
+            against_env=other,
+            max_time=max_time,
         )
         comparisons = compare_benchmarks(run, other_run)
         if chosen(fmt, json_) == "json":
@@ -196,6 +214,7 @@ def _render(
 ) -> str:
     from ..bench.compare import conditions_line
     from ..bench.stats import summarize
+    from ..drift.measured import reach_text
 
     head = f"{title}: " if title else ""
     lines = [
@@ -224,7 +243,8 @@ def _render(
         if comparisons:
             lines.append(f"  baseline conditions: {comparisons[0].baseline_conditions}")
         for c in comparisons:
-            lines.append(f"  {c.name:<22} {c.verdict:<12} {c.why}")
+            reach = reach_text(c.detectable_effect)
+            lines.append(f"  {c.name:<22} {c.verdict:<12} {c.why}{'; ' + reach if reach else ''}")
             if c.memory_verdict and c.memory_verdict != "same":
                 lines.append(f"  {'':<22} memory {c.memory_verdict:<5} {c.memory_why}")
         for f in findings:

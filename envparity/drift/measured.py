@@ -69,7 +69,7 @@ def benchmark_text(c: Mapping[str, Any]) -> str:
     template = VERDICT_TEXT.get(verdict, verdict + ": {why}")
     if ratio is None and "{ratio}" in template:
         template = verdict + ": {why}"
-    return template.format(
+    text = template.format(
         ratio="?" if ratio is None else f"{ratio:.2f}",
         ci=ci,
         base=duration(c.get("baseline_median_s")),
@@ -77,6 +77,15 @@ def benchmark_text(c: Mapping[str, Any]) -> str:
         why=c.get("why") or "",
         verdict=verdict,
     )
+    reach = reach_text(c.get("detectable_effect"))
+    return f"{text}; {reach}" if reach and ratio is not None else text
+
+
+def reach_text(effect: Optional[float]) -> str:
+    """``could detect >= 25% here``: the smallest effect a comparison could have called."""
+    if effect is None:
+        return ""
+    return f"could detect >= {effect:.0%} here"
 
 
 def compare(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> List[Dict[str, Any]]:
