@@ -3,14 +3,23 @@
 Discovery is importlib.metadata's; each dist-info is then read defensively, because one broken
 distribution (no METADATA, non-UTF-8 bytes, no Name, the ``~pkg`` residue of an interrupted
 install) must never stop the scan: it is named in ``collection.errors`` and skipped.
+
+Each distribution's identity is its content (schema 3): a digest over the files its RECORD lists
+(path relative to the install root, and hash), without what installers write differently
+(INSTALLER, REQUESTED, direct_url.json, RECORD itself, byte code, files outside the install root
+such as console scripts). The same wheel installed by pip or uv, from the index or from a local
+file, has one digest. The one pass that reads RECORD also yields each distribution's top-level
+import names (:func:`module_owners`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import sys
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -118,6 +127,96 @@ def _direct_url(dist: Any) -> Dict[str, Any]:
     return info
 
 
+# What installers write differently for one wheel, left out of a distribution's content.
+_INSTALLER_FILES = frozenset(
+    {
+        "INSTALLER", "REQUESTED", "direct_url.json", "RECORD", "RECORD.jws", "RECORD.p7s",
+        "uv_cache.json",  # uv: where its cache entry came from
+    }
+)
+_EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.[^/]*)?\.(?:py|so|pyd|pyi)$")
+
+#: RECORD lists read in this process, content-addressed: digest -> sorted "path,hash" lines.
+#: The store keeps each list once (table ``records``) so a finding can name the files that differ.
+RECORDS: Dict[str, List[str]] = {}
+
+
+@dataclass
+class Content:
+    """What one distribution's RECORD says: its content digest, files and top-level modules."""
+
+    digest: str
+    lines: List[str]
+    modules: List[str] = field(default_factory=list)
+
+
+def _record_fields(line: str) -> Optional[Tuple[str, str]]:
+    if '"' in line:  # a quoted path (a comma in a file name): the rare case gets the csv module
+        import csv
+
+        row = next(csv.reader([line]), [])
+    else:
+        row = line.rsplit(",", 2)
+    if len(row) < 2:
+        return None
+    return row[0], row[1]
+
+
+def content_of(text: str) -> Content:
+    """The content digest of a distribution from its RECORD ``text`` (see the module doc).
+
+    Paths are relative to the install root (site-packages) as RECORD writes them; entries outside
+    it (``../../../bin/tool``: console scripts and data files, whose path depends on the layout),
+    byte code, and the files installers write for themselves are left out.
+    """
+    lines: List[str] = []
+    modules = set()
+    for raw in text.splitlines():
+        entry = _record_fields(raw)
+        if entry is None:
+            continue
+        path, digest = entry
+        if path.startswith(("../", "/")) or path.endswith(".pyc") or "__pycache__/" in path:
+            continue
+        head, sep, rest = path.partition("/")
+        if head.endswith(".dist-info"):
+            if rest in _INSTALLER_FILES:
+                continue
+        elif head.endswith((".data", ".egg-info")):
+            pass
+        elif sep:
+            if head.isidentifier():
+                modules.add(head)
+        else:
+            match = _EXTENSION.match(head)
+            if match:
+                modules.add(match.group(1))
+        lines.append(f"{path},{digest}")
+    lines.sort()
+    body = "\n".join(lines).encode("utf-8", "surrogateescape")
+    return Content(hashlib.sha256(body).hexdigest(), lines, sorted(modules))
+
+
+def _content(dist: Any, record: Dict[str, Any]) -> Optional[Content]:
+    """The distribution's :class:`Content`, or None without a RECORD (conda, system packages)."""
+    text = _read_text(dist, "RECORD")
+    if not text:
+        return None
+    found = content_of(text)
+    RECORDS.setdefault(found.digest, found.lines)
+    if not record.get("editable"):  # an editable install's content is its checkout, not RECORD
+        record["content"] = found.digest
+    return found
+
+
+def _top_level(dist: Any) -> List[str]:
+    try:
+        text = _read_text(dist, "top_level.txt")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return sorted({n.strip() for n in (text or "").splitlines() if n.strip().isidentifier()})
+
+
 def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
     try:
         text = _read_text(dist, "METADATA", head=True) or _read_text(dist, "PKG-INFO", head=True)
@@ -148,6 +247,7 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         "root_is_purelib": None,
         "built_locally": None,
         "tool": False,
+        "content": None,
         "_requires": requires,
     }
     try:
@@ -160,6 +260,14 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         record.update(origin)
     except (OSError, UnicodeDecodeError, ValueError, AttributeError) as e:
         ctx.fail(PROBE, f"unreadable INSTALLER, WHEEL or direct_url.json: {e}", where)
+    modules: List[str] = []
+    try:
+        content = _content(dist, record)
+        if content is not None and not record["editable"]:
+            modules = content.modules
+    except (OSError, UnicodeDecodeError) as e:
+        ctx.fail(PROBE, f"unreadable RECORD ({e}): identity falls back to its origin", where)
+    record["_modules"] = modules or _top_level(dist)
     return record
 
 
@@ -259,8 +367,27 @@ def collect(
             in_effect[record["name"]] = record
 
     mark_tool(in_effect)
+    owners: Dict[str, List[str]] = {}
     for record in [*in_effect.values(), *shadowed]:
         record.pop("_requires", None)
+        for module in record.pop("_modules", None) or ():
+            names = owners.setdefault(module, [])
+            if record["name"] not in names:
+                names.append(record["name"])
+    _OWNERS[tuple(search)] = {m: sorted(n) for m, n in owners.items()}
+    bare = sorted(
+        r["name"]
+        for r in in_effect.values()
+        if not r["content"] and not r["editable"] and not r["tool"]
+    )
+    if bare:
+        # Not a failure (no drift finding): these are compared by version and origin, as in
+        # schema 2.
+        shown = ", ".join(bare[:5]) + (f" and {len(bare) - 5} more" if len(bare) > 5 else "")
+        ctx.notes.append(
+            f"packages: no RECORD for {len(bare)} distribution(s) ({shown}): their identity is "
+            "their version, installer and origin, not their content"
+        )
 
     def key(r: Dict[str, Any]) -> Tuple[str, str]:
         return (r["name"], r.get("location") or "")
@@ -270,3 +397,20 @@ def collect(
         "shadowed": sorted(shadowed, key=key),
         "conda_packages": conda_packages(sys.prefix if conda_prefix is None else conda_prefix, ctx),
     }
+
+
+# The last scan's module owners, by search path: the relevance helper reuses the capture's pass.
+_OWNERS: Dict[Tuple[str, ...], Dict[str, List[str]]] = {}
+
+
+def module_owners(path: Optional[List[str]] = None) -> Dict[str, List[str]]:
+    """Top-level import name -> the distributions (normalized names) that install it.
+
+    From the same pass that reads RECORD for the content digests (:func:`collect`): after a
+    capture of ``path`` (default sys.path) this reads nothing; otherwise it runs that pass once.
+    Names come from RECORD paths (a namespace package names every owner), else top_level.txt.
+    """
+    key = tuple(sys.path if path is None else path)
+    if key not in _OWNERS:
+        collect(Context(), path=list(key), conda_prefix="")
+    return _OWNERS[key]

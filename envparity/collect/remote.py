@@ -61,7 +61,7 @@ def child_main() -> Dict[str, Any]:
     """Entry point inside the child interpreter."""
     ctx = Context()
     data, durations = run_probes(ctx, INTERPRETER_PROBES)
-    return {"data": data, "durations": durations, "errors": ctx.errors}
+    return {"data": data, "durations": durations, "errors": ctx.errors, "notes": ctx.notes}
 
 
 def _usage(python: str, why: str) -> BadInput:
@@ -110,4 +110,5 @@ def collect(python: str, ctx: Context) -> Tuple[Dict[str, Any], Dict[str, float]
     answer = json.loads(payload)
     errors: List[Dict[str, Any]] = answer.get("errors", [])
     ctx.errors.extend(errors)
+    ctx.notes.extend(answer.get("notes") or [])
     return answer["data"], answer["durations"]

@@ -254,6 +254,9 @@ def compare(
             severity, why = version_change(name, pa["version"], pb["version"])
             out.add("package", key, pa["version"], pb["version"], severity, why)
         else:
+            if pa.get("content") or pb.get("content"):
+                _by_content(out, key, name, pa, pb)
+                continue
             differs = [f for f in ORIGIN_FIELDS if not same(pa.get(f), pb.get(f))]
             for field in differs:
                 va, vb = pa.get(field), pb.get(field)
@@ -328,3 +331,57 @@ def conda(out: Findings, base: List[Dict[str, Any]], cand: List[Dict[str, Any]])
                 "package", f"conda:{name}.channel", pa.get("channel"), pb.get("channel"), "info",
                 "same version and build from another channel: builds may still differ",
             )
+
+
+# --- Schema 3: a distribution is its content ----------------------------------------------------
+
+#: Origin fields still compared when a side records a content digest: what it is, not how it came.
+CONTENT_ORIGIN_FIELDS: Tuple[str, ...] = ("editable", "vcs", "commit")
+#: Files a content finding names.
+NAMED_FILES = 3
+
+
+def files_differ(a: List[str], b: List[str]) -> List[str]:
+    """Paths whose hash differs or that one side's RECORD lines (``path,hash``) lack, sorted."""
+    ha = dict(line.rsplit(",", 1) for line in a)  # type: ignore[misc]
+    hb = dict(line.rsplit(",", 1) for line in b)  # type: ignore[misc]
+    return sorted(p for p in ha.keys() | hb.keys() if ha.get(p) != hb.get(p))
+
+
+def _records(digest: str) -> Optional[List[str]]:
+    # RECORD lists this process read (a capture) or loaded from the store's records table.
+    from ..collect.packages import RECORDS
+
+    return RECORDS.get(digest)
+
+
+def _by_content(out: Findings, key: str, name: str, pa: Dict[str, Any], pb: Dict[str, Any]) -> None:
+    """Same version where a side records a content digest (schema 3): its content and what it
+    is (editable, VCS commit) are compared, never its installer or archive URL (instance)."""
+    for field in CONTENT_ORIGIN_FIELDS:
+        va, vb = pa.get(field), pb.get(field)
+        if field == "editable":
+            va, vb = bool(va), bool(vb)
+        if not same(va, vb):
+            out.add(
+                "package", f"{key}.{field}", va, vb, "warning",
+                f"same version number from another source ({field}): other code may be "
+                f"running; install {name} the way the baseline did",
+            )
+            return
+    ca, cb = pa.get("content"), pb.get("content")
+    if not ca or not cb or ca == cb:
+        return  # unknown on a side (schema 2, no RECORD): not evidence
+    la, lb = _records(ca), _records(cb)
+    if la is not None and lb is not None:
+        changed = files_differ(la, lb)
+        shown = ", ".join(changed[:NAMED_FILES])
+        more = f" and {len(changed) - NAMED_FILES} more" if len(changed) > NAMED_FILES else ""
+        what = f"{len(changed)} file(s) differ ({shown}{more})"
+    else:
+        what = "its installed files differ (content digest; the file lists are not at hand)"
+    out.add(
+        "package", f"{key}.content", ca[:12], cb[:12], "warning",
+        f"same version, other files: {what}; another build, or files edited after install: "
+        f"reinstall the baseline's wheel of {name}",
+    )
