@@ -30,6 +30,8 @@ from _support import REPO, Venv
 STACKS: Dict[str, List[str]] = {
     "np1": ["numpy==1.26.4", "scipy==1.11.4", "scikit-learn==1.3.2", "pandas==2.0.3"],
     "np2": ["numpy==2.2.6", "scipy==1.15.3", "scikit-learn==1.6.1", "pandas==2.2.3"],
+    # torch 2.13.0 CPU: `pip install torch==2.13.0` takes it from the machine's disk (find-links).
+    "torch": ["torch==2.13.0"],
 }
 
 

@@ -163,3 +163,43 @@ def test_module_owners_come_from_the_same_pass(installs):
     assert owners["numpy"] == ["numpy"]
     data = packages.collect(Context(), path=[site], conda_prefix="")
     assert [p["name"] for p in data["packages"]] == ["numpy"]
+
+
+# --- export reproduces what it recorded ---------------------------------------------------------
+
+
+def _export(snap: Path, *args: str) -> str:
+    result = run_cli("export", str(snap), *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("origin", ["pip-file", "uv-index"])
+def test_export_install_snapshot_round_trip_has_no_package_finding(installs, origin, tmp_path):
+    snap = tmp_path / "base.json"
+    snap.write_text(json.dumps(installs[origin]))
+    text = _export(snap)
+    wheel = Path(installs["_wheel"]["path"])
+    if origin == "pip-file":
+        # As `pip freeze` writes it: the file it was installed from, not a version to look up.
+        assert f"numpy @ {wheel.as_uri()}" in text.splitlines()
+    else:
+        assert NUMPY in text.splitlines()
+    req = tmp_path / "requirements.txt"
+    req.write_text(text)
+    fresh = _venv(tmp_path / "fresh")
+    _pip(fresh.python, "install", "--only-binary", ":all:", "-r", str(req))
+    again = _snapshot(fresh.python, tmp_path / "again.json", tmp_path / "home")
+    items, _ = findings(installs[origin], again)
+    assert [f for f in items if f["category"] == "package"] == []
+    assert again["fingerprint"] == installs[origin]["fingerprint"]
+
+
+def test_export_with_find_links_pins_a_local_file_by_version(installs, tmp_path):
+    snap = tmp_path / "base.json"
+    snap.write_text(json.dumps(installs["pip-file"]))
+    wheels = str(Path(installs["_wheel"]["path"]).parent)
+    text = _export(snap, "--find-links", wheels)
+    assert NUMPY in text.splitlines()
+    assert "file://" not in text
+    assert f"--find-links {wheels}" in text

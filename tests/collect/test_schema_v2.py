@@ -40,7 +40,7 @@ def test_conda_meta_packages_are_recorded_with_build_and_channel(tmp_path):
         ("mkl", "2023.2.0", "h84fe81f_50496"),
         ("numpy", "1.26.4", "py311h64a7726_0"),
     ]
-    assert found[0]["channel"] == "https://conda.anaconda.org/conda-forge/linux-64"
+    assert found[0]["channel"] == "conda-forge"  # one spelling since schema 3 (issue 23)
     # Not a conda env: nothing, and no error.
     assert packages.collect(ctx, path=[], conda_prefix=str(tmp_path))["conda_packages"] == []
 
