@@ -21,7 +21,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..redact import redact_url
 from .interface import Context
@@ -139,6 +139,23 @@ _EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.[^/]*)?\.(?:py|so|pyd|py
 #: RECORD lists read in this process, content-addressed: digest -> sorted "path,hash" lines.
 #: The store keeps each list once (table ``records``) so a finding can name the files that differ.
 RECORDS: Dict[str, List[str]] = {}
+#: Where else lists may be read when a finding needs them (a store snapshots were resolved in),
+#: by store URL: ``digests -> {digest: lines}``.
+RECORD_SOURCES: Dict[str, Callable[[List[str]], Dict[str, List[str]]]] = {}
+
+
+def record_lines(digest: str) -> Optional[List[str]]:
+    """The RECORD lines of content ``digest``: read here, or from a store that has them."""
+    if digest not in RECORDS:
+        for source in list(RECORD_SOURCES.values()):
+            try:
+                found = source([digest])
+            except Exception:  # a store gone or unreadable: the finding says lists are unknown
+                continue
+            if digest in found:
+                RECORDS[digest] = found[digest]
+                break
+    return RECORDS.get(digest)
 
 
 @dataclass

@@ -429,10 +429,10 @@ def files_differ(a: List[str], b: List[str]) -> List[str]:
 
 
 def _records(digest: str) -> Optional[List[str]]:
-    # RECORD lists this process read (a capture) or loaded from the store's records table.
-    from ..collect.packages import RECORDS
+    # RECORD lists this process read (a capture) or a store snapshots came from has.
+    from ..collect.packages import record_lines
 
-    return RECORDS.get(digest)
+    return record_lines(digest)
 
 
 def _by_content(out: Findings, key: str, name: str, pa: Dict[str, Any], pb: Dict[str, Any]) -> None:
