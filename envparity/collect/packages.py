@@ -19,7 +19,7 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -127,14 +127,17 @@ def _direct_url(dist: Any) -> Dict[str, Any]:
     return info
 
 
-# What installers write differently for one wheel, left out of a distribution's content.
-_INSTALLER_FILES = frozenset(
-    {
-        "INSTALLER", "REQUESTED", "direct_url.json", "RECORD", "RECORD.jws", "RECORD.p7s",
-        "uv_cache.json",  # uv: where its cache entry came from
-    }
+# One pass of the regex engine over a RECORD keeps its entries inside the install root, without
+# byte code and the files installers write for themselves (INSTALLER, REQUESTED, direct_url.json,
+# RECORD and its signatures, uv's uv_cache.json): a line of Python per entry would cost more
+# than the rest of the snapshot.
+_RECORD_KEEP = re.compile(
+    r"^(?!\.\./|/)(?![^\n,]*\.pyc,)"
+    r"(?![^/\n]+\.dist-info/(?:INSTALLER|REQUESTED|direct_url\.json|RECORD(?:\.jws|\.p7s)?"
+    r"|uv_cache\.json),)[^\n]+$",
+    re.M,
 )
-_EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.[^/]*)?\.(?:py|so|pyd|pyi)$")
+_MODULE_FILE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.[^/]*)?\.(?:py|so|pyd|pyi)$")
 
 #: RECORD lists read in this process, content-addressed: digest -> sorted "path,hash" lines.
 #: The store keeps each list once (table ``records``) so a finding can name the files that differ.
@@ -160,58 +163,45 @@ def record_lines(digest: str) -> Optional[List[str]]:
 
 @dataclass
 class Content:
-    """What one distribution's RECORD says: its content digest, files and top-level modules."""
+    """What one distribution's RECORD says: its content digest and its entries."""
 
     digest: str
     lines: List[str]
-    modules: List[str] = field(default_factory=list)
-
-
-def _record_fields(line: str) -> Optional[Tuple[str, str]]:
-    if '"' in line:  # a quoted path (a comma in a file name): the rare case gets the csv module
-        import csv
-
-        row = next(csv.reader([line]), [])
-    else:
-        row = line.rsplit(",", 2)
-    if len(row) < 2:
-        return None
-    return row[0], row[1]
 
 
 def content_of(text: str) -> Content:
     """The content digest of a distribution from its RECORD ``text`` (see the module doc).
 
-    Paths are relative to the install root (site-packages) as RECORD writes them; entries outside
-    it (``../../../bin/tool``: console scripts and data files, whose path depends on the layout),
-    byte code, and the files installers write for themselves are left out.
+    Entries are kept as RECORD writes them (path relative to the install root, hash, size),
+    sorted; entries outside the install root (``../../../bin/tool``: console scripts and data
+    files, whose path depends on the layout), byte code, and the files installers write for
+    themselves are left out.
     """
-    lines: List[str] = []
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = _RECORD_KEEP.findall(text)
+    lines.sort()
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+    return Content(digest, lines)
+
+
+def modules_of(lines: List[str]) -> List[str]:
+    """The top-level import names a distribution's RECORD entries install, sorted."""
     modules = set()
-    for raw in text.splitlines():
-        entry = _record_fields(raw)
-        if entry is None:
+    last = ""
+    for line in lines:  # sorted: each top-level entry's lines are together
+        head, slash, _ = line.partition("/")
+        if head == last:
             continue
-        path, digest = entry
-        if path.startswith(("../", "/")) or path.endswith(".pyc") or "__pycache__/" in path:
-            continue
-        head, sep, rest = path.partition("/")
-        if head.endswith(".dist-info"):
-            if rest in _INSTALLER_FILES:
-                continue
-        elif head.endswith((".data", ".egg-info")):
-            pass
-        elif sep:
+        last = head
+        if slash and "," not in head:
             if head.isidentifier():
                 modules.add(head)
         else:
-            match = _EXTENSION.match(head)
+            match = _MODULE_FILE.match(head.split(",", 1)[0])
             if match:
                 modules.add(match.group(1))
-        lines.append(f"{path},{digest}")
-    lines.sort()
-    body = "\n".join(lines).encode("utf-8", "surrogateescape")
-    return Content(hashlib.sha256(body).hexdigest(), lines, sorted(modules))
+    return sorted(modules)
 
 
 def _content(dist: Any, record: Dict[str, Any]) -> Optional[Content]:
@@ -277,14 +267,13 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         record.update(origin)
     except (OSError, UnicodeDecodeError, ValueError, AttributeError) as e:
         ctx.fail(PROBE, f"unreadable INSTALLER, WHEEL or direct_url.json: {e}", where)
-    modules: List[str] = []
+    record["_modules"] = dist  # top-level names: from its RECORD when asked (module_owners)
     try:
         content = _content(dist, record)
         if content is not None and not record["editable"]:
-            modules = content.modules
+            record["_modules"] = content.digest
     except (OSError, UnicodeDecodeError) as e:
         ctx.fail(PROBE, f"unreadable RECORD ({e}): identity falls back to its origin", where)
-    record["_modules"] = modules or _top_level(dist)
     return record
 
 
@@ -423,14 +412,11 @@ def collect(
             in_effect[record["name"]] = record
 
     mark_tool(in_effect)
-    owners: Dict[str, List[str]] = {}
+    sources: List[Tuple[str, Any]] = []
     for record in [*in_effect.values(), *shadowed]:
         record.pop("_requires", None)
-        for module in record.pop("_modules", None) or ():
-            names = owners.setdefault(module, [])
-            if record["name"] not in names:
-                names.append(record["name"])
-    _OWNERS[tuple(search)] = {m: sorted(n) for m, n in owners.items()}
+        sources.append((record["name"], record.pop("_modules", None)))
+    _SOURCES[tuple(search)] = sources
     bare = sorted(
         r["name"]
         for r in in_effect.values()
@@ -455,18 +441,28 @@ def collect(
     }
 
 
-# The last scan's module owners, by search path: the relevance helper reuses the capture's pass.
-_OWNERS: Dict[Tuple[str, ...], Dict[str, List[str]]] = {}
+# The last scan's distributions, by search path: (name, content digest, or the distribution
+# whose top_level.txt names its modules). The relevance helper reuses the capture's pass.
+_SOURCES: Dict[Tuple[str, ...], List[Tuple[str, Any]]] = {}
 
 
 def module_owners(path: Optional[List[str]] = None) -> Dict[str, List[str]]:
     """Top-level import name -> the distributions (normalized names) that install it.
 
     From the same pass that reads RECORD for the content digests (:func:`collect`): after a
-    capture of ``path`` (default sys.path) this reads nothing; otherwise it runs that pass once.
-    Names come from RECORD paths (a namespace package names every owner), else top_level.txt.
+    capture of ``path`` (default sys.path) it reads no RECORD again; otherwise it runs that pass
+    once. Names come from RECORD entries (a namespace package names every owner), else
+    top_level.txt (editable installs, distributions without RECORD).
     """
     key = tuple(sys.path if path is None else path)
-    if key not in _OWNERS:
+    if key not in _SOURCES:
         collect(Context(), path=list(key), conda_prefix="")
-    return _OWNERS[key]
+    owners: Dict[str, List[str]] = {}
+    for name, source in _SOURCES[key]:
+        lines = RECORDS.get(source) if isinstance(source, str) else None
+        modules = modules_of(lines) if lines is not None else _top_level(source)
+        for module in modules:
+            names = owners.setdefault(module, [])
+            if name not in names:
+                names.append(name)
+    return {m: sorted(n) for m, n in sorted(owners.items())}

@@ -422,10 +422,10 @@ NAMED_FILES = 3
 
 
 def files_differ(a: List[str], b: List[str]) -> List[str]:
-    """Paths whose hash differs or that one side's RECORD lines (``path,hash``) lack, sorted."""
-    ha = dict(line.rsplit(",", 1) for line in a)  # type: ignore[misc]
-    hb = dict(line.rsplit(",", 1) for line in b)  # type: ignore[misc]
-    return sorted(p for p in ha.keys() | hb.keys() if ha.get(p) != hb.get(p))
+    """Paths whose entry differs (hash or size) or that one side's RECORD lines lack, sorted."""
+    ea = {line.rsplit(",", 2)[0]: line for line in a}
+    eb = {line.rsplit(",", 2)[0]: line for line in b}
+    return sorted(p for p in ea.keys() | eb.keys() if ea.get(p) != eb.get(p))
 
 
 def _records(digest: str) -> Optional[List[str]]:
