@@ -8,6 +8,11 @@ Schema history (bump ``SCHEMA_VERSION`` and add a line when a stored field chang
        switches out of the identity; build provenance and ``tool`` on packages;
        ``conda_packages``; CPU family/model/stepping and microcode; ``numpy_simd``.
        Version-1 snapshots still load: a field a side lacks is unknown there.
+  3 -- a distribution is its content: ``content`` (digest over its RECORD) is identity, its
+       ``installer`` and ``url`` (archive origin) are instance values (kept as identity without
+       RECORD, and ``url`` for editable/VCS installs); ``accelerator`` is instance (read only
+       where a framework was imported); ``collection.notes``. A snapshot's fingerprint is
+       computed with the rules of its own schema_version: older snapshots keep theirs.
 
 Fields marked ``instance=True`` in their ``json_schema_extra`` belong to one process or machine
 (hostname, pid, paths, UUIDs, times, timings). They are stored and shown, but they are left out
@@ -55,10 +60,15 @@ class Package(_Model):
 
     name: str = Field(description="PEP 503 normalized name.")
     version: str = Field(description="The version as written in its metadata (local label kept).")
-    installer: Optional[str] = None
+    installer: Optional[str] = _instance(
+        description="INSTALLER file (pip, uv, conda); identity only without a content digest."
+    )
     editable: bool = False
     vcs: Optional[str] = Field(None, description="VCS of a direct-URL install, e.g. git.")
-    url: Optional[str] = Field(None, description="Direct-URL origin, credentials stripped.")
+    url: Optional[str] = _instance(
+        description="Direct-URL origin, credentials stripped; identity only for editable and VCS "
+        "installs and without a content digest."
+    )
     commit: Optional[str] = Field(None, description="VCS commit of a direct-URL install.")
     location: Optional[str] = _instance(description="The sys.path entry it was found in.")
     wheel_tags: List[str] = Field(
@@ -75,6 +85,11 @@ class Package(_Model):
         False,
         description="envparity itself or a dependency only it needs: recorded, out of the "
         "fingerprint; one side only is not drift.",
+    )
+    content: Optional[str] = Field(
+        None,
+        description="sha256 over the files its RECORD lists (path and hash; installer files, "
+        "byte code and files outside the install root left out). Null: no RECORD, or editable.",
     )
 
     @field_validator("name", "version")
@@ -188,12 +203,16 @@ class GpuInfo(_Model):
 
 
 class AcceleratorInfo(_Model):
-    """CUDA runtime, cuDNN and NCCL as an already-imported framework reports them."""
+    """CUDA runtime, cuDNN and NCCL as an already-imported framework reports them.
 
-    source: Optional[str] = Field(None, description="The framework that reported these.")
-    cuda_runtime: Optional[str] = None
-    cudnn: Optional[str] = None
-    nccl: Optional[str] = None
+    Instance values (schema 3): they are known only where a framework was imported, and the
+    installed packages already fix them. Compared, never part of the fingerprint.
+    """
+
+    source: Optional[str] = _instance(description="The framework that reported these.")
+    cuda_runtime: Optional[str] = _instance()
+    cudnn: Optional[str] = _instance()
+    nccl: Optional[str] = _instance()
 
 
 class BlasLibrary(_Model):
@@ -411,12 +430,17 @@ class Collection(_Model):
     durations_ms: Dict[str, float] = Field(default_factory=dict)
     errors: List[ProbeFailure] = Field(default_factory=list)
     interpreter: Optional[str] = Field(None, description="--python target, when not this one.")
+    notes: List[str] = Field(
+        default_factory=list,
+        description="How something was recorded, e.g. distributions without RECORD compared by "
+        "origin (schema 3; not failures).",
+    )
 
 
 class Snapshot(_Model):
     """Everything envparity records about one environment at one moment."""
 
-    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
     snapshot_id: str = _instance()
     fingerprint: str = _instance("")
     captured_at: datetime = _instance()

@@ -24,7 +24,7 @@ def schemas() -> Dict[str, str]:
 
     out = {}
     for name, model, title in (
-        ("snapshot.v2.json", Snapshot, "envparity snapshot, schema version 2"),
+        ("snapshot.v3.json", Snapshot, "envparity snapshot, schema version 3"),
         ("drift-report.v1.json", DriftReport, "envparity drift report, schema version 1"),
         ("bisect-report.v1.json", BisectReport, "envparity bisect report, schema version 1"),
     ):

@@ -44,7 +44,7 @@ def test_snapshot_no_store_imports_neither_sqlalchemy_nor_pydantic(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
-    assert json.loads((tmp_path / "s.json").read_text())["schema_version"] == 2
+    assert json.loads((tmp_path / "s.json").read_text())["schema_version"] == 3
 
 
 def test_first_snapshot_and_hook_start_without_psycopg(tmp_path):

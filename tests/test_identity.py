@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import typing
+from pathlib import Path
 from typing import Any, Dict, Set
 
 from pydantic import BaseModel
 
 from envparity.collect.capture import collect_data, to_snapshot
-from envparity.identity import INSTANCE_FIELDS, fingerprint_data
+from envparity.drift.engine import findings
+from envparity.identity import INSTANCE_FIELDS, fingerprint_data, rules_changed
 from envparity.model import Snapshot, fingerprint
 
 
@@ -55,3 +59,76 @@ def test_empty_values_written_or_left_out_give_one_fingerprint():
     sparse = Snapshot.model_validate(data).model_dump(mode="json", exclude_none=True)
     assert sparse != Snapshot.model_validate(data).model_dump(mode="json")
     assert fingerprint_data(sparse) == data["fingerprint"]
+
+
+# --- schema 3: content identity, rules by the snapshot's own schema_version ----------------------
+
+DATA = Path(__file__).parent / "collect" / "data"
+
+
+def _load(name: str) -> Dict[str, Any]:
+    return json.loads((DATA / name).read_text())
+
+
+def test_a_version_2_snapshot_keeps_its_fingerprint():
+    # Captured by the schema-2 envparity (0.1, before content identity) from a venv with six.
+    old = _load("identity-six-v2.json")
+    assert old["schema_version"] == 2
+    assert fingerprint_data(old) == old["fingerprint"]
+    assert fingerprint(Snapshot.model_validate(old)) == old["fingerprint"]
+    # Its rules still count the installer: another installer is another environment there.
+    other = copy.deepcopy(old)
+    _pkg(other, "six")["installer"] = "uv"
+    assert fingerprint_data(other) != old["fingerprint"]
+
+
+def test_version_3_identity_is_content_not_installer_or_archive_url():
+    new = _load("identity-six-v3.json")
+    six = _pkg(new, "six")
+    assert six["content"] and six["installer"] == "pip"
+    moved = copy.deepcopy(new)
+    _pkg(moved, "six").update(installer="uv", url="file:///wheels/six-1.16.0-py2.py3-none-any.whl")
+    assert fingerprint_data(moved) == fingerprint_data(new)
+    edited = copy.deepcopy(new)
+    _pkg(edited, "six")["content"] = "0" * 64
+    assert fingerprint_data(edited) != fingerprint_data(new)
+
+
+def test_without_record_or_when_editable_the_origin_stays_identity():
+    new = _load("identity-six-v3.json")
+    bare = copy.deepcopy(new)
+    _pkg(bare, "six")["content"] = None  # no RECORD: today's fields are all there is
+    other = copy.deepcopy(bare)
+    _pkg(other, "six")["installer"] = "conda"
+    assert fingerprint_data(other) != fingerprint_data(bare)
+    editable = copy.deepcopy(new)
+    _pkg(editable, "six").update(editable=True, url="file:///src/six")
+    elsewhere = copy.deepcopy(editable)
+    _pkg(elsewhere, "six")["url"] = "file:///other/checkout/six"
+    assert fingerprint_data(elsewhere) != fingerprint_data(editable)
+
+
+def test_version_2_and_3_of_one_environment_compare_field_by_field():
+    old, new = _load("identity-six-v2.json"), _load("identity-six-v3.json")
+    assert old["fingerprint"] != new["fingerprint"]  # fingerprints change once, at the upgrade
+    items, _ = findings(old, new)
+    assert items == []
+    assert rules_changed(old, new) and rules_changed(new, old)
+    # A real change is drift, not the upgrade.
+    upgraded = copy.deepcopy(new)
+    _pkg(upgraded, "six")["version"] = "1.17.0"
+    assert not rules_changed(old, upgraded)
+    # Same schema on both sides: a new fingerprint is never the rules' doing.
+    assert not rules_changed(new, copy.deepcopy(new))
+
+
+def test_accelerator_facts_are_not_identity():
+    # Read only where a framework was imported (in-process with torch loaded, not via the CLI).
+    new = _load("identity-six-v3.json")
+    loaded = copy.deepcopy(new)
+    loaded["accelerator"] = {"source": "torch", "cuda_runtime": None, "cudnn": None, "nccl": None}
+    assert fingerprint_data(loaded) == fingerprint_data(new)
+
+
+def _pkg(data: Dict[str, Any], name: str) -> Dict[str, Any]:
+    return next(p for p in data["packages"] if p["name"] == name)

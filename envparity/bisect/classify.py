@@ -43,6 +43,7 @@ RULES: Tuple[Tuple[str, str, str, str], ...] = (
     ("package", "*.url", UNTESTABLE, "same version from another source: not rebuildable"),
     ("package", "*.commit", UNTESTABLE, "same version from another source: not rebuildable"),
     ("package", "*.installer", UNTESTABLE, "same files installed by another tool"),
+    ("package", "*.content", UNTESTABLE, "same version, other files: not fetchable by version"),
     ("package", "*", OVERLAY, "baseline version installed into an overlay"),
     ("determinism", "*.*", UNTESTABLE, "a framework switch set in code at start-up"),
     ("determinism", "*", ENV, "set in the child's environment"),

@@ -44,7 +44,9 @@ def export_command(
         typer.Option(
             "--find-links",
             metavar="DIR",
-            help="pylock: a directory (or page URL) of wheels; repeatable.",
+            help="pylock: a directory (or page URL) of wheels; requirements: pin packages "
+            "installed from a wheel file by version (found there) instead of naming the file; "
+            "repeatable.",
         ),
     ] = None,
     index_url: Annotated[

@@ -21,7 +21,7 @@ from .interface import Context
 if TYPE_CHECKING:
     from ..model import Snapshot
 
-SCHEMA_VERSION = 2  # envparity.model.SCHEMA_VERSION, without importing pydantic here
+SCHEMA_VERSION = 3  # envparity.model.SCHEMA_VERSION, without importing pydantic here
 
 # Probes that describe the machine and this process; the interpreter ones are in remote.
 HOST_PROBES = ("platform", "cpu", "gpu", "code")
@@ -84,6 +84,7 @@ def collect_data(
             "durations_ms": durations,
             "errors": ctx.errors,
             "interpreter": python,
+            "notes": ctx.notes,
         },
     }
     from .platform import add_tz_packages

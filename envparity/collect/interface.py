@@ -24,6 +24,8 @@ class Context:
     frameworks: bool = False  # import torch/tensorflow/jax to read their switches
     subprocess: bool = True  # may run git (never on the start-up hook's path)
     errors: List[Dict[str, Any]] = field(default_factory=list)
+    # What a probe wants said about how it recorded something (not a failure: never drift).
+    notes: List[str] = field(default_factory=list)
 
     def fail(self, probe: str, message: str, path: Optional[str] = None) -> None:
         """Record that ``probe`` could not read something, and carry on."""

@@ -3,16 +3,25 @@
 Discovery is importlib.metadata's; each dist-info is then read defensively, because one broken
 distribution (no METADATA, non-UTF-8 bytes, no Name, the ``~pkg`` residue of an interrupted
 install) must never stop the scan: it is named in ``collection.errors`` and skipped.
+
+Each distribution's identity is its content (schema 3): a digest over the files its RECORD lists
+(path relative to the install root, and hash), without what installers write differently
+(INSTALLER, REQUESTED, direct_url.json, RECORD itself, byte code, files outside the install root
+such as console scripts). The same wheel installed by pip or uv, from the index or from a local
+file, has one digest. The one pass that reads RECORD also yields each distribution's top-level
+import names (:func:`module_owners`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import sys
+from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..distnames import unsafe
 from ..redact import redact_url
@@ -119,6 +128,103 @@ def _direct_url(dist: Any) -> Dict[str, Any]:
     return info
 
 
+# One pass of the regex engine over a RECORD keeps its entries inside the install root, without
+# byte code and the files installers write for themselves (INSTALLER, REQUESTED, direct_url.json,
+# RECORD and its signatures, uv's uv_cache.json): a line of Python per entry would cost more
+# than the rest of the snapshot.
+_RECORD_KEEP = re.compile(
+    r"^(?!\.\./|/)(?![^\n,]*\.pyc,)"
+    r"(?![^/\n]+\.dist-info/(?:INSTALLER|REQUESTED|direct_url\.json|RECORD(?:\.jws|\.p7s)?"
+    r"|uv_cache\.json),)[^\n]+$",
+    re.M,
+)
+_MODULE_FILE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.[^/]*)?\.(?:py|so|pyd|pyi)$")
+
+#: RECORD lists read in this process, content-addressed: digest -> sorted "path,hash" lines.
+#: The store keeps each list once (table ``records``) so a finding can name the files that differ.
+RECORDS: Dict[str, List[str]] = {}
+#: Where else lists may be read when a finding needs them (a store snapshots were resolved in),
+#: by store URL: ``digests -> {digest: lines}``.
+RECORD_SOURCES: Dict[str, Callable[[List[str]], Dict[str, List[str]]]] = {}
+
+
+def record_lines(digest: str) -> Optional[List[str]]:
+    """The RECORD lines of content ``digest``: read here, or from a store that has them."""
+    if digest not in RECORDS:
+        for source in list(RECORD_SOURCES.values()):
+            try:
+                found = source([digest])
+            except Exception:  # a store gone or unreadable: the finding says lists are unknown
+                continue
+            if digest in found:
+                RECORDS[digest] = found[digest]
+                break
+    return RECORDS.get(digest)
+
+
+@dataclass
+class Content:
+    """What one distribution's RECORD says: its content digest and its entries."""
+
+    digest: str
+    lines: List[str]
+
+
+def content_of(text: str) -> Content:
+    """The content digest of a distribution from its RECORD ``text`` (see the module doc).
+
+    Entries are kept as RECORD writes them (path relative to the install root, hash, size),
+    sorted; entries outside the install root (``../../../bin/tool``: console scripts and data
+    files, whose path depends on the layout), byte code, and the files installers write for
+    themselves are left out.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = _RECORD_KEEP.findall(text)
+    lines.sort()
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+    return Content(digest, lines)
+
+
+def modules_of(lines: List[str]) -> List[str]:
+    """The top-level import names a distribution's RECORD entries install, sorted."""
+    modules = set()
+    last = ""
+    for line in lines:  # sorted: each top-level entry's lines are together
+        head, slash, _ = line.partition("/")
+        if head == last:
+            continue
+        last = head
+        if slash and "," not in head:
+            if head.isidentifier():
+                modules.add(head)
+        else:
+            match = _MODULE_FILE.match(head.split(",", 1)[0])
+            if match:
+                modules.add(match.group(1))
+    return sorted(modules)
+
+
+def _content(dist: Any, record: Dict[str, Any]) -> Optional[Content]:
+    """The distribution's :class:`Content`, or None without a RECORD (conda, system packages)."""
+    text = _read_text(dist, "RECORD")
+    if not text:
+        return None
+    found = content_of(text)
+    RECORDS.setdefault(found.digest, found.lines)
+    if not record.get("editable"):  # an editable install's content is its checkout, not RECORD
+        record["content"] = found.digest
+    return found
+
+
+def _top_level(dist: Any) -> List[str]:
+    try:
+        text = _read_text(dist, "top_level.txt")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return sorted({n.strip() for n in (text or "").splitlines() if n.strip().isidentifier()})
+
+
 def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
     try:
         text = _read_text(dist, "METADATA", head=True) or _read_text(dist, "PKG-INFO", head=True)
@@ -153,6 +259,7 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         "root_is_purelib": None,
         "built_locally": None,
         "tool": False,
+        "content": None,
         "_requires": requires,
     }
     try:
@@ -165,6 +272,13 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         record.update(origin)
     except (OSError, UnicodeDecodeError, ValueError, AttributeError) as e:
         ctx.fail(PROBE, f"unreadable INSTALLER, WHEEL or direct_url.json: {e}", where)
+    record["_modules"] = dist  # top-level names: from its RECORD when asked (module_owners)
+    try:
+        content = _content(dist, record)
+        if content is not None and not record["editable"]:
+            record["_modules"] = content.digest
+    except (OSError, UnicodeDecodeError) as e:
+        ctx.fail(PROBE, f"unreadable RECORD ({e}): identity falls back to its origin", where)
     return record
 
 
@@ -198,6 +312,39 @@ def mark_tool(packages: Dict[str, Dict[str, Any]]) -> None:
         packages[name]["tool"] = True
 
 
+# A conda subdir, and what may follow it (a package file name: micromamba 2.0 writes one there).
+_CONDA_SUBDIR = re.compile(
+    r"/(?:noarch|(?:linux|osx|win|emscripten|wasi|freebsd|zos)-[a-z0-9_]+)"
+    r"(?:/[^/]+\.(?:conda|tar\.bz2))?$"
+)
+_CONDA_TOKEN = re.compile(r"/t/[^/]+(?=/)")
+_CONDA_HOSTS = (
+    ("https://conda.anaconda.org/", ""),
+    ("http://conda.anaconda.org/", ""),
+    ("https://repo.anaconda.com/pkgs/", "pkgs/"),
+)
+
+
+def conda_channel(value: Optional[str]) -> Optional[str]:
+    """One spelling of a conda channel, as conda itself names it in ``conda list``.
+
+    ``https://conda.anaconda.org/conda-forge/linux-64``, ``.../conda-forge`` and ``conda-forge``
+    are all ``conda-forge``; ``https://repo.anaconda.com/pkgs/main/noarch`` is ``pkgs/main``;
+    another host keeps its URL without the subdir. A ``/t/<token>/`` segment (a private channel's
+    access token) is dropped: it says who may read the channel, not what is in it, and it never
+    reaches the store.
+    """
+    if not value or not str(value).strip():
+        return None
+    text = redact_url(str(value).strip()).rstrip("/")
+    text = _CONDA_TOKEN.sub("", text)
+    text = _CONDA_SUBDIR.sub("", text)
+    for prefix, short in _CONDA_HOSTS:
+        if text.startswith(prefix):
+            return short + text[len(prefix) :]
+    return text
+
+
 def conda_packages(prefix: str, ctx: Context) -> List[Dict[str, Any]]:
     """The packages of the conda environment at ``prefix`` (its conda-meta/*.json), sorted."""
     meta = os.path.join(prefix, "conda-meta")
@@ -219,13 +366,19 @@ def conda_packages(prefix: str, ctx: Context) -> List[Dict[str, Any]]:
         if why:
             ctx.fail(PROBE, f"conda-meta name or version {why}; left out", path)
             continue
+        # conda writes the channel URL with its subdir, micromamba 1.x the short name and 2.0
+        # the name with the subdir and file; old conda only ``schannel``; the package ``url``
+        # says it too. One spelling for all (conda_channel), so the tool that created the
+        # environment is not part of its identity.
         channel = data.get("channel") or data.get("schannel")
+        if not channel and data.get("url"):
+            channel = str(data["url"]).rsplit("/", 1)[0]
         found.append(
             {
                 "name": name,
                 "version": version,
                 "build": str(data.get("build") or data.get("build_string") or ""),
-                "channel": redact_url(str(channel)) if channel else None,
+                "channel": conda_channel(channel),
             }
         )
     found.sort(key=lambda r: (r["name"], r["version"], r["build"]))
@@ -268,8 +421,24 @@ def collect(
             in_effect[record["name"]] = record
 
     mark_tool(in_effect)
+    sources: List[Tuple[str, Any]] = []
     for record in [*in_effect.values(), *shadowed]:
         record.pop("_requires", None)
+        sources.append((record["name"], record.pop("_modules", None)))
+    _SOURCES[tuple(search)] = sources
+    bare = sorted(
+        r["name"]
+        for r in in_effect.values()
+        if not r["content"] and not r["editable"] and not r["tool"]
+    )
+    if bare:
+        # Not a failure (no drift finding): these are compared by version and origin, as in
+        # schema 2.
+        shown = ", ".join(bare[:5]) + (f" and {len(bare) - 5} more" if len(bare) > 5 else "")
+        ctx.notes.append(
+            f"packages: no RECORD for {len(bare)} distribution(s) ({shown}): their identity is "
+            "their version, installer and origin, not their content"
+        )
 
     def key(r: Dict[str, Any]) -> Tuple[str, str]:
         return (r["name"], r.get("location") or "")
@@ -279,3 +448,30 @@ def collect(
         "shadowed": sorted(shadowed, key=key),
         "conda_packages": conda_packages(sys.prefix if conda_prefix is None else conda_prefix, ctx),
     }
+
+
+# The last scan's distributions, by search path: (name, content digest, or the distribution
+# whose top_level.txt names its modules). The relevance helper reuses the capture's pass.
+_SOURCES: Dict[Tuple[str, ...], List[Tuple[str, Any]]] = {}
+
+
+def module_owners(path: Optional[List[str]] = None) -> Dict[str, List[str]]:
+    """Top-level import name -> the distributions (normalized names) that install it.
+
+    From the same pass that reads RECORD for the content digests (:func:`collect`): after a
+    capture of ``path`` (default sys.path) it reads no RECORD again; otherwise it runs that pass
+    once. Names come from RECORD entries (a namespace package names every owner), else
+    top_level.txt (editable installs, distributions without RECORD).
+    """
+    key = tuple(sys.path if path is None else path)
+    if key not in _SOURCES:
+        collect(Context(), path=list(key), conda_prefix="")
+    owners: Dict[str, List[str]] = {}
+    for name, source in _SOURCES[key]:
+        lines = RECORDS.get(source) if isinstance(source, str) else None
+        modules = modules_of(lines) if lines is not None else _top_level(source)
+        for module in modules:
+            names = owners.setdefault(module, [])
+            if name not in names:
+                names.append(name)
+    return {m: sorted(n) for m, n in sorted(owners.items())}

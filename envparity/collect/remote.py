@@ -61,7 +61,13 @@ def child_main() -> Dict[str, Any]:
     """Entry point inside the child interpreter."""
     ctx = Context()
     data, durations = run_probes(ctx, INTERPRETER_PROBES)
-    return {"data": data, "durations": durations, "errors": ctx.errors}
+    from .packages import RECORDS
+
+    # The RECORD lists read there, so the store here can keep them (content-addressed).
+    return {
+        "data": data, "durations": durations, "errors": ctx.errors, "notes": ctx.notes,
+        "records": RECORDS,
+    }
 
 
 def _usage(python: str, why: str) -> BadInput:
@@ -110,4 +116,9 @@ def collect(python: str, ctx: Context) -> Tuple[Dict[str, Any], Dict[str, float]
     answer = json.loads(payload)
     errors: List[Dict[str, Any]] = answer.get("errors", [])
     ctx.errors.extend(errors)
+    ctx.notes.extend(answer.get("notes") or [])
+    from .packages import RECORDS
+
+    for digest, lines in (answer.get("records") or {}).items():
+        RECORDS.setdefault(digest, lines)
     return answer["data"], answer["durations"]

@@ -10,6 +10,7 @@ findings' text, so reports hold no links.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from ..severity import RANK
@@ -255,6 +256,9 @@ def compare(
             severity, why = version_change(name, pa["version"], pb["version"])
             out.add("package", key, pa["version"], pb["version"], severity, why)
         else:
+            if pa.get("content") or pb.get("content"):
+                _by_content(out, key, name, pa, pb)
+                continue
             differs = [f for f in ORIGIN_FIELDS if not same(pa.get(f), pb.get(f))]
             for field in differs:
                 va, vb = pa.get(field), pb.get(field)
@@ -298,34 +302,167 @@ def _build(out: Findings, key: str, name: str, pa: Dict[str, Any], pb: Dict[str,
 
 def conda(out: Findings, base: List[Dict[str, Any]], cand: List[Dict[str, Any]]) -> None:
     """conda-meta packages by name (version, build string, channel), when both sides are conda
-    environments: a pip side has no native stack to compare, and its Python packages already are."""
+    environments: a pip side has no native stack to compare, and its Python packages already are.
+
+    Channels are compared in one spelling (``conda_channel``: short or full URL, with or without
+    the subdir), so conda, mamba and micromamba environments of the same packages agree. A swap
+    of the BLAS implementation (MKL -> OpenBLAS) is one finding, the packages it moved in
+    ``related``.
+    """
     if not base or not cand:
         return
     a = {p["name"]: p for p in base}
     b = {p["name"]: p for p in cand}
+    blas_a, blas_b = blas_implementation(a), blas_implementation(b)
+    swap = blas_a is not None and blas_b is not None and blas_a != blas_b
+    related: List[str] = []
     for name in sorted(a.keys() | b.keys()):
         pa, pb = a.get(name), b.get(name)
         if pa == pb:
             continue
-        if pa is None or pb is None:
-            p = pa or pb
-            assert p is not None
-            spec = f"{p['version']}={p.get('build') or ''}"
+        if swap and _BLAS_PACKAGE.match(name):
+            if _conda_differs(pa, pb):
+                related.append(f"package:conda:{name}")
+            continue
+        _conda_one(out, name, pa, pb)
+    if swap:
+        token = _BLAS_TOKENS[blas_a or ""]
+        out.add(
+            "package", "conda:blas", blas_a, blas_b, "warning",
+            f"BLAS {blas_a} -> {blas_b}: another BLAS/LAPACK implementation, so linear algebra "
+            f"results and speed differ; conda install \"libblas=*=*{token}\" in the candidate",
+            related,
+        )
+
+
+def _conda_differs(pa: Optional[Dict[str, Any]], pb: Optional[Dict[str, Any]]) -> bool:
+    if pa is None or pb is None:
+        return True
+    return (pa["version"], pa.get("build")) != (pb["version"], pb.get("build")) or not same(
+        _channel(pa), _channel(pb)
+    )
+
+
+def _channel(package: Dict[str, Any]) -> Optional[str]:
+    from ..collect.packages import conda_channel
+
+    return conda_channel(package.get("channel"))  # a schema-2 side wrote the raw spelling
+
+
+def _conda_one(
+    out: Findings, name: str, pa: Optional[Dict[str, Any]], pb: Optional[Dict[str, Any]]
+) -> None:
+    if pa is None or pb is None:
+        p = pa or pb
+        assert p is not None
+        spec = f"{p['version']}={p.get('build') or ''}"
+        out.add(
+            "package", f"conda:{name}", spec if pa else None, spec if pb else None, "warning",
+            f"conda package on one side only: conda install {name}={spec} where it is "
+            "missing, or remove it",
+        )
+    elif pa["version"] != pb["version"]:
+        spec = f"{pa['version']}={pa.get('build') or ''}"
+        _, why = version_change(name, pa["version"], pb["version"])
+        size = why.split(":", 1)[0]
+        out.add(
+            "package", f"conda:{name}", spec, f"{pb['version']}={pb.get('build') or ''}",
+            "warning",
+            f"{name} {pa['version']} -> {pb['version']} ({size}): conda install {name}={spec}",
+        )
+    elif pa.get("build") != pb.get("build"):
+        spec = f"{pa['version']}={pa.get('build') or ''}"
+        out.add(
+            "package", f"conda:{name}", spec, f"{pb['version']}={pb.get('build') or ''}",
+            "warning",
+            f"another conda build of {name} (native code may differ): "
+            f"conda install {name}={spec}",
+        )
+    elif not same(_channel(pa), _channel(pb)):
+        out.add(
+            "package", f"conda:{name}.channel", _channel(pa), _channel(pb), "info",
+            "same version and build from another channel: builds may still differ",
+        )
+
+
+#: conda packages that make up a BLAS implementation (conda-forge's libblas switch, defaults'
+#: blas metapackage, the implementations and their OpenMP/TBB runtimes).
+_BLAS_PACKAGE = re.compile(
+    r"^(?:blas|blas-devel|libblas|libcblas|liblapack|liblapacke|lapack|libopenblas|openblas"
+    r"|openblas-devel|libblis|blis|mkl|mkl-.*|mkl_.*|intel-openmp|tbb|libflame|libnetlib.*)$"
+)
+#: The BLAS implementation a ``libblas``/``blas`` build string names -> its label.
+_BLAS_BUILDS = (("mkl", "MKL"), ("openblas", "OpenBLAS"), ("blis", "BLIS"),
+                ("accelerate", "Accelerate"), ("netlib", "reference BLAS"))
+_BLAS_TOKENS = {label: token for token, label in _BLAS_BUILDS}
+
+
+def blas_implementation(packages: Dict[str, Dict[str, Any]]) -> Optional[str]:
+    """The BLAS implementation a conda environment selected (by conda-forge's ``libblas`` or the
+    ``blas`` metapackage build string), else the one implementation installed; None: unknown."""
+    for switch in ("libblas", "blas"):
+        p = packages.get(switch)
+        if p is not None:
+            build = str(p.get("build") or "").lower()
+            for token, label in _BLAS_BUILDS:
+                if token in build:
+                    return label
+    has_mkl = "mkl" in packages
+    has_openblas = "libopenblas" in packages or "openblas" in packages
+    if has_mkl != has_openblas:
+        return "MKL" if has_mkl else "OpenBLAS"
+    return None
+
+
+# --- Schema 3: a distribution is its content ----------------------------------------------------
+
+#: Origin fields still compared when a side records a content digest: what it is, not how it came.
+CONTENT_ORIGIN_FIELDS: Tuple[str, ...] = ("editable", "vcs", "commit")
+#: Files a content finding names.
+NAMED_FILES = 3
+
+
+def files_differ(a: List[str], b: List[str]) -> List[str]:
+    """Paths whose entry differs (hash or size) or that one side's RECORD lines lack, sorted."""
+    ea = {line.rsplit(",", 2)[0]: line for line in a}
+    eb = {line.rsplit(",", 2)[0]: line for line in b}
+    return sorted(p for p in ea.keys() | eb.keys() if ea.get(p) != eb.get(p))
+
+
+def _records(digest: str) -> Optional[List[str]]:
+    # RECORD lists this process read (a capture) or a store snapshots came from has.
+    from ..collect.packages import record_lines
+
+    return record_lines(digest)
+
+
+def _by_content(out: Findings, key: str, name: str, pa: Dict[str, Any], pb: Dict[str, Any]) -> None:
+    """Same version where a side records a content digest (schema 3): its content and what it
+    is (editable, VCS commit) are compared, never its installer or archive URL (instance)."""
+    for field in CONTENT_ORIGIN_FIELDS:
+        va, vb = pa.get(field), pb.get(field)
+        if field == "editable":
+            va, vb = bool(va), bool(vb)
+        if not same(va, vb):
             out.add(
-                "package", f"conda:{name}", spec if pa else None, spec if pb else None, "warning",
-                f"conda package on one side only: conda install {name}={spec} where it is "
-                "missing, or remove it",
+                "package", f"{key}.{field}", va, vb, "warning",
+                f"same version number from another source ({field}): other code may be "
+                f"running; install {name} the way the baseline did",
             )
-        elif (pa["version"], pa.get("build")) != (pb["version"], pb.get("build")):
-            spec = f"{pa['version']}={pa.get('build') or ''}"
-            out.add(
-                "package", f"conda:{name}", spec, f"{pb['version']}={pb.get('build') or ''}",
-                "warning",
-                f"another conda build of {name} (native code may differ): "
-                f"conda install {name}={spec}",
-            )
-        elif not same(pa.get("channel"), pb.get("channel")):
-            out.add(
-                "package", f"conda:{name}.channel", pa.get("channel"), pb.get("channel"), "info",
-                "same version and build from another channel: builds may still differ",
-            )
+            return
+    ca, cb = pa.get("content"), pb.get("content")
+    if not ca or not cb or ca == cb:
+        return  # unknown on a side (schema 2, no RECORD): not evidence
+    la, lb = _records(ca), _records(cb)
+    if la is not None and lb is not None:
+        changed = files_differ(la, lb)
+        shown = ", ".join(changed[:NAMED_FILES])
+        more = f" and {len(changed) - NAMED_FILES} more" if len(changed) > NAMED_FILES else ""
+        what = f"{len(changed)} file(s) differ ({shown}{more})"
+    else:
+        what = "its installed files differ (content digest; the file lists are not at hand)"
+    out.add(
+        "package", f"{key}.content", ca[:12], cb[:12], "warning",
+        f"same version, other files: {what}; another build, or files edited after install: "
+        f"reinstall the baseline's wheel of {name}",
+    )

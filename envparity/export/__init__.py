@@ -42,7 +42,9 @@ def export(
     """``snapshot``'s distributions as a file in ``fmt``.
 
     ``candidate`` keeps only what it must change to match ``snapshot``; ``find_links`` and
-    ``index_urls`` are where ``pylock`` looks for wheels (default: pip's configuration).
+    ``index_urls`` are where ``pylock`` looks for wheels (default: pip's configuration), and
+    with ``find_links`` ``requirements`` pins a package installed from one archive file by
+    version rather than naming that file.
     """
     if fmt not in _FORMATS:
         raise BadInput(f"--format {fmt!r}: unknown format; choose one of {', '.join(FORMATS)}")
@@ -55,7 +57,10 @@ def export(
     )
     module, cls = _FORMATS[fmt]
     exporter_cls: Any = getattr(importlib.import_module(f"{__name__}.{module}"), cls)
-    exporter: Exporter = (
-        exporter_cls(find_links, index_urls) if fmt == "pylock" else exporter_cls()
-    )
+    if fmt == "pylock":
+        exporter: Exporter = exporter_cls(find_links, index_urls)
+    elif fmt == "requirements":
+        exporter = exporter_cls(find_links)
+    else:
+        exporter = exporter_cls()
     return exporter.render(selection)

@@ -42,6 +42,11 @@ def is_tool(package: Package) -> bool:
 
 
 def _same_build(a: Package, b: Package) -> bool:
+    content_a, content_b = getattr(a, "content", None), getattr(b, "content", None)
+    if content_a and content_b:  # schema 3: the files, not the installer or archive URL
+        return (a.version, content_a, a.vcs, a.commit, a.editable) == (
+            b.version, content_b, b.vcs, b.commit, b.editable
+        )
     return (a.version, a.vcs, a.url, a.commit, a.editable) == (
         b.version,
         b.vcs,

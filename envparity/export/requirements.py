@@ -1,9 +1,11 @@
 """pip requirements and constraints files.
 
 Requirements pin ``name==version`` with the local label kept (``torch==2.7.1+cu128``); a VCS or
-editable origin becomes a PEP 508 direct reference, because no index serves that build. pip's
-constraints files take only plain specifiers, so there a direct-URL package is pinned by version
-with a comment naming its origin.
+editable origin becomes a PEP 508 direct reference, because no index serves that build. So does
+one archive file (``pip install ./x.whl``: ``name @ file:///.../x.whl``, as ``pip freeze`` writes
+it), unless ``--find-links`` names where the same wheel is found by version. pip's constraints
+files take only plain specifiers, so there a direct-URL package is pinned by version with a
+comment naming its origin.
 
 No line is ever one pip obeys as an option: a name that is not PEP 508, a version that is not
 PEP 440 or a URL that is not one PEP 508 direct reference is written as a comment, and every
@@ -13,7 +15,7 @@ comment has its control characters (a newline among them) written visibly.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from .interface import Exporter, Selection, header
 
@@ -112,14 +114,29 @@ class RequirementsExporter(Exporter):
 
     name = "requirements"
 
+    def __init__(self, find_links: Sequence[str] = ()) -> None:
+        #: Where archive origins are found by version instead (``--find-links``).
+        self.find_links = list(find_links)
+
+    def _reference(self, package: Package) -> Optional[str]:
+        reference = direct_reference(package)
+        if reference is None and is_archive(package) and not self.find_links:
+            return package.url  # the file it was installed from: the same build, whatever index
+        return reference
+
     def render(self, selection: Selection) -> str:
         lines = header(selection)
+        if self.find_links:
+            lines.append("# Archive origins pinned by version: install with --find-links " + (
+                " --find-links ".join(self.find_links)))
         for p in selection.packages:
-            reference = direct_reference(p)
+            reference = self._reference(p)
             if reference is None:
                 lines.append(_pin(p))
             else:
                 note = " (editable in the baseline)" if p.editable else ""
+                if is_archive(p):
+                    note = " (installed from this file in the baseline)"
                 lines.append(comment(f"{p.name} {p.version}{note}"))
                 lines.append(_reference(p, reference))
         return "\n".join(lines + _footer(selection)) + "\n"

@@ -208,6 +208,8 @@ def save_rows(
                 if created.rowcount == 1 and r.packages:
                     sql, _ = _insert("packages", r.packages[0], "fingerprint, name, version")
                     conn.executemany(sql, [tuple(p.values()) for p in r.packages])
+                if created.rowcount == 1:
+                    _save_records(conn, r.environment["identity"])
             _save_outputs(conn, r.outputs)
             # None is SQL NULL here, as Store.save writes an absent numerics or benchmarks.
             new = conn.execute(*_insert("sightings", r.sighting, "snapshot_id")).rowcount == 1
@@ -226,6 +228,25 @@ def save_rows(
         if conn is not None:
             conn.close()
     return new, shown(resolved)
+
+
+def _save_records(conn: Any, identity: Any) -> None:
+    """RECORD lists by content (records, migration 0005), as Store._save_records writes them."""
+    from ..collect.packages import RECORDS
+    from .rows import content_digests, record_rows
+
+    digests = [d for d in content_digests(identity) if d in RECORDS]
+    if not digests:
+        return
+    marks = ", ".join("?" for _ in digests)
+    have = {
+        row[0]
+        for row in conn.execute(f"SELECT digest FROM records WHERE digest IN ({marks})", digests)
+    }
+    new = record_rows([d for d in digests if d not in have], datetime.now(timezone.utc))
+    if new:
+        sql, _ = _insert("records", new[0], "digest")
+        conn.executemany(sql, [tuple(_text(v) for v in row.values()) for row in new])
 
 
 def _save_outputs(conn: Any, outputs: Any) -> None:

@@ -202,6 +202,53 @@ def join_outputs(
     return out
 
 
+# --- RECORD lists: stored once by content (migration 0005) -----------------------------------
+
+
+def content_digests(data: Dict[str, Any]) -> List[str]:
+    """The content digests of a snapshot's packages (schema 3), sorted."""
+    return sorted(
+        {
+            p["content"]
+            for p in [*(data.get("packages") or []), *(data.get("shadowed") or [])]
+            if isinstance(p, dict) and p.get("content")
+        }
+    )
+
+
+def record_rows(digests: List[str], now: datetime) -> List[Dict[str, Any]]:
+    """records rows for the digests whose RECORD lists this process read (a capture here)."""
+    import zlib
+
+    from ..collect.packages import RECORDS
+
+    found = []
+    for digest in digests:
+        lines = RECORDS.get(digest)
+        if lines is None:
+            continue  # captured elsewhere (a file, another process): the digest alone is kept
+        data = zlib.compress("\n".join(lines).encode("utf-8", "surrogateescape"), 1)
+        found.append(
+            {
+                "digest": digest,
+                "encoding": "zlib",
+                "files": len(lines),
+                "size": len(data),
+                "data": data,
+                "created_at": now,
+            }
+        )
+    return found
+
+
+def record_lines(data: bytes) -> List[str]:
+    """Inverse of :func:`record_rows` for one row's ``data``."""
+    import zlib
+
+    text = zlib.decompress(bytes(data)).decode("utf-8", "surrogateescape")
+    return text.split("\n") if text else []
+
+
 def snapshot_from(
     identity: Dict[str, Any], instance: Dict[str, Any], columns: Dict[str, Any]
 ) -> Snapshot:

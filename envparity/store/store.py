@@ -24,7 +24,15 @@ from ..model import Snapshot
 from ..redact import redact_value
 from . import fast
 from . import migrate as _migrate
-from .rows import JSON_FIELDS, dumps, rows, snapshot_from
+from .rows import (
+    JSON_FIELDS,
+    content_digests,
+    dumps,
+    record_lines,
+    record_rows,
+    rows,
+    snapshot_from,
+)
 from .url import DB_URL_ENV, db_timeout, resolve_url, shown, sqlite_path
 
 if TYPE_CHECKING:
@@ -416,8 +424,46 @@ class Store:
                         self._insert_ignore(t.packages, "fingerprint", "name", "version"),
                         r.packages,
                     )
+                if created:
+                    self._save_records(conn, content_digests(r.environment["identity"]))
             self._save_outputs(conn, r.outputs)
             return self._inserted(conn, t.sightings, "snapshot_id", sighting)
+
+    def _save_records(self, conn: Connection, digests: List[str]) -> None:
+        """RECORD lists by content (migration 0005): those read here and not yet stored."""
+        import sqlalchemy as sa
+
+        from ..collect.packages import RECORDS
+        from . import tables as t
+
+        digests = [d for d in digests if d in RECORDS]
+        if not digests:
+            return
+        have = {
+            row[0]
+            for row in conn.execute(
+                sa.select(t.records.c.digest).where(t.records.c.digest.in_(digests))
+            )
+        }
+        new = record_rows([d for d in digests if d not in have], datetime.now(timezone.utc))
+        if new:
+            conn.execute(self._insert_ignore(t.records, "digest"), new)
+
+    def records(self, digests: List[str]) -> Dict[str, List[str]]:
+        """The stored RECORD lines (``path,hash``) of these content digests, by digest."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        if not digests:
+            return {}
+        with self._read("reading RECORD lists") as conn:
+            found = conn.execute(
+                sa.select(t.records.c.digest, t.records.c.data).where(
+                    t.records.c.digest.in_(sorted(set(digests)))
+                )
+            ).all()
+        return {digest: record_lines(data) for digest, data in found}
 
     def _save_outputs(self, conn: Connection, outputs: List[Dict[str, Any]]) -> None:
         """Probe outputs by content: one row per distinct sha256, however many sightings."""
@@ -527,6 +573,7 @@ class Store:
 
         from . import tables as t
 
+        _records_from(self._url)
         ref = ref.strip()
         if not ref:
             raise BadInput("empty ref; give a snapshot id, a tag, `latest` or a JSON file")
@@ -942,6 +989,18 @@ def connect(
     if timeout is None:
         timeout = db_timeout()
     return Store(resolved, _make_engine(resolved, timeout, create=create), timeout)
+
+
+def _records_from(url: str) -> None:
+    """Let a content finding name files from this store's RECORD lists, read only when one is
+    made (rare): snapshots resolved here may be compared after the store is closed."""
+    from ..collect.packages import RECORD_SOURCES
+
+    def read(digests: List[str]) -> Dict[str, List[str]]:
+        with open_store(url, migrate=False) as store:
+            return store.records(digests)
+
+    RECORD_SOURCES.setdefault(url, read)
 
 
 def open_store(

@@ -134,3 +134,16 @@ probe_outputs = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# A distribution's RECORD entries ("path,hash" lines, zlib), stored once per content digest
+# (migration 0005). Packages' ``content`` names a row; a content finding names the files.
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("encoding", sa.String, nullable=False),  # "zlib": newline-joined lines
+    sa.Column("files", sa.Integer, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),  # compressed bytes
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -41,6 +41,7 @@ def _f(category: str, key: str, base: Any, cand: Any) -> Dict[str, Any]:
         (_f("package", "gone", "1.0", None), "overlay"),
         (_f("package", "extra", None, "1.0"), "hide"),
         (_f("package", "numpy.editable", False, True), "untestable"),
+        (_f("package", "numpy.content", "0123456789ab", "ba9876543210"), "untestable"),
         (_f("package", "numpy (shadowed)", "1.0", None), "untestable"),
         (_f("package", "envparity", "0.1.0", None), "untestable"),
         (_f("determinism", "OPENBLAS_NUM_THREADS", None, "1"), "env"),

@@ -30,7 +30,7 @@ def test_writes_a_valid_snapshot_file(tmp_path):
 def test_json_to_stdout(tmp_path):
     result = runner.invoke(app, ["snapshot", "--no-store", "--json"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["schema_version"] == 2
+    assert json.loads(result.stdout)["schema_version"] == 3
 
 
 def test_malformed_label_is_exit_2_with_one_line(tmp_path):

@@ -44,7 +44,7 @@ def test_symlink_writes_its_target_and_keeps_the_link(tmp_path):
     r = _snapshot(tmp_path, "-o", str(link))
     assert r.returncode == 0, r.stderr
     assert link.is_symlink() and os.readlink(link) == target.name
-    assert json.loads(target.read_text())["schema_version"] == 2
+    assert json.loads(target.read_text())["schema_version"] == 3
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
 
 
@@ -65,13 +65,13 @@ def test_fifo_is_written_directly(tmp_path):
     reader.join(30)
     assert r.returncode == 0, r.stderr
     assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still a FIFO, not replaced by a file
-    assert json.loads(got[0])["schema_version"] == 2
+    assert json.loads(got[0])["schema_version"] == 3
 
 
 def test_dash_is_stdout(tmp_path):
     r = _snapshot(tmp_path, "-o", "-")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["schema_version"] == 2
+    assert json.loads(r.stdout)["schema_version"] == 3
     assert not (tmp_path / "-").exists()
 
 
@@ -87,7 +87,7 @@ def test_dev_stdout_like_path_is_written_directly(tmp_path):
             check=False,
         )
     assert r.returncode == 0, r.stderr
-    assert json.loads(out.read_text())["schema_version"] == 2
+    assert json.loads(out.read_text())["schema_version"] == 3
     assert output_kind("/proc/self/fd/1") == "direct"
 
 

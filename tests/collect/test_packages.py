@@ -183,3 +183,18 @@ def test_child_probes_run_on_the_oldest_supported_python(make_wheel, tmp_path):
     assert [(p.name, p.version) for p in snap.packages] == [("oldie", "1.0")]
     assert snap.python.version.startswith(("3.9", "3.10"))
     assert [e for e in snap.collection.errors if e.probe in ("packages", "python", "blas")] == []
+
+
+def test_a_distribution_without_record_falls_back_to_its_origin_and_says_so(
+    make_venv, make_wheel
+):
+    venv = make_venv()
+    venv.install(make_wheel("kept", "1.0"), make_wheel("bare", "2.0"))
+    (venv.site_packages / "bare-2.0.dist-info" / "RECORD").unlink()  # as some system packages
+    ctx = Context()
+    found = packages.collect(ctx, path=[str(venv.site_packages)], conda_prefix="")
+    by_name = {p["name"]: p for p in found["packages"]}
+    assert by_name["kept"]["content"] and by_name["bare"]["content"] is None
+    assert ctx.errors == []  # not a failure: no "incomplete comparison" in a diff
+    assert [n for n in ctx.notes if "no RECORD for 1 distribution(s) (bare)" in n]
+    assert packages.module_owners([str(venv.site_packages)]) == {"kept": ["kept"]}

@@ -214,3 +214,19 @@ def test_cli_export_writes_the_file_and_rejects_an_unknown_format(tmp_path):
     )
     assert missing.exit_code == 2
     assert "numpy==1.26.4" in missing.output and "Traceback" not in missing.output
+
+
+def test_only_drift_of_the_same_wheel_by_another_installer_or_origin_is_empty():
+    wheel = "file:///build/wheels/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.whl"
+    base = _snapshot(
+        [Package(name="numpy", version="1.26.4", installer="pip", url=wheel, content="c" * 64)]
+    )
+    same = _snapshot(
+        [Package(name="numpy", version="1.26.4", installer="uv", content="c" * 64)], "b" * 32
+    )
+    rebuilt = _snapshot([Package(name="numpy", version="1.26.4", content="d" * 64)], "c" * 32)
+    assert not [
+        line for line in export(base, "requirements", candidate=same).splitlines()
+        if not line.startswith("#")
+    ]
+    assert f"numpy @ {wheel}" in export(base, "requirements", candidate=rebuilt).splitlines()
