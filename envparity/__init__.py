@@ -42,6 +42,7 @@ def snapshot(
     *,
     probes: Any = None,
     numerics: bool = False,
+    model: Any = None,
     **options: Any,
 ) -> Snapshot:
     """Capture this environment as a :class:`Snapshot` (see ``envparity.collect.capture``).
@@ -49,8 +50,14 @@ def snapshot(
     ``probes=True`` records the parity probes registered in this process and those of
     ``[tool.envparity] probes``; ``probes=["mypkg.parity", ...]`` imports those modules first.
     ``numerics=True`` also records the built-in and convention probes.
+
+    Taken in-process, it records which installed distributions this process has loaded; with
+    ``model="model.pkl"`` (or a list; default ``ENVPARITY_MODEL``, then ``[tool.envparity]
+    model``) also what the model artifacts need, read without loading them. Both decide which
+    later differences can reach the model (docs/relevance.md).
     """
     from .collect.capture import capture
+    from .relevance.record import policy_models
 
     modules: List[str] = []
     if probes is not None and probes is not False:
@@ -61,7 +68,9 @@ def snapshot(
         else:
             modules = [probes] if isinstance(probes, str) else list(probes)
         import_probes(modules, source="snapshot(probes=...)")
-    snap = capture(role=role, labels=labels, **options)
+    models = [model] if isinstance(model, str) else list(model or [])
+    options.setdefault("loaded", not options.get("python"))
+    snap = capture(role=role, labels=labels, models=models or policy_models(), **options)
     if numerics or (probes is not None and probes is not False):
         from .bench.numerics import run_numerics
 

@@ -87,6 +87,17 @@ def snapshot(
             metavar="MODULE:FUNCTION", help="A function of yours to time with --suite (repeatable)."
         ),
     ] = None,
+    model: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--model",
+            metavar="PATH",
+            help="A model artifact (pickle, joblib, torch, ONNX, MLflow directory or "
+            "mlflow:models:/... ref; repeatable; default ENVPARITY_MODEL, then [tool.envparity] "
+            "model): record what it needs, read without loading it, so that diff judges each "
+            "package by whether the model uses it.",
+        ),
+    ] = None,
     probes: Annotated[
         Optional[List[str]],
         typer.Option(
@@ -103,6 +114,7 @@ def snapshot(
     from ..parity.loading import env_probes
 
     labels = parse_labels(label)
+    models = _models(model)
     chosen_suite = suite or bench
     suite_name = chosen_suite.value if chosen_suite else None
     json_ = chosen(fmt, json_) == "json"
@@ -116,7 +128,10 @@ def snapshot(
     if no_store and not measured:
         # Nothing to store or attach: write the probes' JSON data as it is, without building the
         # pydantic models (their import and schema build cost more than the capture itself).
-        data = collect_data(role=role, labels=labels, python=python, frameworks=frameworks)
+        data = collect_data(
+            role=role, labels=labels, python=python, frameworks=frameworks, models=models
+        )
+        _remember(models, data.get("relevance"))
         _emit(json.dumps(data, indent=2, ensure_ascii=False), output, json_)
         _summary(
             data["snapshot_id"],
@@ -127,7 +142,8 @@ def snapshot(
             stored="",
         )
         return
-    snap = capture(role=role, labels=labels, python=python, frameworks=frameworks)
+    snap = capture(role=role, labels=labels, python=python, frameworks=frameworks, models=models)
+    _remember(models, snap.model_dump(mode="json").get("relevance") if models else None)
     if suite_name or numerics or bench_callable:
         from ..bench.runner import attach
 
@@ -145,6 +161,29 @@ def snapshot(
     stored = "" if no_store else f", stored in {_store(snap, db, output)}"
     errors = [e.model_dump() for e in snap.collection.errors]
     _summary(snap.snapshot_id, snap.fingerprint, len(snap.packages), errors, output, stored)
+
+
+def _models(given: Optional[List[str]]) -> List[str]:
+    import os
+
+    from ..relevance.record import model_paths, policy_models
+
+    return model_paths(given or (), os.environ) or (policy_models() if given is None else [])
+
+
+def _remember(models: List[str], relevance: Optional[Dict[str, Any]]) -> None:
+    """Keep each model's record for the start-up hook (keyed by path, size and mtime): a
+    `snapshot --model` at image build time spares the server scanning it at start-up."""
+    if not models or not relevance:
+        return
+    import os
+
+    from ..relevance.record import remember
+
+    records = relevance.get("models") or []
+    for path in models:
+        mine = [r for r in records if str(r.get("path", "")).startswith(path)]
+        remember(path, mine, os.environ)
 
 
 def _emit(text: str, output: Optional[str], to_stdout: bool) -> None:
