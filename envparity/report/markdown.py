@@ -16,7 +16,15 @@ from ..drift.severity import SEVERITIES, plural, reaches
 from ..model import DriftReport, Finding
 from ..wording import count, severity_counts
 from .escape import markdown as cell
-from .interface import Renderer, benchmark_line, counts_line, describe, incomplete, sides
+from .interface import (
+    Renderer,
+    benchmark_line,
+    context_lines,
+    counts_line,
+    describe,
+    incomplete,
+    sides,
+)
 
 #: GitHub's limit for one step summary ($GITHUB_STEP_SUMMARY).
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -32,8 +40,10 @@ def code(value: object) -> str:
 
 def _row(f: Finding) -> str:
     why = f.why
-    if f.related:
+    if f.related and not f.members:
         why += f" (related: {', '.join(f.related)})"
+    if f.severity_reason:
+        why += f" — {f.severity} because: {f.severity_reason}"
     a, b = sides(f)
     return f"| {f.severity} | {code(f.key)} | {code(a)} | {code(b)} | {cell(why)} |"
 
@@ -79,6 +89,7 @@ class MarkdownRenderer(Renderer):
             f"- baseline: {cell(describe(report.baseline))}",
             f"- candidate: {cell(describe(report.candidate))}",
         ]
+        lines += [f"- {cell(line)}" for line in context_lines(report)]
         tail: List[str] = []
         if report.benchmarks:
             tail += ["", "<details>", "<summary><b>benchmarks</b></summary>", ""]
