@@ -241,12 +241,12 @@ class _Judge:
         rs = self.rs
         known = rs is not None and rs.known
         reason = rs.reason(name) if rs is not None else None
+        unused = "unused-" + ("missing" if kind == "removed" else kind)
         if name in INSTALLERS:
-            group = ("unused-" + kind) if known and reason is None else None
-            return "info", why, INSTALLER_REASON, group
+            return "info", why, INSTALLER_REASON, unused if known and reason is None else None
         if known and reason is None:
             assert rs is not None
-            return "info", why, rs.outside or "not used by the model", "unused-" + kind
+            return "info", why, rs.outside or "not used by the model", unused
         if kind == "removed":
             if known and rs is not None and name in rs.needed_by:
                 who = self.cand_role or "the candidate"
