@@ -291,6 +291,22 @@ def _requirement_names(lines: List[str]) -> Dict[str, str]:
     return out
 
 
+def _conda_pip(text: str) -> List[str]:
+    """The items of conda.yaml's ``- pip:`` list (indented under it)."""
+    items: List[str] = []
+    under: Optional[int] = None
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip())
+        item = line.strip()
+        if item.startswith("- pip:"):
+            under = indent
+        elif under is not None and item.startswith("- ") and indent > under:
+            items.append(item[2:].strip().strip("'\""))
+        elif item:
+            under = None
+    return items
+
+
 def _mlflow(directory: str, shown: str) -> Dict[str, Any]:
     def read(name: str) -> str:
         try:
@@ -302,10 +318,7 @@ def _mlflow(directory: str, shown: str) -> Dict[str, Any]:
     record: Dict[str, Any] = {"path": shown, "kind": "mlflow", "sha256": None, "size": None}
     record["flavors"] = _mlmodel_flavors(read("MLmodel"))
     requirements = _requirement_names(read("requirements.txt").splitlines())
-    pip = [
-        line.strip()[2:] for line in read("conda.yaml").splitlines()
-        if line.startswith(("    - ", "      - ")) and not line.strip().startswith("- pip")
-    ]
+    pip = _conda_pip(read("conda.yaml"))
     for name, spec in _requirement_names(pip).items():
         requirements.setdefault(name, spec)
     for line in read("python_env.yaml").splitlines():
