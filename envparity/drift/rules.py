@@ -146,17 +146,43 @@ CODED: Tuple[Coded, ...] = (
     Coded("numeric probe outside tolerance", "error", "numerics"),
     Coded("benchmark significantly slower", "warning", "benchmark"),
     Coded("benchmark allocates significantly more memory", "warning", "benchmark"),
+    Coded("installer/build tool (pip, setuptools, wheel, uv, ...) changed or missing", "info",
+          "package"),
+    Coded("calendar-versioned package (certifi, ...): another year or month", "warning",
+          "package"),
+    Coded("time zone database (tzdata, pytz): another release", "warning", "package"),
+    Coded("two or more packages missing from the candidate, relevance unknown: one finding",
+          "error", "package"),
+    Coded("a package the model never loads (relevance known): changed, missing or added; "
+          "grouped, one finding per kind", "info", "package"),
+    Coded("waiver expired (its findings get their severity back)", "warning", "policy"),
+)
+
+#: The relevance column: how what the model uses changes a row's severity.
+_RELEVANCE = {
+    "package": "as shown when the model can use the package (or relevance is unknown); "
+    "otherwise at most info",
+    "policy": "always",
+}
+_ALWAYS = "always: not about what the model uses"
+_ALWAYS_PACKAGE = (
+    "installer/build tool", "a package the model never loads", "conda package",
 )
 
 
 def severity_table() -> str:
-    """The README's severity table (Markdown), generated from the rows above and the ML table.
+    """The severity table (Markdown), generated from the rows above and the ML table, with a
+    relevance column.
 
-    ``scripts/gen_severity_table.py`` writes it into README.md; a test fails when they differ.
+    ``scripts/gen_severity_table.py`` writes it into docs/severity.md; a test fails when they
+    differ.
     """
     from .packages import BREAKS, ML_PACKAGES
 
-    lines = ["| severity | category | what | why / what to do |", "| --- | --- | --- | --- |"]
+    lines = [
+        "| severity | category | what | relevance | why / what to do |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     order = {"error": 0, "warning": 1, "info": 2}
     rows = [
         (r.severity, r.finding_category, f"`{r.finding_key}` differs", f"{r.why}: {r.todo}")
@@ -165,7 +191,12 @@ def severity_table() -> str:
     for severity, category, what, why in sorted(rows, key=lambda r: (order[r[0]], r[1], r[2])):
         for placeholder in ("{baseline:.12}", "{baseline}"):
             why = why.replace(placeholder, "the baseline's")
-        lines.append(f"| {severity} | {category} | {what} | {why.replace('|', '/')} |")
+        relevance = _RELEVANCE.get(category, _ALWAYS)
+        if category == "package" and what.startswith(_ALWAYS_PACKAGE):
+            relevance = _ALWAYS
+        lines.append(
+            f"| {severity} | {category} | {what} | {relevance} | {why.replace('|', '/')} |"
+        )
     lines += [
         "",
         "ML libraries whose saved models or pickles are tied to their version (any such change is "

@@ -156,3 +156,29 @@ def relevant_set(
         parts.append(f"not loaded by the {role} process")
     rs.outside = " and ".join(parts)
     return rs
+
+
+def relevance_table() -> str:
+    """The relevance tables (Markdown) for docs/severity.md, from the tables above."""
+    lines = [
+        "| package | optional accelerators (relevant when it is) |",
+        "| --- | --- |",
+    ]
+    for pkg, extras in sorted(ACCELERATORS.items()):
+        lines.append(f"| {pkg} | {', '.join(extras)} |")
+    lines += [
+        "",
+        "BLAS/OpenMP providers (always relevant once relevance is known): "
+        + ", ".join(sorted(PROVIDERS))
+        + ", and every nvidia-cublas-* / nvidia-cudnn-* distribution.",
+        "",
+        "Installers and build tools (always info): " + ", ".join(sorted(INSTALLERS)) + ".",
+        "",
+        "Time-zone data (judged as a time zone database release: warning when relevant, else "
+        "info): " + ", ".join(sorted(TZ_DATA)) + ".",
+        "",
+        "Calendar versions: a version whose first part is a year (1990-2999), such as "
+        "certifi 2024.2.2, is never a semver major: another year or month is a warning, "
+        "another day info (at most info outside the relevant set).",
+    ]
+    return "\n".join(lines) + "\n"
