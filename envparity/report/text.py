@@ -45,7 +45,7 @@ class TextRenderer(Renderer):
                 if f.members:
                     names = ", ".join(m.key for m in f.members)
                     lines.append(f"      packages: {printable(names)}")
-                if f.related:
+                if f.related and not f.members:  # a group lists its packages instead
                     lines.append(f"      related: {printable(', '.join(f.related))}")
         if report.benchmarks:
             lines.append("")
