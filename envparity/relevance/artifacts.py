@@ -80,12 +80,14 @@ class _Zlib:
 
 def _sha256(path: str) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    buf = bytearray(1 << 22)  # one reused 4 MiB buffer: no allocation per chunk
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
         while True:
-            chunk = f.read(1 << 20)
-            if not chunk:
+            n = f.readinto(buf)
+            if not n:
                 return h.hexdigest()
-            h.update(chunk)
+            h.update(view[:n])
 
 
 def _needs(globals_: List[str], extra: Optional[Dict[str, str]] = None) -> Tuple[
