@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +47,8 @@ t0, c0 = time.perf_counter(), time.process_time()
 (record,) = artifacts.inspect(sys.argv[1])
 inspect_s, inspect_cpu = time.perf_counter() - t0, time.process_time() - c0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"scan_s": scan_s, "inspect_s": inspect_s, "inspect_cpu": inspect_cpu, "globals": len(scan.globals),
+print(json.dumps({"scan_s": scan_s, "inspect_s": inspect_s, "inspect_cpu": inspect_cpu,
+                  "globals": len(scan.globals),
                   "scan_extra_mb": (peak_scan - before) / 1024,
                   "extra_mb": (peak - before) / 1024}))
 """
