@@ -323,13 +323,19 @@ def compare(
             if severity is None:
                 effect.ignored.append(f"{f['category']}:{f['key']}")
                 continue
+            if rule:
+                # A finding the policy names is its own: never folded into a group.
+                f = {k: v for k, v in f.items() if k != "_group"}
             if severity != f["severity"]:
                 effect.changed.append(
                     {"key": f"{f['category']}:{f['key']}", "before": f["severity"],
                      "after": severity, "rule": rule}
                 )
                 f = dict(f, severity=severity, severity_reason=f"policy: {rule}")
-            f = effect.waive(f)
+            waived = effect.waive(f)
+            if waived is not f:
+                waived.pop("_group", None)
+            f = waived
         elif decide is not None:
             severity = decide(f["category"], f["key"], f["severity"])
             if severity is None:
