@@ -372,7 +372,8 @@ def _mlflow_ref(ref: str) -> str:
     try:
         return str(download_artifacts(artifact_uri=uri))
     except Exception as e:  # noqa: BLE001 - MLflow raises many types; the message names it
-        raise BadInput(f"{ref}: MLflow could not fetch the model: {e}") from None
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise BadInput(f"{ref}: MLflow could not fetch the model: {first}") from None
 
 
 def inspect(path: str) -> List[Dict[str, Any]]:

@@ -234,3 +234,21 @@ def test_snapshot_json_carries_the_record_and_the_hook_cache(tmp_path, cli_env):
     kept = json.loads(cache.read_text())
     assert any(k.startswith(str(model.resolve()) + "|") for k in kept)
 
+
+
+def test_an_mlflow_models_ref_is_fetched_and_read(tmp_path, monkeypatch):
+    mlflow = pytest.importorskip("mlflow", reason="the MLflow ref needs mlflow (test extra)")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "MLmodel").write_text("flavors:\n  sklearn:\n    pickled_model: model.pkl\n")
+    (model / "requirements.txt").write_text("packaging>=20\n")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    monkeypatch.chdir(tmp_path)
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(model), artifact_path="model")
+    mlflow.register_model(f"runs:/{run.info.run_id}/model", "fraud")
+    (record,) = artifacts.inspect("mlflow:models:/fraud/1")
+    assert record["path"] == "mlflow:models:/fraud/1" and record["kind"] == "mlflow"
+    assert record["flavors"] == ["sklearn"] and "packaging" in record["needs"]
+    with pytest.raises(BadInput, match="mlflow:models:/nope/1: MLflow could not fetch"):
+        artifacts.inspect("mlflow:models:/nope/1")
