@@ -4,7 +4,9 @@
 start-up hook can call it on the dicts ``identity.py`` and ``snapshot --no-store`` use. It runs
 the field rules (:mod:`.rules`) and the coded comparisons, turns probe errors into "incomplete
 comparison" findings (holding back the added/removed findings the failed probe would explain),
-applies the policy, orders the findings and sets the verdict. ``envparity.diff.diff`` wraps the
+judges packages by the baseline's relevant set, applies the policy and its waivers, folds the
+grouped findings (:func:`fold`), orders the findings and sets the verdict; the report says what
+relevance came from and what the policy changed. ``envparity.diff.diff`` wraps the
 result in the pydantic ``DriftReport`` for the API and the renderers.
 """
 

@@ -6,6 +6,11 @@ version changes. Each row cites the source of the rule; ``policy`` can still low
 (``"package:scikit-learn" = "info"``). :data:`BREAKS` adds advice for known behavioural breaks
 when a change crosses a release. Sources stay in the tables (and the README), not in the
 findings' text, so reports hold no links.
+
+Relevance (issue 24, :mod:`envparity.relevance.relevant`) then decides how much of that applies:
+a package the baseline shows the model cannot reach is at most info and folded into one finding
+per kind; installers are always info; calendar versions never count a year as a major; time-zone
+data is judged as a time zone database release. Each finding carries its ``severity_reason``.
 """
 
 from __future__ import annotations

@@ -88,9 +88,6 @@ class RelevantSet:
         """Why ``name`` is relevant, or None when it is not (or relevance is unknown)."""
         return self.reasons.get(name)
 
-    def relevant(self, name: str) -> bool:
-        return not self.known or name in self.reasons
-
     def note(self) -> str:
         if not self.known:
             return UNKNOWN
