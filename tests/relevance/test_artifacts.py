@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import subprocess
+import sys
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
@@ -252,3 +253,17 @@ def test_an_mlflow_models_ref_is_fetched_and_read(tmp_path, monkeypatch):
     assert record["flavors"] == ["sklearn"] and "packaging" in record["needs"]
     with pytest.raises(BadInput, match="mlflow:models:/nope/1: MLflow could not fetch"):
         artifacts.inspect("mlflow:models:/nope/1")
+
+
+def test_model_with_python_is_refused_and_the_api_raises_bad_input(tmp_path, cli_env):
+    model = tmp_path / "model.pkl"
+    model.write_bytes(pickle.dumps(OrderedDict()))
+    done = run_cli(
+        "snapshot", "--no-store", "--model", str(model), "--python", sys.executable, env=cli_env
+    )
+    assert done.returncode == 2 and "--model with --python" in done.stderr, done.stderr
+    import envparity
+
+    model.write_bytes(b"\x80\x04")
+    with pytest.raises(BadInput, match="truncated pickle"):
+        envparity.snapshot(model=str(model))
