@@ -129,6 +129,11 @@ def sides(f: Finding) -> Tuple[Any, Any]:
             "no error" if f.baseline is None else f.baseline,
             "no error" if f.candidate is None else f.candidate,
         )
+    if f.members:  # a grouped finding: each package with its version on that side
+        return (
+            ", ".join(f"{m.key} {show(m.baseline)}" for m in f.members),
+            ", ".join(f"{m.key} {show(m.candidate)}" for m in f.members),
+        )
     return f.baseline, f.candidate
 
 
@@ -137,6 +142,8 @@ def finding_values(f: Finding) -> str:
     if f.change == "incomplete":
         a, b = sides(f)
         return f"baseline: {show(a)}; candidate: {show(b)}  [incomplete]"
+    if f.members:
+        return f"{len(f.members)} packages  [grouped]"
     return f"{show(f.baseline)} -> {show(f.candidate)}  [{f.change}]"
 
 

@@ -251,3 +251,19 @@ def test_cli_waive_needs_a_reason_exit_2(tmp_path):
     )
     assert result.exit_code == 0, result.stderr
     assert "waived until 2999-12-31: checked (was error)" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json", "junit", "github"])
+def test_a_group_lists_every_package_and_escapes_hostile_names(fmt):
+    from envparity.report import render
+
+    hostile = "<script>x</script>"
+    base = _base(extra=[("lib-a", "1.0"), (hostile, "1.0")])
+    cand = with_package(with_package(base, "lib-a", "2.0"), hostile, "2.0")
+    report = diff(base, cand)
+    (group,) = [f for f in report.findings if f.members]
+    assert {m.key for m in group.members} == {"lib-a", hostile}
+    text = render(report, fmt)
+    assert "lib-a" in text
+    if fmt in ("markdown", "html"):
+        assert "<script>" not in text
