@@ -199,6 +199,9 @@ obj = {"m": m, "big": np.zeros((300, 300)), "o": np.array(["a", None], dtype=obj
 for name, how in [("plain", 0), ("zlib", 3), ("gzip", ("gzip", 3)), ("bz2", ("bz2", 3)),
                   ("xz", ("xz", 3)), ("lzma", ("lzma", 3))]:
     joblib.dump(obj, sys.argv[1] + "/" + name + ".joblib", compress=how)
+import cloudpickle
+with open(sys.argv[1] + "/cloud.pkl", "wb") as f:
+    f.write(cloudpickle.dumps({"f": lambda x: x + 1, "m": m}))
 """
 
 
@@ -217,6 +220,10 @@ def test_joblib_plain_and_compressed_skip_arrays_and_read_object_arrays(tmp_path
         assert "joblib.numpy_pickle.NumpyArrayWrapper" in record["globals"]
     assert kinds["plain"] == "joblib" and kinds["zlib"] == "joblib (zlib)"
     assert kinds["gzip"] == "joblib (gzip)" and kinds["xz"] == "joblib (xz)"
+    # cloudpickle: a pickled lambda names cloudpickle's own helpers, never runs.
+    (record,) = artifacts.inspect(str(tmp_path / "cloud.pkl"))
+    assert any(g.startswith("cloudpickle.") for g in record["globals"])
+    assert "sklearn.linear_model._logistic.LogisticRegression" in record["globals"]
 
 
 def test_snapshot_json_carries_the_record_and_the_hook_cache(tmp_path, cli_env):
