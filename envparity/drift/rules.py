@@ -8,7 +8,7 @@ finding when they differ from the section and field.
 Adding a simple rule is one row here (and one parametrized row in tests/diff/test_diff_rules.py).
 Comparisons that need code (packages, CPU flags, GPUs, BLAS runtimes, variables grouped by root
 cause, measurements) live in the sibling modules; their severities are listed in :data:`CODED`
-so the README's severity table covers them too.
+so the generated severity table (docs/severity.md) covers them too.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ FIELD_RULES: Tuple[Rule, ...] = (
 
 
 class Coded(NamedTuple):
-    """A comparison written as code, listed for the README's severity table."""
+    """A comparison written as code, listed for the generated severity table."""
 
     what: str
     severity: str
