@@ -274,3 +274,21 @@ def test_model_with_python_is_refused_and_the_api_raises_bad_input(tmp_path, cli
     model.write_bytes(b"\x80\x04")
     with pytest.raises(BadInput, match="truncated pickle"):
         envparity.snapshot(model=str(model))
+
+
+def test_pyproject_model_and_environment_variable(tmp_path, cli_env):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "model.pkl").write_bytes(pickle.dumps(OrderedDict()))
+    (tmp_path / "pyproject.toml").write_text('[tool.envparity]\nmodel = ["models/model.pkl"]\n')
+    out = tmp_path / "a.json"
+    done = run_cli("snapshot", "--no-store", "-o", str(out), env=cli_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(out.read_text())["relevance"]["models"]
+    assert record["path"] == str(tmp_path / "models" / "model.pkl")
+    other = tmp_path / "other.pkl"
+    other.write_bytes(pickle.dumps([OrderedDict()]))
+    env = dict(cli_env, ENVPARITY_MODEL=str(other))
+    done = run_cli("snapshot", "--no-store", "-o", str(out), env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(out.read_text())["relevance"]["models"]
+    assert record["path"] == str(other)  # the variable wins over the pyproject
