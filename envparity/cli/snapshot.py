@@ -93,9 +93,9 @@ def snapshot(
             "--model",
             metavar="PATH",
             help="A model artifact (pickle, joblib, torch, ONNX, MLflow directory or "
-            "mlflow:models:/... ref; repeatable; default ENVPARITY_MODEL, then [tool.envparity] "
-            "model): record what it needs, read without loading it, so that diff judges each "
-            "package by whether the model uses it.",
+            "mlflow:models:/... ref; repeatable; default ENVPARITY_MODEL, then the model list "
+            "of the tool.envparity table in pyproject.toml): record what it needs, read "
+            "without loading it, so that diff judges each package by whether the model uses it.",
         ),
     ] = None,
     probes: Annotated[
