@@ -63,6 +63,7 @@ def snapshot(
     *,
     probes: Any = None,
     numerics: bool = False,
+    model: Any = None,
     **options: Any,
 ) -> Snapshot:
     """Capture this environment as a :class:`Snapshot` (see ``envparity.collect.capture``).
@@ -73,18 +74,26 @@ def snapshot(
     (``python``, ``frameworks``, ``suite``, ``callables``) are those of
     :class:`envparity.pipeline.SnapshotRequest`; measuring anything with ``python=`` (another
     interpreter) is a :class:`~envparity.errors.BadInput`.
+
+    Taken in-process, it records which installed distributions this process has loaded; with
+    ``model="model.pkl"`` (or a list; default ``ENVPARITY_MODEL``, then ``[tool.envparity]
+    model``) also what the model artifacts need, read without loading them. Both decide which
+    later differences can reach the model (docs/relevance.md).
     """
     from .pipeline import SnapshotRequest, modules_for, take
+    from .relevance.record import policy_models
 
-    modules = tuple(modules_for(probes))
+    models = [model] if isinstance(model, str) else list(model or [])
+    options.setdefault("loaded", not options.get("python"))
     return take(
         SnapshotRequest(
             role=role,
             labels=labels or {},
             numerics=True if numerics else None,
-            probe_modules=modules,
+            probe_modules=tuple(modules_for(probes)),
             probes=probes is not None and probes is not False,
             probe_source="snapshot(probes=...)",
+            models=tuple(models or policy_models()),
             **options,
         )
     )

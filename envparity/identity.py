@@ -32,6 +32,7 @@ INSTANCE_FIELDS: Dict[str, FrozenSet[str]] = {
             "numerics",
             "numpy_simd",
             "benchmarks",
+            "relevance",
             "collection",
         }
     ),

@@ -437,6 +437,45 @@ class Collection(_Model):
     )
 
 
+class ModelArtifact(_Model):
+    """A model file and what it needs, read without loading it (``snapshot --model``)."""
+
+    path: str = Field(description="The path or ref as given (a directory's files joined to it).")
+    kind: str = Field(description="pickle, joblib, joblib (zlib), torch, onnx or mlflow.")
+    sha256: Optional[str] = Field(None, description="Of the file (null for an MLflow directory).")
+    size: Optional[int] = None
+    globals: List[str] = Field(
+        default_factory=list, description="module.name of every class/function it references."
+    )
+    needs: Dict[str, str] = Field(
+        default_factory=dict,
+        description="Installed distribution -> why: the global it owns, or 'required by X'.",
+    )
+    unresolved: List[str] = Field(
+        default_factory=list, description="Top-level modules no installed distribution owns."
+    )
+    requirements: List[str] = Field(default_factory=list, description="MLflow requirements.")
+    flavors: List[str] = Field(default_factory=list, description="MLflow flavors.")
+    python: Optional[str] = Field(None, description="MLflow python_env.yaml's Python.")
+    opsets: Dict[str, int] = Field(default_factory=dict, description="ONNX opsets by domain.")
+    producer: Optional[str] = Field(None, description="ONNX producer name and version.")
+    ir_version: Optional[int] = None
+
+
+class Relevance(_Model):
+    """What can reach the model: loaded distributions and model artifacts (instance data)."""
+
+    loaded: Optional[List[str]] = Field(
+        None,
+        description="Distributions with a module in sys.modules when an in-process snapshot "
+        "was taken; null: not taken in-process.",
+    )
+    dependencies: Dict[str, str] = Field(
+        default_factory=dict, description="The loaded ones' installed requirements -> why."
+    )
+    models: List[ModelArtifact] = Field(default_factory=list)
+
+
 class Snapshot(_Model):
     """Everything envparity records about one environment at one moment."""
 
@@ -469,6 +508,9 @@ class Snapshot(_Model):
         description="NumPy's SIMD baseline and dispatched features (with --numerics only)."
     )
     benchmarks: Optional[BenchmarkRun] = _instance()
+    relevance: Optional[Relevance] = _instance(
+        description="What can reach the model (loaded distributions, model artifacts)."
+    )
     collection: Collection = _instance()
 
     @field_validator("captured_at")
@@ -516,7 +558,28 @@ Category = Literal[
     "code",
     "numerics",
     "benchmark",
+    "policy",
 ]
+
+
+class GroupMember(_Model):
+    """One package of a grouped finding ("12 packages the model never loads changed")."""
+
+    key: str
+    baseline: Scalar = None
+    candidate: Scalar = None
+    severity: Severity = "info"
+    why: str = ""
+
+
+class Waiver(_Model):
+    """The waiver that covers a finding (``[[tool.envparity.waive]]`` or ``--waive``)."""
+
+    key: str = Field(description='The finding, "category:key".')
+    rule: str = Field(description="The waiver's key pattern.")
+    reason: str
+    until: Optional[str] = Field(None, description="ISO date; null: no end date.")
+    expired: bool = Field(False, description="True once until has passed.")
 
 
 class Finding(_Model):
@@ -535,6 +598,43 @@ class Finding(_Model):
         default_factory=list,
         description='Other "category:key" names this root cause covers (e.g. env:TZ).',
     )
+    severity_reason: str = Field(
+        "",
+        description="Why it has its severity (e.g. 'needed by model.pkl (sklearn...)', "
+        "'installer/build tool: never affects results', a policy rule or a waiver).",
+    )
+    members: List[GroupMember] = Field(
+        default_factory=list, description="The packages a grouped finding stands for."
+    )
+    waived: Optional[Waiver] = None
+
+
+class RelevanceNote(_Model):
+    """Where the report's relevance came from."""
+
+    known: bool = False
+    note: str = ""
+    sources: List[str] = Field(default_factory=list)
+
+
+class PolicyChange(_Model):
+    """A finding whose severity the policy changed."""
+
+    key: str
+    before: str
+    after: str
+    rule: str
+
+
+class PolicyEffect(_Model):
+    """The policy that applied and what it changed."""
+
+    source: Optional[str] = Field(None, description="The file; null: the default policy.")
+    table: Optional[str] = None
+    ignored: List[str] = Field(default_factory=list, description="Findings it dropped.")
+    changed: List[PolicyChange] = Field(default_factory=list)
+    waived: List[Waiver] = Field(default_factory=list)
+    expired: List[Waiver] = Field(default_factory=list)
 
 
 BenchmarkVerdict = Literal[
@@ -626,3 +726,5 @@ class DriftReport(_Model):
         "framework the server has not imported yet, probe outputs): the verdict covers only "
         "what was compared.",
     )
+    relevance: Optional[RelevanceNote] = None
+    policy: Optional[PolicyEffect] = None

@@ -28,6 +28,7 @@ class SnapshotRequest:
     ``numerics``: the built-in and convention probes (and every registered one).
     ``probe_modules``: modules to import first (they call ``envparity.register_probe``).
     ``probes``: record the registered parity probes even without ``numerics``.
+    ``models`` and ``loaded``: what the model needs and what this process loaded (relevance).
     """
 
     role: str = ""
@@ -40,6 +41,8 @@ class SnapshotRequest:
     probe_modules: Tuple[str, ...] = ()
     probes: bool = False
     probe_source: str = "--probes"  # how the door names its probe modules, for errors
+    models: Tuple[str, ...] = ()  # model artifacts whose needs to record (relevance)
+    loaded: bool = False  # record the distributions this process has loaded (in-process)
 
     @property
     def measured(self) -> bool:
@@ -68,6 +71,8 @@ def take_data(request: SnapshotRequest) -> Dict[str, Any]:
         labels=request.labels,
         python=request.python,
         frameworks=request.frameworks,
+        loaded=request.loaded,
+        models=request.models,
     )
 
 
@@ -90,6 +95,8 @@ def take(request: SnapshotRequest) -> Snapshot:
         labels=request.labels,
         python=request.python,
         frameworks=request.frameworks,
+        loaded=request.loaded,
+        models=request.models,
     )
     if request.measured and snap.collection.interpreter:
         raise BadInput(

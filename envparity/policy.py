@@ -8,10 +8,16 @@ with ``--policy`` (top-level keys, or a ``[tool.envparity]`` table)::
     ignore = ["package:pip", "gpu:*"]      # globs on "category:key"; "gpu" alone means "gpu:*"
 
     probes = ["mypkg.parity"]              # modules that register parity probes on import
+    model = ["models/model.pkl"]           # what a snapshot records when --model is not given
 
     [tool.envparity.severity]
     "package:numpy" = "error"              # a key (glob allowed)...
     blas = "info"                          # ...or a whole category; "ignore" drops it
+
+    [[tool.envparity.waive]]               # a finding accepted, with a reason, until a date
+    key = "package:numpy"
+    reason = "numpy 2 validated by the parity probes"
+    until = 2027-01-31
 
 An invalid policy is a :class:`~envparity.errors.BadInput` naming the file, the line and the key.
 
@@ -22,7 +28,7 @@ their pydantic face and delegates to them.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Literal, Optional
+from typing import Any, Callable, Dict, List, Literal, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -51,8 +57,18 @@ class Policy(BaseModel):
         default_factory=list,
         description="Modules that call envparity.register_probe on import (parity probes).",
     )
+    model: List[str] = Field(
+        default_factory=list,
+        description="Model artifacts a snapshot records when --model is not given.",
+    )
+    waive: List[Dict[str, Any]] = Field(
+        default_factory=list,
+        description='Waivers: {"key": glob, "reason": text, "until": "YYYY-MM-DD" or null}.',
+    )
     # Where the policy was read from (for messages); None for the default policy.
     source: Optional[str] = None
+    # The table in it ("[tool.envparity]", or "" for top-level keys).
+    table: Optional[str] = None
     _rules: Optional[plain.Rules] = PrivateAttr(None)
 
     def as_rules(self) -> plain.Rules:
@@ -66,6 +82,9 @@ class Policy(BaseModel):
             or cached.severity != self.severity
             or cached.probes != self.probes
             or cached.source != self.source
+            or cached.table != self.table
+            or cached.model != self.model
+            or cached.waive != self.waive
         ):
             cached = plain.Rules(
                 fail_on=self.fail_on,
@@ -73,6 +92,9 @@ class Policy(BaseModel):
                 severity=dict(self.severity),
                 probes=self.probes,
                 source=self.source,
+                table=self.table,
+                model=self.model,
+                waive=self.waive,
             )
             self._rules = cached
         return cached
@@ -85,6 +107,22 @@ class Policy(BaseModel):
     def decide(self, category: str, key: str, severity: str) -> Optional[str]:
         """The severity a finding ``category:key`` gets, or None when the policy ignores it."""
         return self.as_rules().decide(category, key, severity)
+
+    def explain(self, category: str, key: str, severity: str) -> Tuple[Optional[str], str]:
+        """:meth:`decide` and the rule that decided (see ``Rules.explain``)."""
+        return self.as_rules().explain(category, key, severity)
+
+    @property
+    def waivers(self) -> List[Dict[str, Any]]:
+        return self.as_rules().waive
+
+    @property
+    def today(self) -> str:
+        return self.as_rules().today
+
+    def with_waivers(self, waivers: List[Dict[str, Any]]) -> Policy:
+        """This policy with more waivers (``--waive KEY --reason TEXT [--until DATE]``)."""
+        return self.model_copy(update={"waive": list(self.waive) + [dict(w) for w in waivers]})
 
     def apply(self, finding: Finding) -> Optional[Finding]:
         """The finding with its severity overridden, or None when the policy ignores it."""

@@ -149,7 +149,7 @@ def _find_wheel(files: Sequence[str], name: str, version: str) -> Optional[str]:
 
 def wheel_cache() -> str:
     """The user's cache directory for downloaded wheels (created when missing)."""
-    from ..hook.paths import candidate_dirs, ensure_dir
+    from ..paths import candidate_dirs, ensure_dir
 
     for directory in candidate_dirs("wheels", os.environ):
         if ensure_dir(directory):

@@ -42,6 +42,53 @@ MaxBytesOpt = Annotated[
 ]
 
 
+WaiveOpt = Annotated[
+    Optional[List[str]],
+    typer.Option(
+        "--waive",
+        metavar="KEY",
+        help='Accept the findings matching KEY (a "category:key" glob, e.g. package:numpy): they '
+        "stay in the report, as info, marked with the reason. Repeatable; each needs a --reason.",
+    ),
+]
+ReasonOpt = Annotated[
+    Optional[List[str]],
+    typer.Option("--reason", metavar="TEXT", help="Why, one per --waive, in order."),
+]
+UntilOpt = Annotated[
+    Optional[List[str]],
+    typer.Option(
+        "--until",
+        metavar="DATE",
+        help="YYYY-MM-DD after which a --waive expires (one for all, or one per --waive).",
+    ),
+]
+
+
+def waivers(
+    keys: Optional[List[str]], reasons: Optional[List[str]], until: Optional[List[str]]
+) -> List[dict]:
+    """The --waive/--reason/--until options as policy waivers; a waiver without a reason (or a
+    reason or date without a waiver) is a BadInput."""
+    from ..drift.policy import parse_until
+
+    keys, reasons, until = list(keys or []), list(reasons or []), list(until or [])
+    if len(reasons) != len(keys) or any(not r.strip() for r in reasons):
+        raise BadInput(
+            f"--waive: {len(keys)} waiver(s) and {len(reasons)} --reason: give each --waive KEY "
+            "a --reason TEXT saying why the finding is accepted"
+        )
+    if until and len(until) not in (1, len(keys)):
+        raise BadInput("--until: give one date for all waivers, or one per --waive")
+    dates = [parse_until(u, f"--until {u!r}") for u in until]
+    if len(dates) == 1:
+        dates = dates * len(keys)
+    return [
+        {"key": k, "reason": r.strip(), "until": dates[i] if dates else None}
+        for i, (k, r) in enumerate(zip(keys, reasons))
+    ]
+
+
 def _report(
     baseline: "Snapshot",
     candidate: "Snapshot",
@@ -53,6 +100,7 @@ def _report(
     fail_on: Optional[str],
     policy_path: Optional[str],
     max_bytes: Optional[int] = None,
+    waive: Optional[List[dict]] = None,
 ) -> None:
     """Diff, render, write, and exit 1 when the drift reaches fail-on."""
     from ..diff import diff
@@ -62,6 +110,8 @@ def _report(
     policy = load_policy(policy_path)
     if fail_on is not None:
         policy = policy.model_copy(update={"fail_on": fail_on})
+    if waive:
+        policy = policy.with_waivers(waive)
     report = diff(
         baseline, candidate, policy, baseline_ref=baseline_ref, candidate_ref=candidate_ref
     )
@@ -119,11 +169,15 @@ def diff_command(
     policy: PolicyOpt = None,
     max_bytes: MaxBytesOpt = None,
     db: DbOpt = None,
+    waive: WaiveOpt = None,
+    reason: ReasonOpt = None,
+    until: UntilOpt = None,
 ) -> None:
     """Explain every difference between two snapshots; exit 1 when drift reaches fail-on."""
     from ..refs import resolve
 
     check_max_bytes(max_bytes)
+    accepted = waivers(waive, reason, until)
     base = resolve(baseline, db)
     cand = resolve(candidate, db)
     _report(
@@ -136,6 +190,7 @@ def diff_command(
         fail_on=fail_on.value if fail_on else None,
         policy_path=policy,
         max_bytes=max_bytes,
+        waive=accepted,
     )
 
 
@@ -159,6 +214,9 @@ def check_command(
     policy: PolicyOpt = None,
     max_bytes: MaxBytesOpt = None,
     db: DbOpt = None,
+    waive: WaiveOpt = None,
+    reason: ReasonOpt = None,
+    until: UntilOpt = None,
     role: Annotated[
         str,
         typer.Option(
@@ -205,6 +263,7 @@ def check_command(
     from ..refs import resolve
 
     check_max_bytes(max_bytes)
+    accepted = waivers(waive, reason, until)
     labels = recorded_labels(label)
     modules = collect_modules(probes, policy_path=policy)
     # The baseline first: an unknown ref fails before the capture's work is spent.
@@ -236,4 +295,5 @@ def check_command(
         fail_on=fail_on.value if fail_on else None,
         policy_path=policy,
         max_bytes=max_bytes,
+        waive=accepted,
     )

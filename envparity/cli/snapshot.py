@@ -84,6 +84,17 @@ def snapshot(
             metavar="MODULE:FUNCTION", help="A function of yours to time with --suite (repeatable)."
         ),
     ] = None,
+    model: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--model",
+            metavar="PATH",
+            help="A model artifact (pickle, joblib, torch, ONNX, MLflow directory or "
+            "mlflow:models:/... ref; repeatable; default ENVPARITY_MODEL, then the model list "
+            "of the tool.envparity table in pyproject.toml): record what it needs, read "
+            "without loading it, so that diff judges each package by whether the model uses it.",
+        ),
+    ] = None,
     probes: Annotated[
         Optional[List[str]],
         typer.Option(
@@ -99,6 +110,7 @@ def snapshot(
     from ..parity.loading import collect_modules, env_probes
     from ..pipeline import SnapshotRequest, store, take, take_data
 
+    models = _models(model)
     chosen_suite = suite or bench
     probes = list(probes or env_probes())
     request = SnapshotRequest(
@@ -110,12 +122,14 @@ def snapshot(
         numerics=numerics,
         callables=tuple(bench_callable or ()),
         probe_modules=tuple(collect_modules(probes)) if probes else (),
+        models=tuple(models),
     )
     json_ = chosen(fmt, json_) == "json"
     if no_store and not request.measured:
         # Nothing to store or attach: write the probes' JSON data as it is, without building the
         # pydantic models (their import and schema build cost more than the capture itself).
         data = take_data(request)
+        _remember(models, data.get("relevance"))
         _emit(json.dumps(data, indent=2, ensure_ascii=False), output, json_)
         _summary(
             data["snapshot_id"],
@@ -127,12 +141,36 @@ def snapshot(
         )
         return
     snap = take(request)
+    _remember(models, snap.model_dump(mode="json").get("relevance") if models else None)
     _emit(snap.model_dump_json(indent=2), output, json_)
     # Stored after the file and stdout are written, so a store that fails loses nothing.
     kept = f"it was written to {output}" if output else "use -o FILE to keep it, or --no-store"
     stored = "" if no_store else f", stored in {store(snap, db, kept=kept)}"
     errors = [e.model_dump() for e in snap.collection.errors]
     _summary(snap.snapshot_id, snap.fingerprint, len(snap.packages), errors, output, stored)
+
+
+def _models(given: Optional[List[str]]) -> List[str]:
+    import os
+
+    from ..relevance.record import model_paths, policy_models
+
+    return model_paths(given or (), os.environ) or (policy_models() if given is None else [])
+
+
+def _remember(models: List[str], relevance: Optional[Dict[str, Any]]) -> None:
+    """Keep each model's record for the start-up hook (keyed by path, size and mtime): a
+    `snapshot --model` at image build time spares the server scanning it at start-up."""
+    if not models or not relevance:
+        return
+    import os
+
+    from ..relevance.record import remember
+
+    records = relevance.get("models") or []
+    for path in models:
+        mine = [r for r in records if str(r.get("path", "")).startswith(path)]
+        remember(path, mine, os.environ)
 
 
 def _emit(text: str, output: Optional[str], to_stdout: bool) -> None:

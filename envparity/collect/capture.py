@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import uuid
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
 from .._version import __version__
 from ..identity import fingerprint_data
@@ -35,10 +35,24 @@ def collect_data(
     python: Optional[str] = None,
     frameworks: bool = False,
     ctx: Optional[Context] = None,
+    loaded: bool = False,
+    models: Sequence[str] = (),
 ) -> Dict[str, Any]:
     """The snapshot as JSON data, fingerprint included. See :func:`capture`."""
     role = check_role(role)
     labels = check_labels(labels or {})
+    relevance = None
+    if loaded or models:
+        from ..errors import BadInput
+        from ..relevance.record import record
+
+        if python and models:
+            raise BadInput(
+                "--model with --python: the model is mapped to this interpreter's "
+                "distributions; run `envparity snapshot --model` with that interpreter instead"
+            )
+        # Before the probes: a model that cannot be read fails fast, and nothing is written.
+        relevance = record(loaded=loaded and not python, models=models)
     ctx = ctx or Context(frameworks=frameworks)
     if python:
         data, durations = remote.collect(python, ctx)
@@ -79,6 +93,7 @@ def collect_data(
         "numerics": None,
         "numpy_simd": None,
         "benchmarks": None,
+        "relevance": relevance,
         "collection": {
             "envparity_version": __version__,
             "durations_ms": durations,
@@ -156,12 +171,19 @@ def capture(
     python: Optional[str] = None,
     frameworks: bool = False,
     ctx: Optional[Context] = None,
+    loaded: bool = False,
+    models: Sequence[str] = (),
 ) -> Snapshot:
     """Snapshot this process's environment, or the interpreter at ``python``.
 
     Never raises for a probe's sake: what a probe could not read is in ``collection.errors``.
     A ``python`` that is not a working interpreter raises :class:`~envparity.errors.BadInput`.
+    ``loaded``: record the distributions this process has loaded (an in-process snapshot);
+    ``models``: record what these model artifacts need (a bad one raises BadInput).
     """
     return to_snapshot(
-        collect_data(role=role, labels=labels, python=python, frameworks=frameworks, ctx=ctx)
+        collect_data(
+            role=role, labels=labels, python=python, frameworks=frameworks, ctx=ctx,
+            loaded=loaded, models=models,
+        )
     )

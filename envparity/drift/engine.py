@@ -4,7 +4,9 @@
 start-up hook can call it on the dicts ``identity.py`` and ``snapshot --no-store`` use. It runs
 the field rules (:mod:`.rules`) and the coded comparisons, turns probe errors into "incomplete
 comparison" findings (holding back the added/removed findings the failed probe would explain),
-applies the policy, orders the findings and sets the verdict. ``envparity.diff.diff`` wraps the
+judges packages by the baseline's relevant set, applies the policy and its waivers, folds the
+grouped findings (:func:`fold`), orders the findings and sets the verdict; the report says what
+relevance came from and what the policy changed. ``envparity.diff.diff`` wraps the
 result in the pydantic ``DriftReport`` for the API and the renderers.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tuple
 
 from ..identity import SCHEMA_VERSION
+from ..relevance.relevant import RelevantSet, relevant_set
 from . import devices, measured, packages, variables
 from .findings import Finding, Findings, empty, same, show
 from .rules import FIELD_RULES
@@ -35,6 +38,7 @@ CATEGORIES: Tuple[str, ...] = (
     "code",
     "numerics",
     "benchmark",
+    "policy",
 )
 _CATEGORY_ORDER = {name: i for i, name in enumerate(CATEGORIES)}
 
@@ -195,14 +199,32 @@ def summary(data: Dict[str, Any], ref: str = "") -> Dict[str, Any]:
     }
 
 
-def findings(base: Dict[str, Any], cand: Dict[str, Any]) -> Tuple[List[Finding], List[Any]]:
-    """Every finding (before the policy) and the benchmark comparisons."""
+def relevance_of(base: Dict[str, Any], cand: Dict[str, Any]) -> RelevantSet:
+    """The relevant set of ``base`` (see :mod:`envparity.relevance.relevant`)."""
+    names = [p.get("name") for p in base.get("packages") or []]
+    names += [p.get("name") for p in cand.get("packages") or []]
+    return relevant_set(base, cand, [n for n in names if isinstance(n, str)])
+
+
+def findings(
+    base: Dict[str, Any], cand: Dict[str, Any], relevance: Optional[RelevantSet] = None
+) -> Tuple[List[Finding], List[Any]]:
+    """Every finding (before the policy and the folding of groups) and the benchmark
+    comparisons. ``relevance``: the baseline's relevant set (default: computed here)."""
     ea, eb = _probe_errors(base), _probe_errors(cand)
     incomplete: FrozenSet[str] = frozenset(
         c for probe in (ea.keys() | eb.keys()) for c in PROBE_CATEGORIES.get(probe, ())
     )
     out = Findings(incomplete)
-    packages.compare(out, base.get("packages") or [], cand.get("packages") or [])
+    if relevance is None:
+        relevance = relevance_of(base, cand)
+    packages.compare(
+        out,
+        base.get("packages") or [],
+        cand.get("packages") or [],
+        relevance=relevance,
+        candidate_role=str(cand.get("role") or ""),
+    )
     packages.compare(
         out, base.get("shadowed") or [], cand.get("shadowed") or [], shadowed=True
     )
@@ -234,6 +256,54 @@ def findings(base: Dict[str, Any], cand: Dict[str, Any]) -> Tuple[List[Finding],
     return out.items, benchmarks
 
 
+def _default_reason(f: Finding) -> str:
+    if f["change"] == "incomplete":
+        return "a comparison that could not be made: " + (
+            "the same error on both sides" if f["severity"] == "info" else "one side failed"
+        )
+    return f"the {f['category']} rule (docs/severity.md); the model's use does not change it"
+
+
+def fold(items: List[Finding]) -> List[Finding]:
+    """Fold the findings that carry a ``_group`` into one finding per group (two or more
+    members; a lone member stays as it is), every member still listed under ``members``."""
+    groups: Dict[str, List[Finding]] = {}
+    kept: List[Finding] = []
+    for f in items:
+        group = f.pop("_group", None)
+        if group is None:
+            kept.append(f)
+        else:
+            groups.setdefault(group, []).append(f)
+    for group, members in sorted(groups.items()):
+        if len(members) == 1:
+            kept.append(members[0])
+            continue
+        members.sort(key=lambda m: m["key"])
+        names = [m["key"] for m in members]
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        severity = max((m["severity"] for m in members), key=RANK.__getitem__)
+        reasons = sorted({m.get("severity_reason") or "" for m in members} - {""})
+        kept.append(
+            {
+                "category": "package",
+                "key": group,
+                "baseline": None,
+                "candidate": None,
+                "change": "changed",
+                "severity": severity,
+                "why": packages.GROUPS[group].format(n=len(members), names=shown),
+                "severity_reason": "; ".join(reasons),
+                "related": [f"package:{n}" for n in names],
+                "members": [
+                    {k: m.get(k) for k in ("key", "baseline", "candidate", "severity", "why")}
+                    for m in members
+                ],
+            }
+        )
+    return kept
+
+
 def compare(
     baseline: Dict[str, Any],
     candidate: Dict[str, Any],
@@ -243,17 +313,43 @@ def compare(
     candidate_ref: str = "",
 ) -> Dict[str, Any]:
     """The drift report as plain data (the JSON shape of ``DriftReport``)."""
-    items, benchmarks = findings(baseline, candidate)
+    relevance = relevance_of(baseline, candidate)
+    items, benchmarks = findings(baseline, candidate, relevance)
+    explain = getattr(policy, "explain", None) if policy is not None else None
     decide = policy.decider() if policy is not None else None
+    effect = _Effect(policy)
     kept: List[Finding] = []
     for f in items:
-        if decide is not None:
+        if explain is not None and (decide is not None or effect.waivers):
+            severity, rule = explain(f["category"], f["key"], f["severity"])
+            if severity is None:
+                effect.ignored.append(f"{f['category']}:{f['key']}")
+                continue
+            if rule:
+                # A finding the policy names is its own: never folded into a group.
+                f = {k: v for k, v in f.items() if k != "_group"}
+            if severity != f["severity"]:
+                effect.changed.append(
+                    {"key": f"{f['category']}:{f['key']}", "before": f["severity"],
+                     "after": severity, "rule": rule}
+                )
+                f = dict(f, severity=severity, severity_reason=f"policy: {rule}")
+            waived = effect.waive(f)
+            if waived is not f:
+                waived.pop("_group", None)
+            f = waived
+        elif decide is not None:
             severity = decide(f["category"], f["key"], f["severity"])
             if severity is None:
                 continue
             if severity != f["severity"]:
-                f = dict(f, severity=severity)
+                f = dict(f, severity=severity, severity_reason="policy override")
         kept.append(f)
+    kept = fold(kept)
+    kept += effect.expiry_findings()
+    for f in kept:
+        if not f.get("severity_reason"):
+            f["severity_reason"] = _default_reason(f)
     kept.sort(key=sort_key)
     counts = dict.fromkeys(SEVERITIES, 0)
     for f in kept:
@@ -270,4 +366,84 @@ def compare(
         "counts": counts,
         "findings": kept,
         "benchmarks": benchmarks,
+        "relevance": {
+            "known": relevance.known,
+            "note": relevance.note(),
+            "sources": list(relevance.sources),
+        },
+        "policy": effect.summary(),
     }
+
+
+class _Effect:
+    """What the policy did to this report: ignored, re-graded, waived, and expired waivers."""
+
+    def __init__(self, policy: Optional[PolicyLike]) -> None:
+        self.policy = policy
+        self.ignored: List[str] = []
+        self.changed: List[Dict[str, Any]] = []
+        self.waived: List[Dict[str, Any]] = []
+        self.expired: List[Dict[str, Any]] = []
+        self.waivers: List[Dict[str, Any]] = list(getattr(policy, "waivers", None) or [])
+        today = getattr(policy, "today", None)
+        self.today: str = str(today) if today else ""
+        self.lenient = bool(getattr(policy, "lenient_expiry", False))
+
+    def waive(self, f: Finding) -> Finding:
+        from fnmatch import fnmatchcase
+
+        from .policy import normalize
+
+        target = f"{f['category']}:{f['key']}"
+        for w in self.waivers:
+            if not fnmatchcase(target, normalize(w["key"])):
+                continue
+            until = w.get("until") or ""
+            expired = bool(until and self.today and until < self.today)
+            entry = {"key": target, "rule": w["key"], "reason": w["reason"], "until": until or None}
+            if expired:
+                if not any(e["rule"] == w["key"] for e in self.expired):
+                    self.expired.append(dict(entry, key=w["key"], expired=True))
+                if not self.lenient:
+                    return dict(f, waived=dict(entry, expired=True))
+            self.waived.append(entry)
+            when = f"until {until}" if until else "with no end date"
+            return dict(
+                f,
+                severity="info",
+                waived=dict(entry, expired=expired),
+                severity_reason=f"waived {when}: {w['reason']} (was {f['severity']})",
+            )
+        return f
+
+    def expiry_findings(self) -> List[Finding]:
+        if self.lenient:
+            return []  # the start-up hook logs them; a date passing never refuses a server
+        return [
+            {
+                "category": "policy",
+                "key": f"waive:{e['key']}",
+                "baseline": e["until"],
+                "candidate": self.today,
+                "change": "changed",
+                "severity": "warning",
+                "why": f"the waiver of {e['key']} ({e['reason']}) expired on {e['until']}: the "
+                "findings it covered have their severity back; fix them, or renew the waiver "
+                "with a new until date",
+                "severity_reason": "an expired waiver: the policy's own date passed",
+            }
+            for e in self.expired
+        ]
+
+    def summary(self) -> Dict[str, Any]:
+        policy = self.policy
+        source = getattr(policy, "source", None) if policy is not None else None
+        table = getattr(policy, "table", None) if policy is not None else None
+        return {
+            "source": source,
+            "table": table,
+            "ignored": sorted(self.ignored),
+            "changed": sorted(self.changed, key=lambda c: c["key"]),
+            "waived": sorted(self.waived, key=lambda c: c["key"]),
+            "expired": sorted(self.expired, key=lambda c: c["key"]),
+        }

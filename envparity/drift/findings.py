@@ -55,7 +55,13 @@ class Findings:
         severity: str,
         why: str,
         related: Optional[Sequence[str]] = None,
+        *,
+        severity_reason: Optional[str] = None,
+        group: Optional[str] = None,
     ) -> None:
+        """Add a finding. ``severity_reason`` says why it has its severity (else the engine's
+        default for its category); ``group`` folds it with the others of that group after the
+        policy (``envparity.drift.engine.fold``)."""
         if _secret(baseline) or _secret(candidate):
             # When one side was redacted, the other side's value is as sensitive (a secret that
             # merely failed to match a pattern): both are shown redacted, never the value.
@@ -80,6 +86,10 @@ class Findings:
         }
         if related:
             finding["related"] = list(related)
+        if severity_reason:
+            finding["severity_reason"] = severity_reason
+        if group:
+            finding["_group"] = group
         self.items.append(finding)
 
     def incomplete_finding(

@@ -6,6 +6,11 @@ version changes. Each row cites the source of the rule; ``policy`` can still low
 (``"package:scikit-learn" = "info"``). :data:`BREAKS` adds advice for known behavioural breaks
 when a change crosses a release. Sources stay in the tables (and the README), not in the
 findings' text, so reports hold no links.
+
+Relevance (issue 24, :mod:`envparity.relevance.relevant`) then decides how much of that applies:
+a package the baseline shows the model cannot reach is at most info and folded into one finding
+per kind; installers are always info; calendar versions never count a year as a major; time-zone
+data is judged as a time zone database release. Each finding carries its ``severity_reason``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
+from ..relevance.relevant import INSTALLERS, TZ_DATA, RelevantSet, calendar_year
 from ..severity import RANK
 from .findings import Findings, same
 
@@ -164,6 +170,13 @@ def version_change(name: str, old: str, new: str) -> Tuple[str, str]:
             f"install the baseline's build, {pin}",
         )
     ra, rb = a.release + (0, 0), b.release + (0, 0)
+    if calendar_year(old) and calendar_year(new) and a.epoch == b.epoch:
+        # A year is a date, not a compatibility promise: never a semver "major".
+        return (
+            "warning" if ra[:2] != rb[:2] else "info",
+            f"calendar-versioned release {direction} ({old} -> {new}: a date, not a "
+            f"compatibility promise): {pin}",
+        )
     if a.epoch != b.epoch or ra[0] != rb[0]:
         severity, size = "error", "major version"
     elif ra[1] != rb[1]:
@@ -194,6 +207,61 @@ def version_change(name: str, old: str, new: str) -> Tuple[str, str]:
     return severity, why
 
 
+#: Why a finding has its severity, when relevance does not decide it.
+INSTALLER_REASON = "installer/build tool: never affects results"
+UNKNOWN_REASON = "relevance unknown: judged as if the model used it"
+
+#: Group keys of findings folded into one (see :func:`envparity.drift.engine.fold`), with the
+#: wording of the folded finding ({n}: how many, {names}: the first names).
+GROUPS: Dict[str, str] = {
+    "unused-changed": "{n} packages the model never loads changed: {names}",
+    "unused-missing": "{n} packages the model never loads are missing from the candidate: "
+    "{names}",
+    "unused-added": "{n} packages only in the candidate, which the model never loads: {names}",
+    "missing": "{n} packages are missing from the candidate: {names}; install them, or give "
+    "--model so that envparity knows which ones the model needs",
+}
+
+
+def tz_change(name: str, old: str, new: str) -> str:
+    """What a time-zone database release means (tzdata, pytz)."""
+    return (
+        f"time zone database {old} -> {new}: local times can shift (rules of some zones "
+        f"changed); pin {name}=={old} if local dates must match"
+    )
+
+
+class _Judge:
+    """Applies relevance to a package finding: the severity it keeps, why, and its group."""
+
+    __slots__ = ("rs", "cand_role")
+
+    def __init__(self, rs: Optional[RelevantSet], cand_role: str) -> None:
+        self.rs = rs
+        self.cand_role = cand_role
+
+    def __call__(
+        self, name: str, kind: str, severity: str, why: str
+    ) -> Tuple[str, str, str, Optional[str]]:
+        """``(severity, why, severity_reason, group)`` for a finding of ``kind`` (changed,
+        removed, added) whose syntax-based verdict is ``severity``/``why``."""
+        rs = self.rs
+        known = rs is not None and rs.known
+        reason = rs.reason(name) if rs is not None else None
+        unused = "unused-" + ("missing" if kind == "removed" else kind)
+        if name in INSTALLERS:
+            return "info", why, INSTALLER_REASON, unused if known and reason is None else None
+        if known and reason is None:
+            assert rs is not None
+            return "info", why, rs.outside or "not used by the model", unused
+        if kind == "removed":
+            if known and rs is not None and name in rs.needed_by:
+                who = self.cand_role or "the candidate"
+                why = f"{who} lacks {name}, which {rs.needed_by[name]}: " + why.split(": ", 1)[-1]
+            return severity, why, reason or UNKNOWN_REASON, None if known else "missing"
+        return severity, why, reason or UNKNOWN_REASON, None
+
+
 def compare(
     out: Findings,
     base: List[Dict[str, Any]],
@@ -201,16 +269,20 @@ def compare(
     *,
     shadowed: bool = False,
     prefix: str = "",
+    relevance: Optional[RelevantSet] = None,
+    candidate_role: str = "",
 ) -> None:
     """Packages of two snapshots (lists of package dicts), by PEP 503 name.
 
     ``prefix`` names another package universe (``conda:`` for conda's native packages).
+    ``relevance`` (from the baseline) caps what cannot reach the model at info and groups it.
     """
     # envparity itself and the dependencies only it needs, judged per side: never drift.
     tool = {p["name"] for p in base if p.get("tool")} | {p["name"] for p in cand if p.get("tool")}
     a = {p["name"]: p for p in base if p["name"] not in tool}
     b = {p["name"]: p for p in cand if p["name"] not in tool}
     suffix = " (shadowed)" if shadowed else ""
+    judge = _Judge(relevance, candidate_role)
     if a.keys() == b.keys():
         names: Any = [n for n in a if a[n] != b[n]]  # the common case: few differ
         names.sort()
@@ -231,30 +303,36 @@ def compare(
                     "info",
                     "a copy hidden by an earlier sys.path entry (not in effect): remove stale "
                     "copies so the one that loads is unambiguous",
+                    severity_reason="a shadowed copy is not the one that loads",
                 )
             continue
         if pb is None:
             assert pa is not None
-            out.add(
-                "package",
-                key,
-                pa["version"],
-                None,
-                "error",
+            severity, why, reason, group = judge(
+                name, "removed", "error",
                 f"missing from the candidate: install {name}=={pa['version']}",
             )
+            out.add("package", key, pa["version"], None, severity, why,
+                    severity_reason=reason, group=group)
         elif pa is None:
-            out.add(
-                "package",
-                key,
-                None,
-                pb["version"],
-                "info",
+            severity, why, reason, group = judge(
+                name, "added", "info",
                 "only in the candidate: remove it if unused, or add it to the baseline",
             )
+            if relevance is None or not relevance.known:
+                reason = "only in the candidate: nothing the baseline ran used it"
+            out.add("package", key, None, pb["version"], severity, why,
+                    severity_reason=reason, group=group)
         elif pa["version"] != pb["version"]:
-            severity, why = version_change(name, pa["version"], pb["version"])
-            out.add("package", key, pa["version"], pb["version"], severity, why)
+            if name in TZ_DATA:
+                severity, why = "warning", tz_change(name, pa["version"], pb["version"])
+            else:
+                severity, why = version_change(name, pa["version"], pb["version"])
+            severity, why, reason, group = judge(name, "changed", severity, why)
+            if name in TZ_DATA and group is None:
+                reason = "time zone data: " + reason
+            out.add("package", key, pa["version"], pb["version"], severity, why,
+                    severity_reason=reason, group=group)
         else:
             if pa.get("content") or pb.get("content"):
                 _by_content(out, key, name, pa, pb)
@@ -267,16 +345,14 @@ def compare(
                 if isinstance(va, list) or isinstance(vb, list):
                     va = None if va is None else ",".join(map(str, va))
                     vb = None if vb is None else ",".join(map(str, vb))
-                out.add(
-                    "package",
-                    f"{key}.{field}",
-                    va,
-                    vb,
-                    "warning",
+                severity, why, reason, group = judge(
+                    name, "changed", "warning",
                     f"same version number from another source ({field}): other code "
                     f"may be running; install {name} the way the baseline did",
                 )
-            rebuilt = not differs and _build(out, key, name, pa, pb)
+                out.add("package", f"{key}.{field}", va, vb, severity, why,
+                        severity_reason=reason, group=group)
+            rebuilt = not differs and _build(out, key, name, pa, pb, judge)
             if not differs and not rebuilt and not same(pa.get("installer"), pb.get("installer")):
                 out.add(
                     "package",
@@ -285,17 +361,22 @@ def compare(
                     pb.get("installer"),
                     "info",
                     "installed by another tool; harmless unless the builds differ",
+                    severity_reason="the installing tool leaves the installed code unchanged",
                 )
 
 
-def _build(out: Findings, key: str, name: str, pa: Dict[str, Any], pb: Dict[str, Any]) -> bool:
+def _build(
+    out: Findings, key: str, name: str, pa: Dict[str, Any], pb: Dict[str, Any], judge: _Judge
+) -> bool:
     """One finding for another build of the same version, when both sides record provenance."""
     for field, why in BUILD_FIELDS:
         va, vb = pa.get(field), pb.get(field)
         if va is None or vb is None or va == [] or vb == [] or va == vb:
             continue  # unknown on a side (schema 1, or no WHEEL file): not evidence
         sa, sb = (",".join(v) if isinstance(v, list) else v for v in (va, vb))
-        out.add("package", f"{key}.{field}", sa, sb, "warning", why.format(name=name))
+        severity, text, reason, group = judge(name, "changed", "warning", why.format(name=name))
+        out.add("package", f"{key}.{field}", sa, sb, severity, text,
+                severity_reason=reason, group=group)
         return True
     return False
 

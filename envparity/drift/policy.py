@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from datetime import date as _date
 from fnmatch import fnmatchcase
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -22,7 +23,7 @@ from ..errors import BadInput
 from .severity import FAIL_ON, OVERRIDES
 
 #: The keys of ``[tool.envparity]``; others are warned about and ignored.
-KEYS: Tuple[str, ...] = ("fail_on", "ignore", "severity", "probes")
+KEYS: Tuple[str, ...] = ("fail_on", "ignore", "severity", "probes", "model", "waive")
 _WARNED: set = set()
 
 Decide = Callable[[str, str, str], Optional[str]]
@@ -56,7 +57,10 @@ class Rules:
     carry thousands of findings).
     """
 
-    __slots__ = ("fail_on", "ignore", "severity", "probes", "source", "_ignore", "_overrides")
+    __slots__ = (
+        "fail_on", "ignore", "severity", "probes", "source", "table", "model", "waive", "today",
+        "lenient_expiry", "_ignore", "_overrides",
+    )
 
     def __init__(
         self,
@@ -65,12 +69,27 @@ class Rules:
         severity: Optional[Dict[str, str]] = None,
         probes: Optional[List[str]] = None,
         source: Optional[str] = None,
+        table: Optional[str] = None,
+        model: Optional[List[str]] = None,
+        waive: Optional[List[Dict[str, Any]]] = None,
+        today: Optional[str] = None,
+        lenient_expiry: bool = False,
     ) -> None:
         self.fail_on = fail_on
         self.ignore: List[str] = list(ignore or [])
         self.severity: Dict[str, str] = dict(severity or {})
         self.probes: List[str] = list(probes or [])
         self.source = source
+        #: The table the policy was read from ("[tool.envparity]", or "" for top-level keys).
+        self.table = table
+        #: Model artifacts a snapshot records when none is given (``[tool.envparity] model``).
+        self.model: List[str] = list(model or [])
+        #: Waivers: ``{"key", "reason", "until"}`` (until: an ISO date or None).
+        self.waive: List[Dict[str, Any]] = [dict(w) for w in waive or []]
+        #: The date waivers expire against (ISO); the caller's clock, so the engine has none.
+        self.today = today or _date.today().isoformat()
+        #: True in the start-up hook: an expired waiver still waives (and is logged).
+        self.lenient_expiry = lenient_expiry
         self._ignore = [normalize(p) for p in self.ignore]
         self._overrides: List[Tuple[str, str]] = sorted(
             ((normalize(p), str(s)) for p, s in self.severity.items()),
@@ -86,11 +105,44 @@ class Rules:
             "severity": dict(self.severity),
             "probes": list(self.probes),
             "source": self.source,
+            "table": self.table,
+            "model": list(self.model),
+            "waive": [dict(w) for w in self.waive],
         }
 
     def with_fail_on(self, fail_on: str) -> Rules:
         """The same rules with another threshold (``--fail-on`` over the policy's)."""
-        return Rules(**dict(self.fields(), fail_on=fail_on))
+        return self._with(fail_on=fail_on)
+
+    def with_waivers(self, waivers: List[Dict[str, Any]]) -> Rules:
+        """The same rules with more waivers (``--waive KEY --reason TEXT``)."""
+        return self._with(waive=self.waive + [dict(w) for w in waivers])
+
+    def lenient(self) -> Rules:
+        """The same rules for the start-up hook: an expired waiver still waives."""
+        return self._with(lenient_expiry=True)
+
+    def _with(self, **changes: Any) -> Rules:
+        fields = dict(self.fields(), today=self.today, lenient_expiry=self.lenient_expiry)
+        fields.update(changes)
+        return Rules(**fields)
+
+    @property
+    def waivers(self) -> List[Dict[str, Any]]:
+        return self.waive
+
+    def explain(self, category: str, key: str, severity: str) -> Tuple[Optional[str], str]:
+        """:meth:`decide`, and the rule that decided it (``ignore "gpu:*"``, ``"package:numpy"
+        = "info"``, or "" when no rule matched), for the report's policy lines."""
+        target = f"{category}:{key}"
+        for pattern, raw in zip(self._ignore, self.ignore):
+            if fnmatchcase(target, pattern):
+                return None, f"ignore {raw!r}"
+        for pattern, override in self._overrides:
+            if fnmatchcase(target, pattern):
+                rule = f"[severity] {pattern!r} = {override!r}"
+                return (None if override == "ignore" else override), rule
+        return severity, ""
 
     def decide(self, category: str, key: str, severity: str) -> Optional[str]:
         """The severity a finding ``category:key`` gets, or None when the policy ignores it."""
@@ -105,7 +157,7 @@ class Rules:
     def decider(self) -> Optional[Decide]:
         """:meth:`decide`, or None when the policy changes no finding (the engine then skips
         it: thousands of findings, no call each)."""
-        if not self._ignore and not self._overrides:
+        if not self._ignore and not self._overrides and not self.waive:
             return None
         return self.decide
 
@@ -205,13 +257,64 @@ def validate(
                 f"{_where(path, text, table, key, 'severity')} = {value!r}: "
                 f"expected one of {', '.join(OVERRIDES)}"
             )
+    model = data.get("model", [])
+    if isinstance(model, str):
+        model = [model]
+    if not isinstance(model, list) or not all(isinstance(m, str) and m for m in model):
+        raise BadInput(
+            f"{_where(path, text, table, 'model')}: expected a list of model paths, e.g. "
+            '["models/model.pkl"]'
+        )
+    base = os.path.dirname(os.path.abspath(path)) if path and os.path.isfile(path) else ""
+    model = [m if m.startswith("mlflow:") or not base else os.path.join(base, m) for m in model]
     return {
         "fail_on": fail_on,
         "ignore": list(ignore),
         "severity": dict(severity),
         "probes": list(probes),
         "source": path,
+        "table": f"[{table}]" if table else "",
+        "model": model,
+        "waive": waivers(data.get("waive", []), where=lambda k: _where(path, text, table, k)),
     }
+
+
+def waivers(raw: Any, *, where: Callable[[str], str]) -> List[Dict[str, Any]]:
+    """Validated waivers: ``[{"key", "reason", "until"}]``. A waiver with no reason, or an until
+    that is not a date, is a BadInput (exit 2): a waiver must say why, or it hides a finding
+    for good."""
+    if isinstance(raw, dict):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise BadInput(f"{where('waive')}: expected [[tool.envparity.waive]] tables")
+    out: List[Dict[str, Any]] = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
+            raise BadInput(
+                f"{where('waive')}: each waiver needs a key, e.g. key = \"package:numpy\""
+            )
+        key = item["key"]
+        reason = item.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise BadInput(
+                f"{where('waive')}: the waiver of {key} has no reason: add reason = \"...\" "
+                "saying why the finding is accepted"
+            )
+        until = item.get("until")
+        if until is not None:
+            until = parse_until(until, f"{where('waive')}: the waiver of {key}")
+        out.append({"key": key, "reason": reason.strip(), "until": until})
+    return out
+
+
+def parse_until(value: Any, what: str) -> str:
+    """An until date as ISO text (a TOML date or "YYYY-MM-DD"); else a BadInput."""
+    if isinstance(value, _date):
+        return value.isoformat()[:10]
+    try:
+        return _date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise BadInput(f"{what}: until = {value!r} is not a date; write it as 2027-01-31") from None
 
 
 def _read(path: str) -> Tuple[str, Dict[str, Any]]:

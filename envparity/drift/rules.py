@@ -8,7 +8,7 @@ finding when they differ from the section and field.
 Adding a simple rule is one row here (and one parametrized row in tests/diff/test_diff_rules.py).
 Comparisons that need code (packages, CPU flags, GPUs, BLAS runtimes, variables grouped by root
 cause, measurements) live in the sibling modules; their severities are listed in :data:`CODED`
-so the README's severity table covers them too.
+so the generated severity table (docs/severity.md) covers them too.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ FIELD_RULES: Tuple[Rule, ...] = (
 
 
 class Coded(NamedTuple):
-    """A comparison written as code, listed for the README's severity table."""
+    """A comparison written as code, listed for the generated severity table."""
 
     what: str
     severity: str
@@ -146,17 +146,43 @@ CODED: Tuple[Coded, ...] = (
     Coded("numeric probe outside tolerance", "error", "numerics"),
     Coded("benchmark significantly slower", "warning", "benchmark"),
     Coded("benchmark allocates significantly more memory", "warning", "benchmark"),
+    Coded("installer/build tool (pip, setuptools, wheel, uv, ...) changed or missing", "info",
+          "package"),
+    Coded("calendar-versioned package (certifi, ...): another year or month", "warning",
+          "package"),
+    Coded("time zone database (tzdata, pytz): another release", "warning", "package"),
+    Coded("two or more packages missing from the candidate, relevance unknown: one finding",
+          "error", "package"),
+    Coded("a package the model never loads (relevance known): changed, missing or added; "
+          "grouped, one finding per kind", "info", "package"),
+    Coded("waiver expired (its findings get their severity back)", "warning", "policy"),
+)
+
+#: The relevance column: how what the model uses changes a row's severity.
+_RELEVANCE = {
+    "package": "as shown when the model can use the package (or relevance is unknown); "
+    "otherwise at most info",
+    "policy": "always",
+}
+_ALWAYS = "always: not about what the model uses"
+_ALWAYS_PACKAGE = (
+    "installer/build tool", "a package the model never loads", "conda package",
 )
 
 
 def severity_table() -> str:
-    """The README's severity table (Markdown), generated from the rows above and the ML table.
+    """The severity table (Markdown), generated from the rows above and the ML table, with a
+    relevance column.
 
-    ``scripts/gen_severity_table.py`` writes it into README.md; a test fails when they differ.
+    ``scripts/gen_severity_table.py`` writes it into docs/severity.md; a test fails when they
+    differ.
     """
     from .packages import BREAKS, ML_PACKAGES
 
-    lines = ["| severity | category | what | why / what to do |", "| --- | --- | --- | --- |"]
+    lines = [
+        "| severity | category | what | relevance | why / what to do |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     from ..severity import RANK
 
     rows = [
@@ -166,7 +192,12 @@ def severity_table() -> str:
     for severity, category, what, why in sorted(rows, key=lambda r: (-RANK[r[0]], r[1], r[2])):
         for placeholder in ("{baseline:.12}", "{baseline}"):
             why = why.replace(placeholder, "the baseline's")
-        lines.append(f"| {severity} | {category} | {what} | {why.replace('|', '/')} |")
+        relevance = _RELEVANCE.get(category, _ALWAYS)
+        if category == "package" and what.startswith(_ALWAYS_PACKAGE):
+            relevance = _ALWAYS
+        lines.append(
+            f"| {severity} | {category} | {what} | {relevance} | {why.replace('|', '/')} |"
+        )
     lines += [
         "",
         "ML libraries whose saved models or pickles are tied to their version (any such change is "

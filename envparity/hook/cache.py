@@ -13,8 +13,8 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Union
 
+from ..paths import candidate_dirs, ensure_dir
 from ..writer import read_own, write_own
-from .paths import candidate_dirs, ensure_dir
 
 if TYPE_CHECKING:
     from ..model import Snapshot

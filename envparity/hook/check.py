@@ -428,6 +428,30 @@ def _with_probes(
         return snap
 
 
+def _model_record(outcome: Outcome, snap: Dict[str, Any], environ: Mapping[str, str]) -> None:
+    """ENVPARITY_MODEL's build-time records (``snapshot --model`` when the image was built),
+    found by path, size and mtime: the model is never hashed or scanned here. A model without a
+    record, or one that cannot be read, is a logged problem; the server still starts."""
+    from ..relevance.record import model_paths, recall
+
+    records: List[Dict[str, Any]] = []
+    for path in model_paths((), environ):
+        try:
+            found = recall(path, environ)
+        except EnvparityError as e:
+            outcome.problem(f"{e}; relevance from the baseline only")
+            continue
+        if found is None:
+            outcome.problem(
+                f"model {path}: no build-time record (run `envparity snapshot --model {path}` "
+                "when building the image); relevance from the baseline only"
+            )
+            continue
+        records.extend(found)
+    if records:
+        snap["relevance"] = {"loaded": None, "dependencies": {}, "models": records}
+
+
 def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     from ..collect.capture import collect_data
     from ..collect.interface import Context
@@ -449,6 +473,7 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     snap = collect_data(
         role=role, labels=_valid_labels(config.labels), ctx=Context(subprocess=False)
     )
+    _model_record(outcome, snap, environ)
     with outcome.lock:
         outcome.data = snap
     probed = _with_probes(outcome, snap, environ)

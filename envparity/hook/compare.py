@@ -36,13 +36,20 @@ def compare(
         policy = Rules()
     if fail_on:
         policy = policy.with_fail_on(fail_on)
+    # An expired waiver still waives here, and is logged: a date passing never refuses a server.
     report = drift(
         baseline,
         candidate,
-        policy,
+        policy.lenient(),
         baseline_ref=baseline_ref,
         candidate_ref=str(candidate.get("snapshot_id") or ""),
     )
+    for gone in (report.get("policy") or {}).get("expired") or []:
+        problems.append(
+            f"policy: the waiver of {gone['key']} expired on {gone['until']} "
+            f"({gone['reason']}); it still waives at start-up, but diff and check no longer "
+            "accept it: renew or fix it"
+        )
     report["not_compared"] = not_compared(baseline, candidate)
     return report
 

@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import SpoolUnavailable
+from ..paths import candidate_dirs, ensure_dir
 from ..writer import read_own, write_own
-from .paths import candidate_dirs, ensure_dir
 
 if TYPE_CHECKING:
     from ..model import Snapshot

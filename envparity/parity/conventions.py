@@ -171,7 +171,10 @@ def _pandas_defaults() -> Dict[str, List[Any]]:
     try:
         items["future.infer_string"] = repr(pd.get_option("future.infer_string"))
     except Exception:  # noqa: BLE001 - the option exists from pandas 2.1
-        items["future.infer_string"] = "absent"
+        # Behaviour, not option presence: before the option existed pandas never inferred the
+        # string dtype, which is what False means; an option that appears with its default is
+        # no difference.
+        items["future.infer_string"] = repr(False)
     return {"item": list(items), "value": list(items.values())}
 
 

@@ -42,6 +42,7 @@ class GithubRenderer(Renderer):
             message = (
                 f"{f.category}:{f.key} {_raw(f.baseline)} -> {_raw(f.candidate)} "
                 f"[{f.change}]: {f.why}"
+                + (f" ({f.severity} because: {f.severity_reason})" if f.severity_reason else "")
             )
             lines.append(
                 f"::{_COMMAND[f.severity]} title={escape_property(title)}::{escape_data(message)}"

@@ -14,6 +14,7 @@ from .interface import (
     Renderer,
     benchmark_line,
     by_category,
+    context_lines,
     describe,
     incomplete,
     sides,
@@ -59,8 +60,9 @@ class HtmlRenderer(Renderer):
             "<ul>",
             f"<li>baseline: {_e(describe(report.baseline))}</li>",
             f"<li>candidate: {_e(describe(report.candidate))}</li>",
-            "</ul>",
         ]
+        out += [f"<li>{_e(line)}</li>" for line in context_lines(report)]
+        out.append("</ul>")
         gaps = incomplete(report)
         if gaps:
             out.append(
@@ -81,6 +83,8 @@ class HtmlRenderer(Renderer):
                 related = (
                     f"<br>related: <code>{_e(', '.join(f.related))}</code>" if f.related else ""
                 )
+                if f.severity_reason:
+                    related += f"<br>{_e(f.severity)} because: {_e(f.severity_reason)}"
                 out.append(
                     f'<tr class="{_e(f.severity)}"><td>{_e(f.severity)}</td>'
                     f"<td><code>{_e(f.key)}</code></td><td><code>{_e(a)}</code></td>"

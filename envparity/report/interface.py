@@ -6,7 +6,7 @@ import abc
 from typing import Any, Dict, List, Sequence, Tuple
 
 from ..drift.measured import benchmark_text
-from ..drift.severity import SEVERITIES, reaches
+from ..drift.severity import RANK, SEVERITIES, reaches
 from ..model import BenchmarkComparison, DriftReport, Finding, SnapshotSummary
 from .escape import printable, show
 
@@ -16,6 +16,7 @@ __all__ = [
     "benchmark_line",
     "by_category",
     "by_severity",
+    "context_lines",
     "counts_line",
     "describe",
     "finding_values",
@@ -71,6 +72,46 @@ def verdict_line(report: DriftReport) -> str:
     )
 
 
+def policy_line(report: DriftReport) -> str:
+    """``policy: pyproject.toml [tool.envparity]: ignored 1 (package:pip), changed 1
+    (package:numpy error -> info by [severity] 'package:numpy' = 'info'), waived 1 (...)``."""
+    p = report.policy
+    if p is None or not p.source:
+        where = "the default policy (no [tool.envparity] found)"
+    else:
+        where = f"{p.source}{' ' + p.table if p.table else ''}"
+    parts: List[str] = []
+    if p is not None:
+        if p.ignored:
+            parts.append(f"ignored {len(p.ignored)} ({_few(p.ignored)})")
+        down = [c for c in p.changed if RANK[c.after] < RANK[c.before]]
+        up = [c for c in p.changed if RANK[c.after] > RANK[c.before]]
+        for word, changes in (("downgraded", down), ("raised", up)):
+            if changes:
+                shown = _few([f"{c.key} {c.before} -> {c.after} by {c.rule}" for c in changes])
+                parts.append(f"{word} {len(changes)} ({shown})")
+        if p.waived:
+            shown = _few([f"{w.key} until {w.until or 'no end date'}" for w in p.waived])
+            parts.append(f"waived {len(p.waived)} ({shown})")
+        if p.expired:
+            shown = _few([f"{w.key} on {w.until}" for w in p.expired])
+            parts.append(f"expired waivers {len(p.expired)} ({shown})")
+    return printable(f"policy: {where}: " + ("; ".join(parts) if parts else "changed nothing"))
+
+
+def _few(items: List[str], n: int = 5) -> str:
+    return ", ".join(items[:n]) + (f", and {len(items) - n} more" if len(items) > n else "")
+
+
+def context_lines(report: DriftReport) -> List[str]:
+    """The relevance note (once per report) and the policy line."""
+    lines = []
+    if report.relevance is not None:
+        lines.append(printable(report.relevance.note))
+    lines.append(policy_line(report))
+    return lines
+
+
 def describe(side: SnapshotSummary) -> str:
     """``ref (id 1234abcd5678, role training, model=fraud, host vm, 2026-01-02 03:04 UTC)``."""
     parts = [f"id {side.snapshot_id[:12]}"]
@@ -90,6 +131,11 @@ def sides(f: Finding) -> Tuple[Any, Any]:
             "no error" if f.baseline is None else f.baseline,
             "no error" if f.candidate is None else f.candidate,
         )
+    if f.members:  # a grouped finding: each package with its version on that side
+        return (
+            ", ".join(f"{m.key} {show(m.baseline)}" for m in f.members),
+            ", ".join(f"{m.key} {show(m.candidate)}" for m in f.members),
+        )
     return f.baseline, f.candidate
 
 
@@ -98,6 +144,8 @@ def finding_values(f: Finding) -> str:
     if f.change == "incomplete":
         a, b = sides(f)
         return f"baseline: {show(a)}; candidate: {show(b)}  [incomplete]"
+    if f.members:
+        return f"{len(f.members)} packages  [grouped]"
     return f"{show(f.baseline)} -> {show(f.candidate)}  [{f.change}]"
 
 

@@ -34,6 +34,8 @@ class JunitRenderer(Renderer):
             detail = f"{f.severity}: {f.category}:{f.key} {finding_values(f)}: {f.why}"
             if f.related:
                 detail += f" (related: {', '.join(f.related)})"
+            if f.severity_reason:
+                detail += f"; {f.severity} because: {f.severity_reason}"
             if at_or_above(f, report.fail_on):
                 failures += 1
                 failure = ET.SubElement(

@@ -20,6 +20,7 @@ from .interface import (
     Renderer,
     benchmark_line,
     conditions_lines,
+    context_lines,
     counts_line,
     describe,
     incomplete,
@@ -40,8 +41,10 @@ def code(value: object) -> str:
 
 def _row(f: Finding) -> str:
     why = f.why
-    if f.related:
+    if f.related and not f.members:
         why += f" (related: {', '.join(f.related)})"
+    if f.severity_reason:
+        why += f" — {f.severity} because: {f.severity_reason}"
     a, b = sides(f)
     return f"| {f.severity} | {code(f.key)} | {code(a)} | {code(b)} | {cell(why)} |"
 
@@ -92,6 +95,7 @@ class MarkdownRenderer(Renderer):
             f"- baseline: {cell(describe(report.baseline))}",
             f"- candidate: {cell(describe(report.candidate))}",
         ]
+        lines += [f"- {cell(line)}" for line in context_lines(report)]
         tail: List[str] = []
         if report.benchmarks:
             tail += ["", "<details>", "<summary><b>benchmarks</b></summary>", ""]

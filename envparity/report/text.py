@@ -13,6 +13,7 @@ from .interface import (
     benchmark_line,
     by_severity,
     conditions_lines,
+    context_lines,
     describe,
     finding_values,
     printable,
@@ -33,13 +34,19 @@ class TextRenderer(Renderer):
             f"  baseline:  {describe(report.baseline)}",
             f"  candidate: {describe(report.candidate)}",
         ]
+        lines += [f"  {line}" for line in context_lines(report)]
         for severity, findings in by_severity(report.findings):
             lines.append("")
             lines.append(f"{_TITLES[severity]} ({len(findings)}):")
             for f in findings:
                 lines.append(f"  {f.category}:{printable(f.key)}  {finding_values(f)}")
                 lines.append(f"      {printable(f.why)}")
-                if f.related:
+                if f.severity_reason:
+                    lines.append(f"      {f.severity} because: {printable(f.severity_reason)}")
+                if f.members:
+                    names = ", ".join(m.key for m in f.members)
+                    lines.append(f"      packages: {printable(names)}")
+                if f.related and not f.members:  # a group lists its packages instead
                     lines.append(f"      related: {printable(', '.join(f.related))}")
         if report.benchmarks:
             lines.append("")

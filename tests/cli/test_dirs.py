@@ -8,7 +8,7 @@ import os
 import pytest
 
 from envparity.errors import StoreError
-from envparity.hook.paths import candidate_dirs
+from envparity.paths import candidate_dirs
 from envparity.store.url import data_dir
 
 
@@ -60,7 +60,7 @@ def test_a_writable_envparity_home_needs_no_user_cache_directory(tmp_path):
     from _support import REPO
 
     code = (
-        "import os, sys; from envparity.hook.paths import candidate_dirs, ensure_dir\n"
+        "import os, sys; from envparity.paths import candidate_dirs, ensure_dir\n"
         "d = next(c for c in candidate_dirs('spool', os.environ) if ensure_dir(c))\n"
         "print(d, 'platformdirs' in sys.modules)"
     )

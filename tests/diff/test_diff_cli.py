@@ -96,7 +96,9 @@ def test_policy_file_and_pyproject(files, tmp_path):
     policy.write_text('ignore = ["package:numpy"]\nfail_on = "warning"\n')
     result = invoke("diff", files["a"], files["error"], "--policy", str(policy))
     assert result.exit_code == 1  # numpy ignored, the time zone warning fails at warning
-    assert "numpy" not in result.stdout
+    # No numpy finding; the policy line says it ignored one (issue 24: visible policy).
+    assert "package:numpy  " not in result.stdout and "numpy ->" not in result.stdout
+    assert f"policy: {policy}: ignored 1 (package:numpy)" in result.stdout
     # --fail-on beats the policy's fail_on.
     assert (
         invoke(

@@ -12,7 +12,8 @@ from envparity.errors import BadInput
 from envparity.policy import Policy, load_policy
 
 BASE = baseline()
-# numpy major (error), pip minor (warning), a new package (info), a GPU driver (warning).
+# numpy major (error), pip minor (info: an installer), a new package (info), a GPU driver
+# (warning).
 CAND = changed(
     with_package(with_package(with_package(BASE, "numpy", "2.0.0"), "pip", "24.2"), "new", "1"),
     "gpus.driver_version",
@@ -23,9 +24,9 @@ CAND = changed(
 def test_default_policy_reports_everything():
     assert found(BASE, CAND) == [
         ("error", "package:numpy", "changed"),
-        ("warning", "package:pip", "changed"),
         ("warning", "gpu:driver_version", "changed"),
         ("info", "package:new", "added"),
+        ("info", "package:pip", "changed"),
     ]
 
 

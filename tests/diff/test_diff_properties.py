@@ -91,12 +91,22 @@ def test_findings_exactly_when_identities_differ(a, b):
     assert (report.findings == []) == (identity(a) == identity(b))
     assert report.findings == sorted(report.findings, key=sort_key)
     assert sum(report.counts.values()) == len(report.findings)
-    # Each difference is seen from both sides: the same keys, added <-> removed.
+    # Each difference is seen from both sides: the same keys, added <-> removed (a grouped
+    # finding, "3 packages are missing from the candidate", stands for its members).
     back = diff(b, a)
     flip = {"added": "removed", "removed": "added", "changed": "changed"}
-    assert {(f.category, f.key, flip[f.change]) for f in report.findings} == {
-        (f.category, f.key, f.change) for f in back.findings
-    }
+    assert {(c, k, flip[ch]) for c, k, ch in _each(report)} == set(_each(back))
+
+
+def _each(report):
+    for f in report.findings:
+        if not f.members:
+            yield f.category, f.key, f.change
+        for m in f.members:
+            change = "added" if m.baseline is None else "removed" if m.candidate is None else (
+                "changed"
+            )
+            yield f.category, m.key, change
 
 
 @settings(max_examples=60, deadline=None)

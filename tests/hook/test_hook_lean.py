@@ -88,7 +88,9 @@ def _tagged_store(env: Dict[str, str], url: str = "") -> Any:
     from envparity.store import open_store
 
     with open_store(url or f"sqlite:///{env['ENVPARITY_HOME']}/envparity.db") as store:
-        base = _drifted(envparity.snapshot(role="training"))
+        # Without the in-process relevance record (issue 24): the drifted packages are invented,
+        # never loaded, and would be judged as unused; this test is about the policy.
+        base = _drifted(envparity.snapshot(role="training").model_copy(update={"relevance": None}))
         store.save(base)
         store.tag(base.snapshot_id, "fraud-train")
     return base
@@ -150,10 +152,12 @@ def test_the_hook_report_is_the_one_diff_makes(hook_env, fail_on) -> None:
         base, cand, policy, baseline_ref="fraud-train", candidate_ref=cand.snapshot_id
     )
     assert DriftReport.model_validate(out["report"]) == expected
-    # The same JSON but for the defaults the plain engine leaves out (a finding's empty related).
+    # The same JSON but for the defaults the plain engine leaves out (a finding's empty related,
+    # members and waived).
     want = expected.model_dump(mode="json")
+    defaults = (("related", []), ("members", []), ("waived", None))
     want["findings"] = [
-        {k: v for k, v in f.items() if (k, v) != ("related", [])} for f in want["findings"]
+        {k: v for k, v in f.items() if (k, v) not in defaults} for f in want["findings"]
     ]
     assert out["report"] == want
     # The policy made a difference that both paths applied alike.

@@ -57,3 +57,22 @@ def test_hash_order_differs_between_two_fixed_seeds_and_is_not_compared_when_ran
 def test_each_convention_probe_names_its_setting():
     for r in _conventions(TZ="UTC"):
         assert r["kind"] == "convention" and r["setting"], r
+
+
+def _in_stack(stack) -> list:
+    from _stacks import stack_env
+
+    done = subprocess.run(
+        [str(stack.python), "-c", _DUMP], capture_output=True, text=True, check=False,
+        env=stack_env({"TZ": "UTC", "PYTHONHASHSEED": "0"}),
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_pandas_option_appearing_with_its_default_is_no_finding(stack_np1, stack_np2):
+    # pandas 2.0.3 has no future.infer_string; 2.2.3 has it, False: the same behaviour.
+    old, new = _in_stack(stack_np1), _in_stack(stack_np2)
+    pick = {r["name"]: r for r in old}["convention_pandas_defaults"]
+    assert pick["status"] == "ok" and pick["settings"]["pandas"] == "2.0.3"
+    assert "convention_pandas_defaults" not in _findings(old, new)
