@@ -103,7 +103,7 @@ def resolve(ref: str, db_url: Optional[str] = None) -> Snapshot:
     """The snapshot ``ref`` names: a JSON file, or anything the store resolves."""
     if is_file_ref(ref) and not ref.startswith(FINGERPRINT_PREFIX):
         return load_file(ref)
-    from .store import open_store
+    from .store import open_reader
 
-    with open_store(db_url) as store:
+    with open_reader(db_url) as store:
         return store.resolve(ref)

@@ -222,9 +222,9 @@ def check_command(
     if snapshot_output:
         write_atomic(snapshot_output, cand.model_dump_json(indent=2) + "\n")
     if store:
-        from ..store import open_store
+        from ..store import open_writer
 
-        with open_store(db) as opened:
+        with open_writer(db) as opened:
             opened.save(cand)
             where = opened.url_redacted
         note(f"envparity: stored snapshot {cand.snapshot_id} in {where}")

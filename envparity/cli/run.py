@@ -144,7 +144,7 @@ def fleet(
     """Sightings grouped by environment: how many, on how many hosts, drift from the baseline."""
     from ..fleet import fleet_view, parse_since, render_fleet
     from ..refs import is_file_ref, load_file
-    from ..store import open_store
+    from ..store import open_reader
 
     fmt_name = chosen(fmt, json_)
     labels = parse_labels(label)
@@ -154,7 +154,7 @@ def fleet(
         from ..policy import load_policy
 
         policy_obj = load_policy(policy)
-    with open_store(db) as store:
+    with open_reader(db) as store:
         base = None
         if baseline:
             base = load_file(baseline) if is_file_ref(baseline) else store.resolve(baseline)
@@ -196,9 +196,9 @@ def flush(
     """
     from ..errors import StoreError
     from ..hook import flush as replay
-    from ..store import open_store
+    from ..store import open_writer
 
-    with open_store(db) as store:
+    with open_writer(db) as store:
         result = replay(store, os.environ, spool_dir)
         where = store.url_redacted
     for path, why in result.invalid:

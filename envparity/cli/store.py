@@ -49,11 +49,14 @@ def list_(
 ) -> None:
     """List stored snapshots, newest first."""
     json_ = chosen(fmt, json_) == "json"
-    from ..store import open_store
+    from ..store import open_reader
 
     labels = parse_labels(label)
-    with open_store(db) as store:
-        rows = store.list_snapshots(role=role, labels=labels or None, limit=limit)
+    if _not_created(db):
+        rows = []
+    else:
+        with open_reader(db) as store:
+            rows = store.list_snapshots(role=role, labels=labels or None, limit=limit)
     if json_:
         _out(json.dumps([r.model_dump(mode="json") for r in rows], indent=2, sort_keys=True))
         return
@@ -94,10 +97,25 @@ def list_(
 
 def store_has_any(db: Optional[str]) -> bool:
     """True when the store holds at least one snapshot."""
-    from ..store import open_store
+    from ..store import open_reader
 
-    with open_store(db) as store:
+    if _not_created(db):
+        return False
+    with open_reader(db) as store:
         return bool(store.list_snapshots(limit=1))
+
+
+def _not_created(db: Optional[str]) -> bool:
+    """True when the store is a SQLite file that does not exist yet: nothing stored, and a
+    read creates nothing."""
+    import os
+
+    from ..store.url import resolve_url, sqlite_path
+
+    path = sqlite_path(resolve_url(db))
+    if path is None or not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return False  # open_reader names the missing directory
+    return not os.path.exists(path)
 
 
 def _render(snap: "Snapshot") -> str:
@@ -169,12 +187,12 @@ def tag(
 ) -> None:
     """Point a tag at a snapshot (moving it keeps its history), or show a tag's history."""
     json_ = chosen(fmt, json_) == "json"
-    from ..store import open_store
+    from ..store import open_reader, open_writer
 
     if history is not None:
         if ref is not None:
             raise BadInput("give either REF NAME or --history NAME, not both")
-        with open_store(db) as store:
+        with open_reader(db) as store:
             events = store.tag_history(history)
         if json_:
             _out(json.dumps([e.model_dump(mode="json") for e in events], indent=2, sort_keys=True))
@@ -185,7 +203,7 @@ def tag(
         return
     if ref is None or name is None:
         raise BadInput("usage: envparity tag REF NAME, or envparity tag --history NAME")
-    with open_store(db) as store:
+    with open_writer(db) as store:
         snap = store.tag(ref, name)
         where = store.url_redacted
     note(f"tagged {snap.snapshot_id[:12]} as {name} in {where}")

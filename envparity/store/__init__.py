@@ -16,7 +16,9 @@ __all__ = [
     "Store",
     "TagEvent",
     "connect",
+    "open_reader",
     "open_store",
+    "open_writer",
     "parse_latest",
 ]
 
@@ -28,7 +30,9 @@ if TYPE_CHECKING:
         Store,
         TagEvent,
         connect,
+        open_reader,
         open_store,
+        open_writer,
         parse_latest,
     )
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 from urllib.parse import quote
 
 from ..errors import StoreError
-from .migrate import HEAD, VERSION_TABLE
+from .migrate import COMPAT_TABLE, VERSION_TABLE, file_lock, usable
 from .rows import dumps
 from .url import DB_TIMEOUT_ENV, db_timeout, network_fs, resolve_url, shown, sqlite_path
 
@@ -157,14 +157,25 @@ def _timeout(timeout_s: Optional[float]) -> float:
 
 
 def _current(conn: sqlite3.Connection) -> bool:
-    """True when the database has this envparity's schema (False: none yet, or another)."""
+    """True when this envparity reads and writes the database as it is (its schema, one it
+    still serves, or a newer one that says this one may use it); False: none yet, or another."""
     try:
         version = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
     except sqlite3.OperationalError as e:
         if "no such table" in str(e):
             return False  # no schema yet: open_store creates it
         raise
-    return version is not None and version[0] == HEAD
+    if version is None:
+        return False
+    floor = None
+    try:
+        row = conn.execute(
+            f"SELECT min_reader FROM {COMPAT_TABLE} WHERE revision = ?", (version[0],)
+        ).fetchone()
+        floor = str(row[0]) if row else None
+    except sqlite3.OperationalError:
+        pass  # no compat table: a store from before it
+    return usable(str(version[0]), floor)
 
 
 def save(
@@ -181,19 +192,59 @@ def save(
     return save_rows(rows(snapshot), url, timeout_s=timeout_s)  # validates before the file
 
 
+def _ready(path: str, timeout: float) -> bool:
+    """True when the SQLite file at ``path`` has a schema this envparity writes as it is."""
+    if not os.path.isfile(path):
+        return False
+    conn = sqlite_connect(path, timeout, create=False)
+    try:
+        return _current(conn)
+    finally:
+        conn.close()
+
+
+def _first_start(resolved: str, path: str, timeout: float) -> bool:
+    """Create or migrate the SQLite store under its migration lock; True when it is ready.
+
+    Every first start takes the lock: one migrates (through the full store, which holds the same
+    lock), the others wait on it without spinning and find the schema made, so they store
+    through this stdlib path instead of each importing SQLAlchemy and Alembic.
+    """
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return False  # open_store names the missing directory
+    with file_lock(path, timeout) as held:
+        if not held:
+            return False  # no lock file here (read-only): open_store explains
+        if not _ready(path, timeout):
+            from .store import open_store
+
+            open_store(resolved, migrate=True, timeout_s=timeout).close()
+    return True
+
+
 def save_rows(
-    r: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+    r: Any,
+    url: Optional[str] = None,
+    *,
+    timeout_s: Optional[float] = None,
+    migrate: bool = False,
 ) -> Optional[Tuple[bool, str]]:
     """:func:`save` for rows already built (:func:`envparity.store.rows.rows_from_data` builds
-    them from plain data, so the lean start-up path never builds the pydantic model)."""
+    them from plain data, so the lean start-up path never builds the pydantic model).
+
+    With ``migrate`` a SQLite file that does not exist yet, or has no schema or an older one, is
+    created or migrated first under its migration lock (see :func:`_first_start`).
+    """
     resolved = resolve_url(url)
     path = sqlite_path(resolved)
-    if path is None or not os.path.isfile(path) or "?" in resolved:
+    if path is None or "?" in resolved:
         return None
     sid = r.sighting["snapshot_id"]
     timeout = _timeout(timeout_s)
     conn: Optional[sqlite3.Connection] = None
     try:
+        if not _ready(path, timeout) and not (migrate and _first_start(resolved, path, timeout)):
+            return None
         conn = sqlite_connect(path, timeout, create=False)
         if not _current(conn):
             return None
@@ -338,7 +389,11 @@ def resolve_data(
 
 
 def save_anywhere(
-    snapshot: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+    snapshot: Any,
+    url: Optional[str] = None,
+    *,
+    timeout_s: Optional[float] = None,
+    migrate: bool = True,
 ) -> Optional[Tuple[bool, str]]:
     """:func:`save` into SQLite, else the same through psycopg into PostgreSQL; None when
     neither fast path can (no store yet, another schema): see :func:`save_or_open`.
@@ -347,7 +402,7 @@ def save_anywhere(
     from .rows import rows, rows_from_data
 
     r = rows_from_data(snapshot) if isinstance(snapshot, dict) else rows(snapshot)
-    done = save_rows(r, url, timeout_s=timeout_s)
+    done = save_rows(r, url, timeout_s=timeout_s, migrate=migrate)
     if done is None:
         done = fast_pg.save_rows(r, url, timeout_s=timeout_s)
     return done
@@ -380,10 +435,13 @@ def save_or_open(
     :func:`open_store`, which creates and migrates a new store when ``migrate`` (else raises
     SchemaOutOfDate).
     """
-    done = save_anywhere(snapshot, url, timeout_s=timeout_s)
+    done = save_anywhere(snapshot, url, timeout_s=timeout_s, migrate=migrate)
     if done is not None:
         return done
-    from .store import open_store
+    from .store import open_store, open_writer
 
-    with open_store(url, migrate=migrate, timeout_s=timeout_s) as store:
+    if not migrate:
+        with open_store(url, migrate=False, timeout_s=timeout_s) as store:
+            return store.save(snapshot), store.url_redacted
+    with open_writer(url, timeout_s=timeout_s) as store:
         return store.save(snapshot), store.url_redacted

@@ -314,12 +314,16 @@ class Store:
     def _check_schema(self, migrate: bool) -> None:
         with self._errors("reading the schema version"), self.engine.connect() as conn:
             revision = _migrate.current_revision(conn)
+            floor = _migrate.min_reader(conn, revision)
         status = _migrate.state(revision)
-        if status == "current":
+        if _migrate.usable(revision, floor):
             return
         if status == "ahead":
-            raise self._newer(revision)
-        if not migrate:
+            raise self._newer(revision, floor)
+        path = sqlite_path(self._url)
+        if status == "empty" and path:
+            _migrate.check_sqlite_file(path, self.url_redacted)
+        if not migrate or self.dialect != "sqlite":
             what = "has no envparity schema" if status == "empty" else f"is at {revision}"
             raise SchemaOutOfDate(
                 f"store {self.url_redacted} {what}, this envparity needs {_migrate.HEAD}; "
@@ -327,10 +331,16 @@ class Store:
             )
         self.upgrade()
 
-    def _newer(self, revision: Optional[str]) -> SchemaOutOfDate:
+    def _newer(self, revision: Optional[str], floor: Optional[str] = None) -> SchemaOutOfDate:
+        why = (
+            f"it needs a client at schema {floor} or newer"
+            if floor
+            else "it does not say that older clients may use it"
+        )
         return SchemaOutOfDate(
             f"store {self.url_redacted} was written by a newer envparity (schema {revision}, "
-            f"this one knows up to {_migrate.HEAD}); upgrade envparity, the store is left as is"
+            f"this one knows up to {_migrate.HEAD}; {why}); upgrade envparity, the store is "
+            "left as is"
         )
 
     # --- schema -------------------------------------------------------------------------------
@@ -338,8 +348,11 @@ class Store:
     def upgrade(self, revision: str = "head") -> Optional[str]:
         """Migrate the schema (under a lock, so concurrent upgrades are safe); returns the
         revision it was at. A schema from a newer envparity raises and is left untouched."""
+        path = sqlite_path(self._url)
+        if path:
+            _migrate.check_sqlite_file(path, self.url_redacted)
         with self._errors("migrating the schema"):
-            before = _migrate.upgrade(self.engine, revision)
+            before = _migrate.upgrade(self.engine, revision, self.timeout_s)
         if _migrate.state(before) == "ahead":
             raise self._newer(before)
         return before
@@ -347,7 +360,7 @@ class Store:
     def downgrade(self, revision: str) -> None:
         """Migrate down to ``revision`` (``base``: no tables). For tests and recovery."""
         with self._errors("downgrading the schema"):
-            _migrate.downgrade(self.engine, revision)
+            _migrate.downgrade(self.engine, revision, self.timeout_s)
 
     def schema_info(self) -> SchemaInfo:
         """Where the store is, its schema revision against this envparity's, and row counts."""
@@ -355,11 +368,16 @@ class Store:
 
         from . import tables as t
 
+        path = sqlite_path(self._url)
         with self._read("reading the schema version") as conn:
             revision = _migrate.current_revision(conn)
             status = _migrate.state(revision)
+            if status == "empty" and path:
+                # "empty" only when it is: a damaged or foreign file says so.
+                _migrate.check_sqlite_file(path, self.url_redacted)
+            floor = _migrate.min_reader(conn, revision)
             counts: Dict[str, Optional[int]] = dict.fromkeys(("environments", "sightings", "tags"))
-            if status == "current":
+            if _migrate.usable(revision, floor):
                 for name, table in (
                     ("environments", t.environments),
                     ("sightings", t.sightings),
@@ -368,7 +386,6 @@ class Store:
                     counts[name] = conn.execute(
                         sa.select(sa.func.count()).select_from(table)
                     ).scalar_one()
-        path = sqlite_path(self._url)
         return SchemaInfo(
             url=self.url_redacted,
             dialect=self.dialect,
@@ -968,6 +985,20 @@ def open_store(
             _remove_if_empty(path)
         raise
     return store
+
+
+def open_reader(url: Optional[str] = None, *, timeout_s: Optional[float] = None) -> Store:
+    """The store as a command that only reads opens it: never created, migrated or written. A
+    schema it cannot read says to run ``envparity db upgrade``."""
+    return open_store(url, migrate=False, timeout_s=timeout_s)
+
+
+def open_writer(url: Optional[str] = None, *, timeout_s: Optional[float] = None) -> Store:
+    """The store as a command that writes opens it: a SQLite store (new, empty, or an older
+    envparity file) is migrated first under its lock; a PostgreSQL store only ever by
+    ``envparity db upgrade``, since a fleet shares it with older clients."""
+    resolved = resolve_url(url)
+    return open_store(resolved, migrate=sqlite_path(resolved) is not None, timeout_s=timeout_s)
 
 
 def _remove_if_empty(path: str) -> None:
