@@ -134,3 +134,21 @@ probe_outputs = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Migration 0003_compat: which client schemas may use this store (one row per migration), and
+# the fingerprints `envparity db scrub` rewrote (refs, tags, fleets and caches that hold an old
+# fingerprint resolve through here).
+schema_compat = sa.Table(
+    "schema_compat",
+    metadata,
+    sa.Column("revision", sa.String(64), primary_key=True),
+    sa.Column("min_reader", sa.String(64), nullable=False),
+)
+
+fingerprint_aliases = sa.Table(
+    "fingerprint_aliases",
+    metadata,
+    sa.Column("old_fingerprint", sa.String(64), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
