@@ -123,7 +123,7 @@ def test_the_previous_client_writes_and_reads_a_store_at_this_head(
         [sys.executable, "-c", "import envparity, envparity.store.migrate as m; "
          "print(envparity.__file__); print(m.HEAD)"],
         capture_output=True, text=True, env={**cli_env, "PYTHONPATH": str(old_client)},
-        check=False,
+        cwd=cli_env["TMPDIR"], check=False,
     )  # fmt: skip
     assert probe.returncode == 0, probe.stderr
     path, old_head = probe.stdout.split()
