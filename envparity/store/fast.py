@@ -100,6 +100,12 @@ def cause(e: BaseException, path: Optional[str], timeout_s: Optional[float] = No
             f"the disk holding {where} is full ({text or 'no space left'}); free space or "
             "point ENVPARITY_HOME / ENVPARITY_DB_URL elsewhere"
         )
+    if path and ("disk i/o error" in low or code == getattr(sqlite3, "SQLITE_IOERR", 10)):
+        # SQLite says "disk I/O error" for whatever write failed beneath it; a read fails so
+        # too when it cannot make the WAL's shared-memory file. Name the real cause.
+        real = _io_cause(where, directory)
+        if real:
+            return f"{real[1]} ({text}); {_IO_FIX[real[0]]}"
     if "locked" in low or "busy" in low:
         return (
             f"{where} is locked by another writer for longer than "
@@ -124,6 +130,46 @@ def cause(e: BaseException, path: Optional[str], timeout_s: Optional[float] = No
         if os.path.exists(where) and not os.access(where, os.R_OK):
             return f"the store file {where} is not readable ({text}); check its permissions"
     return text or type(e).__name__
+
+
+_IO_FIX = {
+    "full": "free space or point ENVPARITY_HOME / ENVPARITY_DB_URL elsewhere",
+    "limit": "raise the limit (ulimit -f) or point ENVPARITY_DB_URL elsewhere",
+    "damaged": "move it aside (envparity creates a new store) or restore it from a backup",
+}
+
+
+def _io_cause(where: str, directory: str) -> Optional[Tuple[str, str]]:
+    """What lies behind SQLite's "disk I/O error": a full disk, a file size limit on this
+    process, or damaged pages; None when none of them."""
+    try:
+        st = os.statvfs(directory)
+        if st.f_bavail * st.f_frsize < 256 * 1024:
+            return "full", f"the disk holding {where} is full"
+    except OSError:
+        pass
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if soft != resource.RLIM_INFINITY:
+            return "limit", f"file size limit: this process may not write files over {soft} bytes"
+    except (ImportError, OSError, ValueError):
+        pass
+    if os.path.isfile(where):
+        from .migrate import quick_check
+
+        try:
+            conn = sqlite3.connect(f"file:{quote(where)}?mode=ro&immutable=1", uri=True)
+            try:
+                problem = quick_check(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            problem = str(e)
+        if problem:
+            return "damaged", f"{where} is damaged (SQLite's quick_check: {problem})"
+    return None
 
 
 def db_timeout_shown() -> str:

@@ -94,13 +94,18 @@ def check_sqlite_file(path: str, shown_url: str) -> None:
                 str(r[0])
                 for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             )
-            problem = quick_check(conn) if names else None
+            checked = quick_check(conn) if names else None
+            problem = f"quick_check: {checked}" if checked else None
+            if problem is None and VERSION_TABLE in names:
+                rows = conn.execute(f"SELECT count(*) FROM {VERSION_TABLE}").fetchone()[0]
+                if not rows and len(names) > 1:
+                    problem = f"{VERSION_TABLE} has lost its row beside the other tables"
         finally:
             conn.close()
     except sqlite3.Error as e:
         raise StoreError(damaged.format(str(e).strip() or type(e).__name__)) from None
     if problem:
-        raise StoreError(damaged.format(f"quick_check: {problem}"))
+        raise StoreError(damaged.format(problem))
     ours = {VERSION_TABLE, "environments", "sightings", "tags"}
     if names and not ours.intersection(names):
         listed = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
