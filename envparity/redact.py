@@ -10,7 +10,7 @@ Stdlib only: this module also runs inside a foreign interpreter (``snapshot --py
 from __future__ import annotations
 
 import re
-from typing import List, NamedTuple, Optional, Pattern, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Pattern, Tuple
 
 REDACTED = "<redacted>"
 # What replaces a URL's userinfo, a secret query parameter or a token in a URL's path.
@@ -290,3 +290,51 @@ def redact(name: str, value: str) -> str:
 def rules_of(kind: str) -> List[Rule]:
     """The rule rows of one kind, in table order (docs and tests iterate them)."""
     return [r for r in RULES if r.kind == kind]
+
+
+def _redact_items(items: Any, key: str) -> Any:
+    if not isinstance(items, list):
+        return items
+    out = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get(key), str):
+            item = dict(item, **{key: redact_url(item[key])})
+        out.append(item)
+    return out
+
+
+def _redact_env(env: Any) -> Any:
+    if not isinstance(env, dict):
+        return env
+    return {k: redact(k, v) if isinstance(v, str) else v for k, v in env.items()}
+
+
+def redact_snapshot(data: Dict[str, Any]) -> Dict[str, Any]:
+    """A snapshot's plain data (whole, or its identity or instance part) with today's rules
+    applied to every field capture redacts: variables, package and channel URLs, git remotes.
+
+    Stores and files written by older versions hold what those versions did not redact: every
+    read goes through here, and so does each side of a comparison, so a rule added since is
+    never a difference. Idempotent; other fields are left as they are.
+    """
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    if "env" in out:
+        out["env"] = _redact_env(out["env"])
+    determinism = out.get("determinism")
+    if isinstance(determinism, dict) and "env" in determinism:
+        out["determinism"] = dict(determinism, env=_redact_env(determinism["env"]))
+    for field in ("packages", "shadowed"):
+        if field in out:
+            out[field] = _redact_items(out[field], "url")
+    if "conda_packages" in out:
+        out["conda_packages"] = _redact_items(out["conda_packages"], "channel")
+    code = out.get("code")
+    if isinstance(code, dict) and isinstance(code.get("remotes"), dict):
+        remotes = {
+            k: redact_value(redact_url(v)) if isinstance(v, str) else v
+            for k, v in code["remotes"].items()
+        }
+        out["code"] = dict(code, remotes=remotes)
+    return out

@@ -85,8 +85,11 @@ def load_file(path: str) -> Snapshot:
             f"{path}: not JSON ({e.msg} at line {e.lineno}); "
             "give a file written by `envparity snapshot -o`"
         ) from None
+    from .redact import redact_snapshot
+
     try:
-        return Snapshot.model_validate(data)
+        # Today's rules on what an older envparity wrote (redact on read).
+        return Snapshot.model_validate(redact_snapshot(data))
     except (RecursionError, MemoryError):
         raise BadInput(f"{path}: the snapshot file is too deeply nested or too large") from None
     except ValidationError as e:

@@ -270,3 +270,36 @@ def info(
     with connect(db) as store:
         schema = store.schema_info()
     _out(schema.model_dump_json(indent=2) if json_ else "\n".join(_info_lines(schema)))
+
+
+@db_app.command()
+@boundary
+def scrub(
+    *,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would change; change nothing.")
+    ] = False,
+    fmt: DataFormatOpt = DataFormat.text,
+    json_: JsonAlias = False,
+    db: DbOption = None,
+) -> None:
+    """Rewrite stored snapshots with today's redaction rules (old fingerprints stay as aliases)."""
+    json_ = chosen(fmt, json_) == "json"
+    from ..store import open_store
+    from ..store.scrub import scrub as run_scrub
+
+    with open_store(db, migrate=False) as store:
+        result = run_scrub(store, dry_run=dry_run)
+        where = store.url_redacted
+    if json_:
+        _out(result.model_dump_json(indent=2))
+        return
+    from ..wording import count
+
+    verb = "would rewrite" if dry_run else "rewrote"
+    note(
+        f"{where}: {verb} {count(len(result.environments), 'environment')} and "
+        f"{count(result.sightings, 'snapshot')}"
+    )
+    for old, new in sorted(result.environments.items()):
+        _out(f"{old[:16]} -> {new[:16]}" + ("" if dry_run else " (old fingerprint kept as alias)"))

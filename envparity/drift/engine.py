@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tuple
 
 from ..identity import SCHEMA_VERSION
+from ..redact import redact_snapshot
 from . import devices, measured, packages, variables
 from .findings import Finding, Findings, empty, same, show
 from .rules import FIELD_RULES
@@ -197,6 +198,8 @@ def summary(data: Dict[str, Any], ref: str = "") -> Dict[str, Any]:
 
 def findings(base: Dict[str, Any], cand: Dict[str, Any]) -> Tuple[List[Finding], List[Any]]:
     """Every finding (before the policy) and the benchmark comparisons."""
+    # Both sides under today's rules: a rule added since one side was captured is no drift.
+    base, cand = redact_snapshot(base), redact_snapshot(cand)
     ea, eb = _probe_errors(base), _probe_errors(cand)
     incomplete: FrozenSet[str] = frozenset(
         c for probe in (ea.keys() | eb.keys()) for c in PROBE_CATEGORIES.get(probe, ())

@@ -459,12 +459,17 @@ def resolve_anywhere(
 ) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
     """:func:`resolve_data` in SQLite, else through psycopg in PostgreSQL; None when neither can
     (a prefix, ``latest``, an unknown ref: :meth:`Store.resolve` explains)."""
+    from ..redact import redact_snapshot
     from . import fast_pg
 
     found = resolve_data(ref, url, timeout_s=timeout_s)
     if found is None:
         found = fast_pg.resolve_data(ref, url, timeout_s=timeout_s)
-    return found
+    if found is None:
+        return None
+    identity, instance, columns = found
+    # Today's rules on what an older envparity stored (redact on read).
+    return redact_snapshot(identity), redact_snapshot(instance), columns
 
 
 def save_or_open(

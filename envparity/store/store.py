@@ -323,7 +323,7 @@ class Store:
         path = sqlite_path(self._url)
         if status == "empty" and path:
             _migrate.check_sqlite_file(path, self.url_redacted)
-        if not migrate or self.dialect != "sqlite":
+        if not migrate:
             what = "has no envparity schema" if status == "empty" else f"is at {revision}"
             raise SchemaOutOfDate(
                 f"store {self.url_redacted} {what}, this envparity needs {_migrate.HEAD}; "
@@ -634,6 +634,10 @@ class Store:
                     f"{', '.join(f[:16] for f in fingerprints)} match; give more characters"
                 )
             if not fingerprints:
+                from .scrub import alias_of  # scrubbed by `db scrub`: the old one names the new
+
+                fingerprints = [f for f in [alias_of(conn, prefix)] if f]
+            if not fingerprints:
                 raise BadInput(
                     f"ref {ref!r}: no stored snapshot has that fingerprint in "
                     f"{self.url_redacted}; `envparity fleet` lists the environments seen"
@@ -869,6 +873,10 @@ class Store:
             )
             if fingerprint in fps:
                 fps = [fingerprint]
+            if not fps and len(fingerprint) >= MIN_PREFIX:
+                from .scrub import alias_of  # scrubbed by `db scrub`: the old one names the new
+
+                fps = [f for f in [alias_of(conn, fingerprint)] if f]
             if len(fps) != 1 or len(fingerprint) < MIN_PREFIX:
                 why = "is ambiguous" if len(fps) > 1 else "matches no stored environment"
                 listed = f": {', '.join(f[:16] for f in fps[:5])}" if len(fps) > 1 else ""
@@ -961,10 +969,13 @@ def open_store(
 ) -> Store:
     """Open the store at ``url`` (else ``ENVPARITY_DB_URL``, else the SQLite default).
 
-    With ``migrate`` (the default) an empty or older schema is migrated first, under a lock;
-    without it, it raises :class:`SchemaOutOfDate` saying to run ``envparity db upgrade`` (and a
-    SQLite file that does not exist is not created). A schema from a newer envparity always
-    raises and is never touched. A SQLite file this call created is removed again when creating
+    With ``migrate`` (the default) an empty or older schema is migrated first, under a lock (a
+    SQLite file only when it is empty or envparity's); a schema this envparity uses as it is (one
+    step behind, or a newer one whose ``schema_compat`` row names this one) is left alone. The
+    commands open stores through :func:`open_reader` and :func:`open_writer`. Without it, it
+    raises :class:`SchemaOutOfDate` saying to run ``envparity db upgrade`` (and a SQLite file
+    that does not exist is not created). A schema from a newer envparity that does not name this
+    one raises and is never touched. A SQLite file this call created is removed again when creating
     its schema fails (a full disk, a read-only directory): no empty store is left behind. Use it
     as a context manager, or call ``close()``.
     """
