@@ -378,3 +378,18 @@ def test_a_password_with_hash_slash_and_question_mark_is_never_printed(args, tmp
         assert part not in done.stdout + done.stderr, done.stderr
     spooled = "".join(p.read_text() for p in tmp_path.rglob("*.json"))
     assert "Info#Pw" not in spooled
+
+
+def test_the_redaction_table_in_docs_is_generated_from_the_rules():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+    done = subprocess.run(
+        [sys.executable, str(page.parents[1] / "scripts" / "gen_redaction_table.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, "docs/security.md is stale: run scripts/gen_redaction_table.py"
+    for rule in RULES:
+        assert f"`{rule.id}`" in page.read_text()
