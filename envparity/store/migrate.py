@@ -260,6 +260,12 @@ def upgrade(
 ) -> Optional[str]:
     """Migrate to ``revision`` under the migration locks (SQLite: the lock file beside it, then
     its write lock; PostgreSQL: an advisory lock); returns the revision it found first."""
+    with engine.connect() as conn:
+        peek = state(current_revision(conn))
+    if peek not in ("current", "ahead") or revision not in ("head", HEAD):
+        # Imported before any lock is taken: the import is slow on a busy machine, and every
+        # other migrator waits while the lock is held.
+        from alembic import command  # noqa: F401
     path = _sqlite_file(engine)
     with file_lock(path, timeout_s) if path else contextlib.nullcontext(), locked(engine) as conn:
         # Read under the lock: another process may have migrated while this one waited.
