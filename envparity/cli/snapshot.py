@@ -183,9 +183,11 @@ def _store(snap: "Snapshot", db: Optional[str], output: Optional[str]) -> str:
     """
     from ..errors import StoreError
     from ..store.fast import save_or_open
+    from ..store.url import resolve_url, sqlite_path
 
     try:
-        return save_or_open(snap, db)[1]
+        # A command migrates only its own SQLite file; PostgreSQL only by `envparity db upgrade`.
+        return save_or_open(snap, db, migrate=sqlite_path(resolve_url(db)) is not None)[1]
     except StoreError as e:
         kept = f"it was written to {output}" if output else "use -o FILE to keep it, or --no-store"
         raise StoreError(f"snapshot {snap.snapshot_id[:12]} not stored: {e}; {kept}") from None

@@ -489,10 +489,7 @@ def save_or_open(
     done = save_anywhere(snapshot, url, timeout_s=timeout_s, migrate=migrate)
     if done is not None:
         return done
-    from .store import open_store, open_writer
+    from .store import open_store
 
-    if not migrate:
-        with open_store(url, migrate=False, timeout_s=timeout_s) as store:
-            return store.save(snapshot), store.url_redacted
-    with open_writer(url, timeout_s=timeout_s) as store:
+    with open_store(url, migrate=migrate, timeout_s=timeout_s) as store:
         return store.save(snapshot), store.url_redacted

@@ -173,6 +173,9 @@ def locked(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+# Seconds a process waits for another's SQLite migration (ENVPARITY_DB_TIMEOUT when longer).
+MIGRATION_WAIT_S = 120.0
+
 # Migration locks this process holds, by lock file, with their depth: the fast path takes the
 # lock and then migrates through the SQLAlchemy store, which takes it again.
 _HELD: Dict[str, int] = {}
@@ -192,7 +195,8 @@ def file_lock(db_path: str, timeout_s: float) -> Iterator[bool]:
     while one migrates, then each imports Alembic only to find nothing to do. Behind this lock
     they wait without spinning, and find the schema made. Yields False (and locks nothing) where
     no lock file can be made: a read-only directory, where nothing can be migrated anyway.
-    Re-entrant within a process. Raises :class:`StoreTimeout` after ``timeout_s``.
+    Re-entrant within a process. Raises :class:`StoreTimeout` after ``timeout_s`` or
+    :data:`MIGRATION_WAIT_S`, whichever is longer.
     """
     import fcntl
     import time
@@ -213,8 +217,11 @@ def file_lock(db_path: str, timeout_s: float) -> Iterator[bool]:
     except OSError:
         yield False
         return
+    # A live migrator is waited for longer than one statement: it imports Alembic under the lock
+    # on a machine that sixteen containers starting together keep busy. A dead one releases it.
+    wait_s = max(timeout_s, MIGRATION_WAIT_S)
     try:
-        deadline = time.monotonic() + max(0.0, timeout_s)
+        deadline = time.monotonic() + wait_s
         delay = 0.002
         while True:
             try:
@@ -224,8 +231,8 @@ def file_lock(db_path: str, timeout_s: float) -> Iterator[bool]:
                 if time.monotonic() >= deadline:
                     raise StoreTimeout(
                         f"{os.path.abspath(db_path)} is being migrated by another process for "
-                        f"longer than {timeout_s:g} s (it holds {path}); retry, or raise "
-                        "ENVPARITY_DB_TIMEOUT"
+                        f"longer than {wait_s:g} s (it holds {path}); is it hung? Retry, or "
+                        "stop it"
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
