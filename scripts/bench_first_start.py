@@ -47,7 +47,8 @@ def main() -> int:
             for _ in range(args.starts)
         ]
         go.write_text("")
-        stored, spooled, slowest = 0, 0, 0.0
+        fates: dict = {}
+        slowest = 0.0
         for child in children:
             _, err = child.communicate(timeout=600)
             lines = [ln for ln in err.splitlines() if '"envparity.startup"' in ln]
@@ -55,13 +56,11 @@ def main() -> int:
                 print(err, file=sys.stderr)
                 continue
             record = json.loads(lines[0])
-            stored += record.get("stored") == "store"
-            spooled += record.get("stored") == "spool"
+            fate = str(record.get("stored"))
+            fates[fate] = fates.get(fate, 0) + 1
             slowest = max(slowest, float(record.get("elapsed_ms", 0)))
-    print(
-        f"{args.starts} starts, budget {args.budget} s: {stored} stored, {spooled} spooled; "
-        f"slowest {slowest:.0f} ms"
-    )
+    told = ", ".join(f"{n} {fate}" for fate, n in sorted(fates.items()))
+    print(f"{args.starts} starts, budget {args.budget} s: {told}; slowest {slowest:.0f} ms")
     return 0
 
 
