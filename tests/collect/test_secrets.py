@@ -340,7 +340,6 @@ def test_the_rules_compile_on_first_use_not_at_import():
     code = (
         "import sys, envparity, envparity.redact as r\n"
         "assert r._compiled is None\n"
-        "assert 'urllib.parse' not in sys.modules or True\n"
         "r.redact_value('x'); assert r._compiled is not None"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
