@@ -126,9 +126,11 @@ def store(snap: Snapshot, db: Optional[str] = None, *, kept: str = "") -> str:
     """
     from .errors import UnsupportedStore
     from .store import save
+    from .store.url import resolve_url, sqlite_path
 
     try:
-        return save(snap, db)[1]
+        # A command migrates only its own SQLite file; PostgreSQL only by `envparity db upgrade`.
+        return save(snap, db, migrate=sqlite_path(resolve_url(db)) is not None)[1]
     except StoreError as e:
         tail = f"; {kept}" if kept else ""
         # An unsupported URL stays bad input (exit 2); the others are the store's (exit 3).

@@ -66,8 +66,15 @@ def load_file(path: str) -> Snapshot:
             f"{path}: not JSON ({e.msg} at line {e.lineno}); "
             "give a file written by `envparity snapshot -o`"
         ) from None
+    from .model import fingerprint
+    from .redact import redact_snapshot
+
     try:
         snapshot = Snapshot.model_validate(data)
+        # Today's rules on what an older envparity wrote (redact on read), after the claimed
+        # fingerprint is checked against the content as written.
+        redacted = redact_snapshot(data)
+        clean = snapshot if redacted == data else Snapshot.model_validate(redacted)
     except (RecursionError, MemoryError):
         raise BadInput(f"{path}: the snapshot file is too deeply nested or too large") from None
     except ValidationError as e:
@@ -78,16 +85,17 @@ def load_file(path: str) -> Snapshot:
             f"{path}: not a valid envparity snapshot: field {where}: {first['msg']}{more}; "
             "give a file written by `envparity snapshot -o`"
         ) from None
-    from .model import fingerprint
-
     actual = fingerprint(snapshot)
     warning = fingerprint_mismatch(path, snapshot.fingerprint, actual)
-    if warning is None:
-        return snapshot
-    import sys
+    if warning is not None:
+        import sys
 
-    print(f"envparity: warning: {warning}", file=sys.stderr)
-    return snapshot.model_copy(update={"fingerprint": actual})
+        print(f"envparity: warning: {warning}", file=sys.stderr)
+    if clean is not snapshot:
+        actual = fingerprint(clean)  # redacting changed identity values: as `db scrub` would
+    if clean.fingerprint == actual:
+        return clean
+    return clean.model_copy(update={"fingerprint": actual})
 
 
 def fingerprint_mismatch(where: str, claimed: str, actual: str) -> Optional[str]:
@@ -108,7 +116,7 @@ def resolve(ref: str, db_url: Optional[str] = None) -> Snapshot:
     """The snapshot ``ref`` names: a JSON file, or anything the store resolves."""
     if is_file_ref(ref) and not ref.startswith(FINGERPRINT_PREFIX):
         return load_file(ref)
-    from .store import open_store
+    from .store import open_reader
 
-    with open_store(db_url) as store:
+    with open_reader(db_url) as store:
         return store.resolve(ref)

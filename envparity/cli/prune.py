@@ -46,11 +46,11 @@ def prune_command(
     """Delete old sightings, never one a tag points at (now or in its history) nor the latest of
     an environment, then the environments no sighting refers to any more."""
     from ..fleet import parse_since
-    from ..store import open_store
+    from ..store import open_writer
     from ..store.prune import prune
 
     cutoff = parse_since(older_than, option="--older-than")
-    with open_store(db) as store:
+    with open_writer(db) as store:
         result = prune(store, cutoff, keep_latest=keep_latest, dry_run=dry_run)
         where = store.url_redacted
     if chosen(fmt, json_) == "json":

@@ -145,7 +145,7 @@ def fleet(
     from ..fleet import fleet_view, parse_since
     from ..refs import is_file_ref, load_file
     from ..report.fleet import render_fleet
-    from ..store import open_store
+    from ..store import open_reader
 
     fmt_name = chosen(fmt, json_)
     labels = parse_labels(label)
@@ -155,7 +155,7 @@ def fleet(
         from ..policy import load_policy
 
         policy_obj = load_policy(policy)
-    with open_store(db) as store:
+    with open_reader(db) as store:
         base = None
         if baseline:
             base = load_file(baseline) if is_file_ref(baseline) else store.resolve(baseline)
@@ -197,9 +197,9 @@ def flush(
     """
     from ..errors import StoreError
     from ..hook import flush as replay
-    from ..store import open_store
+    from ..store import open_writer
 
-    with open_store(db) as store:
+    with open_writer(db) as store:
         result = replay(store, os.environ, spool_dir)
         where = store.url_redacted
     for path, why in result.invalid:

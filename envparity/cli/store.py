@@ -49,11 +49,14 @@ def list_(
 ) -> None:
     """List stored snapshots, newest first."""
     json_ = chosen(fmt, json_) == "json"
-    from ..store import open_store
+    from ..store import open_reader
 
     labels = parse_labels(label)
-    with open_store(db) as store:
-        rows = store.list_snapshots(role=role, labels=labels or None, limit=limit)
+    if _not_created(db):
+        rows = []
+    else:
+        with open_reader(db) as store:
+            rows = store.list_snapshots(role=role, labels=labels or None, limit=limit)
     if json_:
         rows_json = json.dumps([r.model_dump(mode="json") for r in rows], indent=2, sort_keys=True)
         _out(json_text(rows_json))
@@ -95,10 +98,25 @@ def list_(
 
 def store_has_any(db: Optional[str]) -> bool:
     """True when the store holds at least one snapshot."""
-    from ..store import open_store
+    from ..store import open_reader
 
-    with open_store(db) as store:
+    if _not_created(db):
+        return False
+    with open_reader(db) as store:
         return bool(store.list_snapshots(limit=1))
+
+
+def _not_created(db: Optional[str]) -> bool:
+    """True when the store is a SQLite file that does not exist yet: nothing stored, and a
+    read creates nothing."""
+    import os
+
+    from ..store.url import resolve_url, sqlite_path
+
+    path = sqlite_path(resolve_url(db))
+    if path is None or not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return False  # open_reader names the missing directory
+    return not os.path.exists(path)
 
 
 def _render(snap: "Snapshot") -> str:
@@ -170,12 +188,12 @@ def tag(
 ) -> None:
     """Point a tag at a snapshot (moving it keeps its history), or show a tag's history."""
     json_ = chosen(fmt, json_) == "json"
-    from ..store import open_store
+    from ..store import open_reader, open_writer
 
     if history is not None:
         if ref is not None:
             raise BadInput("give either REF NAME or --history NAME, not both")
-        with open_store(db) as store:
+        with open_reader(db) as store:
             events = store.tag_history(history)
         if json_:
             dumped = [e.model_dump(mode="json") for e in events]
@@ -188,7 +206,7 @@ def tag(
         return
     if ref is None or name is None:
         raise BadInput("usage: envparity tag REF NAME, or envparity tag --history NAME")
-    with open_store(db) as store:
+    with open_writer(db) as store:
         snap = store.tag(ref, name)
         where = store.url_redacted
     note(f"tagged {snap.snapshot_id[:12]} as {terminal(name)} in {where}")
@@ -255,3 +273,36 @@ def info(
     with connect(db) as store:
         schema = store.schema_info()
     _out(schema.model_dump_json(indent=2) if json_ else "\n".join(_info_lines(schema)))
+
+
+@db_app.command()
+@boundary
+def scrub(
+    *,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would change; change nothing.")
+    ] = False,
+    fmt: DataFormatOpt = DataFormat.text,
+    json_: JsonAlias = False,
+    db: DbOption = None,
+) -> None:
+    """Rewrite stored snapshots with today's redaction rules (old fingerprints stay as aliases)."""
+    json_ = chosen(fmt, json_) == "json"
+    from ..store import open_store
+    from ..store.scrub import scrub as run_scrub
+
+    with open_store(db, migrate=False) as store:
+        result = run_scrub(store, dry_run=dry_run)
+        where = store.url_redacted
+    if json_:
+        _out(result.model_dump_json(indent=2))
+        return
+    from ..wording import count
+
+    verb = "would rewrite" if dry_run else "rewrote"
+    note(
+        f"{where}: {verb} {count(len(result.environments), 'environment')} and "
+        f"{count(result.sightings, 'snapshot')}"
+    )
+    for old, new in sorted(result.environments.items()):
+        _out(f"{old[:16]} -> {new[:16]}" + ("" if dry_run else " (old fingerprint kept as alias)"))

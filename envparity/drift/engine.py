@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tuple
 
 from ..identity import SCHEMA_VERSION
+from ..redact import redact_snapshot
 from ..relevance.relevant import RelevantSet, relevant_set
 from . import devices, measured, packages, variables
 from .findings import Finding, Findings, empty, same, show
@@ -211,6 +212,8 @@ def findings(
 ) -> Tuple[List[Finding], List[Any]]:
     """Every finding (before the policy and the folding of groups) and the benchmark
     comparisons. ``relevance``: the baseline's relevant set (default: computed here)."""
+    # Both sides under today's rules: a rule added since one side was captured is no drift.
+    base, cand = redact_snapshot(base), redact_snapshot(cand)
     ea, eb = _probe_errors(base), _probe_errors(cand)
     incomplete: FrozenSet[str] = frozenset(
         c for probe in (ea.keys() | eb.keys()) for c in PROBE_CATEGORIES.get(probe, ())

@@ -18,7 +18,9 @@ __all__ = [
     "Store",
     "TagEvent",
     "connect",
+    "open_reader",
     "open_store",
+    "open_writer",
     "parse_latest",
 ]
 
@@ -31,7 +33,9 @@ if TYPE_CHECKING:
         Store,
         TagEvent,
         connect,
+        open_reader,
         open_store,
+        open_writer,
         parse_latest,
     )
 
@@ -52,7 +56,7 @@ def save(
     """
     from .fast import save_anywhere
 
-    done = save_anywhere(snapshot, url, timeout_s=timeout_s)
+    done = save_anywhere(snapshot, url, timeout_s=timeout_s, migrate=migrate)
     if done is not None:
         return done
     from .store import open_store

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 from urllib.parse import quote
 
 from ..errors import StoreError
-from .migrate import HEAD, VERSION_TABLE
+from .migrate import COMPAT_TABLE, VERSION_TABLE, file_lock, usable
 from .rows import dumps
 from .url import DB_TIMEOUT_ENV, db_timeout, network_fs, resolve_url, shown, sqlite_path
 
@@ -100,6 +100,12 @@ def cause(e: BaseException, path: Optional[str], timeout_s: Optional[float] = No
             f"the disk holding {where} is full ({text or 'no space left'}); free space or "
             "point ENVPARITY_HOME / ENVPARITY_DB_URL elsewhere"
         )
+    if path and ("disk i/o error" in low or code == getattr(sqlite3, "SQLITE_IOERR", 10)):
+        # SQLite says "disk I/O error" for whatever write failed beneath it; a read fails so
+        # too when it cannot make the WAL's shared-memory file. Name the real cause.
+        real = _io_cause(where, directory)
+        if real:
+            return f"{real[1]} ({text}); {_IO_FIX[real[0]]}"
     if "locked" in low or "busy" in low:
         return (
             f"{where} is locked by another writer for longer than "
@@ -124,6 +130,46 @@ def cause(e: BaseException, path: Optional[str], timeout_s: Optional[float] = No
         if os.path.exists(where) and not os.access(where, os.R_OK):
             return f"the store file {where} is not readable ({text}); check its permissions"
     return text or type(e).__name__
+
+
+_IO_FIX = {
+    "full": "free space or point ENVPARITY_HOME / ENVPARITY_DB_URL elsewhere",
+    "limit": "raise the limit (ulimit -f) or point ENVPARITY_DB_URL elsewhere",
+    "damaged": "move it aside (envparity creates a new store) or restore it from a backup",
+}
+
+
+def _io_cause(where: str, directory: str) -> Optional[Tuple[str, str]]:
+    """What lies behind SQLite's "disk I/O error": a full disk, a file size limit on this
+    process, or damaged pages; None when none of them."""
+    try:
+        st = os.statvfs(directory)
+        if st.f_bavail * st.f_frsize < 256 * 1024:
+            return "full", f"the disk holding {where} is full"
+    except OSError:
+        pass
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if soft != resource.RLIM_INFINITY:
+            return "limit", f"file size limit: this process may not write files over {soft} bytes"
+    except (ImportError, OSError, ValueError):
+        pass
+    if os.path.isfile(where):
+        from .migrate import quick_check
+
+        try:
+            conn = sqlite3.connect(f"file:{quote(where)}?mode=ro&immutable=1", uri=True)
+            try:
+                problem = quick_check(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            problem = str(e)
+        if problem:
+            return "damaged", f"{where} is damaged (SQLite's quick_check: {problem})"
+    return None
 
 
 def db_timeout_shown() -> str:
@@ -157,14 +203,25 @@ def _timeout(timeout_s: Optional[float]) -> float:
 
 
 def _current(conn: sqlite3.Connection) -> bool:
-    """True when the database has this envparity's schema (False: none yet, or another)."""
+    """True when this envparity reads and writes the database as it is (its schema, one it
+    still serves, or a newer one that says this one may use it); False: none yet, or another."""
     try:
         version = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
     except sqlite3.OperationalError as e:
         if "no such table" in str(e):
             return False  # no schema yet: open_store creates it
         raise
-    return version is not None and version[0] == HEAD
+    if version is None:
+        return False
+    floor = None
+    try:
+        row = conn.execute(
+            f"SELECT min_reader FROM {COMPAT_TABLE} WHERE revision = ?", (version[0],)
+        ).fetchone()
+        floor = str(row[0]) if row else None
+    except sqlite3.OperationalError:
+        pass  # no compat table: a store from before it
+    return usable(str(version[0]), floor)
 
 
 def save(
@@ -181,19 +238,59 @@ def save(
     return save_rows(rows(snapshot), url, timeout_s=timeout_s)  # validates before the file
 
 
+def _ready(path: str, timeout: float) -> bool:
+    """True when the SQLite file at ``path`` has a schema this envparity writes as it is."""
+    if not os.path.isfile(path):
+        return False
+    conn = sqlite_connect(path, timeout, create=False)
+    try:
+        return _current(conn)
+    finally:
+        conn.close()
+
+
+def _first_start(resolved: str, path: str, timeout: float) -> bool:
+    """Create or migrate the SQLite store under its migration lock; True when it is ready.
+
+    Every first start takes the lock: one migrates (through the full store, which holds the same
+    lock), the others wait on it without spinning and find the schema made, so they store
+    through this stdlib path instead of each importing SQLAlchemy and Alembic.
+    """
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return False  # open_store names the missing directory
+    with file_lock(path, timeout) as held:
+        if not held:
+            return False  # no lock file here (read-only): open_store explains
+        if not _ready(path, timeout):
+            from .store import open_store
+
+            open_store(resolved, migrate=True, timeout_s=timeout).close()
+    return True
+
+
 def save_rows(
-    r: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+    r: Any,
+    url: Optional[str] = None,
+    *,
+    timeout_s: Optional[float] = None,
+    migrate: bool = False,
 ) -> Optional[Tuple[bool, str]]:
     """:func:`save` for rows already built (:func:`envparity.store.rows.rows_from_data` builds
-    them from plain data, so the lean start-up path never builds the pydantic model)."""
+    them from plain data, so the lean start-up path never builds the pydantic model).
+
+    With ``migrate`` a SQLite file that does not exist yet, or has no schema or an older one, is
+    created or migrated first under its migration lock (see :func:`_first_start`).
+    """
     resolved = resolve_url(url)
     path = sqlite_path(resolved)
-    if path is None or not os.path.isfile(path) or "?" in resolved:
+    if path is None or "?" in resolved:
         return None
     sid = r.sighting["snapshot_id"]
     timeout = _timeout(timeout_s)
     conn: Optional[sqlite3.Connection] = None
     try:
+        if not _ready(path, timeout) and not (migrate and _first_start(resolved, path, timeout)):
+            return None
         conn = sqlite_connect(path, timeout, create=False)
         if not _current(conn):
             return None
@@ -238,6 +335,10 @@ def _save_records(conn: Any, identity: Any) -> None:
     digests = [d for d in content_digests(identity) if d in RECORDS]
     if not digests:
         return
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'"
+    ).fetchone():
+        return  # a store one step behind (before 0005): the lists are optional
     marks = ", ".join("?" for _ in digests)
     have = {
         row[0]
@@ -358,7 +459,11 @@ def resolve_data(
 
 
 def save_anywhere(
-    snapshot: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
+    snapshot: Any,
+    url: Optional[str] = None,
+    *,
+    timeout_s: Optional[float] = None,
+    migrate: bool = True,
 ) -> Optional[Tuple[bool, str]]:
     """:func:`save` into SQLite, else the same through psycopg into PostgreSQL; None when
     neither fast path can (no store yet, another schema): see :func:`envparity.store.save`.
@@ -367,7 +472,7 @@ def save_anywhere(
     from .rows import rows, rows_from_data
 
     r = rows_from_data(snapshot) if isinstance(snapshot, dict) else rows(snapshot)
-    done = save_rows(r, url, timeout_s=timeout_s)
+    done = save_rows(r, url, timeout_s=timeout_s, migrate=migrate)
     if done is None:
         done = fast_pg.save_rows(r, url, timeout_s=timeout_s)
     return done
@@ -378,9 +483,15 @@ def resolve_anywhere(
 ) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
     """:func:`resolve_data` in SQLite, else through psycopg in PostgreSQL; None when neither can
     (a prefix, ``latest``, an unknown ref: :meth:`Store.resolve` explains)."""
+    from ..redact import redact_snapshot
     from . import fast_pg
 
     found = resolve_data(ref, url, timeout_s=timeout_s)
     if found is None:
         found = fast_pg.resolve_data(ref, url, timeout_s=timeout_s)
-    return found
+    if found is None:
+        return None
+    identity, instance, columns = found
+    # Today's rules on what an older envparity stored (redact on read).
+    return redact_snapshot(identity), redact_snapshot(instance), columns
+

@@ -254,7 +254,9 @@ def snapshot_from(
 ) -> Snapshot:
     """The Snapshot a stored environment and sighting make together."""
     from ..model import Snapshot
+    from ..redact import redact_snapshot
 
-    data = merge(identity, instance)
+    # Today's rules on what an older envparity stored (redact on read).
+    data = redact_snapshot(merge(identity, instance))
     data.update(columns)
     return Snapshot.model_validate(data)

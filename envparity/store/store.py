@@ -328,11 +328,15 @@ class Store:
     def _check_schema(self, migrate: bool) -> None:
         with self._errors("reading the schema version"), self.engine.connect() as conn:
             revision = _migrate.current_revision(conn)
+            floor = _migrate.min_reader(conn, revision)
         status = _migrate.state(revision)
-        if status == "current":
+        if _migrate.usable(revision, floor):
             return
         if status == "ahead":
-            raise self._newer(revision)
+            raise self._newer(revision, floor)
+        path = sqlite_path(self._url)
+        if status == "empty" and path:
+            _migrate.check_sqlite_file(path, self.url_redacted)
         if not migrate:
             what = "has no envparity schema" if status == "empty" else f"is at {revision}"
             raise SchemaOutOfDate(
@@ -341,10 +345,16 @@ class Store:
             )
         self.upgrade()
 
-    def _newer(self, revision: Optional[str]) -> SchemaOutOfDate:
+    def _newer(self, revision: Optional[str], floor: Optional[str] = None) -> SchemaOutOfDate:
+        why = (
+            f"it needs a client at schema {floor} or newer"
+            if floor
+            else "it does not say that older clients may use it"
+        )
         return SchemaOutOfDate(
             f"store {self.url_redacted} was written by a newer envparity (schema {revision}, "
-            f"this one knows up to {_migrate.HEAD}); upgrade envparity, the store is left as is"
+            f"this one knows up to {_migrate.HEAD}; {why}); upgrade envparity, the store is "
+            "left as is"
         )
 
     # --- schema -------------------------------------------------------------------------------
@@ -352,8 +362,11 @@ class Store:
     def upgrade(self, revision: str = "head") -> Optional[str]:
         """Migrate the schema (under a lock, so concurrent upgrades are safe); returns the
         revision it was at. A schema from a newer envparity raises and is left untouched."""
+        path = sqlite_path(self._url)
+        if path:
+            _migrate.check_sqlite_file(path, self.url_redacted)
         with self._errors("migrating the schema"):
-            before = _migrate.upgrade(self.engine, revision)
+            before = _migrate.upgrade(self.engine, revision, self.timeout_s)
         if _migrate.state(before) == "ahead":
             raise self._newer(before)
         return before
@@ -361,7 +374,7 @@ class Store:
     def downgrade(self, revision: str) -> None:
         """Migrate down to ``revision`` (``base``: no tables). For tests and recovery."""
         with self._errors("downgrading the schema"):
-            _migrate.downgrade(self.engine, revision)
+            _migrate.downgrade(self.engine, revision, self.timeout_s)
 
     def schema_info(self) -> SchemaInfo:
         """Where the store is, its schema revision against this envparity's, and row counts."""
@@ -369,11 +382,16 @@ class Store:
 
         from . import tables as t
 
+        path = sqlite_path(self._url)
         with self._read("reading the schema version") as conn:
             revision = _migrate.current_revision(conn)
             status = _migrate.state(revision)
+            if status == "empty" and path:
+                # "empty" only when it is: a damaged or foreign file says so.
+                _migrate.check_sqlite_file(path, self.url_redacted)
+            floor = _migrate.min_reader(conn, revision)
             counts: Dict[str, Optional[int]] = dict.fromkeys(("environments", "sightings", "tags"))
-            if status == "current":
+            if _migrate.usable(revision, floor):
                 for name, table in (
                     ("environments", t.environments),
                     ("sightings", t.sightings),
@@ -382,7 +400,6 @@ class Store:
                     counts[name] = conn.execute(
                         sa.select(sa.func.count()).select_from(table)
                     ).scalar_one()
-        path = sqlite_path(self._url)
         return SchemaInfo(
             url=self.url_redacted,
             dialect=self.dialect,
@@ -437,8 +454,8 @@ class Store:
         from . import tables as t
 
         digests = [d for d in digests if d in RECORDS]
-        if not digests:
-            return
+        if not digests or not sa.inspect(conn).has_table("records"):
+            return  # nothing read here, or a store one step behind (before 0005)
         have = {
             row[0]
             for row in conn.execute(
@@ -458,6 +475,8 @@ class Store:
         if not digests:
             return {}
         with self._read("reading RECORD lists") as conn:
+            if not sa.inspect(conn).has_table("records"):
+                return {}  # a store one step behind (before 0005)
             found = conn.execute(
                 sa.select(t.records.c.digest, t.records.c.data).where(
                     t.records.c.digest.in_(sorted(set(digests)))
@@ -674,6 +693,10 @@ class Store:
                     f"ref {ref!r} is ambiguous: fingerprints "
                     f"{', '.join(f[:16] for f in fingerprints)} match; give more characters"
                 )
+            if not fingerprints:
+                from .scrub import alias_of  # scrubbed by `db scrub`: the old one names the new
+
+                fingerprints = [f for f in [alias_of(conn, prefix)] if f]
             if not fingerprints:
                 raise BadInput(
                     f"ref {ref!r}: no stored snapshot has that fingerprint in "
@@ -910,6 +933,10 @@ class Store:
             )
             if fingerprint in fps:
                 fps = [fingerprint]
+            if not fps and len(fingerprint) >= MIN_PREFIX:
+                from .scrub import alias_of  # scrubbed by `db scrub`: the old one names the new
+
+                fps = [f for f in [alias_of(conn, fingerprint)] if f]
             if len(fps) != 1 or len(fingerprint) < MIN_PREFIX:
                 why = "is ambiguous" if len(fps) > 1 else "matches no stored environment"
                 listed = f": {', '.join(f[:16] for f in fps[:5])}" if len(fps) > 1 else ""
@@ -1012,10 +1039,13 @@ def open_store(
 ) -> Store:
     """Open the store at ``url`` (else ``ENVPARITY_DB_URL``, else the SQLite default).
 
-    With ``migrate`` (the default) an empty or older schema is migrated first, under a lock;
-    without it, it raises :class:`SchemaOutOfDate` saying to run ``envparity db upgrade`` (and a
-    SQLite file that does not exist is not created). A schema from a newer envparity always
-    raises and is never touched. A SQLite file this call created is removed again when creating
+    With ``migrate`` (the default) an empty or older schema is migrated first, under a lock (a
+    SQLite file only when it is empty or envparity's); a schema this envparity uses as it is (one
+    step behind, or a newer one whose ``schema_compat`` row names this one) is left alone. The
+    commands open stores through :func:`open_reader` and :func:`open_writer`. Without it, it
+    raises :class:`SchemaOutOfDate` saying to run ``envparity db upgrade`` (and a SQLite file
+    that does not exist is not created). A schema from a newer envparity that does not name this
+    one raises and is never touched. A SQLite file this call created is removed again when creating
     its schema fails (a full disk, a read-only directory): no empty store is left behind. Use it
     as a context manager, or call ``close()``.
     """
@@ -1036,6 +1066,20 @@ def open_store(
             _remove_if_empty(path)
         raise
     return store
+
+
+def open_reader(url: Optional[str] = None, *, timeout_s: Optional[float] = None) -> Store:
+    """The store as a command that only reads opens it: never created, migrated or written. A
+    schema it cannot read says to run ``envparity db upgrade``."""
+    return open_store(url, migrate=False, timeout_s=timeout_s)
+
+
+def open_writer(url: Optional[str] = None, *, timeout_s: Optional[float] = None) -> Store:
+    """The store as a command that writes opens it: a SQLite store (new, empty, or an older
+    envparity file) is migrated first under its lock; a PostgreSQL store only ever by
+    ``envparity db upgrade``, since a fleet shares it with older clients."""
+    resolved = resolve_url(url)
+    return open_store(resolved, migrate=sqlite_path(resolved) is not None, timeout_s=timeout_s)
 
 
 def _remove_if_empty(path: str) -> None:

@@ -135,6 +135,24 @@ probe_outputs = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Migration 0003_compat: which client schemas may use this store (one row per migration), and
+# the fingerprints `envparity db scrub` rewrote (refs, tags, fleets and caches that hold an old
+# fingerprint resolve through here).
+schema_compat = sa.Table(
+    "schema_compat",
+    metadata,
+    sa.Column("revision", sa.String(64), primary_key=True),
+    sa.Column("min_reader", sa.String(64), nullable=False),
+)
+
+fingerprint_aliases = sa.Table(
+    "fingerprint_aliases",
+    metadata,
+    sa.Column("old_fingerprint", sa.String(64), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
 # A distribution's RECORD entries ("path,hash" lines, zlib), stored once per content digest
 # (migration 0005). Packages' ``content`` names a row; a content finding names the files.
 records = sa.Table(

@@ -5,7 +5,7 @@ what installers write differently). The list itself is kept here once, however m
 share it, so a finding about the same version with other files can name the files that differ.
 
 Revision ID: 0005_records
-Revises: 0002_probe_outputs
+Revises: 0003_compat
 Create Date: 2026-12-07
 """
 
@@ -15,9 +15,13 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_records"
-down_revision = "0002_probe_outputs"
+down_revision = "0003_compat"
 branch_labels = None
 depends_on = None
+
+# Additive (one new table, written only when it exists): a 0003 client reads and writes this store
+# as it did, and this envparity writes a store one step behind without it.
+MIN_READER = "0003_compat"
 
 # Scripts stay self-contained (no envparity imports): tables.UTCDateTime is this on disk.
 _TIMESTAMP = sa.DateTime(timezone=True)
@@ -34,7 +38,14 @@ def upgrade() -> None:
         sa.Column("created_at", _TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("digest", name=op.f("pk_records")),
     )
+    compat = sa.table(
+        "schema_compat",
+        sa.column("revision", sa.String(length=64)),
+        sa.column("min_reader", sa.String(length=64)),
+    )
+    op.bulk_insert(compat, [{"revision": revision, "min_reader": MIN_READER}])
 
 
 def downgrade() -> None:
+    op.execute(sa.text("DELETE FROM schema_compat WHERE revision = :r").bindparams(r=revision))
     op.drop_table("records")
