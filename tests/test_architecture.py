@@ -1,6 +1,8 @@
 """The shape of the code, checked: no import cycles, so every layer can be read (and loaded) on its
-own. The graph is built with ``ast`` from every import statement, at module level and inside
-functions alike: a function-level import hides a cycle from Python, not from a reader."""
+own. The graph is built with ``ast`` from every import statement that runs, at module level and
+inside functions alike: a function-level import hides a cycle from Python, not from a reader.
+Only ``if TYPE_CHECKING:`` blocks are left out: they never run, and annotations may name a type
+from a module that imports this one."""
 
 from __future__ import annotations
 
@@ -45,14 +47,28 @@ def _targets(module: str, path: Path, node: ast.AST, modules: Dict[str, Path]) -
     return out
 
 
+def _imports(tree: ast.AST) -> List[ast.AST]:
+    """Every import statement in ``tree`` outside ``if TYPE_CHECKING:`` blocks."""
+    found: List[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            todo.extend(node.orelse)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
 def import_graph() -> Dict[str, Set[str]]:
     modules = _modules()
     graph: Dict[str, Set[str]] = {}
     for module, path in modules.items():
         edges: Set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                edges.update(_targets(module, path, node, modules))
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            edges.update(_targets(module, path, node, modules))
         graph[module] = edges
     return graph
 

@@ -22,8 +22,8 @@ from ..errors import BadInput, SchemaOutOfDate, StoreError, StoreTimeout
 from ..inputs import stored_json
 from ..model import Snapshot
 from ..redact import redact_value
-from . import fast
 from . import migrate as _migrate
+from . import sqlite as _sqlite  # connections and causes, shared with the fast path
 from .rows import (
     JSON_FIELDS,
     content_digests,
@@ -132,7 +132,7 @@ def _make_engine(url: str, timeout_s: float, *, create: bool = True) -> Engine:
                 )
             # Our own connect: a read-only store opens read-only (and still serves reads), and a
             # store that must not be created is never left behind as an empty file.
-            engine_args["creator"] = lambda: fast.sqlite_connect(path, timeout_s, create=create)
+            engine_args["creator"] = lambda: _sqlite.sqlite_connect(path, timeout_s, create=create)
         engine = sa.create_engine(
             url, json_serializer=dumps, json_deserializer=stored_json, **engine_args
         )
@@ -143,7 +143,7 @@ def _make_engine(url: str, timeout_s: float, *, create: bool = True) -> Engine:
             # off and emit BEGIN ourselves (SQLAlchemy's "serializable isolation" recipe).
             dbapi_conn.isolation_level = None
             if not path:
-                fast.configure(dbapi_conn, path, timeout_s)
+                _sqlite.configure(dbapi_conn, path, timeout_s)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
@@ -292,7 +292,7 @@ class Store:
         where = f"store {self.url_redacted}"
         expired = self._deadline is not None and self._deadline.expired
         if self.dialect == "sqlite" and not expired:
-            why = fast.cause(e, sqlite_path(self._url), self.timeout_s)
+            why = _sqlite.cause(e, sqlite_path(self._url), self.timeout_s)
             return StoreError(f"{where}: {doing} failed: {why}")
         return explain(where, doing, _reason(e), self.timeout_s, expired)
 
