@@ -56,6 +56,15 @@ def check(request: SnapshotRequest) -> None:
     """BadInput for a request no door may take, before any work is spent."""
     if request.callables and not request.suite:
         raise BadInput("--bench-callable needs --bench quick|full to say which suite to run with")
+    if request.python and request.measured:
+        raise BadInput(_OTHER_INTERPRETER)
+
+
+_OTHER_INTERPRETER = (
+    "--python cannot be combined with --suite, --numerics or --probes (suite=, numerics=, probes="
+    " in the library): they measure this interpreter, not --python's; run envparity inside that "
+    "environment instead"
+)
 
 
 def take_data(request: SnapshotRequest) -> Dict[str, Any]:
@@ -99,10 +108,7 @@ def take(request: SnapshotRequest) -> Snapshot:
         models=request.models,
     )
     if request.measured and snap.collection.interpreter:
-        raise BadInput(
-            "--suite, --numerics and --probes (suite=, numerics=, probes= in the library) measure "
-            "this interpreter, not --python's; run envparity inside that environment instead"
-        )
+        raise BadInput(_OTHER_INTERPRETER)
     if request.suite or request.numerics:
         from .bench.runner import attach
         from .collect.simd import numpy_simd

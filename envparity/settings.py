@@ -95,6 +95,13 @@ SETTINGS: Tuple[Setting, ...] = (
         "A TOML policy file.",
     ),
     Setting(
+        "ENVPARITY_MODEL",
+        "`--model` (`snapshot`); `envparity.snapshot(model=...)`; the start-up hook",
+        "`[tool.envparity] model`",
+        "`a.pkl,b.joblib`: model artifacts whose needs decide which differences can reach the "
+        "model (read without loading them).",
+    ),
+    Setting(
         "ENVPARITY_PROBE_MAX_BYTES",
         "",
         "`8388608` (8 MiB)",

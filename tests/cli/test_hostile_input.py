@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import stat
 from datetime import datetime, timezone
@@ -51,7 +52,8 @@ class Files:
         text = _snap().model_dump_json(indent=2)
         self.good = self._write("good.json", text)
         self.big_int = self._write(
-            "big-int.json", text.replace('"schema_version": 2', f'"schema_version": {BIG_INT}')
+            "big-int.json",
+            re.sub(r'"schema_version": \d+', f'"schema_version": {BIG_INT}', text, count=1),
         )
         self.nested_big_int = self._write(
             "nested-big-int.json", text.rstrip()[:-1] + f', "x": [[{BIG_INT}]]}}'
