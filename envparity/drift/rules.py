@@ -101,11 +101,15 @@ FIELD_RULES: Tuple[Rule, ...] = (
 
 
 class Coded(NamedTuple):
-    """A comparison written as code, listed for the generated severity table."""
+    """A comparison written as code, registered with the findings it emits: their category
+    (``where``), key patterns (``keys``, fnmatch globs) and severity. The generated severity table
+    lists every row, and :func:`covers` lets a test check that the code emits nothing the table
+    lacks."""
 
     what: str
     severity: str
     where: str  # the finding category
+    keys: Tuple[str, ...] = ("*",)
 
 
 #: Severities of the comparisons that need code (kept in step with the code by tests).
@@ -156,7 +160,30 @@ CODED: Tuple[Coded, ...] = (
     Coded("a package the model never loads (relevance known): changed, missing or added; "
           "grouped, one finding per kind", "info", "package"),
     Coded("waiver expired (its findings get their severity back)", "warning", "policy"),
+    Coded("CUDA runtime, cuDNN or NCCL reported on one side only (a framework imported there)",
+          "info", "accelerator", ("cuda_runtime", "cudnn", "nccl")),
+    Coded("a git checkout on one side only", "info", "code", ("checkout",)),
+    Coded("git remote added, removed or moved", "info", "code", ("remote.*",)),
+    Coded("vector ISA flag gained (the candidate's CPU can run more kernels)", "info", "cpu",
+          ("flags.*",)),
+    Coded("other captured variable added, removed or changed (identity class; see Captured "
+          "variables)", "info", "env"),
 )
+
+
+def covers(category: str, key: str, severity: str) -> bool:
+    """True when a field rule or a registered coded rule emits ``severity`` for ``key`` in
+    ``category``: the severity table then describes that finding."""
+    from fnmatch import fnmatchcase
+
+    return any(
+        r.finding_category == category and r.finding_key == key and r.severity == severity
+        for r in FIELD_RULES
+    ) or any(
+        c.where == category and c.severity == severity
+        and any(fnmatchcase(key, pattern) for pattern in c.keys)
+        for c in CODED
+    )
 
 #: The relevance column: how what the model uses changes a row's severity.
 _RELEVANCE = {
