@@ -33,7 +33,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .bench.runner import run_suite
-    from .diff import diff as compare
+    from .comparison import compare
     from .hook import startup_check
     from .model import DriftReport, Snapshot
     from .policy import load_policy
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DriftReport": ("envparity.model", "DriftReport"),
     "Snapshot": ("envparity.model", "Snapshot"),
-    "compare": ("envparity.diff", "diff"),
+    "compare": ("envparity.comparison", "compare"),
     "load_policy": ("envparity.policy", "load_policy"),
     "open_store": ("envparity.store", "open_store"),
     "register_benchmark": ("envparity.bench.registry", "register_benchmark"),

@@ -113,7 +113,7 @@ def fleet_view(
 
     ``by_role`` (without ``role``) groups by environment and role, as the metrics are labelled.
     """
-    from .diff import diff
+    from .comparison import compare as diff
 
     groups: List[FleetGroup] = []
     compared: Dict[str, Dict[str, Any]] = {}  # fingerprint -> comparison, done once per environment

@@ -25,7 +25,7 @@ from typing import List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from envparity.diff import diff  # noqa: E402
+from envparity.comparison import compare as diff  # noqa: E402
 from envparity.model import (  # noqa: E402
     Collection,
     CpuInfo,

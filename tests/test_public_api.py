@@ -29,3 +29,16 @@ def test_the_public_compare_gives_the_drift_report(tmp_path) -> None:
     assert isinstance(report, envparity.DriftReport)
     assert any("pytest" in f.key for f in report.findings), report.findings
     assert "package" in envparity.render(report, "markdown")
+
+
+def test_the_old_deep_import_still_works_and_warns() -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from envparity.diff import diff  # the name earlier releases documented
+    assert diff is envparity.compare
+    assert any(
+        issubclass(w.category, DeprecationWarning) and "envparity.compare" in str(w.message)
+        for w in caught
+    )

@@ -115,7 +115,7 @@ def _bisect_result(tmp: Path) -> Optional[str]:
 
 
 def _step_summary(tmp: Path) -> Optional[str]:
-    from envparity.diff import diff
+    from envparity.comparison import compare as diff
     from envparity.report.github import append_step_summary
 
     report = diff(_snap(), _snap())
@@ -235,7 +235,7 @@ def test_writer_never_clobbers(w: Writer, kind: str, tmp_path: Path):
 def test_user_and_runner_writers_on_the_real_dev_null():
     """/dev/null itself (the tests run as root, where replacing it breaks the host)."""
     from envparity.cli._app import write_atomic
-    from envparity.diff import diff
+    from envparity.comparison import compare as diff
     from envparity.report.github import append_step_summary
     from envparity.report.openmetrics import write_container_metrics
 

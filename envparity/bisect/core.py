@@ -42,7 +42,7 @@ TOOL_PACKAGES = ("envparity",)  # on one side only is not a difference of the en
 
 def drift_findings(baseline: Snapshot, candidate: Snapshot) -> List[Dict[str, Any]]:
     """Every difference as plain finding dicts (no policy: an ignored key may be the cause)."""
-    from ..diff import diff
+    from ..comparison import compare as diff
 
     report = diff(baseline, candidate)
     return [f.model_dump(mode="json") for f in report.findings]

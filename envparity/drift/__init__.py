@@ -16,5 +16,5 @@ Layout:
   ordering and the verdict, on the plain JSON dicts of a snapshot.
 
 Nothing here imports pydantic except :mod:`.measured` when measurements are present; the
-pydantic ``DriftReport`` is built by ``envparity.diff.diff`` at the API boundary.
+pydantic ``DriftReport`` is built by ``envparity.compare`` at the API boundary.
 """

@@ -6,7 +6,7 @@ the field rules (:mod:`.rules`) and the coded comparisons, turns probe errors in
 comparison" findings (holding back the added/removed findings the failed probe would explain),
 judges packages by the baseline's relevant set, applies the policy and its waivers, folds the
 grouped findings (:func:`fold`), orders the findings and sets the verdict; the report says what
-relevance came from and what the policy changed. ``envparity.diff.diff`` wraps the
+relevance came from and what the policy changed. ``envparity.compare`` wraps the
 result in the pydantic ``DriftReport`` for the API and the renderers.
 """
 

@@ -3,7 +3,7 @@
 Like the rest of the start-up path (capture, the SQLite store, the baseline cache), this works on
 plain JSON data and imports no pydantic: the policy is read by :mod:`envparity.drift.policy`
 (the rules ``envparity.policy.Policy`` delegates to) and the report is the drift engine's, the
-JSON shape of ``DriftReport`` that ``envparity.diff.diff`` validates into the model.
+JSON shape of ``DriftReport`` that ``envparity.compare`` validates into the model.
 """
 
 from __future__ import annotations

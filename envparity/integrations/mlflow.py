@@ -87,7 +87,7 @@ def log_snapshot(
 
 
 def _report(baseline: Union[Snapshot, str], snapshot: Snapshot, policy: Any) -> DriftReport:
-    from ..diff import diff
+    from ..comparison import compare as diff
     from ..refs import resolve
 
     ref = baseline if isinstance(baseline, str) else baseline.snapshot_id

@@ -81,7 +81,7 @@ def report(
     baseline_ref: str,
 ) -> DriftReport:
     """A :class:`~envparity.model.DriftReport` of the probes' findings alone."""
-    from ..diff import snapshot_data, sort_key
+    from ..comparison import snapshot_data, sort_key
     from ..drift.engine import summary
     from ..drift.severity import SEVERITIES, reaches, verdict_of
     from ..model import DriftReport, Finding, SnapshotSummary

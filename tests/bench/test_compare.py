@@ -150,7 +150,7 @@ def test_capture_warns_when_contended() -> None:
 def test_diff_reports_a_benchmark_that_allocates_more() -> None:
     from datetime import datetime, timezone
 
-    from envparity.diff import diff
+    from envparity.comparison import compare as diff
     from envparity.model import Collection, PythonInfo, Snapshot
 
     def snap(peak: int) -> Snapshot:

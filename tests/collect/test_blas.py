@@ -6,7 +6,7 @@ from pathlib import Path
 
 from envparity.collect import blas
 from envparity.collect.interface import Context
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.model import BlasLibrary, Snapshot
 
 V1 = Path(__file__).parent / "data" / "snapshot-v1.json"

@@ -16,7 +16,7 @@ import pytest
 
 from envparity.collect import packages
 from envparity.collect.interface import Context
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.model import CondaPackage, Snapshot, fingerprint
 
 DATA = Path(__file__).parent / "data"

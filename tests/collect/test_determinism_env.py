@@ -14,7 +14,7 @@ from _stacks import stack_env
 
 from envparity.collect import envvars
 from envparity.collect.interface import Context
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.drift.variables import DETERMINISM_ERRORS
 from envparity.model import Snapshot
 

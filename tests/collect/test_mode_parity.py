@@ -18,7 +18,7 @@ from typing import Dict
 import pytest
 from _stacks import stack_env
 
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.model import Snapshot
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ from _stacks import stack_env
 
 from envparity.collect import cpu, packages
 from envparity.collect.interface import Context
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.model import CondaPackage, Package, Snapshot, fingerprint
 
 DATA = Path(__file__).parent / "data"

@@ -15,7 +15,7 @@ from typing import Dict
 import pytest
 from _stacks import StackUnavailable, build_stack, stack_env
 
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.model import Snapshot
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Tuple
 
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.model import (
     BlasLibrary,
     CodeInfo,

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 from diff_snapshots import baseline, changed, found, with_package
 
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.errors import BadInput
 from envparity.policy import Policy, load_policy
 

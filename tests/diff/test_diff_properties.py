@@ -8,7 +8,8 @@ from diff_snapshots import baseline
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envparity.diff import diff, sort_key
+from envparity.comparison import compare as diff
+from envparity.comparison import sort_key
 from envparity.model import DriftReport, Package, identity
 
 BASE = baseline()

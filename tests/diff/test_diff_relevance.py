@@ -12,7 +12,7 @@ import pytest
 from diff_snapshots import baseline, by_key, changed, cli_runner, with_package
 
 from envparity.cli import app
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.errors import BadInput
 from envparity.model import ModelArtifact, Relevance
 from envparity.policy import Policy, load_policy

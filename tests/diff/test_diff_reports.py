@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from diff_snapshots import baseline, changed, with_package
 
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.errors import BadInput
 from envparity.model import BenchmarkComparison, DriftReport
 from envparity.policy import Policy

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from diff_snapshots import baseline, by_key, changed, found, with_package
 
-from envparity.diff import diff, reaches
+from envparity.comparison import compare as diff
+from envparity.comparison import reaches
 from envparity.model import (
     BenchmarkResult,
     BenchmarkRun,

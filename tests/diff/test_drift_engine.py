@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from diff_snapshots import baseline, by_key, changed, found, with_package
 
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.drift import rules
 from envparity.drift.engine import compare
 from envparity.model import Finding, ProbeFailure

@@ -1,6 +1,6 @@
 """The lean start-up path: capture, store to SQLite, resolve the baseline (from the store or the
 local cache), read the policy and compare, with no pydantic, Typer, SQLAlchemy or Rich import;
-its rows are the ones Store.save writes, and its report is the one ``envparity.diff.diff`` makes.
+its rows are the ones Store.save writes, and its report is the one ``envparity.compare`` makes.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def test_the_hook_report_is_the_one_diff_makes(hook_env, fail_on) -> None:
     """The plain path (drift engine + drift.policy.Rules) and the pydantic path (diff + Policy)
     give the same report for the same pair and policy."""
     from envparity.collect.capture import to_snapshot
-    from envparity.diff import diff
+    from envparity.comparison import compare as diff
     from envparity.model import DriftReport
     from envparity.policy import load_policy
 
