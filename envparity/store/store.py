@@ -770,18 +770,26 @@ class Store:
         labels: Optional[Mapping[str, str]] = None,
         since: Optional[datetime] = None,
     ) -> List[EnvironmentGroup]:
-        """Sightings grouped by environment, most recently seen first (one GROUP BY in SQL)."""
+        """Sightings grouped by environment, most recently seen first (one GROUP BY in SQL).
+
+        Without ``labels`` or ``since`` the rollup answers (one row per environment, role and
+        host, kept by triggers), so the cost follows the fleet's environments, not its
+        sightings; a label or time filter counts the matching sightings themselves.
+        """
         import sqlalchemy as sa
 
         from . import tables as t
 
+        if not labels and since is None:
+            return self._rolled_up(role)
         s = t.sightings
         where = self._filters(role=role, labels=labels, since=since)
         groups = (
             sa.select(
                 s.c.fingerprint,
                 sa.func.count().label("sightings"),
-                sa.func.count(sa.distinct(s.c.hostname)).label("hosts"),
+                # An empty hostname is no host, as NULL is not (the rollup's '' means both).
+                sa.func.count(sa.distinct(sa.func.nullif(s.c.hostname, ""))).label("hosts"),
                 sa.func.min(s.c.captured_at).label("first_seen"),
                 sa.func.max(s.c.captured_at).label("last_seen"),
             )
@@ -819,6 +827,57 @@ class Store:
             )
         return list(result.values())
 
+    def _rolled_up(self, role: Optional[str]) -> List[EnvironmentGroup]:
+        """:meth:`environment_groups` from ``sighting_rollup`` (migration 0004)."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        r = t.sighting_rollup
+        where = [r.c.role == role] if role is not None else []
+        if role is not None:
+            _check_text("--role", role)
+        groups = (
+            sa.select(
+                r.c.fingerprint,
+                sa.func.sum(r.c.sightings).label("sightings"),
+                # '' is "no hostname": not a host, as count(DISTINCT hostname) skips NULL.
+                sa.func.count(sa.distinct(sa.func.nullif(r.c.host, ""))).label("hosts"),
+                sa.func.min(r.c.first_seen).label("first_seen"),
+                sa.func.max(r.c.last_seen).label("last_seen"),
+            )
+            .where(*where)
+            .group_by(r.c.fingerprint)
+            .subquery()
+        )
+        latest = (
+            sa.select(groups, r.c.latest_snapshot_id)
+            .join(
+                r,
+                sa.and_(
+                    r.c.fingerprint == groups.c.fingerprint,
+                    r.c.last_seen == groups.c.last_seen,
+                ),
+            )
+            .where(*where)
+            .order_by(groups.c.last_seen.desc(), r.c.latest_snapshot_id.desc())
+        )
+        with self._read("grouping environments") as conn:
+            rows = conn.execute(latest).all()
+        result: Dict[str, EnvironmentGroup] = {}
+        for row in rows:
+            if row.fingerprint in result:  # the newest first: keep it
+                continue
+            result[row.fingerprint] = EnvironmentGroup(
+                fingerprint=row.fingerprint,
+                sightings=int(row.sightings),
+                hosts=row.hosts,
+                first_seen=row.first_seen,
+                last_seen=row.last_seen,
+                latest_snapshot_id=row.latest_snapshot_id,
+            )
+        return list(result.values())
+
     def roles(
         self,
         *,
@@ -830,8 +889,13 @@ class Store:
 
         from . import tables as t
 
-        where = self._filters(role=None, labels=labels, since=since)
-        query = sa.select(t.sightings.c.role).where(*where).distinct().order_by(t.sightings.c.role)
+        if not labels and since is None:
+            r = t.sighting_rollup.c.role
+            query = sa.select(r).distinct().order_by(r)
+        else:
+            where = self._filters(role=None, labels=labels, since=since)
+            role = t.sightings.c.role
+            query = sa.select(role).where(*where).distinct().order_by(role)
         with self._read("listing roles") as conn:
             return [str(r) for r in conn.execute(query).scalars()]
 
