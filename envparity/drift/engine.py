@@ -234,16 +234,8 @@ def findings(base: Dict[str, Any], cand: Dict[str, Any]) -> Tuple[List[Finding],
     return out.items, benchmarks
 
 
-def compare(
-    baseline: Dict[str, Any],
-    candidate: Dict[str, Any],
-    policy: Optional[PolicyLike] = None,
-    *,
-    baseline_ref: str = "",
-    candidate_ref: str = "",
-) -> Dict[str, Any]:
-    """The drift report as plain data (the JSON shape of ``DriftReport``)."""
-    items, benchmarks = findings(baseline, candidate)
+def decided(items: List[Finding], policy: Optional[PolicyLike] = None) -> List[Finding]:
+    """``items`` after the policy (dropped or re-graded; never modified), in report order."""
     decide = policy.decider() if policy is not None else None
     kept: List[Finding] = []
     for f in items:
@@ -255,6 +247,20 @@ def compare(
                 f = dict(f, severity=severity)
         kept.append(f)
     kept.sort(key=sort_key)
+    return kept
+
+
+def compare(
+    baseline: Dict[str, Any],
+    candidate: Dict[str, Any],
+    policy: Optional[PolicyLike] = None,
+    *,
+    baseline_ref: str = "",
+    candidate_ref: str = "",
+) -> Dict[str, Any]:
+    """The drift report as plain data (the JSON shape of ``DriftReport``)."""
+    items, benchmarks = findings(baseline, candidate)
+    kept = decided(items, policy)
     counts = dict.fromkeys(SEVERITIES, 0)
     for f in kept:
         counts[f["severity"]] += 1

@@ -878,6 +878,49 @@ class Store:
             )
         return list(result.values())
 
+    def identities(self, fingerprints: List[str]) -> Dict[str, Dict[str, Any]]:
+        """The identity (what the fingerprint hashes, as plain data) of each environment given
+        that is stored, in one query: what ``fleet`` compares when no sighting adds to it."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        e = t.environments
+        found: Dict[str, Dict[str, Any]] = {}
+        with self._read("reading environments") as conn:
+            for i in range(0, len(fingerprints), 500):
+                query = sa.select(e.c.fingerprint, e.c.identity).where(
+                    e.c.fingerprint.in_(fingerprints[i : i + 500])
+                )
+                found.update((fp, identity) for fp, identity in conn.execute(query))
+        return found
+
+    def sighting_parts(self, snapshot_ids: List[str]) -> Dict[str, Dict[str, Any]]:
+        """Per sighting given: its ``collection`` (probe errors) and whether it carries
+        ``numerics`` or ``benchmarks``, in one query: what decides whether a comparison with
+        its environment's identity alone is the whole comparison."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        s = t.sightings
+        found: Dict[str, Dict[str, Any]] = {}
+        with self._read("reading sightings") as conn:
+            for i in range(0, len(snapshot_ids), 500):
+                query = sa.select(
+                    s.c.snapshot_id,
+                    s.c.collection,
+                    s.c.numerics.is_not(None).label("numerics"),
+                    s.c.benchmarks.is_not(None).label("benchmarks"),
+                ).where(s.c.snapshot_id.in_(snapshot_ids[i : i + 500]))
+                for row in conn.execute(query):
+                    found[row.snapshot_id] = {
+                        "collection": row.collection,
+                        "numerics": bool(row.numerics),
+                        "benchmarks": bool(row.benchmarks),
+                    }
+        return found
+
     def roles(
         self,
         *,
