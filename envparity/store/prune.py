@@ -21,6 +21,7 @@ Python.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Dict, List, Set
@@ -140,9 +141,19 @@ def prune(
     result = PruneResult(cutoff=cutoff, dry_run=dry_run)
     doing = "pruning" if not dry_run else "planning a prune"
     # One connection throughout: the temporary table of what to keep lives in its session.
-    with store._errors(doing), store.engine.connect() as conn:
+    # ENVPARITY_DB_TIMEOUT bounds each transaction (a batch), not the whole prune.
+    with contextlib.ExitStack() as stack:
+        with store._errors(doing):
+            conn = stack.enter_context(store.engine.connect())
         conn.execution_options(envparity_write=True)  # SQLite: BEGIN IMMEDIATE
-        with conn.begin():
+
+        def each() -> Any:  # one transaction, under the store's timeouts and error wording
+            tx = contextlib.ExitStack()
+            tx.enter_context(store._errors(doing))
+            tx.enter_context(conn.begin())
+            return tx
+
+        with each():
             tagged = _tagged(conn)
             latest = _latest(conn, keep_latest)
             keep = _keep_table(conn)
@@ -165,10 +176,16 @@ def prune(
         )
         listed: List[str] = []
         if dry_run:
-            with conn.begin():
-                for (sid,) in conn.execute(sa.select(doomed.subquery().c.snapshot_id)):
-                    result.sightings += 1
-                    _list(listed, sid)
+            with each():
+                result.sightings = int(
+                    conn.execute(sa.select(sa.func.count()).select_from(doomed.subquery()))
+                    .scalar_one()
+                )
+                listed = list(
+                    conn.execute(
+                        sa.select(doomed.order_by(s.c.captured_at).limit(_LISTED).subquery())
+                    ).scalars()
+                )
         else:
             # Oldest first, keyset-paged on captured_at: each batch starts where the last ended.
             since = None
@@ -176,7 +193,7 @@ def prune(
                 batch = doomed.order_by(s.c.captured_at).limit(_BATCH)
                 if since is not None:
                     batch = batch.where(s.c.captured_at >= since)
-                with conn.begin():
+                with each():
                     chosen = conn.execute(batch).all()
                     if not chosen:
                         break
@@ -191,8 +208,8 @@ def prune(
                     _list(listed, sid)
         result.snapshot_ids = sorted(listed)
         result.unlisted = result.sightings - len(listed)
-        result.fingerprints, result.environments = _orphans(conn, cutoff, dry_run, keep)
-        with conn.begin():
+        result.fingerprints, result.environments = _orphans(conn, cutoff, dry_run, keep, each)
+        with each():
             keep.drop(conn, checkfirst=True)
     return result
 
@@ -202,14 +219,14 @@ def _list(listed: List[str], sid: str) -> None:
         listed.append(sid)
 
 
-def _orphans(conn: Any, cutoff: datetime, dry_run: bool, keep: Any) -> Any:
+def _orphans(conn: Any, cutoff: datetime, dry_run: bool, keep: Any, each: Any) -> Any:
     """The environments no sighting refers to (after this prune); deleted unless ``dry_run``."""
     import sqlalchemy as sa
 
     from . import tables as t
 
     s, e = t.sightings, t.environments
-    with conn.begin():
+    with each():
         if dry_run:
             # What would be left: the sightings that are recent or kept.
             left = sa.or_(
@@ -229,7 +246,7 @@ def _orphans(conn: Any, cutoff: datetime, dry_run: bool, keep: Any) -> Any:
         return orphans, len(orphans)
     for i in range(0, len(orphans), _SQLITE_PARAMS):
         part = orphans[i : i + _SQLITE_PARAMS]
-        with conn.begin():
+        with each():
             # Checked again inside the DELETE: a sighting stored since keeps its environment.
             conn.execute(
                 sa.delete(t.packages).where(

@@ -198,3 +198,25 @@ def test_fleet_list_and_hook_queries_use_indexes_on_postgres(pg_db: str) -> None
             .limit(1000)
         )
         assert "ix_sightings_captured_at" in batch, batch
+
+
+def test_a_prune_in_many_batches_deletes_what_one_would(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envparity.store import prune as prune_module
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with open_store(store_url) as store:
+        snaps = [
+            make_snapshot(env=i % 3, host=f"h{i % 4}", captured_at=now - timedelta(days=40 + i))
+            for i in range(11)
+        ]
+        for snap in snaps:
+            store.save(snap)
+        store.save(make_snapshot(env=0, captured_at=now))
+        plan = prune(store, now - timedelta(days=30), dry_run=True)
+        monkeypatch.setattr(prune_module, "_BATCH", 2)  # every batch its own transaction
+        done = prune(store, now - timedelta(days=30))
+        assert done.batches == 5 and done.sightings == plan.sightings == 9  # 11 less 2 latest
+        assert done.snapshot_ids == plan.snapshot_ids
+        _groups(store, first=False)  # the rollup agrees with what is left
