@@ -57,7 +57,7 @@ INSERT INTO sightings (snapshot_id, fingerprint, role, captured_at, hostname, la
     envparity_version, stored_at, collection, numerics, benchmarks, instance)
 SELECT md5('bench' || g::text), t.fingerprint,
     CASE WHEN g % 10 = 0 THEN 'training' ELSE 'serving' END,
-    now() - (g % 2592000) * interval '1 second',
+    now() - (g::float8 * 2592000 / :n) * interval '1 second',
     'host-' || ((t.k * 7 + (g / 200) % 10) % 500),
     t.labels, t.envparity_version, now(), t.collection, NULL, NULL, t.instance
 FROM generate_series(1, :n) AS g
