@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "markdown", "html", "openmetrics")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.I)
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_CACHE_KIND = "findings"
 
 
 class _Model(BaseModel):
@@ -108,15 +109,18 @@ def fleet_view(
     since: Optional[datetime] = None,
     policy: Optional[Policy] = None,
     by_role: bool = False,
+    environ: Optional[Mapping[str, str]] = None,
 ) -> FleetView:
     """Group the store's sightings by environment and compare each group with ``baseline``.
 
     ``by_role`` (without ``role``) groups by environment and role, as the metrics are labelled.
+    Each environment is compared once, from its identity: the findings that identity gives
+    against this baseline are cached on disk (``environ``'s ENVPARITY_HOME, see
+    :func:`_identity_findings`); the policy is applied on read. An environment whose newest
+    sighting carries probe errors, numerics or benchmarks (or a baseline with numerics or
+    benchmarks) is compared in full with that sighting, uncached.
     """
-    from .comparison import compare as diff
-
     groups: List[FleetGroup] = []
-    compared: Dict[str, Dict[str, Any]] = {}  # fingerprint -> comparison, done once per environment
     roles: List[Optional[str]] = [role]
     if by_role and role is None:
         roles = list(store.roles(labels=dict(labels or {}) or None, since=since))
@@ -125,6 +129,11 @@ def fleet_view(
         for r in roles
         for g in store.environment_groups(role=r, labels=dict(labels or {}) or None, since=since)
     ]
+    compared: Dict[str, Dict[str, Any]] = {}
+    if baseline is not None:
+        compared = _compare_all(
+            store, baseline, [g for _, g in found], policy, baseline_ref, environ
+        )
     for group_role, g in found:
         fields: Dict[str, Any] = {
             "role": group_role,
@@ -135,24 +144,7 @@ def fleet_view(
             "last_seen": g.last_seen,
             "latest_snapshot_id": g.latest_snapshot_id,
         }
-        if baseline is not None and g.fingerprint == baseline.fingerprint:
-            # The same identity cannot differ: skip loading and comparing the biggest group.
-            fields.update(verdict="none", failed=False, counts=dict.fromkeys(SEVERITIES, 0))
-        elif baseline is not None and g.fingerprint in compared:
-            fields.update(compared[g.fingerprint])
-        elif baseline is not None:
-            try:
-                environment = store.get_environment(g.fingerprint)
-                report = diff(baseline, environment, policy, baseline_ref=baseline_ref)
-                result: Dict[str, Any] = {
-                    "verdict": report.verdict,
-                    "failed": report.failed,
-                    "counts": report.counts,
-                }
-            except EnvparityError as e:
-                result = {"problem": str(e)}
-            compared[g.fingerprint] = result
-            fields.update(result)
+        fields.update(compared.get(g.latest_snapshot_id, compared.get(g.fingerprint, {})))
         groups.append(FleetGroup(**fields))
     groups.sort(key=_sort_key)
     return FleetView(
@@ -172,6 +164,162 @@ def fleet_view(
         sightings=sum(g.sightings for g in groups),
         groups=groups,
     )
+
+
+def _judged(items: List[Dict[str, Any]], policy: Optional[Policy]) -> Dict[str, Any]:
+    from .drift.engine import decided
+    from .drift.severity import reaches, verdict_of
+
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for f in decided(items, policy):  # type: ignore[arg-type]
+        counts[f["severity"]] += 1
+    verdict = verdict_of(counts)
+    fail_on = policy.fail_on if policy is not None else "error"
+    return {"verdict": verdict, "failed": reaches(verdict, fail_on), "counts": counts}
+
+
+def _compare_all(
+    store: Store,
+    baseline: Snapshot,
+    found: List[Any],
+    policy: Optional[Policy],
+    baseline_ref: str,
+    environ: Optional[Mapping[str, str]],
+) -> Dict[str, Dict[str, Any]]:
+    """Per fingerprint (or, for a group compared in full, per latest snapshot id): the fields
+    of its comparison with ``baseline``."""
+    import os
+
+    from .comparison import compare as diff
+
+    out: Dict[str, Dict[str, Any]] = {}
+    latest = {g.latest_snapshot_id: g.fingerprint for g in found}
+    fps = sorted({fp for fp in latest.values() if fp != baseline.fingerprint})
+    for fp in latest.values():
+        if fp == baseline.fingerprint:
+            # The same identity cannot differ: skip loading and comparing the biggest group.
+            out[fp] = {"verdict": "none", "failed": False, "counts": dict.fromkeys(SEVERITIES, 0)}
+    if not fps:
+        return out
+    in_full = set()
+    base_measured = (
+        baseline.numerics is not None
+        or baseline.benchmarks is not None
+        or bool(baseline.collection.errors)
+    )
+    parts = store.sighting_parts([sid for sid, fp in latest.items() if fp in fps])
+    for sid, part in parts.items():
+        errors = (part.get("collection") or {}).get("errors")
+        if base_measured or errors or part["numerics"] or part["benchmarks"]:
+            in_full.add(sid)
+    env = os.environ if environ is None else environ
+    identity_only = sorted({fp for sid, fp in latest.items() if fp in fps and sid not in in_full})
+    items = _identity_findings(store, baseline, identity_only, env) if identity_only else {}
+    for sid, fp in latest.items():
+        if fp == baseline.fingerprint:
+            continue
+        if sid in in_full:
+            try:
+                report = diff(baseline, store.get(sid), policy, baseline_ref=baseline_ref)
+                out[sid] = {
+                    "verdict": report.verdict,
+                    "failed": report.failed,
+                    "counts": report.counts,
+                }
+            except EnvparityError as e:
+                out[sid] = {"problem": str(e)}
+        elif fp in items:
+            out[fp] = _judged(items[fp], policy)
+        else:
+            out[fp] = {"problem": f"environment {fp[:16]} is not stored (pruned meanwhile?)"}
+    return out
+
+
+def _identity_findings(
+    store: Store, baseline: Snapshot, fingerprints: List[str], environ: Mapping[str, str]
+) -> Dict[str, List[Dict[str, Any]]]:
+    """The findings (before the policy) of each environment's identity against ``baseline``.
+
+    They depend only on the baseline snapshot, the candidate's fingerprint and envparity's own
+    rules, so they are cached by (baseline snapshot id, fingerprint, envparity version) in one
+    file per baseline and version under ENVPARITY_HOME's ``findings`` directory (or the user
+    cache); what is missing is read from the store in one query and compared here. A cache that
+    cannot be read or written costs the comparisons, never the view.
+    """
+    from . import __version__
+    from .drift.engine import findings as compare_identity
+
+    cached = _read_cache(baseline.snapshot_id, __version__, environ)
+    missing = [fp for fp in fingerprints if fp not in cached]
+    if missing:
+        from .store.rows import rows
+
+        # Identity against identity: instance-only values (paths, hosts) on one side only
+        # would read as differences.
+        base = dict(rows(baseline).environment["identity"], fingerprint=baseline.fingerprint)
+        for fp, identity in store.identities(missing).items():
+            items, _ = compare_identity(base, dict(identity, fingerprint=fp))
+            cached[fp] = [dict(f) for f in items]
+        _write_cache(baseline.snapshot_id, __version__, cached, environ)
+    return cached
+
+
+def _cache_name(snapshot_id: str, version: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{snapshot_id}\0{version}".encode()).hexdigest()[:32] + ".json"
+
+
+def _read_cache(
+    snapshot_id: str, version: str, environ: Mapping[str, str]
+) -> Dict[str, List[Dict[str, Any]]]:
+    import json
+    import os
+
+    from .hook.paths import candidate_dirs
+
+    name = _cache_name(snapshot_id, version)
+    for directory in candidate_dirs(_CACHE_KIND, environ):
+        try:
+            with open(os.path.join(directory, name), "rb") as f:
+                data = json.loads(f.read())
+        except (OSError, ValueError, RecursionError):
+            continue
+        if (
+            isinstance(data, dict)
+            and data.get("baseline") == snapshot_id
+            and data.get("envparity") == version
+            and isinstance(data.get("findings"), dict)
+        ):
+            return dict(data["findings"])
+    return {}
+
+
+def _write_cache(
+    snapshot_id: str,
+    version: str,
+    findings: Dict[str, List[Dict[str, Any]]],
+    environ: Mapping[str, str],
+) -> None:
+    import json
+    import os
+
+    from .atomic import write_atomic
+    from .hook.paths import candidate_dirs, ensure_dir
+
+    payload = json.dumps(
+        {"baseline": snapshot_id, "envparity": version, "findings": findings},
+        sort_keys=True,
+        default=str,
+    ).encode()
+    for directory in candidate_dirs(_CACHE_KIND, environ):
+        if not ensure_dir(directory):
+            continue
+        try:
+            write_atomic(os.path.join(directory, _cache_name(snapshot_id, version)), payload)
+            return
+        except OSError:
+            continue
 
 
 def check_format(fmt: str) -> str:

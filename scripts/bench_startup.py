@@ -1,6 +1,7 @@
 """Benchmark the serving start-up hook and the fleet view.
 
     python scripts/bench_startup.py [--runs 20] [--pg-url URL] [--sightings 100000] [--no-bytecode]
+        [--distributions 120] [--skip-fleet]
 
 1. Added start-up latency: ``envparity run [--baseline REF] -- python -c pass`` against plain
    ``python -c pass`` (the same interpreter), medians over ``--runs`` runs taken alternately,
@@ -12,6 +13,11 @@
    temporary ``PYTHONPYCACHEPREFIX``), as an installed wheel has it, even where the environment
    sets ``PYTHONDONTWRITEBYTECODE``: otherwise each start compiles envparity from source (about
    0.1 s more on this project's VM). ``--no-bytecode`` measures that case instead.
+   With a baseline tag, each store (SQLite, and PostgreSQL with ``--pg-url``) is timed three
+   ways: the default deferred storing with a warm baseline cache and with a cold one (emptied
+   before each run: a new container), and the inline storing (``ENVPARITY_DEFER=0``). The goal
+   (issue 25): PostgreSQL deferred adds no more than SQLite + 20 ms. The hook sees
+   ``--distributions`` installed distributions (empty ones are added on PYTHONPATH).
 2. ``envparity fleet --baseline REF --role serving --since 24h`` over ``--sightings`` sightings of
    20 environments in a fresh PostgreSQL database: median wall time of the whole command, and of
    the in-process ``fleet_view`` call.
@@ -32,7 +38,7 @@ import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 CLOSED_URL = "postgresql+psycopg://postgres@127.0.0.1:1/x"
 TAG = "bench-baseline"
@@ -53,15 +59,23 @@ def _time(cmd: List[str], env: Dict[str, str], cwd: str) -> Tuple[float, float]:
 
 
 def _medians(
-    cases: Dict[str, List[str]], envs: Dict[str, Dict[str, str]], runs: int, cwd: str
+    cases: Dict[str, List[str]],
+    envs: Dict[str, Dict[str, str]],
+    runs: int,
+    cwd: str,
+    before: Optional[Dict[str, Callable[[], None]]] = None,
 ) -> Dict[str, Tuple[float, float, float]]:
     """Per case, in ms: the median wall time, the best wall time and the median CPU time (which
-    other processes' load inflates far less than the wall time)."""
+    other processes' load inflates far less than the wall time). ``before[name]()`` runs
+    before each run of that case, untimed (emptying a cache)."""
     times: Dict[str, List[Tuple[float, float]]] = {name: [] for name in cases}
+    before = before or {}
     for name, cmd in cases.items():  # warm the file cache
         _time(cmd, envs[name], cwd)
     for _ in range(runs):  # alternate, so drift in the machine's load hits every case alike
         for name, cmd in cases.items():
+            if name in before:
+                before[name]()
             times[name].append(_time(cmd, envs[name], cwd))
     return {
         name: (
@@ -92,7 +106,23 @@ def _drop_pg(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def bench_startup(runs: int, pg_url: Optional[str], bytecode: bool = True) -> None:
+def _distributions(root: str, count: int) -> Optional[str]:
+    """A directory of ``count`` more (empty) installed distributions, for PYTHONPATH, so that the
+    hook's package probe sees this interpreter's plus these; None for none."""
+    if count <= 0:
+        return None
+    site = os.path.join(root, "extra-site")
+    for i in range(count):
+        info = os.path.join(site, f"bench_extra_{i:03d}-1.0.{i}.dist-info")
+        os.makedirs(info)
+        with open(os.path.join(info, "METADATA"), "w", encoding="utf-8") as f:
+            f.write(f"Metadata-Version: 2.1\nName: bench-extra-{i:03d}\nVersion: 1.0.{i}\n")
+    return site
+
+
+def bench_startup(
+    runs: int, pg_url: Optional[str], bytecode: bool = True, distributions: int = 120
+) -> None:
     import envparity
     from envparity.hook import cache
     from envparity.store import open_store
@@ -110,6 +140,13 @@ def bench_startup(runs: int, pg_url: Optional[str], bytecode: bool = True) -> No
                 base_env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
             else:
                 base_env["PYTHONDONTWRITEBYTECODE"] = "1"
+            from importlib.metadata import distributions as installed
+
+            extra = _distributions(tmp, distributions - len(list(installed())))
+            if extra:
+                base_env["PYTHONPATH"] = os.pathsep.join(
+                    filter(None, [extra, base_env.get("PYTHONPATH", "")])
+                )
             sqlite_env = dict(base_env, ENVPARITY_HOME=home)
             down_env = dict(sqlite_env, ENVPARITY_DB_URL=CLOSED_URL)
             os.environ["ENVPARITY_HOME"] = home
@@ -133,12 +170,33 @@ def bench_startup(runs: int, pg_url: Optional[str], bytecode: bool = True) -> No
             }
             envs = dict.fromkeys(cases, sqlite_env)
             envs["run, database down, cached baseline"] = down_env
+            tagged = [cli, "run", "--baseline", TAG, "--", *plain]
+            before: Dict[str, Callable[[], None]] = {}
+            stores = [("SQLite", sqlite_env)]
             if pg:
-                cases["run, PostgreSQL, baseline tag"] = [
-                    cli, "run", "--baseline", TAG, "--", *plain
-                ]
-                envs["run, PostgreSQL, baseline tag"] = dict(sqlite_env, ENVPARITY_DB_URL=pg)
-            medians = _medians(cases, envs, runs, tmp)
+                stores.append(("PostgreSQL", dict(sqlite_env, ENVPARITY_DB_URL=pg)))
+            # The default (deferred: compare with the cached baseline, store after exec), with
+            # a warm cache and a cold one (emptied before each run), and the inline storing
+            # (ENVPARITY_DEFER=0) it replaces.
+            for store, env in stores:
+                cold_home = os.path.join(tmp, f"cold-{store}")
+                cases[f"run, {store}, baseline tag, deferred, warm cache"] = tagged
+                envs[f"run, {store}, baseline tag, deferred, warm cache"] = env
+                cases[f"run, {store}, baseline tag, deferred, cold cache"] = tagged
+                envs[f"run, {store}, baseline tag, deferred, cold cache"] = dict(
+                    env, ENVPARITY_HOME=cold_home
+                )
+                before[f"run, {store}, baseline tag, deferred, cold cache"] = (
+                    lambda d=cold_home: _empty_cache(d)  # type: ignore[misc]
+                )
+                cases[f"run, {store}, baseline tag, inline (ENVPARITY_DEFER=0)"] = tagged
+                envs[f"run, {store}, baseline tag, inline (ENVPARITY_DEFER=0)"] = dict(
+                    env, ENVPARITY_DEFER="0"
+                )
+            # The SQLite store lives in ENVPARITY_HOME: the cold SQLite case points at it.
+            sqlite_url = f"sqlite:///{os.path.join(home, 'envparity.db')}"
+            envs["run, SQLite, baseline tag, deferred, cold cache"]["ENVPARITY_DB_URL"] = sqlite_url
+            medians = _medians(cases, envs, runs, tmp, before)
     finally:
         if pg:
             _drop_pg(pg)
@@ -155,6 +213,13 @@ def bench_startup(runs: int, pg_url: Optional[str], bytecode: bool = True) -> No
             f"(best {best:.0f} ms, {best - reference_best:.0f} ms more than the best plain run; "
             f"CPU {cpu - reference_cpu:.0f} ms more)"
         )
+
+
+def _empty_cache(home: str) -> None:
+    """A container's first start: no cached baseline (its spool is kept: the writers drain it)."""
+    import shutil
+
+    shutil.rmtree(os.path.join(home, "baselines"), ignore_errors=True)
 
 
 def _fill(url: str, sightings: int) -> object:
@@ -244,8 +309,16 @@ def main() -> int:
         "compiling, e.g. uv without --compile-bytecode) compile from source at every start",
     )
     parser.add_argument("--skip-fleet", action="store_true", help="only the start-up figures")
+    parser.add_argument(
+        "--distributions",
+        type=int,
+        default=120,
+        help="installed distributions the hook sees (empty ones are added up to this many)",
+    )
     args = parser.parse_args()
-    bench_startup(args.runs, args.pg_url, bytecode=not args.no_bytecode)
+    bench_startup(
+        args.runs, args.pg_url, bytecode=not args.no_bytecode, distributions=args.distributions
+    )
     if args.skip_fleet:
         return 0
     if args.pg_url:

@@ -12,6 +12,11 @@ from _support import REPO, Venv, build_wheel, create_pg_database, drop_pg_databa
 
 __all__ = ["REPO", "Venv", "build_wheel", "run_cli"]
 
+# `envparity run` stores after the server starts by default (a detached writer, see
+# envparity.hook.writer); the tests written before that freeze the inline storing, which
+# ENVPARITY_DEFER=0 keeps. The deferred path's own tests (tests/hook/test_hook_deferred.py) set 1.
+os.environ["ENVPARITY_DEFER"] = "0"
+
 
 @pytest.fixture
 def make_wheel(tmp_path: Path) -> Callable[..., Path]:

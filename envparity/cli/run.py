@@ -80,6 +80,10 @@ def run(
     Logs one summary line and one JSON line to stderr. Never stops CMD from starting unless
     --on-drift fail is given and the drift reaches fail-on, or the baseline could not be compared
     at all (exit 78; the log line says why).
+
+    By default nothing waits on the database: the snapshot is spooled, compared with the cached
+    baseline (--on-drift fail reads it afresh), and stored by a detached writer after CMD starts;
+    ENVPARITY_DEFER=0 stores it before.
     """
     from ..hook import run as run_hook
 

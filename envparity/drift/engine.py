@@ -307,17 +307,15 @@ def fold(items: List[Finding]) -> List[Finding]:
     return kept
 
 
-def compare(
-    baseline: Dict[str, Any],
-    candidate: Dict[str, Any],
-    policy: Optional[PolicyLike] = None,
-    *,
-    baseline_ref: str = "",
-    candidate_ref: str = "",
-) -> Dict[str, Any]:
-    """The drift report as plain data (the JSON shape of ``DriftReport``)."""
-    relevance = relevance_of(baseline, candidate)
-    items, benchmarks = findings(baseline, candidate, relevance)
+def decided(items: List[Finding], policy: Optional[PolicyLike] = None) -> List[Finding]:
+    """``items`` after the policy (dropped, re-graded or waived; groups folded; never modified in
+    place), in report order. The fleet applies it on read to cached identity findings."""
+    return _decide(items, policy)[0]
+
+
+def _decide(
+    items: List[Finding], policy: Optional[PolicyLike]
+) -> Tuple[List[Finding], _Effect]:
     explain = getattr(policy, "explain", None) if policy is not None else None
     decide = policy.decider() if policy is not None else None
     effect = _Effect(policy)
@@ -354,6 +352,21 @@ def compare(
         if not f.get("severity_reason"):
             f["severity_reason"] = _default_reason(f)
     kept.sort(key=sort_key)
+    return kept, effect
+
+
+def compare(
+    baseline: Dict[str, Any],
+    candidate: Dict[str, Any],
+    policy: Optional[PolicyLike] = None,
+    *,
+    baseline_ref: str = "",
+    candidate_ref: str = "",
+) -> Dict[str, Any]:
+    """The drift report as plain data (the JSON shape of ``DriftReport``)."""
+    relevance = relevance_of(baseline, candidate)
+    items, benchmarks = findings(baseline, candidate, relevance)
+    kept, effect = _decide(items, policy)
     counts = dict.fromkeys(SEVERITIES, 0)
     for f in kept:
         counts[f["severity"]] += 1

@@ -35,6 +35,10 @@ class Outcome:
     report: Optional[Dict[str, Any]] = None
     stored: str = "none"  # "store" | "spool" | "none"
     spool_path: Optional[str] = None
+    # Deferred (``envparity run``'s default): spooled now, stored by the detached writer after
+    # the server starts; ``job`` is what that writer is given (see envparity.hook.writer).
+    deferred: bool = False
+    job: Optional[Dict[str, Any]] = None
     baseline_source: Optional[str] = None  # "file" | "store" | "cache"
     found_baseline: Optional[Dict[str, Any]] = None  # from the store, before any later failure
     problems: List[str] = field(default_factory=list)
@@ -107,6 +111,7 @@ class Outcome:
                 "stored": self.stored,
                 "spool_path": self.spool_path,
                 "db": self.db,
+                "deferred": self.deferred,
                 "budget_s": self.config.budget_s,
                 "timed_out": self.timed_out,
                 "elapsed_ms": round(self.elapsed_ms, 1),
@@ -144,6 +149,8 @@ class Outcome:
             parts.append(f"not compared with baseline {self.config.baseline}")
         if self.stored == "store":
             parts.append("stored")
+        elif self.stored == "spool" and self.job is not None:
+            parts.append(f"spooled to {self.spool_path}, stored after start-up")
         elif self.stored == "spool":
             parts.append(f"spooled to {self.spool_path} (run `envparity db flush`)")
         elif snap is not None:
@@ -485,6 +492,8 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     ref = config.baseline
     baseline: Optional[Dict[str, Any]] = None
     store_ref = ref if ref and not is_file_ref(ref) else None
+    if outcome.deferred and _defer(outcome, snap, store_ref, environ):
+        return
     if ref and not store_ref:
         outcome.stage = "reading the baseline file"
         try:
@@ -552,6 +561,109 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
     outcome.report = _compare(outcome, baseline, snap)
 
 
+def _defer(
+    outcome: Outcome, snap: Dict[str, Any], store_ref: Optional[str], environ: Mapping[str, str]
+) -> bool:
+    """The deferred check: spool the snapshot, compare with the cached baseline (``--on-drift
+    fail``: with the baseline read afresh, one indexed query), and leave the storing to the
+    writer (:mod:`.writer`). False when the snapshot cannot be spooled: the caller then stores it
+    now, as ever (a snapshot is never given up for speed)."""
+    config = outcome.config
+    outcome.stage = "spooling the snapshot"
+    try:
+        path = spool_data(snap, environ, config.spool_dir)
+    except Exception as e:  # SpoolUnavailable, or a bug: the store takes it now instead
+        with outcome.lock:
+            outcome.deferred = False
+        outcome.problem(f"not deferred: {_describe(e)}; storing before start-up instead")
+        return False
+    with outcome.lock:
+        outcome.spool_path, outcome.stored = path, "spool"
+    try:
+        lost = dropped(environ, config.spool_dir)
+    except Exception:
+        lost = []
+    for entry in lost:
+        outcome.problem(entry.describe())
+    import os
+
+    job: Dict[str, Any] = {"spool_dir": os.path.dirname(path), "db_url": config.db_url}
+    baseline: Optional[Dict[str, Any]] = None
+    if config.baseline and not store_ref:
+        outcome.stage = "reading the baseline file"
+        try:
+            from ..refs import load_file
+
+            baseline = load_file(config.baseline).model_dump(mode="json")
+            outcome.baseline_source = "file"
+        except EnvparityError as e:
+            outcome.problem(f"baseline: {e}")
+    elif store_ref:
+        job["baseline"] = store_ref
+        if config.on_drift == "fail":
+            baseline = _fresh_baseline(outcome, store_ref, environ)
+        else:
+            baseline = cache.recall_data(store_ref, config.db_url, environ)
+            if baseline is not None:
+                outcome.baseline_source = "cache"
+            else:
+                outcome.problem(
+                    f"baseline {store_ref!r} is not cached yet: compared after start-up, once "
+                    "the writer has read it from the store"
+                )
+                job["compare"] = snap["snapshot_id"]
+    outcome.job = job
+    if baseline is not None:
+        outcome.stage = "comparing with the baseline"
+        outcome.report = _compare(outcome, baseline, snap)
+    return True
+
+
+def _fresh_baseline(
+    outcome: Outcome, ref: str, environ: Mapping[str, str]
+) -> Optional[Dict[str, Any]]:
+    """``--on-drift fail``'s baseline, read from the store before exec (the lean paths: one
+    indexed query); the cached copy when the store cannot say, as without deferral."""
+    config = outcome.config
+    half = max(0.05, config.budget_s / 2)
+    limit = min(_db_limit(outcome), half * 0.85)
+
+    def read() -> Optional[Dict[str, Any]]:
+        outcome.stage = "resolving the baseline"
+        _preflight(config.db_url, limit)
+        found = _resolve_data(ref, config.db_url, limit)
+        if found is not None:
+            return found
+        from ..store import open_store
+
+        # A prefix, `latest:...`, an unknown ref: the full store resolves or explains.
+        with open_store(config.db_url, migrate=False, timeout_s=limit) as store:
+            resolved: Dict[str, Any] = store.resolve(ref).model_dump(mode="json")
+            return resolved
+
+    try:
+        baseline = _within(outcome, half, read, lambda: None)
+    except BadInput as e:
+        outcome.problem(f"baseline {ref!r}: {e}")
+        return None
+    except Exception as e:
+        why = str(e) if isinstance(e, StoreError) else f"store {outcome.db}: {_describe(e)}"
+        outcome.problem(f"baseline not resolved: {why}")
+        baseline = cache.recall_data(ref, config.db_url, environ)
+        if baseline is None:
+            outcome.problem(
+                f"baseline {ref!r} is not in the local cache either "
+                "(it is cached by the first start that reaches the store)"
+            )
+        else:
+            outcome.baseline_source = "cache"
+        return baseline
+    if baseline is not None:
+        outcome.baseline_source = "store"
+        cache.remember(ref, config.db_url, baseline, environ)
+    return baseline
+
+
 def _compare(
     outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]
 ) -> Dict[str, Any]:
@@ -586,14 +698,20 @@ def work(outcome: Outcome, environ: Mapping[str, str]) -> None:
 
 
 def check(
-    config: HookConfig, environ: Mapping[str, str], problems: Optional[List[str]] = None
+    config: HookConfig,
+    environ: Mapping[str, str],
+    problems: Optional[List[str]] = None,
+    *,
+    defer: bool = False,
 ) -> Outcome:
     """Run the check in a daemon thread for at most ``config.budget_s`` seconds.
 
     Past the budget the thread is left behind (an ``exec`` ends it; in-process it finishes on its
-    own) and a captured but unstored snapshot is spooled first.
+    own) and a captured but unstored snapshot is spooled first. With ``defer`` (``envparity
+    run``), the snapshot is spooled and ``outcome.job`` says what the writer is to store after
+    start-up (:func:`envparity.hook.writer.spawn`).
     """
-    outcome = Outcome(config)
+    outcome = Outcome(config, deferred=defer)
     for problem in problems or []:
         outcome.problem(problem)
     thread = threading.Thread(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NoReturn, Optional, 
 from ..errors import CommandNotStarted, DriftRefused
 from .check import Outcome, check, work
 from .config import LabelsArg, load_config
+from .writer import deferred, spawn
 
 if TYPE_CHECKING:
     from ..model import DriftReport
@@ -125,14 +126,31 @@ def run(
         )
     env = os.environ if environ is None else environ
     config, problems = load_config(env, **_options(**options))
-    outcome = check(config, env, problems)
+    outcome = check(config, env, problems, defer=deferred(env))
     _write_metrics(outcome, env)
     refusal = outcome.refusal()
+    _start_writer(outcome, env, refusal)
     name = os.path.basename(argv[0])
     outcome.emit(f"refusing to start {name}" if refusal else f"starting {name}", sys.stderr)
     if refusal:
         raise DriftRefused("; ".join([f"refusing to start {name}: {refusal}", *outcome.problems]))
     exec_command(argv)
+
+
+def _start_writer(outcome: Outcome, environ: Mapping[str, str], refusal: Optional[str]) -> None:
+    """Deferred: start the detached writer that stores the spooled snapshot (whether or not the
+    server is started: a refused start's snapshot is stored too)."""
+    if not outcome.deferred or outcome.stored != "spool" or not outcome.spool_path:
+        return
+    with outcome.lock:
+        job = outcome.job or {  # past the budget before the job was made: store it anyway
+            "spool_dir": os.path.dirname(outcome.spool_path),
+            "db_url": outcome.config.db_url,
+        }
+        outcome.job = job
+    why = spawn(job, environ)
+    if why:
+        outcome.problem(f"{why}; the snapshot stays spooled for the next start or `db flush`")
 
 
 def _write_metrics(outcome: Any, environ: Mapping[str, str]) -> None:

@@ -8,7 +8,7 @@ needs only these methods.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Protocol
 
 if TYPE_CHECKING:
     from ..model import Snapshot
@@ -67,5 +67,9 @@ class Store(Protocol):
     ) -> List[str]: ...
 
     def get_environment(self, fingerprint: str) -> Snapshot: ...
+
+    def identities(self, fingerprints: List[str]) -> Dict[str, Dict[str, Any]]: ...
+
+    def sighting_parts(self, snapshot_ids: List[str]) -> Dict[str, Dict[str, Any]]: ...
 
     def schema_info(self) -> SchemaInfo: ...

@@ -466,6 +466,17 @@ class Store:
         if new:
             conn.execute(self._insert_ignore(t.records, "digest"), new)
 
+    def _has_table(self, name: str) -> bool:
+        """Whether the store has ``name``: a store one step behind this envparity's head lacks
+        the newest tables, which are optional to every reader (asked once per Store)."""
+        import sqlalchemy as sa
+
+        known: Dict[str, bool] = self.__dict__.setdefault("_tables_present", {})
+        if name not in known:
+            with self._read("reading the schema") as conn:
+                known[name] = bool(sa.inspect(conn).has_table(name))
+        return known[name]
+
     def records(self, digests: List[str]) -> Dict[str, List[str]]:
         """The stored RECORD lines (``path,hash``) of these content digests, by digest."""
         import sqlalchemy as sa
@@ -474,9 +485,9 @@ class Store:
 
         if not digests:
             return {}
+        if not self._has_table("records"):
+            return {}  # a store one step behind (before 0005)
         with self._read("reading RECORD lists") as conn:
-            if not sa.inspect(conn).has_table("records"):
-                return {}  # a store one step behind (before 0005)
             found = conn.execute(
                 sa.select(t.records.c.digest, t.records.c.data).where(
                     t.records.c.digest.in_(sorted(set(digests)))
@@ -851,18 +862,26 @@ class Store:
         labels: Optional[Mapping[str, str]] = None,
         since: Optional[datetime] = None,
     ) -> List[EnvironmentGroup]:
-        """Sightings grouped by environment, most recently seen first (one GROUP BY in SQL)."""
+        """Sightings grouped by environment, most recently seen first (one GROUP BY in SQL).
+
+        Without ``labels`` or ``since`` the rollup answers (one row per environment, role and
+        host, kept by triggers), so the cost follows the fleet's environments, not its
+        sightings; a label or time filter counts the matching sightings themselves.
+        """
         import sqlalchemy as sa
 
         from . import tables as t
 
+        if not labels and since is None and self._has_table("sighting_rollup"):
+            return self._rolled_up(role)
         s = t.sightings
         where = self._filters(role=role, labels=labels, since=since)
         groups = (
             sa.select(
                 s.c.fingerprint,
                 sa.func.count().label("sightings"),
-                sa.func.count(sa.distinct(s.c.hostname)).label("hosts"),
+                # An empty hostname is no host, as NULL is not (the rollup's '' means both).
+                sa.func.count(sa.distinct(sa.func.nullif(s.c.hostname, ""))).label("hosts"),
                 sa.func.min(s.c.captured_at).label("first_seen"),
                 sa.func.max(s.c.captured_at).label("last_seen"),
             )
@@ -900,6 +919,100 @@ class Store:
             )
         return list(result.values())
 
+    def _rolled_up(self, role: Optional[str]) -> List[EnvironmentGroup]:
+        """:meth:`environment_groups` from ``sighting_rollup`` (migration 0004)."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        r = t.sighting_rollup
+        where = [r.c.role == role] if role is not None else []
+        if role is not None:
+            _check_text("--role", role)
+        groups = (
+            sa.select(
+                r.c.fingerprint,
+                sa.func.sum(r.c.sightings).label("sightings"),
+                # '' is "no hostname": not a host, as count(DISTINCT hostname) skips NULL.
+                sa.func.count(sa.distinct(sa.func.nullif(r.c.host, ""))).label("hosts"),
+                sa.func.min(r.c.first_seen).label("first_seen"),
+                sa.func.max(r.c.last_seen).label("last_seen"),
+            )
+            .where(*where)
+            .group_by(r.c.fingerprint)
+            .subquery()
+        )
+        latest = (
+            sa.select(groups, r.c.latest_snapshot_id)
+            .join(
+                r,
+                sa.and_(
+                    r.c.fingerprint == groups.c.fingerprint,
+                    r.c.last_seen == groups.c.last_seen,
+                ),
+            )
+            .where(*where)
+            .order_by(groups.c.last_seen.desc(), r.c.latest_snapshot_id.desc())
+        )
+        with self._read("grouping environments") as conn:
+            rows = conn.execute(latest).all()
+        result: Dict[str, EnvironmentGroup] = {}
+        for row in rows:
+            if row.fingerprint in result:  # the newest first: keep it
+                continue
+            result[row.fingerprint] = EnvironmentGroup(
+                fingerprint=row.fingerprint,
+                sightings=int(row.sightings),
+                hosts=row.hosts,
+                first_seen=row.first_seen,
+                last_seen=row.last_seen,
+                latest_snapshot_id=row.latest_snapshot_id,
+            )
+        return list(result.values())
+
+    def identities(self, fingerprints: List[str]) -> Dict[str, Dict[str, Any]]:
+        """The identity (what the fingerprint hashes, as plain data) of each environment given
+        that is stored, in one query: what ``fleet`` compares when no sighting adds to it."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        e = t.environments
+        found: Dict[str, Dict[str, Any]] = {}
+        with self._read("reading environments") as conn:
+            for i in range(0, len(fingerprints), 500):
+                query = sa.select(e.c.fingerprint, e.c.identity).where(
+                    e.c.fingerprint.in_(fingerprints[i : i + 500])
+                )
+                found.update((fp, identity) for fp, identity in conn.execute(query))
+        return found
+
+    def sighting_parts(self, snapshot_ids: List[str]) -> Dict[str, Dict[str, Any]]:
+        """Per sighting given: its ``collection`` (probe errors) and whether it carries
+        ``numerics`` or ``benchmarks``, in one query: what decides whether a comparison with
+        its environment's identity alone is the whole comparison."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        s = t.sightings
+        found: Dict[str, Dict[str, Any]] = {}
+        with self._read("reading sightings") as conn:
+            for i in range(0, len(snapshot_ids), 500):
+                query = sa.select(
+                    s.c.snapshot_id,
+                    s.c.collection,
+                    s.c.numerics.is_not(None).label("numerics"),
+                    s.c.benchmarks.is_not(None).label("benchmarks"),
+                ).where(s.c.snapshot_id.in_(snapshot_ids[i : i + 500]))
+                for row in conn.execute(query):
+                    found[row.snapshot_id] = {
+                        "collection": row.collection,
+                        "numerics": bool(row.numerics),
+                        "benchmarks": bool(row.benchmarks),
+                    }
+        return found
+
     def roles(
         self,
         *,
@@ -911,8 +1024,13 @@ class Store:
 
         from . import tables as t
 
-        where = self._filters(role=None, labels=labels, since=since)
-        query = sa.select(t.sightings.c.role).where(*where).distinct().order_by(t.sightings.c.role)
+        if not labels and since is None and self._has_table("sighting_rollup"):
+            r = t.sighting_rollup.c.role
+            query = sa.select(r).distinct().order_by(r)
+        else:
+            where = self._filters(role=None, labels=labels, since=since)
+            role = t.sightings.c.role
+            query = sa.select(role).where(*where).distinct().order_by(role)
         with self._read("listing roles") as conn:
             return [str(r) for r in conn.execute(query).scalars()]
 

@@ -165,3 +165,20 @@ records = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Per fingerprint, role and host: how many sightings, the first and the newest (migration 0004).
+# Triggers on ``sightings`` keep it in step (every writer, an older client's included), so
+# ``envparity fleet`` reads one row per environment, role and host instead of every sighting.
+# ``host`` is the sighting's hostname, '' when it had none.
+sighting_rollup = sa.Table(
+    "sighting_rollup",
+    metadata,
+    sa.Column("fingerprint", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String, primary_key=True),
+    sa.Column("host", sa.String, primary_key=True),
+    sa.Column("sightings", sa.BigInteger, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+    sa.Column("latest_snapshot_id", sa.String, nullable=False),
+    sa.Index(None, "role", "fingerprint"),
+)

@@ -560,3 +560,109 @@ def test_hook_keeps_the_snapshot_whatever_the_input(env: Env, tmp_path: Path) ->
     assert record["stored"] == "store", record
     assert any("UTF-8" in p for p in record["problems"]), record  # type: ignore[union-attr]
     ledger.finish("stored; one problem line each", url)
+
+
+def _writers(spool_dir: str) -> List[int]:
+    """The deferred writers (envparity.hook.writer) this test's hooks started: their job names
+    this test's spool directory."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(b"envparity.hook.writer" in a for a in argv) and any(
+            spool_dir.encode() in a for a in argv
+        ):
+            found.append(int(entry))
+    return found
+
+
+def test_deferred_hook_pg_frozen_and_its_writer_killed(
+    pg: Instance, env: Env, tmp_path: Path, training: object
+) -> None:
+    ledger = Ledger(
+        "deferred hook: PostgreSQL frozen, its writer killed -9",
+        "server starts from the cache; snapshot stays spooled; flush stores",
+    )
+    _baseline(pg, env, training, ledger)  # inline (ENVPARITY_DEFER=0): caches the baseline
+    # A long database timeout: the writer stays blocked on the frozen server until killed.
+    deferred = env(ENVPARITY_DEFER="1", ENVPARITY_DB_TIMEOUT="120")
+    pg.freeze()
+    try:
+        # stderr to a file, not a pipe: the detached writer keeps the hook's stderr open, and
+        # the test must not wait for it.
+        log = tmp_path / "hook.log"
+        with open(log, "w") as err:
+            start = time.monotonic()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "envparity", *hook(deferred, pg.url, "--baseline", "base")],
+                env=deferred,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+            rc = proc.wait(timeout=60)
+        started = Done(rc, "", log.read_text(), time.monotonic() - start)
+        assert started.rc == 0, started.err
+        assert "Traceback" not in started.err, started.err
+        record = ledger.hook(started)
+        # Nothing waited on the frozen server: compared with the cache, spooled, writer started.
+        assert (record["deferred"], record["stored"], record["baseline_source"]) == (
+            True,
+            "spool",
+            "cache",
+        ), record
+        assert record["problems"] == [], record
+        spool_dir = os.path.dirname(str(record["spool_path"]))
+        deadline = time.monotonic() + 30
+        writers = _writers(spool_dir)
+        while not writers and time.monotonic() < deadline:
+            time.sleep(0.2)
+            writers = _writers(spool_dir)
+        for pid in writers:  # blocked on the frozen server: killed mid-store
+            os.kill(pid, signal.SIGKILL)
+        assert os.path.isfile(str(record["spool_path"])), "a killed writer must leave the file"
+    finally:
+        pg.thaw()
+    _flush(pg.url, env)
+    ledger.finish("started at once from the cache; writer killed; stored by flush", pg.url)
+
+
+def test_deferred_hook_pg_down_then_next_start_drains(
+    pg: Instance, env: Env, tmp_path: Path
+) -> None:
+    ledger = Ledger(
+        "deferred hook: PostgreSQL down, then back",
+        "spooled while down; the next start's writer stores both",
+    )
+    with open_store_at(pg.url):
+        pass
+    deferred = env(ENVPARITY_DEFER="1")
+    pg.stop()
+    try:
+        down = ledger.hook(envparity(*hook(deferred, pg.url), env=deferred))
+        assert down["stored"] == "spool", down
+    finally:
+        pg.start()
+    # Its writer has stored its own snapshot (and deleted the file) by the time the pipe closes.
+    up = envparity(*hook(deferred, pg.url), env=deferred).record()
+    ledger.captured.add(str(up["snapshot_id"]))
+    spool_dir = os.path.dirname(str(up["spool_path"]))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (
+        _writers(spool_dir) or any(n.endswith(".json") for n in os.listdir(spool_dir))
+    ):
+        time.sleep(0.5)
+    left = [n for n in os.listdir(spool_dir) if n.endswith(".json")]
+    assert left == [], left  # both stored by the second start's writer, no flush
+    ledger.finish("the second start's writer stored both", pg.url)
+
+
+def open_store_at(url: str):  # type: ignore[no-untyped-def]
+    """The store at ``url``, migrated (the hook never migrates PostgreSQL)."""
+    from envparity.store import open_store
+
+    return open_store(url)
