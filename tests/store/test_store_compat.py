@@ -39,7 +39,10 @@ def _git(*args: str) -> str:
 
 
 def _previous_client() -> Optional[str]:
-    """The commit just before the one that added this head's migration script, or None."""
+    """The commit just before the newest one that added this head's migration script, or None.
+
+    The newest: a script written on a branch may be added again where it lands on top of the
+    migrations merged before it (its parent is then the real previous client)."""
     if not (REPO / ".git").exists() or shutil.which("git") is None:
         return None
     added = _git(
@@ -47,7 +50,7 @@ def _previous_client() -> Optional[str]:
     ).splitlines()
     if not added:
         return None
-    return _git("rev-parse", f"{added[-1]}^")
+    return _git("rev-parse", f"{added[0]}^")
 
 
 @pytest.fixture(scope="module")
