@@ -246,7 +246,7 @@ def _identity_findings(
     cache); what is missing is read from the store in one query and compared here. A cache that
     cannot be read or written costs the comparisons, never the view.
     """
-    from . import __version__
+    from ._version import __version__
     from .drift.engine import findings as compare_identity
 
     cached = _read_cache(baseline.snapshot_id, __version__, environ)
@@ -276,13 +276,13 @@ def _read_cache(
     import json
     import os
 
-    from .hook.paths import candidate_dirs
+    from .paths import candidate_dirs
+    from .writer import read_own
 
     name = _cache_name(snapshot_id, version)
     for directory in candidate_dirs(_CACHE_KIND, environ):
         try:
-            with open(os.path.join(directory, name), "rb") as f:
-                data = json.loads(f.read())
+            data = json.loads(read_own(os.path.join(directory, name)))
         except (OSError, ValueError, RecursionError):
             continue
         if (
@@ -304,8 +304,8 @@ def _write_cache(
     import json
     import os
 
-    from .atomic import write_atomic
-    from .hook.paths import candidate_dirs, ensure_dir
+    from .paths import candidate_dirs, ensure_dir
+    from .writer import write_own
 
     payload = json.dumps(
         {"baseline": snapshot_id, "envparity": version, "findings": findings},
@@ -316,7 +316,7 @@ def _write_cache(
         if not ensure_dir(directory):
             continue
         try:
-            write_atomic(os.path.join(directory, _cache_name(snapshot_id, version)), payload)
+            write_own(os.path.join(directory, _cache_name(snapshot_id, version)), payload)
             return
         except OSError:
             continue

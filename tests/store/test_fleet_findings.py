@@ -11,7 +11,7 @@ from typing import Dict
 
 from store_fixtures import make_snapshot
 
-from envparity.diff import diff
+from envparity.comparison import compare as diff
 from envparity.fleet import fleet_view
 from envparity.model import ProbeFailure
 from envparity.policy import Policy
