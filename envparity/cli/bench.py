@@ -213,7 +213,7 @@ def _render(
     title: Optional[str] = None,
 ) -> str:
     from ..bench.compare import conditions_line
-    from ..bench.stats import summarize
+    from ..bench.estimators import summarize
     from ..drift.measured import reach_text
 
     head = f"{title}: " if title else ""
