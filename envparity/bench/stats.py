@@ -300,7 +300,7 @@ def decide_memory(
 
     Peaks vary little between processes, but they do vary (lazy caches, hash seeds): the
     comparison is between the ranges of the two sides, not their medians. A benchmark under the
-    floor is measured in one process a side only (see ``runner._peak_names``). ``more`` when every
+    floor is measured in one process a side only (see ``workers._peak_names``). ``more`` when every
     candidate process allocated more than every baseline one by over ``min_effect`` and
     :data:`MEMORY_FLOOR_BYTES`; ``less`` the other way; ``same`` when the ranges' ratio lies
     within ``min_effect`` or all values lie within the floor of each other; else inconclusive.
