@@ -14,15 +14,15 @@ from .sides import launch, other_side, paired_side
 from .suite import PAIRED_SUFFIX
 from .workers import (
     Progress,
-    _job,
-    _learn_loops,
-    _learn_peaks,
-    _merge,
-    _run_worker,
-    _specs,
-    _suite_spec,
+    benchmark_specs,
     conditions_of,
+    learn_loops,
+    learn_peaks,
+    merge_results,
     parse_callable,
+    run_worker,
+    suite_spec,
+    worker_job,
 )
 
 if TYPE_CHECKING:
@@ -101,14 +101,14 @@ def run_against(
     from ..model import BenchmarkRun
     from . import conditions
 
-    spec = _suite_spec(suite)
+    spec = suite_spec(suite)
     if processes is not None and processes < 1:
         raise BadInput(f"processes={processes}: need at least one round")
     if max_time is not None and not max_time > 0:
         raise BadInput(f"--max-time {max_time:g}: give a positive number of seconds")
     budget = max_time if max_time is not None else spec.against_s
     callables = [parse_callable(c) for c in callables]
-    specs, _ = _specs(spec.names, callables)
+    specs, _ = benchmark_specs(spec.names, callables)
     names = [s["name"] for s in specs]
     sides = [paired_side(sys.executable, env), other_side(python, against_env)]
     cap = processes or MAX_PAIRED_ROUNDS
@@ -124,10 +124,10 @@ def run_against(
     durations: List[float] = []
     rounds = 0
     try:
-        calibration = dict(_job(spec, specs, loops, 0, {}), rounds=0, peak=False)
-        doc, _ = _run_worker(sides[0], calibration, -1, launch(sides[0], -1))
+        calibration = dict(worker_job(spec, specs, loops, 0, {}), rounds=0, peak=False)
+        doc, _ = run_worker(sides[0], calibration, -1, launch(sides[0], -1))
         if doc is not None:
-            _learn_loops(doc["results"], loops)  # B times the same work as A
+            learn_loops(doc["results"], loops)  # B times the same work as A
         for index in range(cap):
             if processes is None and index >= MIN_PAIRED_ROUNDS and index % 2 == 0:
                 if not _unsettled(names, per, min_effect):
@@ -137,15 +137,15 @@ def run_against(
             began = time.perf_counter()
             docs: List[Optional[Dict[str, Any]]] = [None, None]
             for k, which in enumerate(orders[index]):
-                job = _job(spec, specs, loops, index, peaks[which])
+                job = worker_job(spec, specs, loops, index, peaks[which])
                 command = launch(sides[which], index)
-                doc, why = _run_worker(sides[which], job, index, command)
+                doc, why = run_worker(sides[which], job, index, command)
                 progress.update(2 * index + k + 1)
                 if doc is None:
                     failures[which].append(why)
                 docs[which] = doc
                 if doc is not None:
-                    _learn_peaks(doc["results"], peaks[which])
+                    learn_peaks(doc["results"], peaks[which])
             durations.append(time.perf_counter() - began)
             rounds += 1
             if docs[0] is None or docs[1] is None:
@@ -166,7 +166,7 @@ def run_against(
                 suite=suite + PAIRED_SUFFIX,
                 processes=rounds,
                 wall_seconds=wall,
-                results=_merge(names, per[which], failures[which]),
+                results=merge_results(names, per[which], failures[which]),
                 conditions=conditions_of(machine, seen[which]),
                 python=sides[which].python,
                 env=sides[which].extra,

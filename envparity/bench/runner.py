@@ -25,15 +25,15 @@ from .sides import paired_side as paired_side
 from .sides import this_side
 from .workers import (
     Progress,
-    _job,
-    _learn_loops,
-    _learn_peaks,
-    _merge,
-    _run_worker,
-    _specs,
-    _suite_spec,
+    benchmark_specs,
     conditions_of,
+    learn_loops,
+    learn_peaks,
+    merge_results,
     parse_callable,
+    run_worker,
+    suite_spec,
+    worker_job,
 )
 
 if TYPE_CHECKING:
@@ -63,12 +63,12 @@ def run_suite(
     from ..model import BenchmarkRun
     from . import conditions
 
-    spec = _suite_spec(suite)
+    spec = suite_spec(suite)
     n_proc = processes or spec.processes
     if n_proc < 1:
         raise BadInput(f"processes={n_proc}: need at least one worker process")
     callables = [parse_callable(c) for c in callables]
-    specs, in_process = _specs(spec.names, callables)
+    specs, in_process = benchmark_specs(spec.names, callables)
     side = this_side(env)
     progress = progress or Progress(f"bench {suite}", n_proc)
     machine = conditions.machine()
@@ -85,7 +85,7 @@ def run_suite(
                 if time.perf_counter() - started + median(durations) > spec.budget_s:
                     break
             began = time.perf_counter()
-            doc, why = _run_worker(side, _job(spec, specs, loops, index, peaks), index)
+            doc, why = run_worker(side, worker_job(spec, specs, loops, index, peaks), index)
             durations.append(time.perf_counter() - began)
             progress.update(index + 1)
             if doc is None:
@@ -94,10 +94,10 @@ def run_suite(
             per_process.append(doc["results"])
             if doc.get("conditions"):
                 seen.append(doc["conditions"])
-            _learn_loops(doc["results"], loops)
-            _learn_peaks(doc["results"], peaks)
+            learn_loops(doc["results"], loops)
+            learn_peaks(doc["results"], peaks)
         names = [s["name"] for s in specs]
-        merged = _merge(names, per_process, failures)
+        merged = merge_results(names, per_process, failures)
         merged += _run_in_process(in_process, len(durations), spec.rounds, spec.warmups)
     finally:
         progress.close()
@@ -145,7 +145,7 @@ def _run_in_process(benches: list, groups: int, rounds: int, warmups: int) -> li
         for name, result in results.items():
             if result["status"] == "ok":
                 loops.setdefault(name, result["loops"])
-    merged = _merge([b.name for b in benches], per_group, [])
+    merged = merge_results([b.name for b in benches], per_group, [])
     notes = {b.name: b.why_in_process for b in benches}
     return [
         r.model_copy(update={"reason": f"ran in the calling process: {notes[r.name]}"})

@@ -50,7 +50,9 @@ def parse_callable(text: str) -> str:
     return text
 
 
-def _specs(names: List[str], callables: Sequence[str]) -> Tuple[List[Dict[str, Any]], list]:
+def benchmark_specs(
+    names: List[str], callables: Sequence[str]
+) -> Tuple[List[Dict[str, Any]], list]:
     """Worker specs (built-ins, importable registered ones, callables) and in-process ones."""
     specs: List[Dict[str, Any]] = [{"name": n, "builtin": n} for n in names]
     in_process = []
@@ -70,14 +72,14 @@ def _specs(names: List[str], callables: Sequence[str]) -> Tuple[List[Dict[str, A
 
 
 
-def _suite_spec(suite: str) -> Any:
+def suite_spec(suite: str) -> Any:
     if suite not in SUITES:
         raise BadInput(f"--suite {suite!r}: unknown suite; choose one of {', '.join(SUITES)}")
     return SUITES[suite]
 
 
 
-def _run_worker(
+def run_worker(
     side: Side,
     job: Dict[str, Any],
     index: int,
@@ -110,7 +112,9 @@ def _run_worker(
     return None, f"worker process {index} exited with code {done.returncode}: {tail}"
 
 
-def _merge(names: List[str], per_process: List[Dict[str, Dict[str, Any]]], failures: List[str]):
+def merge_results(
+    names: List[str], per_process: List[Dict[str, Dict[str, Any]]], failures: List[str]
+):
     from ..model import BenchmarkResult
 
     results = []
@@ -184,7 +188,7 @@ class Progress:
             self.width = 0
 
 
-def _job(
+def worker_job(
     spec: Any,
     specs: List[Dict[str, Any]],
     loops: Dict[str, int],
@@ -214,13 +218,13 @@ def _peak_names(specs: List[Dict[str, Any]], peaks: Optional[Dict[str, int]]) ->
     ]
 
 
-def _learn_peaks(results: Dict[str, Any], peaks: Dict[str, int]) -> None:
+def learn_peaks(results: Dict[str, Any], peaks: Dict[str, int]) -> None:
     for name, result in results.items():
         if result.get("peak") is not None and name not in peaks:
             peaks[name] = int(result["peak"])
 
 
-def _learn_loops(results: Dict[str, Any], loops: Dict[str, int]) -> None:
+def learn_loops(results: Dict[str, Any], loops: Dict[str, int]) -> None:
     for name, result in results.items():
         if result["status"] == "ok" and name not in loops:
             loops[name] = result["loops"]
