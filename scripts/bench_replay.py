@@ -54,13 +54,13 @@ def record(out: Path, cycles: int, processes: int, rounds: int) -> None:
 
 
 def replay(files: List[Path], processes: int, rounds: int, locations: List[float]) -> None:
-    from envparity.bench import stats
+    from envparity.bench import estimators, stats
 
     sets = [[json.loads(line) for line in p.open()] for p in files]
     n_runs = sum(len(s) for s in sets)
     print(f"{n_runs} recorded runs; replayed as {processes} processes of {rounds} rounds")
     for q in locations:
-        stats.LOCATION = q
+        estimators.LOCATION = q
         aa: Counter = Counter()
         found: Dict[str, Counter] = {n: Counter() for names in DETECT.values() for n in names}
         for runs in sets:

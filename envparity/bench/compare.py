@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Sequence
 
 from ..model import BenchmarkComparison, BenchmarkResult, BenchmarkRun
-from .stats import decide, decide_memory, decide_paired, median, seed_for
+from .estimators import median, seed_for
+from .stats import decide, decide_memory, decide_paired
 from .suite import CUDA_TIMED, PAIRED_SUFFIX
 
 

@@ -76,7 +76,8 @@ def compare_bench(
     name: str, base: List[List[float]], cand: List[List[float]]
 ) -> Tuple[str, Optional[float], str, Optional[Tuple[float, float]]]:
     """``(verdict, ratio, evidence, interval)``: the candidate's time against the baseline's."""
-    from ..bench.stats import decide, seed_for
+    from ..bench.estimators import seed_for
+    from ..bench.stats import decide
 
     if len(base) < 2 or len(cand) < 2:
         return "failed", None, "too few worker processes finished to compare", None

@@ -110,7 +110,8 @@ def bench(
     """Time the built-in and your own benchmarks in fresh worker processes, with the conditions
     they ran under; run numeric probes; or compare with another interpreter (--against)."""
     from ..bench.compare import compare_benchmarks
-    from ..bench.runner import run_against, run_suite, warn_if_contended
+    from ..bench.paired import run_against
+    from ..bench.runner import run_suite, warn_if_contended
     from ..errors import BadInput
     from ..parity.loading import collect_modules, import_probes
 
@@ -213,7 +214,7 @@ def _render(
     title: Optional[str] = None,
 ) -> str:
     from ..bench.compare import conditions_line
-    from ..bench.stats import summarize
+    from ..bench.estimators import summarize
     from ..drift.measured import reach_text
 
     head = f"{title}: " if title else ""
