@@ -81,14 +81,18 @@ def _report(
 def _step_summary(
     report: "DriftReport", markdown: Optional[str], max_bytes: Optional[int] = None
 ) -> None:
-    """In GitHub Actions, append the Markdown report to the job's summary page."""
+    """In GitHub Actions, append the Markdown report to the job's summary page and the verdict,
+    counts and fingerprints to the step's outputs."""
     import os
 
-    from ..report.github import append_step_summary
+    from ..report.github import append_outputs, append_step_summary, outputs
 
-    problem = append_step_summary(report, os.environ, markdown, max_bytes=max_bytes)
-    if problem:
-        note(f"envparity: warning: {problem}")
+    for problem in (
+        append_step_summary(report, os.environ, markdown, max_bytes=max_bytes),
+        append_outputs(outputs(report), os.environ),
+    ):
+        if problem:
+            note(f"envparity: warning: {problem}")
 
 
 def check_max_bytes(max_bytes: Optional[int]) -> None:
