@@ -72,10 +72,35 @@ def _report(
         # The file is for machines or a summary page; the log still gets the verdict.
         from ..report.interface import verdict_line
 
-        note(f"{verdict_line(report)}; report written to {output}")
+        chart = _chart_beside(report, output) if fmt == "html" else None
+        also = f" (its benchmark chart also as {chart})" if chart else ""
+        note(f"{verdict_line(report)}; report written to {output}{also}")
     else:
         sys.stdout.write(text)
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)
+
+
+def chart_path(output: str) -> str:
+    """Where the standalone chart of an HTML report goes: ``report.html`` -> ``report.chart.svg``
+    (beside it, same stem)."""
+    import os
+
+    stem, ext = os.path.splitext(output)
+    return (stem if ext.lower() in (".html", ".htm") else output) + ".chart.svg"
+
+
+def _chart_beside(report: "DriftReport", output: str) -> Optional[str]:
+    """Write the benchmark chart as an SVG file beside the HTML report; its path, or None when
+    the report has no chart (or the output is not a regular file)."""
+    from ..report.svg import standalone_chart
+    from ..writer import output_kind
+
+    chart = standalone_chart(report.benchmarks)
+    if chart is None or output_kind(output) != "atomic":
+        return None
+    path = chart_path(output)
+    write_atomic(path, chart)
+    return path
 
 
 def _step_summary(
