@@ -6,7 +6,7 @@ annotations and would silently drop the option names and help declared in ``Anno
 
 import os
 import sys
-from typing import Annotated, List, Optional
+from typing import Annotated, Any, Dict, List, Optional
 
 import typer
 
@@ -169,11 +169,37 @@ def fleet(
             policy=policy_obj,
             by_role=fmt_name == "openmetrics",  # metrics are labelled by fingerprint and role
         )
-    text = render_fleet(view, fmt_name)
+        details = _details(store, view, base, policy_obj) if fmt_name == "html" else None
+    text = render_fleet(view, fmt_name, details)
     if output and output != "-":
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
+
+
+def _details(store: Any, view: Any, baseline: Any, policy: Any) -> Dict[str, Any]:
+    """For the HTML view: each environment's labels (its latest sighting's) and its findings
+    against the baseline. One snapshot read and one comparison per environment, not per
+    sighting."""
+    from ..diff import diff
+    from ..errors import EnvparityError
+    from ..report.fleet import GroupDetail
+
+    details: Dict[str, Any] = {}
+    for group in view.groups:
+        if group.fingerprint in details:
+            continue
+        try:
+            latest = store.get(group.latest_snapshot_id)
+        except EnvparityError:
+            continue  # the row says why it was not compared, if it was not
+        findings = []
+        if baseline is not None and not group.problem and group.verdict not in (None, "none"):
+            findings = diff(baseline, latest, policy, baseline_ref=view.baseline.ref).findings
+        details[group.fingerprint] = GroupDetail(
+            role=latest.role or None, labels=dict(latest.labels), findings=findings
+        )
+    return details
 
 
 @db_app.command()

@@ -1,0 +1,111 @@
+"""The fleet HTML: role, labels, first and last seen per environment, and its drift against the
+baseline behind a <details>; the Grafana recipe's queries name metrics the fleet exports. Real
+SQLite stores in a temp directory, the real CLI."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+from typer.testing import CliRunner
+
+from envparity.cli import app
+from envparity.model import Collection, Package, PythonInfo, Snapshot
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _snap(sid: str, packages: Dict[str, str], *, role: str, labels: Dict[str, str],
+          at: datetime) -> Snapshot:
+    return Snapshot(
+        snapshot_id=sid,
+        captured_at=at,
+        role=role,
+        labels=labels,
+        packages=[Package(name=n, version=v) for n, v in packages.items()],
+        python=PythonInfo(implementation="CPython", version="3.11.7"),
+        collection=Collection(envparity_version="0.1.0"),
+    ).with_fingerprint()
+
+
+@pytest.fixture
+def fleet_store(tmp_path: Path):
+    """A store with the baseline's environment seen twice and a drifted one seen once, each
+    labelled; and the training baseline as a file."""
+    from envparity.store import open_store
+
+    base = {"numpy": "1.26.4", "scikit-learn": "1.5.0"}
+    drifted = {"numpy": "2.0.0", "scikit-learn": "1.5.0"}
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    with open_store(url) as store:
+        store.save(_snap("1" * 32, base, role="serving", labels={"model": "fraud"},
+                         at=NOW - timedelta(days=2)))
+        store.save(_snap("2" * 32, base, role="serving", labels={"model": "fraud"}, at=NOW))
+        store.save(_snap("3" * 32, drifted, role="serving",
+                         labels={"model": "fraud", "team": "risk"}, at=NOW - timedelta(hours=1)))
+    baseline = tmp_path / "train.json"
+    baseline.write_text(
+        _snap("9" * 32, base, role="training", labels={"model": "fraud"}, at=NOW).model_dump_json()
+    )
+    return url, baseline
+
+
+class _Cells(HTMLParser):
+    """Rows of the page's fleet table as lists of cell texts, and the <details> texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: List[List[str]] = []
+        self.details: List[str] = []
+        self._depth = 0  # inside <details>
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "details":
+            self._depth += 1
+            self.details.append("")
+        elif tag == "tr" and not self._depth:
+            self.rows.append([])
+        elif tag in ("td", "th") and not self._depth:
+            self._cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "details":
+            self._depth -= 1
+        elif tag in ("td", "th") and not self._depth and self._cell is not None:
+            self.rows[-1].append(self._cell.strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._depth:
+            self.details[-1] += data
+        elif self._cell is not None:
+            self._cell += data
+
+
+def test_fleet_html_shows_role_labels_seen_and_each_environments_drift(fleet_store) -> None:
+    url, baseline = fleet_store
+    done = CliRunner().invoke(
+        app, ["fleet", "--db", url, "--baseline", str(baseline), "--format", "html"]
+    )
+    assert done.exit_code == 0, done.output
+    page = _Cells()
+    page.feed(done.stdout)
+    header, *rows = [r for r in page.rows if r]
+    assert header[:2] == ["role", "labels"] and "first seen" in header and "last seen" in header
+    table = [dict(zip(header, r)) for r in rows if len(r) == len(header)]
+    assert [r["role"] for r in table] == ["serving", "serving"]
+    worst, same = table  # worst first
+    assert worst["labels"] == "model=fraud team=risk" and worst["drift"].startswith("error")
+    assert same["labels"] == "model=fraud" and same["drift"] == "none"
+    assert same["first seen"] == "2026-02-27 12:00:00Z"
+    assert same["last seen"] == "2026-03-01 12:00:00Z"
+    # The drifted environment's findings open under its row; the same one has none to show.
+    (details,) = page.details
+    assert details.startswith("1 finding against the baseline")
+    assert "package:numpy" in details and "1.26.4" in details and "2.0.0" in details
+    assert re.search(r"<details><summary>", done.stdout)
