@@ -138,6 +138,15 @@ def fleet(
         Optional[str],
         typer.Option("--output", "-o", metavar="FILE", help="Write it to this file ('-': stdout)."),
     ] = None,
+    metric_label: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--metric-label",
+            metavar="KEY",
+            help="With --format openmetrics: export this snapshot label as a metric label "
+            "(repeatable; or ENVPARITY_METRIC_LABELS=model,team; default: model).",
+        ),
+    ] = None,
     policy: PolicyOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -145,9 +154,11 @@ def fleet(
     from ..fleet import fleet_view, parse_since
     from ..refs import is_file_ref, load_file
     from ..report.fleet import render_fleet
+    from ..report.openmetrics import metric_label_keys
     from ..store import open_store
 
     fmt_name = chosen(fmt, json_)
+    keys = metric_label_keys(metric_label, os.environ)
     labels = parse_labels(label)
     moment = parse_since(since) if since else None
     policy_obj = None
@@ -170,11 +181,33 @@ def fleet(
             by_role=fmt_name == "openmetrics",  # metrics are labelled by fingerprint and role
         )
         details = _details(store, view, base, policy_obj) if fmt_name == "html" else None
-    text = render_fleet(view, fmt_name, details)
+        metric_labels = _metric_labels(store, view, keys) if fmt_name == "openmetrics" else None
+    if metric_labels is not None:
+        from ..hook.spool import spooled
+        from ..report.openmetrics import render as metrics
+
+        text = metrics(view, metric_labels, spool_backlog=len(spooled(os.environ)))
+    else:
+        text = render_fleet(view, fmt_name, details)
     if output and output != "-":
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
+
+
+def _metric_labels(store: Any, view: Any, keys: Any) -> Dict[str, Dict[str, str]]:
+    """Each group's latest snapshot id -> the metric labels taken from that snapshot's labels
+    (every key present, "" where the snapshot has none: one label set per metric family)."""
+    from ..errors import EnvparityError
+
+    out: Dict[str, Dict[str, str]] = {}
+    for group in view.groups:
+        try:
+            found = store.get(group.latest_snapshot_id).labels if keys else {}
+        except EnvparityError:
+            found = {}
+        out[group.latest_snapshot_id] = {k: found.get(k, "") for k in keys}
+    return out
 
 
 def _details(store: Any, view: Any, baseline: Any, policy: Any) -> Dict[str, Any]:

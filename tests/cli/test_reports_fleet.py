@@ -109,3 +109,63 @@ def test_fleet_html_shows_role_labels_seen_and_each_environments_drift(fleet_sto
     assert details.startswith("1 finding against the baseline")
     assert "package:numpy" in details and "1.26.4" in details and "2.0.0" in details
     assert re.search(r"<details><summary>", done.stdout)
+
+
+def _families(text: str) -> Dict[str, List]:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    return {f.name: f.samples for f in text_string_to_metric_families(text)}
+
+
+def test_openmetrics_carry_the_chosen_snapshot_labels(fleet_store, tmp_path) -> None:
+    url, baseline = fleet_store
+    env = {"ENVPARITY_HOME": str(tmp_path / "home")}
+    args = ["fleet", "--db", url, "--baseline", str(baseline), "-f", "openmetrics"]
+    default = CliRunner().invoke(app, args, env=env)
+    assert default.exit_code == 0, default.output
+    families = _families(default.stdout)
+    sightings = families["envparity_sightings"]
+    assert {s.labels["model"] for s in sightings} == {"fraud"}  # model by default
+    assert all("team" not in s.labels for s in sightings)
+    # Two keys from the variable; a key a snapshot lacks is no label (Prometheus reads "" so).
+    both = CliRunner().invoke(app, args, env={**env, "ENVPARITY_METRIC_LABELS": "model,team"})
+    teams = {s.labels["fingerprint"][:4]: s.labels.get("team", "")
+             for s in _families(both.stdout)["envparity_sightings"]}
+    assert sorted(teams.values()) == ["", "risk"]
+    # The option wins over the variable; a bad key is one line, exit 2.
+    only = CliRunner().invoke(app, [*args, "--metric-label", "team"],
+                              env={**env, "ENVPARITY_METRIC_LABELS": "model"})
+    assert all("model" not in s.labels for s in _families(only.stdout)["envparity_sightings"])
+    for bad in ("team-name", "role"):
+        refused = CliRunner().invoke(app, [*args, "--metric-label", bad], env=env)
+        assert refused.exit_code == 2 and f"--metric-label {bad!r}" in refused.output
+        assert "Traceback" not in refused.output
+
+
+def test_every_grafana_query_names_a_metric_the_fleet_exports(fleet_store, tmp_path) -> None:
+    import json
+
+    url, baseline = fleet_store
+    env = {"ENVPARITY_HOME": str(tmp_path / "home"), "ENVPARITY_METRIC_LABELS": "model,team"}
+    metrics = CliRunner().invoke(
+        app, ["fleet", "--db", url, "--baseline", str(baseline), "-f", "openmetrics"], env=env
+    )
+    assert metrics.exit_code == 0, metrics.output
+    families = _families(metrics.stdout)
+    recipe = CliRunner().invoke(app, ["recipe", "grafana"], env=env)
+    assert recipe.exit_code == 0, recipe.output
+    dashboard = json.loads(recipe.stdout)
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    titles = " ".join(p["title"] for p in dashboard["panels"]).lower()
+    for asked in ("environments per model", "severity", "refused", "spool backlog"):
+        assert asked in titles, asked
+    assert exprs
+    for expr in exprs:
+        named = set(re.findall(r"\benvparity_[a-z_]+", expr))
+        assert named and named <= set(families), (expr, sorted(families))
+        # Each label a query groups or filters by is one the metrics carry.
+        for label in re.findall(r"by \(([^)]*)\)", expr):
+            for key in (k.strip() for k in label.split(",")):
+                assert any(key in s.labels for n in named for s in families[n]), (key, expr)
+    variables = {v["name"] for v in dashboard["templating"]["list"]}
+    assert {"model", "team"} <= variables
