@@ -114,9 +114,16 @@ def summary_section(report: DriftReport, gate: str) -> List[str]:
     """The summary before any table: the verdict, the counts, the top findings linked to their
     rows."""
     ids = finding_ids(report)
+    from ..wording import count
+
+    n = report.counts
     counts = "".join(
-        f'<span class="{s}">{report.counts.get(s, 0)} {label}</span>'
-        for s, label in (("error", "errors"), ("warning", "warnings"), ("info", "info"))
+        f'<span class="{s}">{text}</span>'
+        for s, text in (
+            ("error", count(n.get("error", 0), "error")),
+            ("warning", count(n.get("warning", 0), "warning")),
+            ("info", f"{n.get('info', 0)} info"),
+        )
     )
     out = [
         '<section class="summary" id="summary">',
