@@ -75,6 +75,12 @@ def _report(
         chart = _chart_beside(report, output) if fmt == "html" else None
         also = f" (its benchmark chart also as {chart})" if chart else ""
         note(f"{verdict_line(report)}; report written to {output}{also}")
+    elif fmt == "text":
+        import os
+
+        from ..report.colour import write
+
+        write(text, sys.stdout, os.environ)
     else:
         sys.stdout.write(text)
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)
