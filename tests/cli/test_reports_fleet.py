@@ -169,3 +169,25 @@ def test_every_grafana_query_names_a_metric_the_fleet_exports(fleet_store, tmp_p
                 assert any(key in s.labels for n in named for s in families[n]), (key, expr)
     variables = {v["name"] for v in dashboard["templating"]["list"]}
     assert {"model", "team"} <= variables
+
+
+def test_the_hooks_own_metrics_carry_the_model_label(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    base = tmp_path / "train.json"
+    base.write_text(_snap("9" * 32, {"numpy": "0.0.1"}, role="training",
+                          labels={"model": "fraud"}, at=NOW).model_dump_json())
+    metrics = tmp_path / "container.prom"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
+    env.update(ENVPARITY_HOME=str(tmp_path / "home"), ENVPARITY_METRICS_FILE=str(metrics),
+               ENVPARITY_LABELS="model=fraud,team=risk", ENVPARITY_METRIC_LABELS="model")
+    done = subprocess.run(
+        [sys.executable, "-m", "envparity", "run", "--baseline", str(base), "--budget", "60",
+         "--", sys.executable, "-c", "pass"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    sightings = _families(metrics.read_text())["envparity_sightings"]
+    assert [(s.labels.get("model"), "team" in s.labels) for s in sightings] == [("fraud", False)]
