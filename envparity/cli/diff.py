@@ -28,7 +28,13 @@ FormatOpt = Annotated[
 ]
 OutputOpt = Annotated[
     Optional[str],
-    typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the report to this file (html with benchmarks: the chart also as a "
+        "standalone SVG beside it, report.html -> report.chart.svg).",
+    ),
 ]
 MaxBytesOpt = Annotated[
     Optional[int],
