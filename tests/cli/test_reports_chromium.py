@@ -171,3 +171,10 @@ def test_fleet_html_names_never_wrap(tmp_path):
     measured = _measure(page, tmp_path, 900)
     _one_line(measured, ["model=fraud-detection-v2", "team=risk-platform", "serving",
                          *(f"package:{n}" for n in NAMES)])
+
+
+def test_no_soft_break_hints_in_either_page(drift_html, tmp_path):
+    # A <wbr> or a soft hyphen would let a browser break a name whatever the CSS says.
+    page = drift_html.read_text()
+    assert "<wbr" not in page and "\u00ad" not in page and "&shy;" not in page
+    assert "word-break:break-all" not in page
