@@ -22,16 +22,6 @@ HEAD = REVISIONS[-1]
 
 VERSION_TABLE = "alembic_version"
 
-# Every migration is additive and writes one row here: (its revision, the oldest client schema
-# that may still read and write a store at it). A client accepts a newer head whose row names a
-# revision it knows, and refuses one whose row does not (or that has none).
-COMPAT_TABLE = "schema_compat"
-
-# The oldest store revision this envparity reads and writes as it is, without migrating it: the
-# tables added since are optional to it (a store one step behind keeps serving a fleet whose
-# containers were upgraded before `envparity db upgrade` ran).
-OLDEST_STORE = "0002_probe_outputs"
-
 # pg_advisory_xact_lock key: any constant bigint unique to envparity ("envprty" in ASCII).
 _PG_LOCK_KEY = 0x656E7670727479
 
@@ -65,30 +55,6 @@ def state(revision: Optional[str]) -> str:
     if revision == HEAD:
         return "current"
     return "behind" if revision in REVISIONS else "ahead"
-
-
-def min_reader(conn: Connection, revision: Optional[str]) -> Optional[str]:
-    """The oldest client schema the store at ``revision`` says may use it (None: it says
-    nothing, as stores from before the compat table do)."""
-    import sqlalchemy as sa
-
-    if revision is None or not sa.inspect(conn).has_table(COMPAT_TABLE):
-        return None
-    row = conn.execute(
-        sa.text(f"SELECT min_reader FROM {COMPAT_TABLE} WHERE revision = :r"), {"r": revision}
-    ).first()
-    return str(row[0]) if row else None
-
-
-def usable(revision: Optional[str], floor: Optional[str]) -> bool:
-    """True when this envparity reads and writes a store at ``revision`` as it is: this head, a
-    store at most as old as :data:`OLDEST_STORE`, or a newer head whose compat row (``floor``,
-    its ``min_reader``) names a revision this envparity knows."""
-    if revision is None:
-        return False
-    if revision in REVISIONS:
-        return REVISIONS.index(revision) >= REVISIONS.index(OLDEST_STORE)
-    return floor is not None and floor in REVISIONS
 
 
 @contextlib.contextmanager
