@@ -529,9 +529,11 @@ def test_summary_line_names_the_top_findings_and_the_diff_command(
     # The log line is what an on-call engineer reads first: the worst findings, then the command
     # that shows them all, runnable as printed (the baseline file and the snapshot's id).
     baseline = write_baseline(drift=True)
-    # A generous budget: on a busy machine the snapshot may still be spooled, not stored.
+    # A generous budget and no deferred store (ENVPARITY_DEFER=0, where the hook defers): the
+    # snapshot is stored before CMD starts; should it still be spooled, the test flushes.
     env = hook_env(
-        ENVPARITY_BASELINE=str(baseline), ENVPARITY_ON_DRIFT="warn", ENVPARITY_BUDGET_S="120"
+        ENVPARITY_BASELINE=str(baseline), ENVPARITY_ON_DRIFT="warn", ENVPARITY_BUDGET_S="120",
+        ENVPARITY_DEFER="0",
     )
     done = run(["--", sys.executable, "-c", "pass"], env)
     assert done.returncode == 0, done.stderr
@@ -545,7 +547,7 @@ def test_summary_line_names_the_top_findings_and_the_diff_command(
     assert f"top: error package:{victim} 0.0.1 -> " in summary, summary
     command = f"envparity diff {baseline} {record['snapshot_id'][:12]}"
     assert f"; all: {command};" in summary, summary
-    if record["stored"] == "spool":  # the line says to flush first; so does the test
+    if record["stored"] != "store":  # the line says to flush first; so does the test
         flushed = subprocess.run(
             envparity_cmd("db", "flush"), env=env, capture_output=True, text=True, timeout=120
         )
