@@ -160,13 +160,15 @@ class _Parity:
         mine = None
         if any(p.name == name for p in registry.probes()):
             (mine,) = run_registered([name])
-        return compare_probe(
+        pc = compare_probe(
             name,
             None if base is None else base.model_dump(mode="json"),
             None if mine is None else mine.model_dump(mode="json"),
             base_packages=packages_of(self.baseline),
             cand_packages=self._here().packages,
         )
+        self.records[name] = pc
+        return pc
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session: Any, config: Any, items: List[Any]) -> None:
@@ -187,6 +189,21 @@ class _Parity:
     def pytest_report_header(self, config: Any) -> str:
         return f"envparity: parity probes against {self.ref}"
 
+    def pytest_sessionfinish(self, session: Any) -> None:
+        """In GitHub Actions, append this run's own section to the job's summary page: one row
+        per probe compared (a summary that cannot be written is a warning, not a failure)."""
+        import os
+
+        if not os.environ.get("GITHUB_STEP_SUMMARY") or self.baseline is None:
+            return
+        from .report.github import append_summary_text
+
+        problem = append_summary_text(step_summary(self), os.environ)
+        if problem:
+            import warnings
+
+            warnings.warn(f"envparity: {problem}", stacklevel=1)
+
 
 def _user_like(name: str) -> bool:
     # Old records have no kind: leave the built-in and convention probes out by name.
@@ -202,3 +219,26 @@ def _junit(config: Any) -> Any:
     except ImportError:  # pragma: no cover - a pytest without it: per-test properties only
         return None
     return config.stash.get(xml_key, None)
+
+
+def step_summary(state: _Parity) -> str:
+    """The Markdown section for the step summary: the baseline, then probe, verdict, why."""
+    from .report.escape import markdown as md
+    from .wording import count
+
+    rows = sorted(state.records.items())
+    failing = sum(1 for _, pc in rows if pc.severity in ("warning", "error"))
+    lines = [
+        "### envparity parity probes (pytest)",
+        "",
+        f"{count(len(rows), 'probe')} compared with baseline {md(state.ref)} "
+        f"(id {md(state.baseline.snapshot_id[:12])}): {failing} beyond tolerance or failing",
+        "",
+        "| probe | verdict | severity | why |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {md(name)} | {md(pc.verdict)} | {md(pc.severity or '-')} | {md(pc.why)} |"
+        for name, pc in rows
+    ]
+    return "\n".join(lines) + "\n"

@@ -83,6 +83,13 @@ SETTINGS: Tuple[Setting, ...] = (
         "`envparity run` writes this container's OpenMetrics there at each start.",
     ),
     Setting(
+        "ENVPARITY_METRIC_LABELS",
+        "`fleet --metric-label`, `recipe grafana --metric-label`",
+        "`model`",
+        "`model,team`: snapshot labels exported as OpenMetrics labels (by `fleet --format "
+        "openmetrics` and the hook's `ENVPARITY_METRICS_FILE`); empty for none.",
+    ),
+    Setting(
         "ENVPARITY_ON_DRIFT",
         "`run --on-drift`",
         "`warn`",

@@ -21,6 +21,7 @@ MODULES: Tuple[str, ...] = (
     "export",
     "prune",
     "bisect",
+    "recipe",
 )
 
 # Command -> the modules that register it (`db flush` lives with the hook).
@@ -37,7 +38,7 @@ COMMANDS: Dict[str, Tuple[str, ...]] = {
     "fleet": ("run",),
     "export": ("export",),
     "schema": ("export",),
-    "recipe": ("export",),
+    "recipe": ("recipe",),
     "parity": ("diff", "parity"),
     "bisect": ("bisect",),
 }

@@ -80,6 +80,7 @@ class SchemaName(str, Enum):
 
 class RecipeName(str, Enum):
     ci_drift = "ci-drift"
+    grafana = "grafana"
 
 
 # The choices above are the library's own lists, spelled as Enums so that --help lists them; a

@@ -28,7 +28,13 @@ FormatOpt = Annotated[
 ]
 OutputOpt = Annotated[
     Optional[str],
-    typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the report to this file (html with benchmarks: the chart also as a "
+        "standalone SVG beside it, report.html -> report.chart.svg).",
+    ),
 ]
 MaxBytesOpt = Annotated[
     Optional[int],
@@ -122,23 +128,58 @@ def _report(
         # The file is for machines or a summary page; the log still gets the verdict.
         from ..report.interface import verdict_line
 
-        note(f"{verdict_line(report)}; report written to {output}")
+        chart = _chart_beside(report, output) if fmt == "html" else None
+        also = f" (its benchmark chart also as {chart})" if chart else ""
+        note(f"{verdict_line(report)}; report written to {output}{also}")
+    elif fmt == "text":
+        import os
+
+        from ..report.colour import write
+
+        write(text, sys.stdout, os.environ)
     else:
         sys.stdout.write(text)
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)
 
 
+def chart_path(output: str) -> str:
+    """Where the standalone chart of an HTML report goes: ``report.html`` -> ``report.chart.svg``
+    (beside it, same stem)."""
+    import os
+
+    stem, ext = os.path.splitext(output)
+    return (stem if ext.lower() in (".html", ".htm") else output) + ".chart.svg"
+
+
+def _chart_beside(report: "DriftReport", output: str) -> Optional[str]:
+    """Write the benchmark chart as an SVG file beside the HTML report; its path, or None when
+    the report has no chart (or the output is not a regular file)."""
+    from ..report.svg import standalone_chart
+    from ..writer import output_kind
+
+    chart = standalone_chart(report.benchmarks)
+    if chart is None or output_kind(output) != "atomic":
+        return None
+    path = chart_path(output)
+    write_atomic(path, chart)
+    return path
+
+
 def _step_summary(
     report: "DriftReport", markdown: Optional[str], max_bytes: Optional[int] = None
 ) -> None:
-    """In GitHub Actions, append the Markdown report to the job's summary page."""
+    """In GitHub Actions, append the Markdown report to the job's summary page and the verdict,
+    counts and fingerprints to the step's outputs."""
     import os
 
-    from ..report.github import append_step_summary
+    from ..report.github import append_outputs, append_step_summary, outputs
 
-    problem = append_step_summary(report, os.environ, markdown, max_bytes=max_bytes)
-    if problem:
-        note(f"envparity: warning: {problem}")
+    for problem in (
+        append_step_summary(report, os.environ, markdown, max_bytes=max_bytes),
+        append_outputs(outputs(report), os.environ),
+    ):
+        if problem:
+            note(f"envparity: warning: {problem}")
 
 
 def check_max_bytes(max_bytes: Optional[int]) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from ._app import app, boundary, detail, note, write_atomic
-from ._options import DbOpt, ExportFormat, RecipeName, SchemaName, argument
+from ._options import DbOpt, ExportFormat, SchemaName, argument
 
 
 @app.command("export")
@@ -102,13 +102,3 @@ def schema_command(
 
     sys.stdout.write(read(SCHEMAS, name.value))
 
-
-@app.command("recipe")
-@boundary
-def recipe_command(
-    name: Annotated[RecipeName, typer.Argument(help="ci-drift: the CI gate script.")],
-) -> None:
-    """Print a recipe that ships with envparity, e.g. `envparity recipe ci-drift > ci-drift.sh`."""
-    from ..shipped import RECIPES, read
-
-    sys.stdout.write(read(RECIPES, name.value, "recipe"))

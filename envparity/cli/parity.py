@@ -5,14 +5,18 @@ annotations and would silently drop the option names declared in ``Annotated``.
 """
 
 import sys
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
 from ..errors import EXIT_DRIFT, EXIT_OK
+from ..report.escape import printable
 from ._app import app, boundary, note, write_atomic
 from ._options import DbOpt, FailOnOpt, JsonAlias, PolicyOpt, ReportFormat, argument, chosen
 from .diff import FormatOpt, MaxBytesOpt, OutputOpt, check_max_bytes
+
+if TYPE_CHECKING:
+    from ..model import DriftReport
 
 
 @app.command("parity")
@@ -79,6 +83,7 @@ def parity_command(
         f"parity: {count(compared, 'probe')} compared with {baseline}, "
         f"{sum(1 for c in comparisons if c.severity == 'error')} beyond tolerance or failing"
     )
+    _step_summary(report, summary, text if doc_format == "markdown" else None, max_bytes)
     if output and output != "-":
         write_atomic(output, text)
         note(f"{summary}; report written to {output}")
@@ -86,3 +91,23 @@ def parity_command(
         sys.stdout.write(text)
         note(summary)
     raise typer.Exit(EXIT_DRIFT if report.failed else EXIT_OK)
+
+
+def _step_summary(
+    report: "DriftReport", summary: str, markdown: Optional[str], max_bytes: Optional[int]
+) -> None:
+    """In GitHub Actions: parity's own section on the job's summary page (a heading naming the
+    gate, its one-line result, the report) and the verdict and counts as step outputs."""
+    import os
+
+    from ..report import render
+    from ..report.github import append_outputs, append_summary_text, outputs
+
+    problems = [append_outputs(outputs(report), os.environ)]
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        body = markdown if markdown is not None else render(report, "markdown", max_bytes=max_bytes)
+        section = f"### envparity parity\n\n{printable(summary)}\n\n{body}"
+        problems.append(append_summary_text(section, os.environ))
+    for problem in problems:
+        if problem:
+            note(f"envparity: warning: {problem}")

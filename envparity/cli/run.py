@@ -6,7 +6,7 @@ annotations and would silently drop the option names and help declared in ``Anno
 
 import os
 import sys
-from typing import Annotated, List, Optional
+from typing import Annotated, Any, Dict, List, Optional
 
 import typer
 
@@ -142,6 +142,15 @@ def fleet(
         Optional[str],
         typer.Option("--output", "-o", metavar="FILE", help="Write it to this file ('-': stdout)."),
     ] = None,
+    metric_label: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--metric-label",
+            metavar="KEY",
+            help="With --format openmetrics: export this snapshot label as a metric label "
+            "(repeatable; or ENVPARITY_METRIC_LABELS=model,team; default: model).",
+        ),
+    ] = None,
     policy: PolicyOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -149,9 +158,11 @@ def fleet(
     from ..fleet import fleet_view, parse_since
     from ..refs import is_file_ref, load_file
     from ..report.fleet import render_fleet
+    from ..report.openmetrics import metric_label_keys
     from ..store import open_reader
 
     fmt_name = chosen(fmt, json_)
+    keys = metric_label_keys(metric_label, os.environ)
     labels = parse_labels(label)
     moment = parse_since(since) if since else None
     policy_obj = None
@@ -173,11 +184,59 @@ def fleet(
             policy=policy_obj,
             by_role=fmt_name == "openmetrics",  # metrics are labelled by fingerprint and role
         )
-    text = render_fleet(view, fmt_name)
+        details = _details(store, view, base, policy_obj) if fmt_name == "html" else None
+        metric_labels = _metric_labels(store, view, keys) if fmt_name == "openmetrics" else None
+    if metric_labels is not None:
+        from ..hook.spool import spooled
+        from ..report.openmetrics import render as metrics
+
+        text = metrics(view, metric_labels, spool_backlog=len(spooled(os.environ)))
+    else:
+        text = render_fleet(view, fmt_name, details)
     if output and output != "-":
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
+
+
+def _metric_labels(store: Any, view: Any, keys: Any) -> Dict[str, Dict[str, str]]:
+    """Each group's latest snapshot id -> the metric labels taken from that snapshot's labels
+    (every key present, "" where the snapshot has none: one label set per metric family)."""
+    from ..errors import EnvparityError
+
+    out: Dict[str, Dict[str, str]] = {}
+    for group in view.groups:
+        try:
+            found = store.get(group.latest_snapshot_id).labels if keys else {}
+        except EnvparityError:
+            found = {}
+        out[group.latest_snapshot_id] = {k: found.get(k, "") for k in keys}
+    return out
+
+
+def _details(store: Any, view: Any, baseline: Any, policy: Any) -> Dict[str, Any]:
+    """For the HTML view: each environment's labels (its latest sighting's) and its findings
+    against the baseline. One snapshot read and one comparison per environment, not per
+    sighting."""
+    from ..diff import diff
+    from ..errors import EnvparityError
+    from ..report.fleet import GroupDetail
+
+    details: Dict[str, Any] = {}
+    for group in view.groups:
+        if group.fingerprint in details:
+            continue
+        try:
+            latest = store.get(group.latest_snapshot_id)
+        except EnvparityError:
+            continue  # the row says why it was not compared, if it was not
+        findings = []
+        if baseline is not None and not group.problem and group.verdict not in (None, "none"):
+            findings = diff(baseline, latest, policy, baseline_ref=view.baseline.ref).findings
+        details[group.fingerprint] = GroupDetail(
+            role=latest.role or None, labels=dict(latest.labels), findings=findings
+        )
+    return details
 
 
 @db_app.command()

@@ -2,6 +2,7 @@
 
 import json
 import sys
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
@@ -148,6 +149,14 @@ def _render(snap: "Snapshot") -> str:
     return "\n".join(terminal(line) for line in lines)
 
 
+class ShowFormat(str, Enum):
+    """show: the snapshot as text, JSON, or an environment report for a bug report."""
+
+    text = "text"
+    json = "json"
+    report = "report"
+
+
 @app.command()
 @boundary
 def show(
@@ -160,16 +169,31 @@ def show(
         ),
     ],
     *,
-    fmt: DataFormatOpt = DataFormat.text,
+    fmt: Annotated[
+        ShowFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="text; json; report: a paste-ready environment report for a bug report "
+            "(Python, OS, CPU/GPU/driver, BLAS, threads, determinism, seeds, variables, "
+            "packages).",
+        ),
+    ] = ShowFormat.text,
     json_: JsonAlias = False,
     db: DbOption = None,
 ) -> None:
     """Show one snapshot."""
-    json_ = chosen(fmt, json_) == "json"
+    shown = chosen(fmt, json_)
     from ..refs import resolve
 
     snap = resolve(ref, db)
-    _out(json_text(snap.model_dump_json(indent=2)) if json_ else _render(snap))
+    if shown == "report":
+        from ..report.environment import render
+
+        _out(render(snap).rstrip("\n"))
+        return
+    _out(json_text(snap.model_dump_json(indent=2)) if shown == "json" else _render(snap))
 
 
 @app.command()

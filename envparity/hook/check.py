@@ -143,6 +143,8 @@ class Outcome:
             drift = verdict_words(report)
             source = " (cached)" if self.baseline_source == "cache" else ""
             parts.append(f"vs baseline {self.config.baseline}{source}: {drift}")
+            if report["verdict"] != "none":
+                parts.append(_top_findings(report, self.config.baseline, snap))
         elif not self.config.baseline:
             parts.append("no baseline set (--baseline / ENVPARITY_BASELINE): not compared")
         else:
@@ -169,6 +171,37 @@ class Outcome:
             stream.flush()
         except (OSError, ValueError):
             pass
+
+
+TOP_FINDINGS = 3  #: findings the summary line names; the diff command it gives shows them all
+
+
+def _top_findings(
+    report: Dict[str, Any], baseline: Optional[str], snap: Optional[Dict[str, Any]]
+) -> str:
+    """``top: error package:numpy 1.26.4 -> 2.0.0, ...; all: envparity diff REF ID``: the worst
+    findings (the report is sorted worst first) and the command that shows every one."""
+    from ..report.escape import show
+
+    shown = []
+    for f in report.get("findings", [])[:TOP_FINDINGS]:
+        if f.get("change") == "incomplete":
+            values = "incomplete comparison"
+        else:
+            values = f"{show(f.get('baseline'))} -> {show(f.get('candidate'))}"
+        shown.append(f"{f.get('severity')} {f.get('category')}:{f.get('key')} {values}")
+    more = len(report.get("findings", [])) - len(shown)
+    top = ", ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+    command = "envparity diff " + _shell_word(baseline or "BASELINE")
+    command += " " + (snap["snapshot_id"][:12] if snap else "SNAPSHOT")
+    return f"top: {top}; all: {command}"
+
+
+def _shell_word(word: str) -> str:
+    # shlex.quote without importing shlex on the start-up path: only safe characters go bare.
+    if word and all(c.isalnum() or c in "@%+=:,./-_" for c in word):
+        return word
+    return "'" + word.replace("'", "'\\''") + "'"
 
 
 def _db_limit(outcome: Outcome) -> float:

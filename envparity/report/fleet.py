@@ -8,7 +8,7 @@ escaped and shares the report's CSS and content security policy.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable, List
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, NamedTuple, Optional
 
 from ..wording import count, severity_counts, table
 from .escape import html_text, markdown, printable
@@ -16,6 +16,7 @@ from .html import CSP, CSS
 
 if TYPE_CHECKING:
     from ..fleet import FleetGroup, FleetView
+    from ..model import Finding
 
 Escape = Callable[[object], str]
 _COLUMNS = (
@@ -92,7 +93,49 @@ def markdown_page(view: FleetView) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_page(view: FleetView) -> str:
+class GroupDetail(NamedTuple):
+    """What the HTML view shows of one environment beyond the counts (read by the CLI from the
+    store): the role and labels of its latest sighting and its findings against the baseline."""
+
+    role: Optional[str]
+    labels: Dict[str, str]
+    findings: List[Finding]
+
+
+_HTML_COLUMNS = ("role", "labels") + _COLUMNS
+
+
+def _labels_html(labels: Mapping[str, str]) -> str:
+    if not labels:
+        return "-"
+    return " ".join(
+        f'<code class="name">{html_text(k)}={html_text(v)}</code>'
+        for k, v in sorted(labels.items())
+    )
+
+
+def _findings_html(findings: List[Finding]) -> str:
+    """A ``<details>`` that opens to the environment's findings, worst first."""
+    if not findings:
+        return ""
+    rows = "".join(
+        f'<tr class="{html_text(f.severity)}"><td>{html_text(f.severity)}</td>'
+        f'<td class="name"><code>{html_text(f.category)}:{html_text(f.key)}</code></td>'
+        f"<td><code>{html_text(f.baseline)}</code></td>"
+        f"<td><code>{html_text(f.candidate)}</code></td><td>{html_text(f.why)}</td></tr>"
+        for f in findings
+    )
+    return (
+        f"<details><summary>{count(len(findings), 'finding')} against the baseline</summary>"
+        '<table class="findings"><tr><th>severity</th><th>what</th><th>baseline</th>'
+        f"<th>this environment</th><th>what to do</th></tr>{rows}</table></details>"
+    )
+
+
+def html_page(view: FleetView, details: Optional[Mapping[str, GroupDetail]] = None) -> str:
+    """The fleet as one page: per environment its role, labels, sightings, first and last seen,
+    and (with ``details``) its drift against the baseline, expandable."""
+    details = details or {}
     out = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -100,17 +143,30 @@ def html_page(view: FleetView) -> str:
         '<meta charset="utf-8">',
         CSP,
         "<title>envparity fleet</title>",
-        f"<style>{CSS}</style>",
+        f"<style>{CSS}\ndetails summary{{cursor:pointer}}table.findings{{margin:.3em 0}}</style>",
         "</head>",
         "<body>",
         f"<h1>{_title(view, html_text)}</h1>",
     ]
     if view.groups:
-        out.append("<table>")
-        out.append("<tr>" + "".join(f"<th>{c}</th>" for c in _COLUMNS) + "</tr>")
+        out.append('<table class="fleet">')
+        out.append("<tr>" + "".join(f"<th>{c}</th>" for c in _HTML_COLUMNS) + "</tr>")
         for group, row in zip(view.groups, _rows(view, html_text)):
             css = html_text(group.verdict or "")
-            out.append(f'<tr class="{css}">' + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
+            detail = details.get(group.fingerprint)
+            role = group.role or view.role or (detail.role if detail else None)
+            anchor = html_text(group.fingerprint[:12])
+            cells = [
+                f'<td class="name" id="env-{anchor}">{html_text(role) if role else "-"}</td>',
+                f"<td>{_labels_html(detail.labels if detail else {})}</td>",
+            ]
+            cells += [f"<td>{c}</td>" for c in row]
+            out.append(f'<tr class="{css}">' + "".join(cells) + "</tr>")
+            if detail and detail.findings:
+                out.append(
+                    f'<tr class="drift"><td colspan="{len(_HTML_COLUMNS)}">'
+                    f"{_findings_html(detail.findings)}</td></tr>"
+                )
         out.append("</table>")
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
@@ -121,7 +177,11 @@ def render(view: FleetView, fmt: str) -> str:
     return {"text": text, "markdown": markdown_page, "html": html_page}[fmt](view)
 
 
-def render_fleet(view: FleetView, fmt: str = "text") -> str:
+def render_fleet(
+    view: FleetView,
+    fmt: str = "text",
+    details: Optional[Mapping[str, GroupDetail]] = None,
+) -> str:
     """The fleet view as ``text``, ``json``, ``markdown``, ``html`` or ``openmetrics``
     (the documents with the drift report's escaping and style, the metrics by
     :mod:`envparity.report.openmetrics`)."""
@@ -135,4 +195,6 @@ def render_fleet(view: FleetView, fmt: str = "text") -> str:
         from .openmetrics import render as metrics
 
         return metrics(view)
+    if fmt == "html":
+        return html_page(view, details)
     return render(view, fmt)

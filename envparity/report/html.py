@@ -6,7 +6,7 @@ complete (never cut to a size): it is the artifact a capped Markdown summary poi
 
 from __future__ import annotations
 
-from typing import List
+from typing import Dict, List
 
 from ..model import DriftReport
 from .escape import html_text as _e
@@ -16,6 +16,7 @@ from .interface import (
     by_category,
     context_lines,
     describe,
+    finding_values,
     incomplete,
     sides,
     verdict_line,
@@ -26,7 +27,10 @@ CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1f24}
 h1{font-size:1.3em}table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f6f8fa}code{font:12px ui-monospace,monospace;word-break:break-all}
+th{background:#f6f8fa}code{font:12px ui-monospace,monospace;overflow-wrap:anywhere}
+.name,.name code{white-space:nowrap;word-break:keep-all;overflow-wrap:normal;hyphens:none}
+.summary{border:1px solid #d0d7de;border-radius:6px;padding:.5em 1em;margin:1em 0 1.5em}
+.summary ol{margin:.3em 0}.counts span{margin-right:1em}
 .error{background:#ffebe9}.warning{background:#fff8c5}.info{background:#f6f8fa}
 .verdict{font-weight:600}.fail{color:#cf222e}.pass{color:#1a7f37}
 """.strip()
@@ -56,7 +60,7 @@ class HtmlRenderer(Renderer):
             "</head>",
             "<body>",
             "<h1>envparity drift report</h1>",
-            f'<p class="verdict {gate}">{_e(verdict_line(report))}</p>',
+            *summary_section(report, gate),
             "<ul>",
             f"<li>baseline: {_e(describe(report.baseline))}</li>",
             f"<li>candidate: {_e(describe(report.candidate))}</li>",
@@ -70,6 +74,7 @@ class HtmlRenderer(Renderer):
                 + ", ".join(_e(f.key) for f in gaps)
                 + ")</p>"
             )
+        anchors = finding_ids(report)
         for category, findings in by_category(report.findings):
             out += [
                 f"<h2>{_e(category)} ({len(findings)})</h2>",
@@ -86,8 +91,8 @@ class HtmlRenderer(Renderer):
                 if f.severity_reason:
                     related += f"<br>{_e(f.severity)} because: {_e(f.severity_reason)}"
                 out.append(
-                    f'<tr class="{_e(f.severity)}"><td>{_e(f.severity)}</td>'
-                    f"<td><code>{_e(f.key)}</code></td><td><code>{_e(a)}</code></td>"
+                    f'<tr class="{_e(f.severity)}" id="{anchors[id(f)]}"><td>{_e(f.severity)}</td>'
+                    f'<td class="name"><code>{_e(f.key)}</code></td><td><code>{_e(a)}</code></td>'
                     f"<td><code>{_e(b)}</code></td><td>{_e(change)}</td>"
                     f"<td>{_e(f.why)}{related}</td></tr>"
                 )
@@ -98,3 +103,50 @@ class HtmlRenderer(Renderer):
             out.append("</ul>")
         out += ["</body>", "</html>"]
         return "\n".join(out) + "\n"
+
+
+#: Findings the summary at the top of the page names, worst first, each a link to its row.
+TOP_FINDINGS = 5
+
+
+def finding_ids(report: DriftReport) -> Dict[int, str]:
+    """Each finding's row id (``finding-1``, ... in the report's order, worst first)."""
+    return {id(f): f"finding-{i}" for i, f in enumerate(report.findings, 1)}
+
+
+def summary_section(report: DriftReport, gate: str) -> List[str]:
+    """The summary before any table: the verdict, the counts, the top findings linked to their
+    rows."""
+    ids = finding_ids(report)
+    from ..wording import count
+
+    n = report.counts
+    counts = "".join(
+        f'<span class="{s}">{text}</span>'
+        for s, text in (
+            ("error", count(n.get("error", 0), "error")),
+            ("warning", count(n.get("warning", 0), "warning")),
+            ("info", f"{n.get('info', 0)} info"),
+        )
+    )
+    out = [
+        '<section class="summary" id="summary">',
+        f'<p class="verdict {gate}">{_e(verdict_line(report))}</p>',
+        f'<p class="counts">{counts}</p>',
+    ]
+    top = report.findings[:TOP_FINDINGS]
+    if top:
+        more = len(report.findings) - len(top)
+        out.append(f"<p>top finding{'s' if len(top) > 1 else ''}:</p>")
+        out.append("<ol>")
+        out += [
+            f'<li class="{_e(f.severity)}"><a href="#{ids[id(f)]}">{_e(f.severity)} '
+            f'{_e(f.category)}:<span class="name">{_e(f.key)}</span></a> '
+            f"{_e(finding_values(f))}</li>"
+            for f in top
+        ]
+        out.append("</ol>")
+        if more:
+            out.append(f"<p>and {more} more below.</p>")
+    out.append("</section>")
+    return out

@@ -10,10 +10,12 @@ node needs no envparity query.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, cast
 
 from ..drift.severity import RANK, SEVERITIES
+from ..errors import BadInput
 from .escape import openmetrics_label
 
 if TYPE_CHECKING:
@@ -35,7 +37,18 @@ _FAMILIES: Tuple[Tuple[str, str], ...] = (
     ("envparity_drift_failed", "1 when the drift reaches the policy's fail-on, else 0."),
     ("envparity_drift_findings", "Drift findings against the baseline, per severity."),
     ("envparity_drift_not_compared", "1 when this environment could not be compared."),
+    (
+        "envparity_spool_backlog",
+        "Snapshots waiting in this host's spool for the store (run `envparity db flush`).",
+    ),
 )
+
+#: The snapshot labels exported as metric labels unless --metric-label/ENVPARITY_METRIC_LABELS
+#: say otherwise.
+DEFAULT_METRIC_LABELS = ("model",)
+# Labels every series already has: a snapshot label of the same name cannot be one.
+_RESERVED = ("fingerprint", "role", "baseline", "severity")
+_LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 escape = openmetrics_label
@@ -49,8 +62,42 @@ def _number(value: float) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
-def render(view: FleetView) -> str:
-    """``view`` as OpenMetrics text."""
+def metric_label_keys(
+    keys: Optional[Sequence[str]], environ: Optional[Mapping[str, str]] = None
+) -> Tuple[str, ...]:
+    """The snapshot label keys to export as metric labels: ``--metric-label`` (repeatable) if
+    given, else ``ENVPARITY_METRIC_LABELS`` (``model,team``; empty for none), else ``model``.
+    A key that cannot be a Prometheus label name, or is one every series has, is BadInput."""
+    if keys:
+        source, chosen = "--metric-label", list(keys)
+    elif environ is not None and "ENVPARITY_METRIC_LABELS" in environ:
+        source = "ENVPARITY_METRIC_LABELS"
+        chosen = [k.strip() for k in environ["ENVPARITY_METRIC_LABELS"].split(",") if k.strip()]
+    else:
+        return DEFAULT_METRIC_LABELS
+    for key in chosen:
+        if not _LABEL_NAME.match(key) or key.startswith("__"):
+            raise BadInput(
+                f"{source} {key!r}: not a metric label name; use letters, digits and _ "
+                "(not first a digit, not __), e.g. model"
+            )
+        if key in _RESERVED:
+            raise BadInput(
+                f"{source} {key!r}: every series already has this label; choose another key "
+                f"(reserved: {', '.join(_RESERVED)})"
+            )
+    return tuple(dict.fromkeys(chosen))
+
+
+def render(
+    view: FleetView,
+    group_labels: Optional[Mapping[str, Mapping[str, str]]] = None,
+    *,
+    spool_backlog: Optional[int] = None,
+) -> str:
+    """``view`` as OpenMetrics text. ``group_labels`` maps a group's latest snapshot id to the
+    metric labels it gets (snapshot labels chosen by :func:`metric_label_keys`; an empty
+    value is left out); ``spool_backlog`` is this host's spooled snapshots, when counted."""
     samples: Dict[str, List[str]] = {name: [] for name, _ in _FAMILIES}
 
     def add(name: str, labels: Dict[str, str], value: float) -> None:
@@ -61,7 +108,12 @@ def render(view: FleetView) -> str:
         scope["baseline"] = view.baseline.ref
     add("envparity_fleet_environments", scope, view.environments)
     for group in view.groups:
-        _group(group, view, add)
+        extra = dict((group_labels or {}).get(group.latest_snapshot_id, {}))
+        _group(group, view, add, extra)
+    if spool_backlog is not None:
+        import socket
+
+        add("envparity_spool_backlog", {"host": socket.gethostname()}, spool_backlog)
     lines: List[str] = []
     for name, help_text in _FAMILIES:
         if not samples[name]:
@@ -71,12 +123,12 @@ def render(view: FleetView) -> str:
     return "\n".join(lines + ["# EOF"]) + "\n"
 
 
-def _group(group: FleetGroup, view: FleetView, add: object) -> None:
-    from typing import Any, cast
-
+def _group(group: FleetGroup, view: FleetView, add: object, extra: Dict[str, str]) -> None:
     put = cast(Any, add)
     role = getattr(group, "role", None) or view.role or ""
+    # An empty value is no label to Prometheus: left out, as a snapshot without it has none.
     labels = {"fingerprint": group.fingerprint, "role": role}
+    labels.update((k, v) for k, v in extra.items() if v)
     put("envparity_sightings", labels, group.sightings)
     put("envparity_hosts", labels, group.hosts)
     put("envparity_last_seen_timestamp_seconds", labels, _timestamp(group.last_seen))
@@ -128,6 +180,10 @@ def container_metrics(
             snapshot_id=report.baseline.snapshot_id if report is not None else "",
             fingerprint=report.baseline.fingerprint if report is not None else "",
         )
+    import os
+
+    keys = metric_label_keys(None, os.environ)
+    extra = {snapshot.snapshot_id: {k: snapshot.labels.get(k, "") for k in keys}}
     return render(
         FleetView(
             baseline=baseline,
@@ -135,7 +191,8 @@ def container_metrics(
             environments=1,
             sightings=1,
             groups=[group],
-        )
+        ),
+        extra,
     )
 
 

@@ -48,12 +48,42 @@ def _span(rows: Sequence[BenchmarkComparison]) -> float:
     return min(math.ceil(reach * 2) / 2, 6.0)
 
 
+SVG_NS = "http://www.w3.org/2000/svg"
+
+
 def render_chart(comparisons: Sequence[BenchmarkComparison]) -> str:
     """An ``<svg>`` element (plus a conditions table) for the comparisons that have a ratio;
     an empty string when none has."""
     rows = [c for c in comparisons if _finite(c.ratio)]
     if not rows:
         return ""
+    first = rows[0]
+    return "\n".join(
+        [
+            _svg(rows),
+            '<table class="bench-conditions">',
+            "<tr><th>side</th><th>conditions the benchmarks ran under</th></tr>",
+            f"<tr><td>baseline</td><td>{_e(first.baseline_conditions or 'not recorded')}</td></tr>",
+            f"<tr><td>candidate</td><td>{_e(first.candidate_conditions or 'not recorded')}"
+            "</td></tr>",
+            "</table>",
+        ]
+    )
+
+
+def standalone_chart(comparisons: Sequence[BenchmarkComparison]) -> Optional[str]:
+    """The chart as an SVG file of its own (XML declaration, ``xmlns``, a white background),
+    which a browser, an image viewer or a wiki opens as it is; None when no comparison has a
+    ratio."""
+    rows = [c for c in comparisons if _finite(c.ratio)]
+    if not rows:
+        return None
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _svg(rows, standalone=True) + "\n"
+
+
+def _svg(rows: Sequence[BenchmarkComparison], *, standalone: bool = False) -> str:
+    # Inline in the HTML page the namespace is implied (and the page holds no URL at all); a file
+    # of its own needs it, or no viewer renders it as SVG.
     span = _span(rows)
     x0 = _LABEL_W
 
@@ -64,12 +94,17 @@ def render_chart(comparisons: Sequence[BenchmarkComparison]) -> str:
     height = _TOP + _ROW * len(rows) + 24
     width = _LABEL_W + _PLOT_W + _TEXT_W
     effect = rows[0].min_effect
+    namespace = f' xmlns="{SVG_NS}"' if standalone else ""
     out: List[str] = [
-        f'<svg class="bench-chart" role="img" '
+        f'<svg{namespace} class="bench-chart" role="img" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'font-family="system-ui,sans-serif" font-size="12">',
         "<title>benchmark ratios, candidate time over baseline time, with "
         f"{rows[0].confidence:.0%} intervals</title>",
+    ]
+    if standalone:
+        out.append(f'<rect width="{width}" height="{height}" fill="#ffffff"/>')
+    out += [
         f'<rect x="{x(1 / (1 + effect))}" y="{_TOP - 6}" '
         f'width="{round(x(1 + effect) - x(1 / (1 + effect)), 1)}" '
         f'height="{_ROW * len(rows) + 6}" fill="#eaeef2"/>',
@@ -123,12 +158,4 @@ def render_chart(comparisons: Sequence[BenchmarkComparison]) -> str:
         f"{_e('candidate slower ->')}</text>"
     )
     out.append("</svg>")
-    first = rows[0]
-    out += [
-        '<table class="bench-conditions">',
-        "<tr><th>side</th><th>conditions the benchmarks ran under</th></tr>",
-        f"<tr><td>baseline</td><td>{_e(first.baseline_conditions or 'not recorded')}</td></tr>",
-        f"<tr><td>candidate</td><td>{_e(first.candidate_conditions or 'not recorded')}</td></tr>",
-        "</table>",
-    ]
     return "\n".join(out)

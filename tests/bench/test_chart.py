@@ -170,3 +170,72 @@ def test_chart_renders_in_headless_chromium(tmp_path: Path) -> None:
         hex_ = COLOURS[verdict].lstrip("#")
         rgb = tuple(int(hex_[i : i + 2], 16) for i in (0, 2, 4))
         assert any(sum(abs(a - b) for a, b in zip(rgb, p)) < 30 for p in present), verdict
+
+
+def test_standalone_chart_is_an_svg_file_with_its_namespace() -> None:
+    import xml.etree.ElementTree as ET
+
+    from envparity.report.svg import SVG_NS, standalone_chart
+
+    text = standalone_chart(_comparisons())
+    assert text is not None and standalone_chart([]) is None
+    root = ET.fromstring(text.encode())  # well-formed XML, hostile names escaped
+    assert root.tag == f"{{{SVG_NS}}}svg"
+    names = [t.text for t in root.iter(f"{{{SVG_NS}}}text")]
+    assert "<script>alert(1)</script>" in names and "numpy_gemm_f32" in names
+
+
+def _bench_snapshot(path: Path, sid: str, seconds: float) -> Path:
+    from envparity.bench.suite import SUITES
+    from envparity.model import BenchmarkResult, BenchmarkRun, Collection, PythonInfo, Snapshot
+
+    processes = SUITES["quick"].min_processes
+    snap = Snapshot(
+        snapshot_id=sid,
+        captured_at=_NOW,
+        python=PythonInfo(implementation="cpython", version="3.11.7"),
+        collection=Collection(envparity_version="0.1.0"),
+        benchmarks=BenchmarkRun(
+            suite="quick",
+            processes=processes,
+            wall_seconds=1.0,
+            results=[
+                BenchmarkResult(
+                    name="py_loop",
+                    loops=100,
+                    samples=[[seconds * (1 + 0.01 * p)] * 6 for p in range(processes)],
+                )
+            ],
+        ),
+    )
+    path.write_text(snap.model_dump_json())
+    return path
+
+
+def test_diff_html_writes_the_chart_beside_the_report(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from typer.testing import CliRunner
+
+    from envparity.cli import app
+
+    a = _bench_snapshot(tmp_path / "a.json", "a" * 32, 1e-6)
+    b = _bench_snapshot(tmp_path / "b.json", "b" * 32, 2e-6)
+    out = tmp_path / "report.html"
+    done = CliRunner().invoke(app, ["diff", str(a), str(b), "-f", "html", "-o", str(out)])
+    assert done.exit_code in (0, 1), done.output
+    chart = tmp_path / "report.chart.svg"
+    assert f"its benchmark chart also as {chart}" in done.output
+    root = ET.parse(chart).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert any("py_loop" in (t.text or "") for t in root.iter())
+    # The same chart is inline in the page (without the namespace: the page holds no URL).
+    assert '<svg class="bench-chart"' in out.read_text()
+    # No benchmarks, no chart file.
+    import json
+
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({**json.loads(a.read_text()), "benchmarks": None}))
+    plain = tmp_path / "plain.html"
+    CliRunner().invoke(app, ["diff", str(bare), str(bare), "-f", "html", "-o", str(plain)])
+    assert plain.exists() and not (tmp_path / "plain.chart.svg").exists()

@@ -521,3 +521,40 @@ def test_the_preflight_passes_a_listening_server() -> None:
         _preflight(f"postgres://u:pw@127.0.0.1:{listener.getsockname()[1]}/x", 0.5)
     with pytest.raises(StoreError, match=r"\*\*\*@127.0.0.1:1/x: cannot connect"):
         _preflight(CLOSED_PG_URL.replace("postgres@", "u:pw@"), 0.5)
+
+
+def test_summary_line_names_the_top_findings_and_the_diff_command(
+    hook_env, write_baseline
+) -> None:
+    # The log line is what an on-call engineer reads first: the worst findings, then the command
+    # that shows them all, runnable as printed (the baseline file and the snapshot's id).
+    baseline = write_baseline(drift=True)
+    # A generous budget and no deferred store (ENVPARITY_DEFER=0, where the hook defers): the
+    # snapshot is stored before CMD starts; should it still be spooled, the test flushes.
+    env = hook_env(
+        ENVPARITY_BASELINE=str(baseline), ENVPARITY_ON_DRIFT="warn", ENVPARITY_BUDGET_S="120",
+        ENVPARITY_DEFER="0",
+    )
+    done = run(["--", sys.executable, "-c", "pass"], env)
+    assert done.returncode == 0, done.stderr
+    summary = done.stderr.splitlines()[0]
+    record = log_record(done.stderr)
+    victim = next(
+        p.name
+        for p in Snapshot.model_validate_json(baseline.read_text()).packages
+        if p.version == "0.0.1"
+    )
+    assert f"top: error package:{victim} 0.0.1 -> " in summary, summary
+    command = f"envparity diff {baseline} {record['snapshot_id'][:12]}"
+    assert f"; all: {command};" in summary, summary
+    if record["stored"] != "store":  # the line says to flush first; so does the test
+        flushed = subprocess.run(
+            envparity_cmd("db", "flush"), env=env, capture_output=True, text=True, timeout=120
+        )
+        assert flushed.returncode == 0, flushed.stderr
+    # The command works as printed, and shows the finding the line named.
+    shown = subprocess.run(
+        envparity_cmd(*command.split()[1:]), env=env, capture_output=True, text=True,
+        cwd=env["TMPDIR"], timeout=120,
+    )
+    assert shown.returncode == 1 and f"package:{victim}" in shown.stdout, shown.stderr

@@ -300,3 +300,32 @@ def test_envparity_probes_variable_stands_for_probes_in_every_command(project):
     assert {r["name"] for r in json.loads(path.read_text())["numerics"]} == {"features", "ids"}
     skewed = envparity(project, "parity", str(path), env={**env, "SKEW": "1"})
     assert skewed.returncode == 1, skewed.stdout + skewed.stderr
+
+
+def test_parity_and_the_pytest_plugin_append_their_own_step_summary(project):
+    # In GitHub Actions each gate appends its own section (never overwriting the earlier steps')
+    # and parity sets the step's verdict outputs.
+    base = _baseline(project)
+    summary, outputs = project / "step_summary.md", project / "github_output"
+    summary.write_text("# earlier step\n")
+    gh = {"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(outputs)}
+    done = envparity(
+        project, "parity", str(base), "--probes", "parity_probes", env=_env(project, SKEW="1", **gh)
+    )
+    assert done.returncode == 1, done.stderr
+    text = summary.read_text()
+    assert text.startswith("# earlier step\n")
+    assert "### envparity parity\n" in text and "2 probes compared with" in text
+    assert "features" in text and "**envparity: drift error**" in text
+    assert "verdict=error\n" in outputs.read_text() and "failed=true\n" in outputs.read_text()
+    ran = _pytest(
+        project, "--envparity-baseline", str(base), "--envparity-probes", "parity_probes",
+        SKEW="1", **gh,
+    )
+    assert ran.returncode == 1, ran.stdout
+    section = summary.read_text()[len(text):]
+    assert section.startswith("### envparity parity probes (pytest)\n"), section
+    assert "2 probes compared with baseline" in section and "1 beyond tolerance" in section
+    rows = [x for x in section.splitlines() if x.startswith("| ") and "probe |" not in x]
+    assert {row.split(" | ")[0][2:] for row in rows} == {"features", "ids"}
+    assert any(row.startswith("| features | beyond | error |") for row in rows), rows
