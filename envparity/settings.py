@@ -45,6 +45,14 @@ SETTINGS: Tuple[Setting, ...] = (
         "and statement timeouts, SQLite's busy timeout).",
     ),
     Setting(
+        "ENVPARITY_DEFER",
+        "`run` (no option)",
+        "`1`",
+        "`0` stores the start-up snapshot before the server starts; by default it is spooled and "
+        "stored by a detached writer after exec (run the container with an init such as tini, or "
+        "the writer stays a zombie until it stops).",
+    ),
+    Setting(
         "ENVPARITY_DB_URL",
         "`--db` (every command that reads or writes the store)",
         "SQLite in `ENVPARITY_HOME`, else the user data directory",
