@@ -55,7 +55,7 @@ class SnapshotRequest:
 def check(request: SnapshotRequest) -> None:
     """BadInput for a request no door may take, before any work is spent."""
     if request.callables and not request.suite:
-        raise BadInput("--bench-callable needs --bench quick|full to say which suite to run with")
+        raise BadInput("--bench-callable needs --suite quick|full to say which suite to run with")
     if request.python and request.measured:
         raise BadInput(_OTHER_INTERPRETER)
 

@@ -102,8 +102,8 @@ def fingerprint_mismatch(where: str, claimed: str, actual: str) -> Optional[str]
     """One line when a snapshot file claims another fingerprint than its content has (recomputed
     with the rules of its own schema version): edited by hand, or damaged. None when it matches.
     """
-    if claimed == actual:
-        return None
+    if claimed == actual or not claimed:
+        return None  # the same, or a file that claims none (written by hand, or by another tool)
     from .report.escape import terminal
 
     return terminal(
