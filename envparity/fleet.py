@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,11 @@ class FleetGroup(_Model):
     failed: Optional[bool] = Field(None, description="The verdict reaches the policy's fail_on.")
     counts: Dict[str, int] = Field(default_factory=dict, description="Findings per severity.")
     problem: Optional[str] = Field(None, description="Why it could not be compared.")
+    previous_fingerprints: List[str] = Field(
+        default_factory=list,
+        description="The fingerprints this environment had under older identity rules (an "
+        "envparity upgrade changed the snapshot schema, not the environment): merged into it.",
+    )
 
 
 class FleetBaseline(_Model):
@@ -129,6 +134,7 @@ def fleet_view(
         for r in roles
         for g in store.environment_groups(role=r, labels=dict(labels or {}) or None, since=since)
     ]
+    found, previous = _merge_upgrades(store, found)
     compared: Dict[str, Dict[str, Any]] = {}
     if baseline is not None:
         compared = _compare_all(
@@ -143,6 +149,7 @@ def fleet_view(
             "first_seen": g.first_seen,
             "last_seen": g.last_seen,
             "latest_snapshot_id": g.latest_snapshot_id,
+            "previous_fingerprints": previous.get((group_role, g.fingerprint), []),
         }
         fields.update(compared.get(g.latest_snapshot_id, compared.get(g.fingerprint, {})))
         groups.append(FleetGroup(**fields))
@@ -164,6 +171,51 @@ def fleet_view(
         sightings=sum(g.sightings for g in groups),
         groups=groups,
     )
+
+
+def _merge_upgrades(
+    store: Store, found: List[Tuple[Optional[str], Any]]
+) -> Tuple[List[Tuple[Optional[str], Any]], Dict[Tuple[Optional[str], str], List[str]]]:
+    """Fold each environment seen under an older snapshot schema into the same environment under
+    the newest one (``identity.rules_changed``): one environment with its old and new
+    fingerprint, not two environments, one of them drifted. Costs one query on a column unless
+    the view holds environments of two schema versions (during an upgrade)."""
+    from .identity import rules_changed
+
+    versions = store.schema_versions(sorted({g.fingerprint for _, g in found}))
+    if len(set(versions.values())) < 2:
+        return found, {}
+    newest = max(versions.values())
+    olds = [(r, g) for r, g in found if versions.get(g.fingerprint, newest) < newest]
+    news = [(r, g) for r, g in found if versions.get(g.fingerprint) == newest]
+    identities = store.identities(sorted({g.fingerprint for _, g in olds + news}))
+    merged: Dict[Tuple[Optional[str], str], Any] = {}
+    previous: Dict[Tuple[Optional[str], str], List[str]] = {}
+    gone = set()
+    for role, old in olds:
+        for role_new, new in news:
+            a, b = identities.get(old.fingerprint), identities.get(new.fingerprint)
+            if role_new != role or a is None or b is None or not rules_changed(a, b):
+                continue
+            key = (role, new.fingerprint)
+            into = merged.get(key, new)
+            merged[key] = into.__class__(
+                fingerprint=into.fingerprint,
+                sightings=into.sightings + old.sightings,
+                hosts=max(into.hosts, old.hosts),  # hosts may be shared: at least this many
+                first_seen=min(into.first_seen, old.first_seen),
+                last_seen=max(into.last_seen, old.last_seen),
+                latest_snapshot_id=into.latest_snapshot_id,
+            )
+            previous.setdefault(key, []).append(old.fingerprint)
+            gone.add((role, old.fingerprint))
+            break
+    kept = [
+        (r, merged.get((r, g.fingerprint), g))
+        for r, g in found
+        if (r, g.fingerprint) not in gone
+    ]
+    return kept, previous
 
 
 def _judged(items: List[Dict[str, Any]], policy: Optional[Policy]) -> Dict[str, Any]:

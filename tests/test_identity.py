@@ -132,3 +132,29 @@ def test_accelerator_facts_are_not_identity():
 
 def _pkg(data: Dict[str, Any], name: str) -> Dict[str, Any]:
     return next(p for p in data["packages"] if p["name"] == name)
+
+
+def test_fleet_shows_an_upgraded_environment_once_with_its_old_fingerprint(tmp_path):
+    # One venv seen before and after the envparity upgrade: one environment, not two (and not
+    # one "drifted" from the other).
+    from envparity.fleet import fleet_view
+    from envparity.report.fleet import render_fleet
+    from envparity.store import open_store
+
+    old, new = _load("identity-six-v2.json"), _load("identity-six-v3.json")
+    other = copy.deepcopy(new)
+    _pkg(other, "six")["version"] = "1.17.0"  # a real change stays its own environment
+    other["snapshot_id"], other["fingerprint"] = "c" * 32, fingerprint_data(other)
+    for data in (old, new, other):
+        data["role"] = "serving"
+    with open_store(f"sqlite:///{tmp_path / 'fleet.db'}") as store:
+        for data in (old, new, other):
+            store.save(Snapshot.model_validate(data))
+        view = fleet_view(store, role="serving")
+    by_fp = {g.fingerprint: g for g in view.groups}
+    assert set(by_fp) == {new["fingerprint"], other["fingerprint"]}
+    assert by_fp[new["fingerprint"]].previous_fingerprints == [old["fingerprint"]]
+    assert by_fp[new["fingerprint"]].sightings == 2
+    assert by_fp[other["fingerprint"]].previous_fingerprints == []
+    assert view.environments == 2
+    assert f"was {old['fingerprint'][:12]} before the schema upgrade" in render_fleet(view, "text")

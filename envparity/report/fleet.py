@@ -58,6 +58,14 @@ def _title(view: FleetView, esc: Escape) -> str:
     )
 
 
+def _previous(group: FleetGroup, esc: Escape) -> str:
+    """The fingerprints the environment had before an identity-rules upgrade (not drift)."""
+    if not group.previous_fingerprints:
+        return ""
+    was = ", ".join(esc(fp[:12]) for fp in group.previous_fingerprints)
+    return f" (was {was} before the schema upgrade)"
+
+
 def _rows(view: FleetView, esc: Escape) -> List[List[str]]:
     return [
         [
@@ -66,7 +74,7 @@ def _rows(view: FleetView, esc: Escape) -> List[List[str]]:
             str(g.hosts),
             _when(g.first_seen),
             _when(g.last_seen),
-            esc(g.fingerprint[:12]),
+            esc(g.fingerprint[:12]) + _previous(g, esc),
             esc(g.latest_snapshot_id[:12]),
         ]
         for g in view.groups
