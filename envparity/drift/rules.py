@@ -204,7 +204,7 @@ def severity_table() -> str:
     ``scripts/gen_severity_table.py`` writes it into docs/severity.md; a test fails when they
     differ.
     """
-    from .packages import BREAKS, ML_PACKAGES
+    from .package_tables import BREAKS, ML_PACKAGES
 
     lines = [
         "| severity | category | what | relevance | why / what to do |",
