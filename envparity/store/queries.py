@@ -209,6 +209,23 @@ class Queries(StoreBase):
             )
         return list(result.values())
 
+    def schema_versions(self, fingerprints: List[str]) -> Dict[str, int]:
+        """The snapshot schema version of each environment given that is stored (one indexed
+        query on a column: cheap enough to ask for every environment of a fleet view)."""
+        import sqlalchemy as sa
+
+        from . import tables as t
+
+        e = t.environments
+        found: Dict[str, int] = {}
+        with self._read("reading environments") as conn:
+            for i in range(0, len(fingerprints), 500):
+                query = sa.select(e.c.fingerprint, e.c.schema_version).where(
+                    e.c.fingerprint.in_(fingerprints[i : i + 500])
+                )
+                found.update((fp, int(version)) for fp, version in conn.execute(query))
+        return found
+
     def identities(self, fingerprints: List[str]) -> Dict[str, Dict[str, Any]]:
         """The identity (what the fingerprint hashes, as plain data) of each environment given
         that is stored, in one query: what ``fleet`` compares when no sighting adds to it."""
