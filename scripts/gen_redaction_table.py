@@ -1,4 +1,4 @@
-"""Write the redaction table generated from envparity/redact.py (RULES) into docs/security.md.
+"""Write the redaction table made from RULES (envparity/redaction_rules.py) into docs/security.md.
 
     .venv/bin/python scripts/gen_redaction_table.py [--check]
 

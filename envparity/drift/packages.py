@@ -2,10 +2,10 @@
 
 Semantic versioning says a minor release is compatible; for libraries whose fitted models or
 pickles are tied to the version that wrote them it is not, so :data:`ML_PACKAGES` raises their
-version changes. Each row cites the source of the rule; ``policy`` can still lower any of them
-(``"package:scikit-learn" = "info"``). :data:`BREAKS` adds advice for known behavioural breaks
-when a change crosses a release. Sources stay in the tables (and the README), not in the
-findings' text, so reports hold no links.
+version changes (the tables are in :mod:`.package_tables`). Each row cites the source of the
+rule; ``policy`` can still lower any of them (``"package:scikit-learn" = "info"``).
+:data:`BREAKS` adds advice for known behavioural breaks when a change crosses a release. Sources
+stay in the tables (and the README), not in the findings' text, so reports hold no links.
 
 Relevance (issue 24, :mod:`envparity.relevance.relevant`) then decides how much of that applies:
 a package the baseline shows the model cannot reach is at most info and folded into one finding
@@ -16,219 +16,17 @@ data is judged as a time zone database release. Each finding carries its ``sever
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from ..relevance.relevant import INSTALLERS, TZ_DATA, RelevantSet, calendar_year
-from ..severity import RANK
+from ..relevance.relevant import INSTALLERS, TZ_DATA, RelevantSet
 from .findings import Findings, same
-
-
-class MLPackage(NamedTuple):
-    """A library whose saved models or pickles are tied to its version."""
-
-    name: str
-    #: "minor": a change of major or minor version is an error, a patch one a warning;
-    #: "downgrade-minor": a minor downgrade is an error (older code, newer files), an upgrade a
-    #: warning.
-    rule: str
-    why: str
-    todo: str
-    source: str
-
-
-ML_PACKAGES: Tuple[MLPackage, ...] = (
-    MLPackage(
-        "scikit-learn",
-        "minor",
-        "fitted estimators pickled under one scikit-learn version are only supported under that "
-        "version (e.g. a RandomForest pickled under 1.3 fails at predict under 1.6)",
-        "install the baseline's version, or retrain and re-save the model under the candidate's",
-        "https://scikit-learn.org/stable/model_persistence.html"
-        "#security-maintainability-limitations",
-    ),
-    MLPackage(
-        "xgboost",
-        "minor",
-        "pickled boosters (memory snapshots) are not stable across XGBoost versions; only "
-        "save_model JSON/UBJSON files are",
-        "install the baseline's version, or load the model from a save_model .json/.ubj file",
-        "https://xgboost.readthedocs.io/en/stable/tutorials/saving_model.html",
-    ),
-    MLPackage(
-        "lightgbm",
-        "downgrade-minor",
-        "LightGBM promises model files readable within one major series, by newer releases; an "
-        "older release need not read a newer file",
-        "install the baseline's version, or re-save the model with the candidate's",
-        "https://github.com/microsoft/LightGBM/issues/4407",
-    ),
-    MLPackage(
-        "pandas",
-        "downgrade-minor",
-        "read_pickle is backwards compatible only: a pickle written by a newer pandas need not "
-        "load in an older one",
-        "install the baseline's version, or store frames as Parquet instead of pickles",
-        "https://pandas.pydata.org/docs/user_guide/io.html#pickling",
-    ),
-)
-ML_BY_NAME: Dict[str, MLPackage] = {row.name: row for row in ML_PACKAGES}
-
-
-class Break(NamedTuple):
-    """A release that changed behaviour: a change crossing ``release`` gets this advice."""
-
-    name: str
-    release: Tuple[int, ...]
-    severity: str
-    advice: str
-    source: str
-
-
-BREAKS: Tuple[Break, ...] = (
-    Break(
-        "numpy",
-        (2,),
-        "error",
-        "NumPy 2 changed scalar type promotion (NEP 50: float32 array * Python float stays "
-        "float32, overflow in NumPy scalars raises) and its pickles name numpy._core, which "
-        "NumPy 1 cannot load; run the model's parity probes",
-        "https://numpy.org/neps/nep-0050-scalar-promotion.html",
-    ),
-    Break(
-        "pandas",
-        (3,),
-        "error",
-        "pandas 3 makes copy-on-write the default: chained assignment no longer writes through "
-        "and views become copies; test with pd.options.mode.copy_on_write = True first",
-        "https://pandas.pydata.org/docs/user_guide/copy_on_write.html",
-    ),
-    Break(
-        "torch",
-        (2, 6),
-        "error",
-        "torch 2.6 changed torch.load's default to weights_only=True: full-model pickles stop "
-        "loading; pass weights_only=False for trusted files or save state_dicts",
-        "https://pytorch.org/docs/stable/notes/serialization.html",
-    ),
-)
-
-#: Fields that say where a distribution came from (direct_url.json).
-ORIGIN_FIELDS: Tuple[str, ...] = ("editable", "vcs", "url", "commit")
-
-#: Build provenance (schema 2; unknown on a side that does not record it): field -> why.
-BUILD_FIELDS: Tuple[Tuple[str, str], ...] = (
-    (
-        "built_locally",
-        "one side built from source, the other installed a published wheel: compiler and "
-        "flags differ; install {name} the way the baseline did",
-    ),
-    (
-        "wheel_tags",
-        "same version, another wheel (platform/ABI/CPU or CUDA target): install the "
-        "baseline's wheel of {name}",
-    ),
-)
-
-
-def _public(v: Any) -> Tuple[Any, ...]:
-    # Version.public builds a string; this tuple compares the same (trailing zeros do not count,
-    # as in Version equality) at a fraction of the cost, which matters with thousands of packages.
-    release = v.release
-    while len(release) > 1 and release[-1] == 0:
-        release = release[:-1]
-    return (v.epoch, release, v.pre, v.post, v.dev)
-
-
-_RANKS = RANK  # the one severity order
-
-
-def _crossed(a: Any, b: Any, release: Tuple[int, ...]) -> bool:
-    low, high = (a, b) if a < b else (b, a)
-    n = len(release)
-    return tuple(low.release[:n]) < release <= tuple((high.release + (0,) * n)[:n])
-
-
-def version_change(name: str, old: str, new: str) -> Tuple[str, str]:
-    """Severity and why for a package whose version went from ``old`` to ``new``."""
-    from packaging.version import InvalidVersion, Version
-
-    pin = f"pin {name}=={old}"
-    try:
-        a, b = Version(old), Version(new)
-    except InvalidVersion:
-        return (
-            "warning",
-            f"not a PEP 440 version, compared as text, so the size of the change is unknown: {pin}",
-        )
-    if a == b:
-        return ("info", f"the same version written differently ({old} vs {new}); harmless")
-    direction = "downgraded" if b < a else "upgraded"
-    if _public(a) == _public(b):
-        return (
-            "warning",
-            f"same version, another build ({old} -> {new}: other compiled code, e.g. CPU vs CUDA): "
-            f"install the baseline's build, {pin}",
-        )
-    ra, rb = a.release + (0, 0), b.release + (0, 0)
-    if calendar_year(old) and calendar_year(new) and a.epoch == b.epoch:
-        # A year is a date, not a compatibility promise: never a semver "major".
-        return (
-            "warning" if ra[:2] != rb[:2] else "info",
-            f"calendar-versioned release {direction} ({old} -> {new}: a date, not a "
-            f"compatibility promise): {pin}",
-        )
-    if a.epoch != b.epoch or ra[0] != rb[0]:
-        severity, size = "error", "major version"
-    elif ra[1] != rb[1]:
-        severity, size = "warning", "minor version"
-    else:
-        severity, size = "info", "patch/pre/post release"
-    why = f"{size} {direction}: {pin}"
-    if a.local != b.local:
-        # A local label names a build (+cpu, +cu121): a different one is at least a warning.
-        if severity == "info":
-            severity = "warning"
-        why = f"{size} {direction} and another build (+{a.local or ''} -> +{b.local or ''}): {pin}"
-    ml = ML_BY_NAME.get(name)
-    if ml is not None:
-        raise_to: Optional[str] = None
-        if ml.rule == "minor":
-            raise_to = "error" if size != "patch/pre/post release" else "warning"
-        elif ml.rule == "downgrade-minor" and b < a and size != "patch/pre/post release":
-            raise_to = "error"
-        if raise_to and _RANKS[raise_to] > _RANKS[severity]:
-            severity = raise_to
-            why = f"{size} {direction}: {ml.why}; {ml.todo} ({pin})"
-    for brk in BREAKS:
-        if brk.name == name and _crossed(a, b, brk.release):
-            if _RANKS[brk.severity] > _RANKS[severity]:
-                severity = brk.severity
-            why = f"{size} {direction}: {brk.advice} ({pin})"
-    return severity, why
-
-
-#: Why a finding has its severity, when relevance does not decide it.
-INSTALLER_REASON = "installer/build tool: never affects results"
-UNKNOWN_REASON = "relevance unknown: judged as if the model used it"
-
-#: Group keys of findings folded into one (see :func:`envparity.drift.engine.fold`), with the
-#: wording of the folded finding ({n}: how many, {names}: the first names).
-GROUPS: Dict[str, str] = {
-    "unused-changed": "{n} packages the model never loads changed: {names}",
-    "unused-missing": "{n} packages the model never loads are missing from the candidate: "
-    "{names}",
-    "unused-added": "{n} packages only in the candidate, which the model never loads: {names}",
-    "missing": "{n} packages are missing from the candidate: {names}; install them, or give "
-    "--model so that envparity knows which ones the model needs",
-}
-
-
-def tz_change(name: str, old: str, new: str) -> str:
-    """What a time-zone database release means (tzdata, pytz)."""
-    return (
-        f"time zone database {old} -> {new}: local times can shift (rules of some zones "
-        f"changed); pin {name}=={old} if local dates must match"
-    )
+from .package_tables import BREAKS as BREAKS
+from .package_tables import BUILD_FIELDS, INSTALLER_REASON, ORIGIN_FIELDS, UNKNOWN_REASON
+from .package_tables import GROUPS as GROUPS
+from .package_tables import ML_BY_NAME as ML_BY_NAME
+from .package_tables import ML_PACKAGES as ML_PACKAGES
+from .versions import tz_change
+from .versions import version_change as version_change
 
 
 class _Judge:

@@ -162,6 +162,8 @@ CODED: Tuple[Coded, ...] = (
     Coded("waiver expired (its findings get their severity back)", "warning", "policy"),
     Coded("CUDA runtime, cuDNN or NCCL reported on one side only (a framework imported there)",
           "info", "accelerator", ("cuda_runtime", "cudnn", "nccl")),
+    Coded("uncommitted changes in the candidate's checkout", "warning", "code", ("dirty",)),
+    Coded("uncommitted changes in the baseline's checkout only", "info", "code", ("dirty",)),
     Coded("a git checkout on one side only", "info", "code", ("checkout",)),
     Coded("git remote added, removed or moved", "info", "code", ("remote.*",)),
     Coded("vector ISA flag gained (the candidate's CPU can run more kernels)", "info", "cpu",
@@ -204,7 +206,7 @@ def severity_table() -> str:
     ``scripts/gen_severity_table.py`` writes it into docs/severity.md; a test fails when they
     differ.
     """
-    from .packages import BREAKS, ML_PACKAGES
+    from .package_tables import BREAKS, ML_PACKAGES
 
     lines = [
         "| severity | category | what | relevance | why / what to do |",

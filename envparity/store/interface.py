@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Protocol
 
 if TYPE_CHECKING:
     from ..model import Snapshot
-    from .store import EnvironmentGroup, SchemaInfo, SightingSummary, TagEvent
+    from .views import EnvironmentGroup, SchemaInfo, SightingSummary, TagEvent
 
 
 class Store(Protocol):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import SchemaOutOfDate
 from ..identity import fingerprint_data
 from ..redact import redact_snapshot
+from .rows import merge
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -84,7 +85,12 @@ def scrub(store: Store, *, dry_run: bool = False) -> ScrubResult:
             if clean == identity:
                 continue
             old = row["fingerprint"]
-            new = fingerprint_data(clean)
+            # The fingerprint hashes the whole snapshot: some identity facts (a package's
+            # installer where it has no RECORD) are stored with the sightings, not here.
+            instance = conn.execute(
+                sa.select(s.c.instance).where(s.c.fingerprint == old).limit(1)
+            ).scalar()
+            new = fingerprint_data(merge(clean, redact_snapshot(instance)) if instance else clean)
             moved[old] = new
             if dry_run or new == old:
                 continue
@@ -137,3 +143,37 @@ def _move(
     if packages:
         conn.execute(store._insert_ignore(p, "fingerprint", "name", "version"), packages)
     conn.execute(sa.update(s).where(s.c.fingerprint == old).values(fingerprint=new))
+    _move_rollup(conn, old, new)
+
+
+def _move_rollup(conn: Connection, old: str, new: str) -> None:
+    """The sightings rollup (migration 0004) follows its sightings to the new fingerprint: its
+    triggers see inserts and deletes, not this update."""
+    import sqlalchemy as sa
+
+    from . import tables as t
+
+    if not sa.inspect(conn).has_table(t.sighting_rollup.name):
+        return  # a store before 0004
+    r = t.sighting_rollup
+    for row in conn.execute(sa.select(r).where(r.c.fingerprint == old)).mappings().all():
+        where = (r.c.fingerprint == new) & (r.c.role == row["role"]) & (r.c.host == row["host"])
+        there = conn.execute(sa.select(r).where(where)).mappings().first()
+        if there is None:
+            continue  # moves with the UPDATE below
+        newest = row if row["last_seen"] > there["last_seen"] else there
+        conn.execute(
+            sa.update(r).where(where).values(
+                sightings=there["sightings"] + row["sightings"],
+                first_seen=min(there["first_seen"], row["first_seen"]),
+                last_seen=newest["last_seen"],
+                latest_snapshot_id=newest["latest_snapshot_id"],
+            )
+        )
+        conn.execute(
+            sa.delete(r).where(
+                (r.c.fingerprint == old) & (r.c.role == row["role"]) & (r.c.host == row["host"])
+            )
+        )
+    conn.execute(sa.update(r).where(r.c.fingerprint == old).values(fingerprint=new))
+

@@ -66,11 +66,14 @@ def pairs(base: Data) -> Iterator[Tuple[Data, Data]]:
                 target = target[part]
             target[name] = "utf-8"
             yield with_it, changed
+    clean = copy.deepcopy(base)  # whatever state this checkout is in when the tests run
+    clean["code"] = dict(clean.get("code") or {}, dirty=False)
     for field, value in (("dirty", True), ("commit", "0" * 40), ("branch", "x"),
                          ("remotes", {"origin": "https://example.invalid/x.git"})):
-        cand = copy.deepcopy(base)
-        cand["code"] = dict(cand.get("code") or {}, **{field: value})
-        yield base, cand
+        cand = copy.deepcopy(clean)
+        cand["code"] = dict(cand["code"], **{field: value})
+        yield clean, cand
+        yield cand, clean
     gpus = copy.deepcopy(base)
     gpus["gpus"] = {"devices": [GPU], "driver_version": "550.54"}
     smaller = copy.deepcopy(gpus)
