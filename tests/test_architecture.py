@@ -128,3 +128,16 @@ def test_the_cycle_finder_finds_a_planted_cycle() -> None:
 def test_the_model_does_not_depend_on_the_drift_engine() -> None:
     graph = import_graph()
     assert not {m for m in graph["envparity.model"] if m.startswith("envparity.drift")}
+
+
+MAX_LINES = 500
+
+
+def test_no_module_is_over_500_lines() -> None:
+    # A module a maintainer can read in one sitting; split by concern, not by count.
+    long = {
+        str(path.relative_to(PACKAGE.parent)): n
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}, long

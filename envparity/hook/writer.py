@@ -180,7 +180,7 @@ def _refresh(job: Dict[str, Any], environ: Mapping[str, str], timeout_s: float) 
     """Cache the baseline afresh; compare the snapshot with it when the hook could not."""
     from ..errors import EnvparityError
     from . import cache
-    from .check import _resolve_data
+    from .database import _resolve_data
 
     ref, db_url = str(job["baseline"]), job.get("db_url")
     try:
