@@ -51,8 +51,10 @@ def list_(
     """List stored snapshots, newest first."""
     json_ = chosen(fmt, json_) == "json"
     from ..store import open_reader
+    from ..store.base import check_limit
 
     labels = parse_labels(label)
+    check_limit(limit)  # bad input is exit 2 whether or not a store exists yet
     if _not_created(db):
         rows = []
     else:

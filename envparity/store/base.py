@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 MIN_PREFIX = 6
 # A LIMIT both databases take (a 64-bit signed integer), and more rows than anyone lists.
 _MAX_LIMIT = 2**31 - 1
+
+
+def check_limit(limit: int) -> None:
+    """BadInput for a ``--limit`` no database takes (before anything is opened or created)."""
+    if not 1 <= limit <= _MAX_LIMIT:
+        raise BadInput(f"--limit {limit}: give 1 to {_MAX_LIMIT}")
 LATEST = "latest"
 #: The longest ref taken to the database (ids, tags and selectors are far shorter).
 MAX_REF_CHARS = 1024

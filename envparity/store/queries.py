@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..errors import BadInput
 from ..model import Snapshot
-from .base import _MAX_LIMIT, MIN_PREFIX, StoreBase, _check_text
+from .base import MIN_PREFIX, StoreBase, _check_text, check_limit
 from .views import EnvironmentGroup, SightingSummary, TagEvent
 
 
@@ -29,8 +29,7 @@ class Queries(StoreBase):
 
         from . import tables as t
 
-        if not 1 <= limit <= _MAX_LIMIT:
-            raise BadInput(f"--limit {limit}: give 1 to {_MAX_LIMIT}")
+        check_limit(limit)
         s, e = t.sightings, t.environments
         query = (
             sa.select(

@@ -22,6 +22,7 @@ from envparity.writer import output_kind, write_output
 def _env(tmp_path: Path) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENVPARITY_")}
     env["HOME"] = str(tmp_path)
+    env["ENVPARITY_DEFER"] = "0"  # these tests check the hook storing before exec
     return env
 
 
