@@ -117,6 +117,11 @@ def judge(symptom: Symptom, answer: Dict[str, Any]) -> Judgement:
     if verdict in ("slower", "faster"):
         same_way = not symptom.direction or verdict == symptom.direction
         return Judgement(PRESENT if same_way else GONE, detail, ratio, ci)
+    if verdict == "unstable":
+        # Contention during the trial: its interval says where the noise put it, not where the
+        # time is. A variable nothing reads (TZ, MKL_CBWR for OpenBLAS) once looked needed this
+        # way: an unstable trial is no evidence either way.
+        return Judgement(UNRESOLVED, detail, ratio, ci)
     if verdict == "same" or _away_from(symptom.before, ci):
         return Judgement(GONE, detail, ratio, ci)
     return Judgement(UNRESOLVED, detail, ratio, ci)

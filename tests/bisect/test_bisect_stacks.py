@@ -180,6 +180,9 @@ def test_benchmark_symptom_names_openblas_num_threads(stack_np1: Venv, tmp_path:
             "GEMM with OpenBLAS's default threads did not time differently from one thread: "
             f"the shared CPU is too busy to tell ({report['symptoms'][0]['before']})"
         )
+    if done.returncode == 1 and "unstable" in done.stdout:
+        # Contention made the trials unmeasurable: bisect says so rather than name noise.
+        pytest.skip("the shared CPU was too busy during the trials (unstable): no cause named")
     assert done.returncode == 0, (done.stderr, done.stdout[:6000])
     assert any("interleaved" in n for n in report["notes"]), report["notes"]
     gemm = _symptom(report, "numpy_gemm_f32")
