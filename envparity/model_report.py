@@ -11,30 +11,14 @@ from pydantic import Field
 from .model_base import Scalar, _Model
 from .model_measures import BenchmarkComparison
 from .severity import SEVERITIES as _SEVERITIES
+from .severity import Category as _Category
 
 DRIFT_REPORT_VERSION: Final = 1
 
 Severity = Literal["info", "warning", "error"]
 SEVERITIES = _SEVERITIES  # ascending; defined once in envparity.drift.severity
 FailOn = Literal["info", "warning", "error", "never"]
-Category = Literal[
-    "collection",
-    "package",
-    "python",
-    "platform",
-    "cpu",
-    "memory",
-    "gpu",
-    "accelerator",
-    "blas",
-    "determinism",
-    "seed",
-    "env",
-    "code",
-    "numerics",
-    "benchmark",
-    "policy",
-]
+Category = _Category  # defined once in envparity.severity
 
 
 class GroupMember(_Model):

@@ -7,7 +7,7 @@ engine, the policy, the fleet view, the start-up hook, the CLI and every rendere
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, Literal, Tuple, get_args
 
 #: Finding severities, ascending.
 SEVERITIES: Tuple[str, ...] = ("info", "warning", "error")
@@ -32,3 +32,26 @@ def reaches(verdict: str, fail_on: str) -> bool:
 def verdict_of(counts: Dict[str, int]) -> str:
     """The highest severity with a non-zero count, or ``none``."""
     return next((s for s in reversed(SEVERITIES) if counts.get(s)), "none")
+
+
+#: Finding categories, in report order (collection holds probe errors): the model's field type
+#: and the engine's sort order are this one list.
+Category = Literal[
+    "collection",
+    "package",
+    "python",
+    "platform",
+    "cpu",
+    "memory",
+    "gpu",
+    "accelerator",
+    "blas",
+    "determinism",
+    "seed",
+    "env",
+    "code",
+    "numerics",
+    "benchmark",
+    "policy",
+]
+CATEGORIES: Tuple[str, ...] = get_args(Category)

@@ -17,30 +17,12 @@ from typing import Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tup
 from ..identity import SCHEMA_VERSION
 from ..redact import redact_snapshot
 from ..relevance.relevant import RelevantSet, relevant_set
+from ..severity import CATEGORIES as CATEGORIES  # report order, defined once
 from . import devices, measured, packages, variables
 from .findings import Finding, Findings, empty, same, show
 from .rules import FIELD_RULES
 from .severity import RANK, SEVERITIES, reaches, verdict_of
 
-#: Finding categories in report order (docs/design.md, "Drift"; collection holds probe errors).
-CATEGORIES: Tuple[str, ...] = (
-    "collection",
-    "package",
-    "python",
-    "platform",
-    "cpu",
-    "memory",
-    "gpu",
-    "accelerator",
-    "blas",
-    "determinism",
-    "seed",
-    "env",
-    "code",
-    "numerics",
-    "benchmark",
-    "policy",
-)
 _CATEGORY_ORDER = {name: i for i, name in enumerate(CATEGORIES)}
 
 #: Probe (as named in ``collection.errors``) -> the finding categories it fills.
