@@ -33,7 +33,7 @@ def _zone(name: Optional[str]) -> Optional[str]:
 
 
 def _diff_keys(a: Dict[str, Any], b: Dict[str, Any], names: Any) -> List[str]:
-    return sorted(n for n in names if not same(a.get(n), b.get(n)))
+    return sorted(n for n in names if a.get(n) != b.get(n))
 
 
 def timezone(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
@@ -43,7 +43,7 @@ def timezone(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str
     tz_rules(out, pa, pb, ea, eb)
     za, zb = pa.get("timezone"), pb.get("timezone")
     oa, ob = pa.get("utc_offset_minutes"), pb.get("utc_offset_minutes")
-    tz_differs = not same(ea.get("TZ"), eb.get("TZ"))
+    tz_differs = ea.get("TZ") != eb.get("TZ")
     related = ["env:TZ"] if tz_differs else []
     # The same zone at another time of year has another offset (DST): an offset alone is drift
     # only when neither side could name its zone.
@@ -82,7 +82,7 @@ def tz_rules(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str
     """One finding for the time-zone rules (which database, its version), with the variables
     that chose them. A side that does not record them (schema 2): unknown, no finding."""
     ra, rb = pa.get("tz_rules"), pb.get("tz_rules")
-    variables = [f"env:{n}" for n in TZ_RULES_VARS if not same(ea.get(n), eb.get(n))]
+    variables = [f"env:{n}" for n in TZ_RULES_VARS if ea.get(n) != eb.get(n)]
     if not isinstance(ra, dict) or not isinstance(rb, dict):
         ra = rb = {}
     parts = [f for f in TZ_RULES_FIELDS if not same(ra.get(f), rb.get(f))]

@@ -375,7 +375,7 @@ def test_sqlite_disk_full(env: Env, tmp_path: Path, training: object) -> None:
     try:
         url = f"sqlite:///{mnt / 'store.db'}"
         _sqlite_store(url, training, ledger)
-        with open(mnt / "filler", "wb") as f:
+        with open(mnt / "filler", "wb", buffering=0) as f:  # nothing left to flush at close
             try:
                 while True:
                     f.write(b"\0" * 65536)
