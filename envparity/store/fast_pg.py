@@ -173,7 +173,10 @@ def save_rows(
     r: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
 ) -> Optional[Tuple[bool, str]]:
     """(newly stored?, redacted URL) when ``url`` is a PostgreSQL store at this schema; None when
-    this path declines (not PostgreSQL, no psycopg, another schema). Raises StoreError."""
+    this path declines (not PostgreSQL, no psycopg, another schema). Raises StoreError.
+
+    The rows :meth:`Store.save` writes: the environment with its packages (when new), the probe
+    outputs (once by content) and the sighting."""
     opened = _open(url, timeout_s)  # imports psycopg only for a PostgreSQL URL
     if opened is None:
         return None
@@ -192,6 +195,7 @@ def save_rows(
                 ).fetchone()
                 if created is not None:
                     _insert_all(conn.conn, "packages", r.packages, "fingerprint, name, version")
+            _insert_all(conn.conn, "probe_outputs", r.outputs, "sha256")
             new = (
                 conn.conn.execute(
                     *_insert("sightings", r.sighting, "snapshot_id", "snapshot_id")
