@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..errors import BadInput, StoreError, StoreTimeout
@@ -169,14 +169,31 @@ def _insert_all(conn: Any, table: str, rows: List[Dict[str, Any]], conflict: str
             cur.executemany(sql, [_values(row) for row in rows])
 
 
+def _save_records(conn: Any, identity: Any) -> None:
+    """RECORD lists by content (records, migration 0005), as Store._save_records writes them:
+    those read in this process and not stored yet."""
+    from ..collect.packages import RECORDS
+    from .rows import content_digests, record_rows
+
+    digests = [d for d in content_digests(identity) if d in RECORDS]
+    if not digests:
+        return
+    have = {
+        row[0]
+        for row in conn.execute("SELECT digest FROM records WHERE digest = ANY(%s)", (digests,))
+    }
+    new = record_rows([d for d in digests if d not in have], datetime.now(timezone.utc))
+    _insert_all(conn, "records", new, "digest")
+
+
 def save_rows(
     r: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
 ) -> Optional[Tuple[bool, str]]:
     """(newly stored?, redacted URL) when ``url`` is a PostgreSQL store at this schema; None when
     this path declines (not PostgreSQL, no psycopg, another schema). Raises StoreError.
 
-    The rows :meth:`Store.save` writes: the environment with its packages (when new), the probe
-    outputs (once by content) and the sighting."""
+    The rows :meth:`Store.save` writes: the environment with its packages and RECORD lists (when
+    new), the probe outputs (once by content) and the sighting."""
     opened = _open(url, timeout_s)  # imports psycopg only for a PostgreSQL URL
     if opened is None:
         return None
@@ -195,6 +212,7 @@ def save_rows(
                 ).fetchone()
                 if created is not None:
                     _insert_all(conn.conn, "packages", r.packages, "fingerprint, name, version")
+                    _save_records(conn.conn, r.environment["identity"])
             _insert_all(conn.conn, "probe_outputs", r.outputs, "sha256")
             new = (
                 conn.conn.execute(
