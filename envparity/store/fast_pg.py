@@ -237,6 +237,21 @@ _SELECT = (
 )
 
 
+def _join_outputs(conn: Any, numerics: Any) -> Any:
+    """A sighting's numerics with their outputs read back from probe_outputs."""
+    from .rows import join_outputs, output_keys
+
+    keys = output_keys(numerics)
+    if not keys:
+        return numerics
+    found = dict(
+        conn.execute(
+            "SELECT sha256, data FROM probe_outputs WHERE sha256 = ANY(%s)", (keys,)
+        ).fetchall()
+    )
+    return join_outputs(numerics, found)
+
+
 def resolve_data(
     ref: str, url: Optional[str] = None, *, timeout_s: Optional[float] = None
 ) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
@@ -268,13 +283,14 @@ def _find(
                     "SELECT snapshot_id FROM tags WHERE name = %s", (ref,)
                 ).fetchone()
                 row = conn.conn.execute(_SELECT, (tagged[0],)).fetchone() if tagged else None
+            numerics = _join_outputs(conn.conn, row[6]) if row is not None else None
     except psycopg.Error as e:
         raise failure(resolved, f"resolving {ref!r}", e, conn.timeout_s, conn.expired) from None
     finally:
         conn.close()
     if row is None:
         return None
-    sid, fp, captured_at, role, labels, collection, numerics, benchmarks, instance, identity = row
+    sid, fp, captured_at, role, labels, collection, _, benchmarks, instance, identity = row
     moment: datetime = captured_at
     columns: Dict[str, Any] = {
         "snapshot_id": sid,
