@@ -14,7 +14,8 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from ..errors import StoreError
+from ..errors import BadInput, StoreError
+from .interface import Declined
 from .migrate import COMPAT_TABLE, VERSION_TABLE, file_lock, usable
 from .rows import dumps
 from .sqlite import cause as cause
@@ -264,17 +265,30 @@ def resolve_data(
 ) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
     """:func:`resolve` as plain data: (identity, instance, columns), merged by
     :func:`envparity.store.rows.merge`; None in the same cases."""
+    try:
+        return _find(ref, url, timeout_s, tags=True)
+    except Declined:
+        return None
+
+
+def _find(
+    ref: str, url: Optional[str], timeout_s: Optional[float], *, tags: bool
+) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
+    """The sighting with id ``ref`` (else, with ``tags``, the one tag ``ref`` points at) as
+    (identity, instance, columns); None when this store has none. Declined when this path cannot
+    read the store alone (not a SQLite file at this schema, or a SQLite error: locked, damaged,
+    which :meth:`Store.resolve` explains)."""
     resolved = resolve_url(url)
     path = sqlite_path(resolved)
     if path is None or not os.path.isfile(path) or "?" in resolved:
-        return None
+        raise Declined(f"store {shown(resolved)}: not an existing SQLite file")
     conn: Optional[sqlite3.Connection] = None
     try:
         conn = sqlite_connect(path, _timeout(timeout_s), create=False)
         if not _current(conn):
-            return None
+            raise Declined(f"store {shown(resolved)}: not at a schema this envparity reads")
         row = conn.execute(_SELECT, (ref,)).fetchone()
-        if row is None:
+        if row is None and tags:
             tagged = conn.execute("SELECT snapshot_id FROM tags WHERE name = ?", (ref,)).fetchone()
             row = conn.execute(_SELECT, (tagged[0],)).fetchone() if tagged else None
         numerics_data = None
@@ -283,7 +297,8 @@ def resolve_data(
 
             numerics_data = _join_outputs(conn, stored_json(row[6]))
     except sqlite3.Error:
-        return None  # locked, damaged: Store.resolve will say what is wrong
+        # locked, damaged: Store.resolve will say what is wrong
+        raise Declined(f"store {shown(resolved)}: not readable by sqlite3 alone") from None
     finally:
         if conn is not None:
             conn.close()
@@ -316,9 +331,9 @@ def save_anywhere(
     neither fast path can (no store yet, another schema): see :func:`envparity.store.save`.
     ``snapshot`` is a Snapshot, or its plain JSON data (the start-up path)."""
     from . import fast_pg
-    from .rows import rows, rows_from_data
+    from .rows import rows_of
 
-    r = rows_from_data(snapshot) if isinstance(snapshot, dict) else rows(snapshot)
+    r = rows_of(snapshot)
     done = save_rows(r, url, timeout_s=timeout_s, migrate=migrate)
     if done is None:
         done = fast_pg.save_rows(r, url, timeout_s=timeout_s)
@@ -342,3 +357,59 @@ def resolve_anywhere(
     # Today's rules on what an older envparity stored (redact on read).
     return redact_snapshot(identity), redact_snapshot(instance), columns
 
+
+class LeanSqlite:
+    """The stdlib-sqlite3 path as a :class:`~envparity.store.interface.SnapshotWriter` and
+    :class:`~envparity.store.interface.SnapshotReader` over the functions above: it raises
+    :class:`~envparity.store.interface.Declined` where they return None (see that module)."""
+
+    def __init__(
+        self, url: Optional[str] = None, *, timeout_s: Optional[float] = None, migrate: bool = False
+    ) -> None:
+        self.url, self.timeout_s, self.migrate = resolve_url(url), timeout_s, migrate
+
+    @property
+    def url_redacted(self) -> str:
+        return shown(self.url)
+
+    def save(self, snapshot: Any) -> bool:
+        """:meth:`Store.save` for a Snapshot or its plain JSON data (the start-up path's)."""
+        from .rows import rows_of
+
+        return self.save_rows(rows_of(snapshot))
+
+    def save_rows(self, r: Any) -> bool:
+        done = save_rows(r, self.url, timeout_s=self.timeout_s, migrate=self.migrate)
+        if done is None:
+            raise Declined(f"store {self.url_redacted}: not a SQLite store at this schema")
+        return done[0]
+
+    def get(self, snapshot_id: str) -> Snapshot:
+        from .rows import snapshot_from
+
+        found = _find(snapshot_id, self.url, self.timeout_s, tags=False)
+        if found is None:
+            raise BadInput(
+                f"snapshot {snapshot_id}: not in the store {self.url_redacted}; "
+                "`envparity list` shows what is there"
+            )
+        return snapshot_from(*found)
+
+    def resolve(self, ref: str) -> Snapshot:
+        from .rows import snapshot_from
+
+        return snapshot_from(*self.resolve_data(ref))
+
+    def resolve_data(self, ref: str) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]:
+        """:meth:`resolve` as plain data (:func:`resolve_data`'s)."""
+        found = _find(ref, self.url, self.timeout_s, tags=True)
+        if found is None:
+            raise Declined(f"ref {ref!r}: no snapshot id or tag in {self.url_redacted}")
+        return found
+
+
+if TYPE_CHECKING:  # mypy holds the class to the protocols it implements
+    from .interface import SnapshotReader, SnapshotWriter
+
+    _AS_WRITER: SnapshotWriter = LeanSqlite()
+    _AS_READER: SnapshotReader = LeanSqlite()

@@ -14,14 +14,18 @@ from __future__ import annotations
 import math
 import os
 import threading
-from datetime import datetime
-from typing import Any, Dict, Optional, Tuple
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from ..errors import StoreError, StoreTimeout
+from ..errors import BadInput, StoreError, StoreTimeout
 from ..redact import redact_value
+from .interface import Declined
 from .migrate import HEAD, VERSION_TABLE
 from .rows import dumps
 from .url import DB_TIMEOUT_ENV, PG_SCHEME, db_timeout, normalize, resolve_url, shown
+
+if TYPE_CHECKING:
+    from ..model import Snapshot
 
 _JSON_COLUMNS = {"identity", "labels", "collection", "numerics", "benchmarks", "instance"}
 
@@ -137,26 +141,59 @@ def _open(url: Optional[str], timeout_s: Optional[float]) -> Optional[Tuple[str,
     return resolved, conn
 
 
-def _insert(table: str, row: Dict[str, Any], conflict: str, returning: str) -> Tuple[str, Any]:
+def _values(row: Dict[str, Any]) -> List[Any]:
     from psycopg.types.json import Json
 
-    columns = ", ".join(row)
-    marks = ", ".join("%s" for _ in row)
-    values = [
+    return [
         Json(v, dumps=dumps) if k in _JSON_COLUMNS and v is not None else v for k, v in row.items()
     ]
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
-        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
-    )
-    return sql, values
+
+
+def _insert(
+    table: str, row: Dict[str, Any], conflict: str, returning: Optional[str] = None
+) -> Tuple[str, List[Any]]:
+    """INSERT ... ON CONFLICT DO NOTHING of ``row`` (its values as the second item)."""
+    columns = ", ".join(row)
+    marks = ", ".join("%s" for _ in row)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({conflict}) DO NOTHING"
+    if returning:
+        sql += f" RETURNING {returning}"
+    return sql, _values(row)
+
+
+def _insert_all(conn: Any, table: str, rows: List[Dict[str, Any]], conflict: str) -> None:
+    """:func:`_insert` of every row of ``rows`` (all with the same columns)."""
+    if rows:
+        sql, _ = _insert(table, rows[0], conflict)
+        with conn.cursor() as cur:
+            cur.executemany(sql, [_values(row) for row in rows])
+
+
+def _save_records(conn: Any, identity: Any) -> None:
+    """RECORD lists by content (records, migration 0005), as Store._save_records writes them:
+    those read in this process and not stored yet."""
+    from ..collect.packages import RECORDS
+    from .rows import content_digests, record_rows
+
+    digests = [d for d in content_digests(identity) if d in RECORDS]
+    if not digests:
+        return
+    have = {
+        row[0]
+        for row in conn.execute("SELECT digest FROM records WHERE digest = ANY(%s)", (digests,))
+    }
+    new = record_rows([d for d in digests if d not in have], datetime.now(timezone.utc))
+    _insert_all(conn, "records", new, "digest")
 
 
 def save_rows(
     r: Any, url: Optional[str] = None, *, timeout_s: Optional[float] = None
 ) -> Optional[Tuple[bool, str]]:
     """(newly stored?, redacted URL) when ``url`` is a PostgreSQL store at this schema; None when
-    this path declines (not PostgreSQL, no psycopg, another schema). Raises StoreError."""
+    this path declines (not PostgreSQL, no psycopg, another schema). Raises StoreError.
+
+    The rows :meth:`Store.save` writes: the environment with its packages and RECORD lists (when
+    new), the probe outputs (once by content) and the sighting."""
     opened = _open(url, timeout_s)  # imports psycopg only for a PostgreSQL URL
     if opened is None:
         return None
@@ -173,14 +210,10 @@ def save_rows(
                 created = conn.conn.execute(
                     *_insert("environments", r.environment, "fingerprint", "fingerprint")
                 ).fetchone()
-                if created is not None and r.packages:
-                    with conn.conn.cursor() as cur:
-                        cur.executemany(
-                            "INSERT INTO packages (fingerprint, name, version) "
-                            "VALUES (%s, %s, %s) ON CONFLICT (fingerprint, name, version) "
-                            "DO NOTHING",
-                            [tuple(p.values()) for p in r.packages],
-                        )
+                if created is not None:
+                    _insert_all(conn.conn, "packages", r.packages, "fingerprint, name, version")
+                    _save_records(conn.conn, r.environment["identity"])
+            _insert_all(conn.conn, "probe_outputs", r.outputs, "sha256")
             new = (
                 conn.conn.execute(
                     *_insert("sightings", r.sighting, "snapshot_id", "snapshot_id")
@@ -204,32 +237,60 @@ _SELECT = (
 )
 
 
+def _join_outputs(conn: Any, numerics: Any) -> Any:
+    """A sighting's numerics with their outputs read back from probe_outputs."""
+    from .rows import join_outputs, output_keys
+
+    keys = output_keys(numerics)
+    if not keys:
+        return numerics
+    found = dict(
+        conn.execute(
+            "SELECT sha256, data FROM probe_outputs WHERE sha256 = ANY(%s)", (keys,)
+        ).fetchall()
+    )
+    return join_outputs(numerics, found)
+
+
 def resolve_data(
     ref: str, url: Optional[str] = None, *, timeout_s: Optional[float] = None
 ) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
     """The snapshot a full id or a tag names, as (identity, instance, columns); None for anything
     else (the caller asks :meth:`Store.resolve`, which explains). Raises StoreError."""
+    try:
+        return _find(ref, url, timeout_s, tags=True)
+    except Declined:
+        return None
+
+
+def _find(
+    ref: str, url: Optional[str], timeout_s: Optional[float], *, tags: bool
+) -> Optional[Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]]:
+    """The sighting with id ``ref`` (else, with ``tags``, the one tag ``ref`` points at) as
+    (identity, instance, columns); None when the store has none. Declined when this path cannot
+    read the store alone; StoreError when the store fails."""
     opened = _open(url, timeout_s)  # imports psycopg only for a PostgreSQL URL
     if opened is None:
-        return None
+        raise Declined(f"store {shown(resolve_url(url))}: not a PostgreSQL store at this schema")
     import psycopg
 
     resolved, conn = opened
     try:
         with conn.conn.transaction():
             row = conn.conn.execute(_SELECT, (ref,)).fetchone()
-            if row is None:
+            if row is None and tags:
                 tagged = conn.conn.execute(
                     "SELECT snapshot_id FROM tags WHERE name = %s", (ref,)
                 ).fetchone()
                 row = conn.conn.execute(_SELECT, (tagged[0],)).fetchone() if tagged else None
+            numerics = _join_outputs(conn.conn, row[6]) if row is not None else None
     except psycopg.Error as e:
         raise failure(resolved, f"resolving {ref!r}", e, conn.timeout_s, conn.expired) from None
     finally:
         conn.close()
     if row is None:
         return None
-    sid, fp, captured_at, role, labels, collection, numerics, benchmarks, instance, identity = row
+    sid, fp, captured_at, role, labels, collection, _, benchmarks, instance, identity = row
     moment: datetime = captured_at
     columns: Dict[str, Any] = {
         "snapshot_id": sid,
@@ -242,3 +303,58 @@ def resolve_data(
         "benchmarks": benchmarks,
     }
     return identity, instance, columns
+
+
+class LeanPostgres:
+    """The psycopg path as a :class:`~envparity.store.interface.SnapshotWriter` and
+    :class:`~envparity.store.interface.SnapshotReader` over the functions above: it raises
+    :class:`~envparity.store.interface.Declined` where they return None (see that module)."""
+
+    def __init__(self, url: Optional[str] = None, *, timeout_s: Optional[float] = None) -> None:
+        self.url, self.timeout_s = resolve_url(url), timeout_s
+
+    @property
+    def url_redacted(self) -> str:
+        return shown(self.url)
+
+    def save(self, snapshot: Any) -> bool:
+        """:meth:`Store.save` for a Snapshot or its plain JSON data (the start-up path's)."""
+        from .rows import rows_of
+
+        return self.save_rows(rows_of(snapshot))
+
+    def save_rows(self, r: Any) -> bool:
+        done = save_rows(r, self.url, timeout_s=self.timeout_s)
+        if done is None:
+            raise Declined(f"store {self.url_redacted}: not a PostgreSQL store at this schema")
+        return done[0]
+
+    def get(self, snapshot_id: str) -> Snapshot:
+        from .rows import snapshot_from
+
+        found = _find(snapshot_id, self.url, self.timeout_s, tags=False)
+        if found is None:
+            raise BadInput(
+                f"snapshot {snapshot_id}: not in the store {self.url_redacted}; "
+                "`envparity list` shows what is there"
+            )
+        return snapshot_from(*found)
+
+    def resolve(self, ref: str) -> Snapshot:
+        from .rows import snapshot_from
+
+        return snapshot_from(*self.resolve_data(ref))
+
+    def resolve_data(self, ref: str) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]:
+        """:meth:`resolve` as plain data (:func:`resolve_data`'s)."""
+        found = _find(ref, self.url, self.timeout_s, tags=True)
+        if found is None:
+            raise Declined(f"ref {ref!r}: no snapshot id or tag in {self.url_redacted}")
+        return found
+
+
+if TYPE_CHECKING:  # mypy holds the class to the protocols it implements
+    from .interface import SnapshotReader, SnapshotWriter
+
+    _AS_WRITER: SnapshotWriter = LeanPostgres()
+    _AS_READER: SnapshotReader = LeanPostgres()

@@ -111,93 +111,76 @@ class Queries(StoreBase):
         from . import tables as t
 
         if not labels and since is None and self._has_table("sighting_rollup"):
-            return self._rolled_up(role)
+            # One row per environment, role and host; '' is "no hostname" there.
+            r = t.sighting_rollup
+            if role is not None:
+                _check_text("--role", role)
+            return self._grouped(
+                r,
+                where=[r.c.role == role] if role is not None else [],
+                sightings=sa.func.sum(r.c.sightings),
+                host=r.c.host,
+                first=r.c.first_seen,
+                last=r.c.last_seen,
+                latest_id=r.c.latest_snapshot_id,
+            )
         s = t.sightings
-        where = self._filters(role=role, labels=labels, since=since)
+        return self._grouped(
+            s,
+            where=self._filters(role=role, labels=labels, since=since),
+            sightings=sa.func.count(),
+            host=s.c.hostname,
+            first=s.c.captured_at,
+            last=s.c.captured_at,
+            latest_id=s.c.snapshot_id,
+        )
+
+    def _grouped(
+        self,
+        table: Any,
+        *,
+        where: List[Any],
+        sightings: Any,
+        host: Any,
+        first: Any,
+        last: Any,
+        latest_id: Any,
+    ) -> List[EnvironmentGroup]:
+        """:meth:`environment_groups` over ``table``: the sightings themselves, or their rollup
+        (where ``sightings`` sums its counts and ``first``/``last`` are its own columns)."""
+        import sqlalchemy as sa
+
         groups = (
             sa.select(
-                s.c.fingerprint,
-                sa.func.count().label("sightings"),
-                # An empty hostname is no host, as NULL is not (the rollup's '' means both).
-                sa.func.count(sa.distinct(sa.func.nullif(s.c.hostname, ""))).label("hosts"),
-                sa.func.min(s.c.captured_at).label("first_seen"),
-                sa.func.max(s.c.captured_at).label("last_seen"),
+                table.c.fingerprint,
+                sightings.label("sightings"),
+                # An empty hostname is no host, as NULL is not (count DISTINCT skips NULL).
+                sa.func.count(sa.distinct(sa.func.nullif(host, ""))).label("hosts"),
+                sa.func.min(first).label("first_seen"),
+                sa.func.max(last).label("last_seen"),
             )
             .where(*where)
-            .group_by(s.c.fingerprint)
+            .group_by(table.c.fingerprint)
             .subquery()
         )
         # The newest sighting of each group: join back on (fingerprint, last_seen).
         latest = (
-            sa.select(groups, s.c.snapshot_id)
+            sa.select(groups, latest_id.label("latest_snapshot_id"))
             .join(
-                s,
-                sa.and_(
-                    s.c.fingerprint == groups.c.fingerprint,
-                    s.c.captured_at == groups.c.last_seen,
-                ),
+                table,
+                sa.and_(table.c.fingerprint == groups.c.fingerprint, last == groups.c.last_seen),
             )
             .where(*where)
-            .order_by(groups.c.last_seen.desc(), s.c.snapshot_id.desc())
-        )
-        with self._read("grouping environments") as conn:
-            rows = conn.execute(latest).all()
-        result: Dict[str, EnvironmentGroup] = {}
-        for r in rows:
-            if r.fingerprint in result:  # two sightings at the same instant: keep the first
-                continue
-            # min/max keep the column's type, so these are aware UTC datetimes on both dialects.
-            result[r.fingerprint] = EnvironmentGroup(
-                fingerprint=r.fingerprint,
-                sightings=r.sightings,
-                hosts=r.hosts,
-                first_seen=r.first_seen,
-                last_seen=r.last_seen,
-                latest_snapshot_id=r.snapshot_id,
-            )
-        return list(result.values())
-
-    def _rolled_up(self, role: Optional[str]) -> List[EnvironmentGroup]:
-        """:meth:`environment_groups` from ``sighting_rollup`` (migration 0004)."""
-        import sqlalchemy as sa
-
-        from . import tables as t
-
-        r = t.sighting_rollup
-        where = [r.c.role == role] if role is not None else []
-        if role is not None:
-            _check_text("--role", role)
-        groups = (
-            sa.select(
-                r.c.fingerprint,
-                sa.func.sum(r.c.sightings).label("sightings"),
-                # '' is "no hostname": not a host, as count(DISTINCT hostname) skips NULL.
-                sa.func.count(sa.distinct(sa.func.nullif(r.c.host, ""))).label("hosts"),
-                sa.func.min(r.c.first_seen).label("first_seen"),
-                sa.func.max(r.c.last_seen).label("last_seen"),
-            )
-            .where(*where)
-            .group_by(r.c.fingerprint)
-            .subquery()
-        )
-        latest = (
-            sa.select(groups, r.c.latest_snapshot_id)
-            .join(
-                r,
-                sa.and_(
-                    r.c.fingerprint == groups.c.fingerprint,
-                    r.c.last_seen == groups.c.last_seen,
-                ),
-            )
-            .where(*where)
-            .order_by(groups.c.last_seen.desc(), r.c.latest_snapshot_id.desc())
+            .order_by(groups.c.last_seen.desc(), latest_id.desc())
         )
         with self._read("grouping environments") as conn:
             rows = conn.execute(latest).all()
         result: Dict[str, EnvironmentGroup] = {}
         for row in rows:
-            if row.fingerprint in result:  # the newest first: keep it
+            if row.fingerprint in result:  # two sightings at the same instant: keep the first
                 continue
+            # min/max keep the column's type, so these are aware UTC datetimes on both dialects;
+            # sum() over the rollup's counts is a Decimal on PostgreSQL.
             result[row.fingerprint] = EnvironmentGroup(
                 fingerprint=row.fingerprint,
                 sightings=int(row.sightings),

@@ -88,6 +88,11 @@ def rows(snapshot: Snapshot) -> Rows:
     return rows_from_data(snapshot.model_dump(mode="json"))
 
 
+def rows_of(snapshot: Any) -> Rows:
+    """:func:`rows` for a Snapshot, :func:`rows_from_data` for its plain JSON data."""
+    return rows_from_data(snapshot) if isinstance(snapshot, dict) else rows(snapshot)
+
+
 def _aware(value: Any) -> datetime:
     if isinstance(value, datetime):
         moment = value
