@@ -5,9 +5,9 @@
   through a symlink its target is replaced and the link kept. A character device, FIFO or socket is
   written in place and never replaced, chmodded or unlinked (``/dev/null`` stays a device). A FIFO
   is opened non-blocking: with no reader that is :class:`NoReader`, not a hang.
-- **Own file** (:func:`write_own`, :func:`read_own`): what envparity keeps for itself (spool, cache,
-  the bisect workdir). Regular files only, never through a symlink (``O_NOFOLLOW``): anything else
-  at the path is refused and left alone.
+- **Own file** (:func:`write_own`, :func:`read_own`): what envparity keeps for itself (spool,
+  caches, relevance records). Regular files only, never through a symlink (``O_NOFOLLOW``):
+  anything else at the path is refused and left alone.
 - **Runner file** (:func:`append_runner`): files the CI runner owns (``$GITHUB_STEP_SUMMARY``,
   ``$GITHUB_OUTPUT``). Appended to only: never truncated, replaced or created anew in its place.
 
@@ -186,7 +186,7 @@ def _check_own(path: str) -> None:
 
 
 def write_own(path: str, data: bytes, *, durable: bool = False) -> None:
-    """Write one of envparity's own files (spool, cache, bisect workdir) atomically, private
+    """Write one of envparity's own files (spool, caches) atomically, private
     (0600). Only a regular file, or nothing, may be at ``path``: a symlink, FIFO, device or
     directory there is :class:`NotRegular` and stays as it was."""
     _check_own(path)

@@ -108,12 +108,6 @@ def _cache_path(tmp: Path) -> Path:
     return tmp / "home" / "baselines" / f"{_key('prod', None)}-{_snap().snapshot_id}.json"
 
 
-def _bisect_result(tmp: Path) -> Optional[str]:
-    # The bisect child writes its answer with write_own into the trial's private workdir.
-    writer.write_own(str(tmp / "out"), b"{}")
-    return None
-
-
 def _step_summary(tmp: Path) -> Optional[str]:
     from envparity.comparison import compare as diff
     from envparity.report.github import append_step_summary
@@ -132,7 +126,6 @@ WRITERS = [
     Writer("spool", writer.OWN, _spool_path, _spool),
     Writer("spool dropped count", writer.OWN, lambda t: t / "spool" / ".dropped-count", _dropped),
     Writer("baseline cache", writer.OWN, _cache_path, _cache),
-    Writer("bisect child result", writer.OWN, _out, _bisect_result),
     Writer("GITHUB_STEP_SUMMARY", writer.RUNNER, _out, _step_summary),
 ]
 

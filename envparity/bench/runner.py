@@ -16,12 +16,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import BadInput
 from .estimators import median
-from .paired import _unsettled as _unsettled
-from .paired import run_against as run_against
-from .paired import schedule as schedule
-from .sides import launch as launch
-from .sides import other_side as other_side
-from .sides import paired_side as paired_side
+from .paired import run_against as run_against  # `bench --against`, from where scripts import it
 from .sides import this_side
 from .workers import (
     Progress,
@@ -116,7 +111,6 @@ def run_suite(
 
         numeric_results = run_numerics()
     return run, numeric_results
-
 
 
 def _run_in_process(benches: list, groups: int, rounds: int, warmups: int) -> list:

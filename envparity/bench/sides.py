@@ -3,6 +3,10 @@
 :class:`Side` is one side of a run; :func:`this_side` is this environment (``run_suite``),
 :func:`paired_side` and :func:`other_side` the two sides of ``bench --against``, built alike;
 :func:`launch` is the argv and environment of one worker of a paired round.
+
+Workers start with ``-m envparity.bench.worker`` as built here, not through
+:mod:`envparity.interpreter`'s bootstrap, so that both sides of a paired run start exactly alike;
+running one and reading its answer back is shared (:func:`.workers.run_worker`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 from ..errors import BadInput
+from ..interpreter import PACKAGE_DIR
 
 
 class Side:
@@ -56,7 +61,7 @@ def this_side(extra: Optional[Dict[str, str]] = None) -> Side:
     # Windows keeps site: .pth files there also add DLL directories.
     if os.name != "nt" and paths:
         flags = ["-S"]
-        home = os.path.dirname(_package_dir())
+        home = os.path.dirname(PACKAGE_DIR)
         if not any(_same_dir(p, home) for p in paths):
             # An editable install finds envparity through an import hook that a .pth file
             # installs, which -S skips: the worker reaches it through the link directory.
@@ -68,11 +73,6 @@ def this_side(extra: Optional[Dict[str, str]] = None) -> Side:
 _SHIMS: Dict[str, str] = {}
 
 
-def _package_dir() -> str:
-    """The directory of this envparity package."""
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
 def _same_dir(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a or ".", b)
@@ -82,7 +82,7 @@ def _same_dir(a: str, b: str) -> bool:
 
 def _shim() -> str:
     """A directory whose only entry is a link to this envparity package."""
-    package = _package_dir()
+    package = PACKAGE_DIR
     if package not in _SHIMS:
         import atexit
         import shutil

@@ -11,11 +11,11 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .. import interpreter
 from ..errors import BadInput
 from . import registry
 from .estimators import median
@@ -71,12 +71,10 @@ def benchmark_specs(
     return specs, in_process
 
 
-
 def suite_spec(suite: str) -> Any:
     if suite not in SUITES:
         raise BadInput(f"--suite {suite!r}: unknown suite; choose one of {', '.join(SUITES)}")
     return SUITES[suite]
-
 
 
 def run_worker(
@@ -89,27 +87,20 @@ def run_worker(
     ``command``: its argv and environment (default: the side's, as ``run_suite`` starts
     them)."""
     argv, env = command or ([side.python, *side.flags, "-m", "envparity.bench.worker"], side.env)
-    try:
-        done = subprocess.run(
-            argv,
-            input=json.dumps(dict(job, sys_path=side.sys_path)),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=WORKER_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+    got = interpreter.run(
+        argv,
+        stdin=json.dumps(dict(job, sys_path=side.sys_path)),
+        env=env,
+        timeout=WORKER_TIMEOUT_S,
+        answer=interpreter.ANSWER_STDOUT,
+    )
+    if got.failure == interpreter.TIMEOUT:
         return None, f"worker process {index} took longer than {WORKER_TIMEOUT_S:.0f} s"
-    if done.returncode == 0:
-        try:
-            doc = json.loads(done.stdout)
-            doc["results"]  # noqa: B018 - check the shape here, not later
-            return doc, ""
-        except (ValueError, KeyError, TypeError):
-            pass
-    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-    return None, f"worker process {index} exited with code {done.returncode}: {tail}"
+    if got.failure == interpreter.CANNOT_RUN:
+        return None, f"worker process {index} could not start: {got.detail}"
+    if got.ok and isinstance(got.answer, dict) and "results" in got.answer:
+        return got.answer, ""
+    return None, f"worker process {index} exited with code {got.returncode}: {got.last_line()}"
 
 
 def merge_results(

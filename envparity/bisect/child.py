@@ -2,11 +2,12 @@
 some distributions hidden, and measures the symptom (probe outputs, benchmark samples).
 
 Standard library only (plus envparity's own stdlib-only bench modules): the candidate may not
-have envparity's dependencies, or envparity at all. The parent starts it with :data:`BOOTSTRAP`,
-which loads envparity from its own package directory without putting that directory's parent
-(another environment's site-packages) on the child's path, so the child's view of installed
-distributions is the candidate's plus the overlays, and the user's probe modules can still
-``import envparity``.
+have envparity's dependencies, or envparity at all. The parent starts :func:`main` through
+:mod:`envparity.interpreter`, which loads envparity (``__init__`` included) from its own package
+directory without putting that directory's parent (another environment's site-packages) on the
+child's path, and puts the overlays first, so the child's view of installed distributions is the
+candidate's plus the overlays, and the user's probe modules can still ``import envparity``. Its
+benchmark workers start the same way.
 """
 
 from __future__ import annotations
@@ -14,43 +15,9 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import subprocess
 import sys
 import time
 from typing import Any, Dict, List, Optional, Set
-
-BOOTSTRAP = """\
-import importlib.util, json, os, site, sys
-args = json.loads(sys.argv[1])
-before = list(sys.path)
-for d in args["overlays"]:
-    site.addsitedir(d)  # as site does, so .pth files in an overlay work
-added = [p for p in sys.path if p not in before]
-sys.path[:] = added + [p for p in sys.path if p not in added]
-pkg = args["package"]
-spec = importlib.util.spec_from_file_location(
-    "envparity", os.path.join(pkg, "__init__.py"), submodule_search_locations=[pkg])
-module = importlib.util.module_from_spec(spec)
-sys.modules["envparity"] = module
-spec.loader.exec_module(module)
-from envparity.bisect.child import main
-main(args)
-"""
-
-# A benchmark worker started by the child: envparity from its directory, then the worker's main.
-WORKER_BOOTSTRAP = """\
-import importlib.util, os, sys
-pkg = sys.argv[1]
-spec = importlib.util.spec_from_file_location(
-    "envparity", os.path.join(pkg, "__init__.py"), submodule_search_locations=[pkg])
-module = importlib.util.module_from_spec(spec)
-sys.modules["envparity"] = module
-spec.loader.exec_module(module)
-from envparity.bench.worker import main
-code = main()
-sys.stderr.flush()
-os._exit(code)
-"""
 
 _SKIP_TOP = {"__pycache__", "..", "bin", "share", "include", "lib", "scripts", ""}
 
@@ -158,26 +125,25 @@ _IMPORT_ERRORS = ("ImportError:", "ModuleNotFoundError:")
 
 
 def _worker(
-    python: str, flags: List[str], env: Dict[str, str], job: Dict[str, Any], package: str
+    python: str, flags: List[str], env: Dict[str, str], job: Dict[str, Any]
 ) -> Optional[Dict[str, Any]]:
-    try:
-        done = subprocess.run(
-            [python, *flags, "-c", WORKER_BOOTSTRAP, package],
-            input=json.dumps(job),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-    except (subprocess.TimeoutExpired, OSError):
+    """One benchmark worker (``envparity.bench.worker``, envparity loaded from this package's
+    directory): its results, or None when it failed."""
+    from .. import interpreter
+
+    got = interpreter.call(
+        python,
+        "envparity.bench.worker:main",
+        flags=flags,
+        cwd_on_path=True,
+        answer=interpreter.ANSWER_STDOUT,
+        stdin=json.dumps(job),
+        env=env,
+        timeout=300,
+    )
+    if not got.ok or not isinstance(got.answer, dict) or "results" not in got.answer:
         return None
-    if done.returncode != 0:
-        return None
-    try:
-        return json.loads(done.stdout)["results"]  # type: ignore[no-any-return]
-    except (ValueError, KeyError):
-        return None
+    return got.answer["results"]  # type: ignore[no-any-return]
 
 
 def run_benchmarks(args: Dict[str, Any]) -> Dict[str, Any]:
@@ -185,7 +151,6 @@ def run_benchmarks(args: Dict[str, Any]) -> Dict[str, Any]:
     first), interleaved with workers of the baseline's interpreter when one is given."""
     names: List[str] = args["bench"]
     processes = int(args.get("processes") or 8)
-    package = args["package"]
     mine_env = dict(os.environ)
     mine_env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     flags = ["-S"] if os.name != "nt" else []
@@ -212,7 +177,7 @@ def run_benchmarks(args: Dict[str, Any]) -> Dict[str, Any]:
                 "peak": False,
                 "benchmarks": [dict(s, loops=loops.get(s["name"])) for s in specs],
             }
-            results = _worker(python, side_flags, env, job, package)
+            results = _worker(python, side_flags, env, job)
             if results is None:
                 failures.setdefault(side, f"a {side} worker process failed")
                 continue
@@ -225,8 +190,8 @@ def run_benchmarks(args: Dict[str, Any]) -> Dict[str, Any]:
     return {"bench": samples, "bench_failures": failures, "interleaved": bool(base_python)}
 
 
-def main(args: Dict[str, Any]) -> None:
-    """Measure what ``args`` asks and write the JSON answer to ``args["result"]``."""
+def main(args: Dict[str, Any]) -> Dict[str, Any]:
+    """Measure what ``args`` asks; the JSON answer (the bootstrap prints it for the parent)."""
     started = time.perf_counter()
     answer: Dict[str, Any] = {"hidden": hide(list(args.get("hide") or []))}
     if args.get("inventory"):
@@ -236,9 +201,7 @@ def main(args: Dict[str, Any]) -> None:
     if args.get("bench"):
         answer.update(run_benchmarks(args))
     answer["seconds"] = time.perf_counter() - started
-    from ..writer import write_own
-
-    write_own(args["result"], json.dumps(answer).encode("utf-8"))
+    return answer
 
 
 def inventory(names: List[str]) -> Dict[str, Any]:

@@ -11,21 +11,13 @@ restored too, and the report says so; that pairing is remembered for the trials 
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import tempfile
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
-from ..writer import read_own
-from .child import BOOTSTRAP
+from .. import interpreter
 from .classify import ENV, HIDE, OVERLAY, Difference
 from .overlay import Overlays
-
-PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 OK = "ok"
 IMPORT_ERROR = "import_error"
@@ -61,7 +53,6 @@ class Trials:
     log: List[Trial] = field(default_factory=list)
     dependents: Dict[str, List[str]] = field(default_factory=dict)  # package -> dependents
     learned: Dict[str, Set[str]] = field(default_factory=dict)  # package -> restore with these
-    workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="envparity-trial-"))
     # Probes that ran in the candidate as it is: one that fails under an overlay was broken by
     # it (an extension built for another NumPy raises ValueError or AttributeError, not only
     # ImportError).
@@ -108,43 +99,36 @@ class Trials:
         ]
         hidden = [self.differences[k].package or k for k in sorted(keys)
                   if self.differences[k].kind == HIDE]
-        result = os.path.join(self.workdir, f"answer-{len(self.log)}-{time.monotonic_ns()}.json")
         args: Dict[str, Any] = {
-            "overlays": self.overlays.paths(pins),
             "hide": hidden,
-            "package": PACKAGE_DIR,
             "probes": list(self.probes),
             "bench": list(self.bench),
             "processes": self.processes,
             "baseline_python": self.baseline_python,
             "baseline_env": self.baseline_environ() if self.baseline_python else None,
-            "result": result,
         }
         args.update(extra)
         limit = max(1.0, self.timeout())
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            [self.python, "-c", BOOTSTRAP, json.dumps(args)],
+        got = interpreter.call(
+            self.python,
+            "envparity.bisect.child:main",
+            [args],
+            site_dirs=self.overlays.paths(pins),  # first on its path
+            cwd_on_path=True,  # the user's probe modules are found there
             env=self.environ(keys),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # its own process group: a timeout kills its workers too
+            timeout=limit,
+            new_session=True,  # its own process group: a timeout kills its workers too
         )
-        try:
-            _, err = proc.communicate(timeout=limit)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            seconds = time.perf_counter() - started
+        seconds = got.seconds
+        if got.failure == interpreter.TIMEOUT:
             why = f"killed after {limit:.0f} s, its share of the remaining budget"
             return TIMEOUT, why, {}, seconds
-        seconds = time.perf_counter() - started
-        try:
-            answer = json.loads(read_own(result))
-            os.unlink(result)
-        except (OSError, ValueError):
-            tail = (err.strip().splitlines() or ["no output"])[-1][:300]
-            return CRASHED, f"the child exited with code {proc.returncode}: {tail}", {}, seconds
+        if got.failure == interpreter.CANNOT_RUN:
+            return CRASHED, f"the child could not start: {got.detail}", {}, seconds
+        answer = got.answer
+        if not isinstance(answer, dict):  # an answer before a crash in its teardown still counts
+            tail = got.last_line(300)
+            return CRASHED, f"the child exited with code {got.returncode}: {tail}", {}, seconds
         errors = list(answer.get("import_errors") or [])
         if keys:
             errors += [
@@ -214,17 +198,4 @@ class Trials:
         return dict(found)
 
     def close(self) -> None:
-        import shutil
-
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def _kill(proc: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        """Nothing to remove: a child's answer comes back on its stdout, not in a file."""

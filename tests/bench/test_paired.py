@@ -15,14 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from envparity.bench.compare import compare_benchmarks
-from envparity.bench.runner import (
-    _unsettled,
-    launch,
-    other_side,
-    paired_side,
-    run_against,
-    schedule,
-)
+from envparity.bench.paired import _unsettled, run_against, schedule
+from envparity.bench.sides import launch, other_side, paired_side
 from envparity.bench.stats import decide, decide_paired, detectable
 from envparity.cli import app
 from envparity.model import BenchmarkResult, BenchmarkRun
