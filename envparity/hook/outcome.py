@@ -15,6 +15,7 @@ from ..redact import redact_url, redact_value
 from .config import HookConfig
 
 if TYPE_CHECKING:
+    from .._shapes_report import DriftReport
     from ..model import Snapshot
 
 
@@ -26,7 +27,7 @@ class Outcome:
     started: float = field(default_factory=time.monotonic)
     data: Optional[Dict[str, Any]] = None  # the snapshot captured, as plain JSON data
     # The drift report as plain data (the JSON shape of DriftReport; no pydantic on this path).
-    report: Optional[Dict[str, Any]] = None
+    report: Optional[DriftReport] = None
     stored: str = "none"  # "store" | "spool" | "none"
     spool_path: Optional[str] = None
     # Deferred (``envparity run``'s default): spooled now, stored by the detached writer after
@@ -171,7 +172,7 @@ TOP_FINDINGS = 3  #: findings the summary line names; the diff command it gives 
 
 
 def _top_findings(
-    report: Dict[str, Any], baseline: Optional[str], snap: Optional[Dict[str, Any]]
+    report: DriftReport, baseline: Optional[str], snap: Optional[Dict[str, Any]]
 ) -> str:
     """``top: error package:numpy 1.26.4 -> 2.0.0, ...; all: envparity diff REF ID``: the worst
     findings (the report is sorted worst first) and the command that shows every one."""
@@ -204,9 +205,7 @@ def _valid_labels(labels: Dict[str, str]) -> Dict[str, str]:
     return valid_labels(labels)
 
 
-def _compare(
-    outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]
-) -> Dict[str, Any]:
+def _compare(outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]) -> DriftReport:
     from .compare import compare
 
     problems: List[str] = []
