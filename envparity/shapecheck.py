@@ -45,29 +45,39 @@ def check(data: Any, shape: str) -> Optional[str]:
 
     Never raises on data (an unknown ``shape`` is a KeyError: a bug of the caller's).
     """
-    return _object(data, SHAPES[shape], "")
+    wrong = _object(data, SHAPES[shape])
+    if wrong is None:
+        return None
+    where, what = wrong
+    path = "".join(part if part.startswith("[") else "." + part for part in reversed(where))
+    return f"{path.lstrip('.')}: {what}" if path else what
 
 
-def _object(data: Any, fields: Dict[str, str], path: str) -> Optional[str]:
+# What is wrong: the path to it, innermost part first (built only on the way out of a failure),
+# and what.
+_Wrong = Tuple[List[str], str]
+
+
+def _object(data: Any, fields: Dict[str, str]) -> Optional[_Wrong]:
     if not isinstance(data, dict):
-        return _at(path, "expected an object")
+        return [], "expected an object"
     for name, raw in fields.items():
-        required, spec = _spec(raw)
-        where = _join(path, name)
+        required, spec = _PARSED.get(raw) or _spec(raw)
         if name not in data:
             if required:
-                return _at(where, "missing")
+                return [name], "missing"
             continue
-        why = _value(data[name], spec, where)
-        if why is not None:
-            return why
+        wrong = _value(data[name], spec)
+        if wrong is not None:
+            wrong[0].append(name)
+            return wrong
     for name in data:
         if name not in fields:
-            return _at(_join(path, str(name)), "unknown field")
+            return [str(name)], "unknown field"
     return None
 
 
-def _value(value: Any, spec: _Spec, path: str) -> Optional[str]:
+def _value(value: Any, spec: _Spec) -> Optional[_Wrong]:
     for kind, arg in spec:
         if kind == "any":
             return None
@@ -79,18 +89,20 @@ def _value(value: Any, spec: _Spec, path: str) -> Optional[str]:
             continue
         if kind == "list":
             for i, item in enumerate(value):
-                why = _value(item, arg, f"{path}[{i}]")
-                if why is not None:
-                    return why
+                wrong = _value(item, arg)
+                if wrong is not None:
+                    wrong[0].append(f"[{i}]")
+                    return wrong
         elif kind == "map":
             for key, item in value.items():
-                why = _value(item, arg, _join(path, str(key)))
-                if why is not None:
-                    return why
+                wrong = _value(item, arg)
+                if wrong is not None:
+                    wrong[0].append(str(key))
+                    return wrong
         elif kind == "shape":
-            return _object(value, SHAPES[arg], path)
+            return _object(value, SHAPES[arg])
         return None
-    return _at(path, "expected " + _describe(spec))
+    return [], "expected " + _describe(spec)
 
 
 def _is(kind: str, value: Any) -> bool:
@@ -121,14 +133,6 @@ def _describe(spec: _Spec) -> str:
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def _at(path: str, what: str) -> str:
-    return f"{path}: {what}" if path else what
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
 
 
 def _spec(raw: str) -> Tuple[bool, _Spec]:
