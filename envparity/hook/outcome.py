@@ -8,10 +8,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from ..errors import EnvparityError
 from ..redact import redact_url, redact_value
+from . import cache
 from .config import HookConfig
 
 if TYPE_CHECKING:
@@ -218,6 +219,17 @@ def _compare(outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]) -
             baseline_ref=outcome.config.baseline or "",
             problems=problems,
         )
+    finally:
+        for problem in problems:
+            outcome.problem(problem)
+
+
+def _recall(outcome: Outcome, ref: str, environ: Mapping[str, str]) -> Optional[Dict[str, Any]]:
+    """The baseline cached for ``ref`` (JSON data), or None; a cached copy that is not a
+    snapshot's JSON shape is passed over, as if missing, and logged as a problem."""
+    problems: List[str] = []
+    try:
+        return cache.recall_data(ref, outcome.config.db_url, environ, problems)
     finally:
         for problem in problems:
             outcome.problem(problem)
