@@ -12,14 +12,16 @@ result in the pydantic ``DriftReport`` for the API and the renderers.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Protocol, Tuple
 
+from .._shapes_measures import BenchmarkComparison
+from .._shapes_report import DriftReport, PolicyChange, PolicyEffect, SnapshotSummary, Waiver
 from ..identity import SCHEMA_VERSION
 from ..redact import redact_snapshot
 from ..relevance.relevant import RelevantSet, relevant_set
 from ..severity import CATEGORIES as CATEGORIES  # report order, defined once
 from . import devices, measured, packages, variables
-from .findings import Finding, Findings, empty, same, show
+from .findings import Finding, Findings, ReportFinding, empty, same, show
 from .rules import FIELD_RULES
 from .severity import RANK, SEVERITIES, reaches, verdict_of
 
@@ -158,14 +160,16 @@ def _code(out: Findings, a: Any, b: Any) -> None:
     variables.code(out, a, b)
 
 
-def sort_key(finding: Finding) -> Tuple[int, int, str]:
+def sort_key(finding: Mapping[str, Any]) -> Tuple[int, int, str]:
     """Errors first, then by category (in the design's order), then by key."""
     return (-RANK[finding["severity"]], _CATEGORY_ORDER.get(finding["category"], 99),
             finding["key"])
 
 
-def summary(data: Dict[str, Any], ref: str = "") -> Dict[str, Any]:
+def summary(data: Dict[str, Any], ref: str = "") -> SnapshotSummary:
     """Which snapshot a report side is (the fields of ``SnapshotSummary``)."""
+    # None where the data has none (identity-only data), as ever: typed as the report's str.
+    captured_at: Any = data.get("captured_at")
     fp = data.get("fingerprint")
     if not fp:
         from ..identity import fingerprint_data
@@ -177,7 +181,7 @@ def summary(data: Dict[str, Any], ref: str = "") -> Dict[str, Any]:
         "fingerprint": fp,
         "role": data.get("role") or "",
         "labels": dict(data.get("labels") or {}),
-        "captured_at": data.get("captured_at"),
+        "captured_at": captured_at,
         "hostname": _section(data, "platform").get("hostname"),
     }
 
@@ -191,7 +195,7 @@ def relevance_of(base: Dict[str, Any], cand: Dict[str, Any]) -> RelevantSet:
 
 def findings(
     base: Dict[str, Any], cand: Dict[str, Any], relevance: Optional[RelevantSet] = None
-) -> Tuple[List[Finding], List[Any]]:
+) -> Tuple[List[Finding], List[BenchmarkComparison]]:
     """Every finding (before the policy and the folding of groups) and the benchmark
     comparisons. ``relevance``: the baseline's relevant set (default: computed here)."""
     # Both sides under today's rules: a rule added since one side was captured is no drift.
@@ -241,7 +245,7 @@ def findings(
     return out.items, benchmarks
 
 
-def _default_reason(f: Finding) -> str:
+def _default_reason(f: ReportFinding) -> str:
     if f["change"] == "incomplete":
         return "a comparison that could not be made: " + (
             "the same error on both sides" if f["severity"] == "info" else "one side failed"
@@ -249,11 +253,11 @@ def _default_reason(f: Finding) -> str:
     return f"the {f['category']} rule (docs/severity.md); the model's use does not change it"
 
 
-def fold(items: List[Finding]) -> List[Finding]:
+def fold(items: List[Finding]) -> List[ReportFinding]:
     """Fold the findings that carry a ``_group`` into one finding per group (two or more
     members; a lone member stays as it is), every member still listed under ``members``."""
     groups: Dict[str, List[Finding]] = {}
-    kept: List[Finding] = []
+    kept: List[ReportFinding] = []
     for f in items:
         group = f.pop("_group", None)
         if group is None:
@@ -281,7 +285,13 @@ def fold(items: List[Finding]) -> List[Finding]:
                 "severity_reason": "; ".join(reasons),
                 "related": [f"package:{n}" for n in names],
                 "members": [
-                    {k: m.get(k) for k in ("key", "baseline", "candidate", "severity", "why")}
+                    {
+                        "key": m["key"],
+                        "baseline": m.get("baseline"),
+                        "candidate": m.get("candidate"),
+                        "severity": m["severity"],
+                        "why": m["why"],
+                    }
                     for m in members
                 ],
             }
@@ -289,7 +299,9 @@ def fold(items: List[Finding]) -> List[Finding]:
     return kept
 
 
-def decided(items: List[Finding], policy: Optional[PolicyLike] = None) -> List[Finding]:
+def decided(
+    items: List[Finding], policy: Optional[PolicyLike] = None
+) -> List[ReportFinding]:
     """``items`` after the policy (dropped, re-graded or waived; groups folded; never modified in
     place), in report order. The fleet applies it on read to cached identity findings."""
     return _decide(items, policy)[0]
@@ -297,7 +309,7 @@ def decided(items: List[Finding], policy: Optional[PolicyLike] = None) -> List[F
 
 def _decide(
     items: List[Finding], policy: Optional[PolicyLike]
-) -> Tuple[List[Finding], _Effect]:
+) -> Tuple[List[ReportFinding], _Effect]:
     explain = getattr(policy, "explain", None) if policy is not None else None
     decide = policy.decider() if policy is not None else None
     effect = _Effect(policy)
@@ -310,13 +322,15 @@ def _decide(
                 continue
             if rule:
                 # A finding the policy names is its own: never folded into a group.
-                f = {k: v for k, v in f.items() if k != "_group"}
+                f = f.copy()
+                f.pop("_group", None)
             if severity != f["severity"]:
                 effect.changed.append(
                     {"key": f"{f['category']}:{f['key']}", "before": f["severity"],
                      "after": severity, "rule": rule}
                 )
-                f = dict(f, severity=severity, severity_reason=f"policy: {rule}")
+                f = f.copy()
+                f["severity"], f["severity_reason"] = severity, f"policy: {rule}"
             waived = effect.waive(f)
             if waived is not f:
                 waived.pop("_group", None)
@@ -326,15 +340,16 @@ def _decide(
             if severity is None:
                 continue
             if severity != f["severity"]:
-                f = dict(f, severity=severity, severity_reason="policy override")
+                f = f.copy()
+                f["severity"], f["severity_reason"] = severity, "policy override"
         kept.append(f)
-    kept = fold(kept)
-    kept += effect.expiry_findings()
-    for f in kept:
-        if not f.get("severity_reason"):
-            f["severity_reason"] = _default_reason(f)
-    kept.sort(key=sort_key)
-    return kept, effect
+    out = fold(kept)
+    out += effect.expiry_findings()
+    for g in out:
+        if not g.get("severity_reason"):
+            g["severity_reason"] = _default_reason(g)
+    out.sort(key=sort_key)
+    return out, effect
 
 
 def compare(
@@ -344,7 +359,7 @@ def compare(
     *,
     baseline_ref: str = "",
     candidate_ref: str = "",
-) -> Dict[str, Any]:
+) -> DriftReport:
     """The drift report as plain data (the JSON shape of ``DriftReport``)."""
     relevance = relevance_of(baseline, candidate)
     items, benchmarks = findings(baseline, candidate, relevance)
@@ -379,9 +394,9 @@ class _Effect:
     def __init__(self, policy: Optional[PolicyLike]) -> None:
         self.policy = policy
         self.ignored: List[str] = []
-        self.changed: List[Dict[str, Any]] = []
-        self.waived: List[Dict[str, Any]] = []
-        self.expired: List[Dict[str, Any]] = []
+        self.changed: List[PolicyChange] = []
+        self.waived: List[Waiver] = []
+        self.expired: List[Waiver] = []
         self.waivers: List[Dict[str, Any]] = list(getattr(policy, "waivers", None) or [])
         today = getattr(policy, "today", None)
         self.today: str = str(today) if today else ""
@@ -398,23 +413,26 @@ class _Effect:
                 continue
             until = w.get("until") or ""
             expired = bool(until and self.today and until < self.today)
-            entry = {"key": target, "rule": w["key"], "reason": w["reason"], "until": until or None}
+            entry: Waiver = {
+                "key": target, "rule": w["key"], "reason": w["reason"], "until": until or None
+            }
             if expired:
                 if not any(e["rule"] == w["key"] for e in self.expired):
-                    self.expired.append(dict(entry, key=w["key"], expired=True))
+                    self.expired.append(_waiver(entry, key=w["key"], expired=True))
                 if not self.lenient:
-                    return dict(f, waived=dict(entry, expired=True))
+                    out = f.copy()
+                    out["waived"] = _waiver(entry, expired=True)
+                    return out
             self.waived.append(entry)
             when = f"until {until}" if until else "with no end date"
-            return dict(
-                f,
-                severity="info",
-                waived=dict(entry, expired=expired),
-                severity_reason=f"waived {when}: {w['reason']} (was {f['severity']})",
-            )
+            out = f.copy()
+            out["severity"] = "info"
+            out["waived"] = _waiver(entry, expired=expired)
+            out["severity_reason"] = f"waived {when}: {w['reason']} (was {f['severity']})"
+            return out
         return f
 
-    def expiry_findings(self) -> List[Finding]:
+    def expiry_findings(self) -> List[ReportFinding]:
         if self.lenient:
             return []  # the start-up hook logs them; a date passing never refuses a server
         return [
@@ -433,7 +451,7 @@ class _Effect:
             for e in self.expired
         ]
 
-    def summary(self) -> Dict[str, Any]:
+    def summary(self) -> PolicyEffect:
         policy = self.policy
         source = getattr(policy, "source", None) if policy is not None else None
         table = getattr(policy, "table", None) if policy is not None else None
@@ -445,3 +463,12 @@ class _Effect:
             "waived": sorted(self.waived, key=lambda c: c["key"]),
             "expired": sorted(self.expired, key=lambda c: c["key"]),
         }
+
+
+def _waiver(entry: Waiver, *, expired: bool, key: Optional[str] = None) -> Waiver:
+    """A copy of ``entry`` with ``expired`` (and ``key``) set: ``dict(entry, ...)``, typed."""
+    out = entry.copy()
+    if key is not None:
+        out["key"] = key
+    out["expired"] = expired
+    return out

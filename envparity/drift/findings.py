@@ -2,16 +2,23 @@
 
 A finding is a dict with ``category``, ``key``, ``baseline``, ``candidate``, ``change`` (added,
 removed, changed, or incomplete for a probe error), ``severity``, ``why`` and, when the finding
-stands for a root cause, ``related`` (the other ``category:key`` names it covers).
+stands for a root cause, ``related`` (the other ``category:key`` names it covers): the JSON shape
+of ``envparity.model.Finding``, typed by the TypedDict generated from it (envparity._shapes_report).
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence
 
+from .._shapes_report import Finding as ReportFinding
 from ..redact import REDACTED
 
-Finding = Dict[str, Any]
+
+class Finding(ReportFinding, total=False):
+    """A finding as the engine builds it: the report's, with the group it is to be folded into
+    until :func:`envparity.drift.engine.fold` takes that out."""
+
+    _group: str
 
 
 def empty(value: Any) -> bool:

@@ -7,8 +7,9 @@ times carry a unit chosen per value (ns, us, ms, s).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, cast
 
+from .._shapes_measures import BenchmarkComparison
 from .findings import Findings
 
 #: Verdict -> how a comparison reads. Fields: ratio, ci, base, cand, why, verdict.
@@ -88,9 +89,11 @@ def reach_text(effect: Optional[float]) -> str:
     return f"could detect >= {effect:.0%} here"
 
 
-def compare(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> List[Dict[str, Any]]:
+def compare(
+    out: Findings, base: Dict[str, Any], cand: Dict[str, Any]
+) -> List[BenchmarkComparison]:
     """Numeric probe findings and benchmark comparisons (as dicts) of two snapshots' data."""
-    comparisons: List[Dict[str, Any]] = []
+    comparisons: List[BenchmarkComparison] = []
     bn, cn = base.get("numerics"), cand.get("numerics")
     bb, cb = base.get("benchmarks"), cand.get("benchmarks")
     if bn and cn:
@@ -115,8 +118,9 @@ def compare(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> List[D
     for c in compare_benchmarks(
         BenchmarkRun.model_validate(bb), BenchmarkRun.model_validate(cb)
     ):
-        d = c.model_dump(mode="json")
-        comparisons.append(d)
+        # The model's own JSON data: the TypedDict generated from it, by construction.
+        data = cast(BenchmarkComparison, c.model_dump(mode="json"))
+        comparisons.append(data)
         severity = VERDICT_SEVERITY.get(c.verdict)
         if severity:
             out.add(
@@ -125,7 +129,7 @@ def compare(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> List[D
                 duration(c.baseline_median_s),
                 duration(c.candidate_median_s),
                 severity,
-                f"{benchmark_text(d)}: look at the BLAS, CPU and thread findings, or profile "
+                f"{benchmark_text(data)}: look at the BLAS, CPU and thread findings, or profile "
                 "the candidate",
             )
         if c.memory_verdict in MEMORY_SEVERITY:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
 from ..paths import candidate_dirs, ensure_dir
+from ..shapecheck import check
 from ..writer import read_own, write_own
 
 if TYPE_CHECKING:
@@ -87,9 +88,17 @@ def recall(ref: str, db_url: Optional[str], environ: Mapping[str, str]) -> Optio
 
 
 def recall_data(
-    ref: str, db_url: Optional[str], environ: Mapping[str, str]
+    ref: str,
+    db_url: Optional[str],
+    environ: Mapping[str, str],
+    problems: Optional[List[str]] = None,
 ) -> Optional[Dict[str, Any]]:
-    """:func:`recall` as JSON data, without pydantic (the start-up path)."""
+    """:func:`recall` as JSON data, without pydantic (the start-up path).
+
+    A copy that is not a snapshot's JSON shape (:func:`envparity.shapecheck.check`: a field of
+    the wrong type, one missing, one unknown) is passed over as if it were not there, with a
+    line in ``problems`` that names the file and the field; an older copy may still serve.
+    """
     prefix = _key(ref, db_url) + "-"
     paths = []
     for directory in candidate_dirs(_KIND, environ):
@@ -104,8 +113,13 @@ def recall_data(
             data = json.loads(read_own(path))
         except (OSError, ValueError, RecursionError):
             continue
-        if isinstance(data, dict) and data.get("snapshot_id") and data.get("fingerprint"):
+        if not (isinstance(data, dict) and data.get("snapshot_id") and data.get("fingerprint")):
+            continue
+        why = check(data, "Snapshot")
+        if why is None:
             return data
+        if problems is not None:
+            problems.append(f"cached baseline {path} ignored: {why}")
     return None
 
 

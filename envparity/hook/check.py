@@ -23,7 +23,7 @@ from .database import _resolve_data as _resolve_data
 from .database import spool_unsaved as spool_unsaved
 from .deferred import _defer
 from .outcome import Outcome as Outcome
-from .outcome import _compare, _valid_labels
+from .outcome import _compare, _recall, _valid_labels
 
 
 def _with_probes(
@@ -161,7 +161,7 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
             outcome.baseline_source = "store"
             cache.remember(store_ref, config.db_url, found, environ)
         elif store_ref and outcome.baseline_source is None:
-            baseline = cache.recall_data(store_ref, config.db_url, environ)
+            baseline = _recall(outcome, store_ref, environ)
             if baseline is None:
                 outcome.problem(
                     f"baseline {store_ref!r} is not in the local cache either "

@@ -8,7 +8,10 @@ JSON shape of ``DriftReport`` that ``envparity.compare`` validates into the mode
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+
+if TYPE_CHECKING:
+    from .._shapes_report import DriftReport
 
 
 def compare(
@@ -19,7 +22,7 @@ def compare(
     fail_on: Optional[str],
     baseline_ref: str,
     problems: List[str],
-) -> Dict[str, Any]:
+) -> DriftReport:
     """The drift report of ``candidate`` against ``baseline`` (both snapshot JSON data), as the
     JSON data of a ``DriftReport``.
 
@@ -77,7 +80,7 @@ def not_compared(baseline: Dict[str, Any], candidate: Dict[str, Any]) -> List[st
     return sorted(out)
 
 
-def verdict_words(report: Dict[str, Any]) -> str:
+def verdict_words(report: Mapping[str, Any]) -> str:
     """The verdict as the log line says it: never a bare "no drift" when something could not be
     compared."""
     from ..wording import severity_counts

@@ -175,7 +175,10 @@ def _store_and_resolve(
 
 
 def _resolve_data(ref: str, url: Optional[str], limit: float) -> Optional[Dict[str, Any]]:
-    """The baseline a tag or id names in an existing SQLite store, as snapshot JSON data."""
+    """The baseline a tag or id names in an existing SQLite store, as snapshot JSON data; None
+    also when the rows are not a snapshot's JSON shape (the full store, with the pydantic model,
+    then reads them and says what is wrong)."""
+    from ..shapecheck import check
     from ..store import fast
     from ..store.rows import merge
 
@@ -186,7 +189,7 @@ def _resolve_data(ref: str, url: Optional[str], limit: float) -> Optional[Dict[s
     data: Dict[str, Any] = merge(identity, instance)
     data.update(columns)
     data["captured_at"] = data["captured_at"].isoformat().replace("+00:00", "Z")
-    return data
+    return data if check(data, "Snapshot") is None else None
 
 
 def _left(outcome: Outcome) -> float:

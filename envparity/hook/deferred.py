@@ -9,7 +9,7 @@ from typing import Any, Dict, Mapping, Optional
 from ..errors import BadInput, EnvparityError, StoreError
 from . import cache
 from .database import _db_limit, _describe, _preflight, _resolve_data, _within
-from .outcome import Outcome, _compare
+from .outcome import Outcome, _compare, _recall
 from .spool import dropped, spool_data
 
 
@@ -55,7 +55,7 @@ def _defer(
         if config.on_drift == "fail":
             baseline = _fresh_baseline(outcome, store_ref, environ)
         else:
-            baseline = cache.recall_data(store_ref, config.db_url, environ)
+            baseline = _recall(outcome, store_ref, environ)
             if baseline is not None:
                 outcome.baseline_source = "cache"
             else:
@@ -101,7 +101,7 @@ def _fresh_baseline(
     except Exception as e:
         why = str(e) if isinstance(e, StoreError) else f"store {outcome.db}: {_describe(e)}"
         outcome.problem(f"baseline not resolved: {why}")
-        baseline = cache.recall_data(ref, config.db_url, environ)
+        baseline = _recall(outcome, ref, environ)
         if baseline is None:
             outcome.problem(
                 f"baseline {ref!r} is not in the local cache either "

@@ -8,13 +8,15 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from ..errors import EnvparityError
 from ..redact import redact_url, redact_value
+from . import cache
 from .config import HookConfig
 
 if TYPE_CHECKING:
+    from .._shapes_report import DriftReport
     from ..model import Snapshot
 
 
@@ -26,7 +28,7 @@ class Outcome:
     started: float = field(default_factory=time.monotonic)
     data: Optional[Dict[str, Any]] = None  # the snapshot captured, as plain JSON data
     # The drift report as plain data (the JSON shape of DriftReport; no pydantic on this path).
-    report: Optional[Dict[str, Any]] = None
+    report: Optional[DriftReport] = None
     stored: str = "none"  # "store" | "spool" | "none"
     spool_path: Optional[str] = None
     # Deferred (``envparity run``'s default): spooled now, stored by the detached writer after
@@ -171,7 +173,7 @@ TOP_FINDINGS = 3  #: findings the summary line names; the diff command it gives 
 
 
 def _top_findings(
-    report: Dict[str, Any], baseline: Optional[str], snap: Optional[Dict[str, Any]]
+    report: DriftReport, baseline: Optional[str], snap: Optional[Dict[str, Any]]
 ) -> str:
     """``top: error package:numpy 1.26.4 -> 2.0.0, ...; all: envparity diff REF ID``: the worst
     findings (the report is sorted worst first) and the command that shows every one."""
@@ -204,9 +206,7 @@ def _valid_labels(labels: Dict[str, str]) -> Dict[str, str]:
     return valid_labels(labels)
 
 
-def _compare(
-    outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]
-) -> Dict[str, Any]:
+def _compare(outcome: Outcome, baseline: Dict[str, Any], snap: Dict[str, Any]) -> DriftReport:
     from .compare import compare
 
     problems: List[str] = []
@@ -219,6 +219,17 @@ def _compare(
             baseline_ref=outcome.config.baseline or "",
             problems=problems,
         )
+    finally:
+        for problem in problems:
+            outcome.problem(problem)
+
+
+def _recall(outcome: Outcome, ref: str, environ: Mapping[str, str]) -> Optional[Dict[str, Any]]:
+    """The baseline cached for ``ref`` (JSON data), or None; a cached copy that is not a
+    snapshot's JSON shape is passed over, as if missing, and logged as a problem."""
+    problems: List[str] = []
+    try:
+        return cache.recall_data(ref, outcome.config.db_url, environ, problems)
     finally:
         for problem in problems:
             outcome.problem(problem)

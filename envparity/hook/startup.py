@@ -83,7 +83,7 @@ def startup_check(
     return _drift_report(outcome.report)
 
 
-def _drift_report(report: Optional[Dict[str, Any]]) -> Optional[DriftReport]:
+def _drift_report(report: Optional[Mapping[str, Any]]) -> Optional[DriftReport]:
     """The check's plain report as the public ``DriftReport``, built only once the check is done
     and logged (the check itself imports no pydantic)."""
     if report is None:
