@@ -45,8 +45,8 @@ def remember(
     name = f"{key}-{sid}.json"
     for directory in candidate_dirs(_KIND, environ):
         path = os.path.join(directory, name)
-        if os.path.isfile(path):
-            return path
+        if os.path.isfile(path) and _usable(path):
+            return path  # unchanged baseline: nothing to write
         if not ensure_dir(directory):
             continue
         try:
@@ -56,6 +56,16 @@ def remember(
         _forget_others(directory, key, keep=name)
         return path
     return None
+
+
+def _usable(path: str) -> bool:
+    """Whether the copy at ``path`` is one :func:`recall_data` would use: a copy it passes over
+    (damaged, or of a wrong shape) is written again rather than kept for ever."""
+    try:
+        data = json.loads(read_own(path))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and check(data, "Snapshot") is None
 
 
 def _forget_others(directory: str, key: str, keep: str) -> None:

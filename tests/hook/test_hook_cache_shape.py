@@ -48,6 +48,27 @@ def test_a_wrongly_typed_cached_baseline_is_passed_over_and_named(
     assert Snapshot.model_validate(found).snapshot_id == "0" * 32
 
 
+def test_a_passed_over_copy_is_written_again_when_the_baseline_is_remembered(
+    hook_env, write_baseline
+) -> None:
+    """The copy is named by the baseline's snapshot id, so an unchanged baseline writes nothing;
+    a copy of that name that recall passes over (damaged, wrong shape) must not stay for ever."""
+    env = hook_env()
+    good = json.loads(write_baseline().read_text())
+    path = cache.remember(REF, CLOSED_PG_URL, _bad(good), env)
+    assert path is not None and cache.recall_data(REF, CLOSED_PG_URL, env) is None
+    assert cache.remember(REF, CLOSED_PG_URL, good, env) == path
+    found = cache.recall_data(REF, CLOSED_PG_URL, env)
+    assert found is not None and found["cpu"]["flags"] == good["cpu"]["flags"]
+    Path(path).write_text('{"snapshot_id": "truncat')  # a copy cut short by a full disk
+    assert cache.remember(REF, CLOSED_PG_URL, good, env) == path
+    assert cache.recall_data(REF, CLOSED_PG_URL, env) == found
+    # A good copy is left as it is: an unchanged baseline writes nothing.
+    before = os.stat(path).st_mtime_ns
+    assert cache.remember(REF, CLOSED_PG_URL, good, env) == path
+    assert os.stat(path).st_mtime_ns == before
+
+
 def test_a_cache_file_without_ids_stays_silent_as_before(hook_env) -> None:
     env = hook_env()
     path = cache.remember(REF, None, {"snapshot_id": "a" * 32, "fingerprint": ""}, env)
