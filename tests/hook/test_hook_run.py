@@ -160,18 +160,19 @@ def test_fail_on_from_the_environment_raises_the_bar(hook_env, write_baseline) -
     assert log_record(done.stderr)["fail_on"] == "never"
 
 
-def test_database_down_starts_within_budget_and_spools_then_flush_stores_once(
+def test_database_down_starts_the_server_and_spools_then_flush_stores_once(
     hook_env, write_baseline, tmp_path: Path
 ) -> None:
-    env = hook_env(ENVPARITY_DB_URL=CLOSED_PG_URL, ENVPARITY_BUDGET_S="2")
-    start = time.monotonic()
+    # How long the hook takes with the database down is a benchmark's question
+    # (scripts/bench_startup.py, "unreachable"); here, what it does: no wait on the refused
+    # connection (the budget is never reached), the server starts, the snapshot is spooled.
+    env = hook_env(ENVPARITY_DB_URL=CLOSED_PG_URL, ENVPARITY_BUDGET_S="60")
     done = run(
         ["--baseline", str(write_baseline()), "--", sys.executable, "-c", "print('up')"], env
     )
-    elapsed = time.monotonic() - start
     assert (done.returncode, done.stdout) == (0, "up\n"), done.stderr
-    assert elapsed < 2 + 1.5, elapsed  # the budget, plus interpreter start-ups on a busy runner
     record = log_record(done.stderr)
+    assert record["timed_out"] is False, record
     assert record["stored"] == "spool" and record["verdict"] == "none"
     assert any("127.0.0.1:1" in p for p in record["problems"])  # the redacted URL names the store
     spooled = Snapshot.model_validate_json(Path(str(record["spool_path"])).read_text())

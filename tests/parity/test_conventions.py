@@ -26,7 +26,14 @@ def _conventions(**env: str) -> list:
 
 
 def _findings(base: list, cand: list) -> Dict[str, dict]:
-    return {f["key"]: f for f in compare_numerics(base, cand)}
+    """The findings on the conventions' values. A probe's one-call time and memory are left out:
+    on a loaded machine one side's call can take several times the other's, and the "slower"
+    note that makes is about cost (tests/parity/test_compare.py), not about the convention."""
+
+    def values(records: list) -> list:
+        return [{k: v for k, v in r.items() if k not in ("wall_s", "peak_bytes")} for r in records]
+
+    return {f["key"]: f for f in compare_numerics(values(base), values(cand))}
 
 
 def test_the_same_settings_give_the_same_conventions():
