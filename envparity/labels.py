@@ -9,7 +9,7 @@ not in the model: snapshots stored before it existed still load, and reports esc
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .errors import BadInput
 
@@ -128,3 +128,24 @@ def check_role(role: str) -> str:
     if why:
         raise BadInput(f"--role: {why}")
     return role
+
+
+LabelsArg = Union[None, str, Mapping[str, str], List[str]]
+
+
+def parse_labels(
+    value: LabelsArg, source: str, problems: Optional[List[str]] = None
+) -> Dict[str, str]:
+    """``"k=v,k2=v2"``, ``["k=v", ...]`` or a mapping, as a dict; BadInput names ``source``.
+
+    Text that is not valid UTF-8 (bytes from the environment or argv that were not) is refused:
+    no store and no spool file could hold a snapshot carrying it. With ``problems``, such a
+    label is dropped (one line there) and the others are kept.
+    """
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        items = [f"{k}={v}" for k, v in value.items()]
+    else:
+        items = value.split(",") if isinstance(value, str) else list(value)
+    return parse_items(items, source, problems)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from _support import isolated_env, run_cli
 
-from envparity.hook.config import parse_labels as hook_labels
 from envparity.labels import check_labels
+from envparity.labels import parse_labels as hook_labels
 from envparity.store.store import parse_latest
 
 

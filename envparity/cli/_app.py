@@ -172,7 +172,7 @@ def recorded_labels(labels: Optional[List[str]]) -> Dict[str, str]:
     """The labels to record on a snapshot: ``ENVPARITY_LABELS`` merged with ``--label`` (which
     wins for a key), as ``envparity run`` merges them. Filters (``list``/``fleet --label``) do not
     read the variable: a container's own labels would silently narrow every query."""
-    from ..hook.config import parse_labels as parse_text
+    from ..labels import parse_labels as parse_text
 
     merged = parse_text(os.environ.get(LABELS_ENV) or None, LABELS_ENV)
     merged.update(parse_labels(labels))

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from ..drift.severity import FAIL_ON
 from ..errors import BadInput
-from ..labels import parse_items, utf8_text
+from ..labels import LabelsArg, parse_labels, utf8_text
 from ..labels import shown as _shown
 
 ON_DRIFT = ("warn", "fail")
@@ -64,27 +64,6 @@ class HookConfig:
     budget_s: float = DEFAULT_BUDGET_S
     fail_on: Optional[str] = None  # None: the policy's fail_on
     policy: Optional[str] = None  # a TOML file; None: the nearest pyproject.toml upward
-
-
-LabelsArg = Union[None, str, Mapping[str, str], List[str]]
-
-
-def parse_labels(
-    value: LabelsArg, source: str, problems: Optional[List[str]] = None
-) -> Dict[str, str]:
-    """``"k=v,k2=v2"``, ``["k=v", ...]`` or a mapping, as a dict; BadInput names ``source``.
-
-    Text that is not valid UTF-8 (bytes from the environment or argv that were not) is refused:
-    no store and no spool file could hold a snapshot carrying it. With ``problems``, such a
-    label is dropped (one line there) and the others are kept.
-    """
-    if value is None:
-        return {}
-    if isinstance(value, Mapping):
-        items = [f"{k}={v}" for k, v in value.items()]
-    else:
-        items = value.split(",") if isinstance(value, str) else list(value)
-    return parse_items(items, source, problems)
 
 
 _utf8 = utf8_text

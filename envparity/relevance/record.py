@@ -14,7 +14,6 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ..errors import BadInput
 from ..writer import read_own, write_own
-from . import artifacts, distributions
 
 #: Model paths for snapshots and the start-up hook (comma-separated).
 MODEL_VARIABLE = "ENVPARITY_MODEL"
@@ -53,6 +52,10 @@ def record(*, loaded: bool = False, models: Sequence[str] = ()) -> Optional[Dict
     the records of ``models``; None when there is neither. A bad model is a BadInput."""
     if not loaded and not models:
         return None
+    # Here, not at the top: `snapshot` and the start-up hook import this module for the model
+    # paths alone, and these two (importlib.metadata, the archive readers) cost them ~25 ms.
+    from . import artifacts, distributions
+
     section: Dict[str, Any] = {"loaded": None, "dependencies": {}, "models": []}
     for path in models:
         section["models"].extend(artifacts.inspect(path))

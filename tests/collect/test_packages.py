@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -13,6 +14,8 @@ from typing import Dict, Optional
 
 import pytest
 from _support import Venv
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from envparity.collect import packages
 from envparity.collect.capture import capture
@@ -198,3 +201,43 @@ def test_a_distribution_without_record_falls_back_to_its_origin_and_says_so(
     assert ctx.errors == []  # not a failure: no "incomplete comparison" in a diff
     assert [n for n in ctx.notes if "no RECORD for 1 distribution(s) (bare)" in n]
     assert packages.module_owners([str(venv.site_packages)]) == {"kept": ["kept"]}
+
+
+# The content identity's line filter as first written (a regular expression), kept here as the
+# reference the faster string tests must agree with on every RECORD text.
+_REFERENCE_KEEP = re.compile(
+    r"^(?!\.\./|/)(?![^\n,]*\.pyc,)"
+    r"(?![^/\n]+\.dist-info/(?:INSTALLER|REQUESTED|direct_url\.json|RECORD(?:\.jws|\.p7s)?"
+    r"|uv_cache\.json),)[^\n]+$",
+    re.M,
+)
+_RECORD_PIECES = [
+    "../", "/", ".", ",", "/", "a", "b.py", ".pyc", "__pycache__/", "x.dist-info", ".dist-info/",
+    "INSTALLER", "REQUESTED", "direct_url.json", "RECORD", "RECORD.jws", "RECORD.p7s",
+    "uv_cache.json", "sha256=abc", "12", "\n", "\n", "\r\n", "METADATA", "bin/tool",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_RECORD_PIECES), max_size=40).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_content_filter_keeps_exactly_the_lines_the_reference_keeps(text: str) -> None:
+    from envparity.collect.packages import content_of
+
+    normalized = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert content_of(text).lines == sorted(_REFERENCE_KEEP.findall(normalized))
+
+
+def test_content_filter_on_real_records() -> None:
+    """Every RECORD of this interpreter's distributions, filtered as the reference filters."""
+    from importlib import metadata
+
+    from envparity.collect.packages import content_of
+
+    seen = 0
+    for dist in metadata.distributions():
+        text = dist.read_text("RECORD")
+        if text:
+            seen += 1
+            normalized = text.replace("\r\n", "\n").replace("\r", "\n")
+            assert content_of(text).lines == sorted(_REFERENCE_KEEP.findall(normalized))
+    assert seen > 10
