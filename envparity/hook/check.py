@@ -95,14 +95,14 @@ def _work(outcome: Outcome, environ: Mapping[str, str]) -> None:
         role=role, labels=_valid_labels(config.labels), ctx=Context(subprocess=False)
     )
     _model_record(outcome, snap, environ)
-    with outcome.lock:
-        outcome.data = snap
+    if not outcome.publish(snap):
+        return  # past the budget: the log says no snapshot was taken, and none was
     probed = _with_probes(outcome, snap, environ)
     if probed is not snap:
         # Set only once the probes are done: past the budget, the plain snapshot is spooled.
         snap = probed
-        with outcome.lock:
-            outcome.data = snap
+        if not outcome.publish(snap):
+            return
     ref = config.baseline
     baseline: Optional[Dict[str, Any]] = None
     store_ref = ref if ref and not is_file_ref(ref) else None
@@ -215,7 +215,9 @@ def check(
         work(outcome, environ)
         return outcome
     thread.join(config.budget_s)
-    if thread.is_alive():
+    with outcome.lock:  # what is published now is what is spooled and logged
+        outcome.closed = thread.is_alive()
+    if outcome.closed:
         outcome.timed_out = True
         outcome.problem(
             f"the check did not finish within its {config.budget_s:g} s budget "

@@ -40,8 +40,21 @@ class Outcome:
     problems: List[str] = field(default_factory=list)
     stage: str = "starting"
     timed_out: bool = False
+    # Set by the caller when the budget ran out: from then on the check's thread publishes no
+    # snapshot, so what the log names is exactly what was spooled (or nothing).
+    closed: bool = False
     elapsed_ms: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def publish(self, data: Dict[str, Any]) -> bool:
+        """Make ``data`` the captured snapshot, unless the budget has closed the check (then the
+        snapshot is dropped: False). Past the budget the caller spools what was published and
+        logs it; a snapshot published after that would be named in the log and lost at exec."""
+        with self.lock:
+            if self.closed:
+                return False
+            self.data = data
+            return True
 
     @property
     def snapshot(self) -> Optional[Snapshot]:
