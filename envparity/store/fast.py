@@ -14,8 +14,9 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from ..errors import BadInput, StoreError
+from ..errors import StoreError
 from .interface import Declined
+from .lean import Found, LeanStore
 from .migrate import COMPAT_TABLE, VERSION_TABLE, file_lock, usable
 from .rows import dumps
 from .sqlite import cause as cause
@@ -358,54 +359,24 @@ def resolve_anywhere(
     return redact_snapshot(identity), redact_snapshot(instance), columns
 
 
-class LeanSqlite:
+class LeanSqlite(LeanStore):
     """The stdlib-sqlite3 path as a :class:`~envparity.store.interface.SnapshotWriter` and
     :class:`~envparity.store.interface.SnapshotReader` over the functions above: it raises
     :class:`~envparity.store.interface.Declined` where they return None (see that module)."""
 
+    kind = "SQLite"
+
     def __init__(
         self, url: Optional[str] = None, *, timeout_s: Optional[float] = None, migrate: bool = False
     ) -> None:
-        self.url, self.timeout_s, self.migrate = resolve_url(url), timeout_s, migrate
+        super().__init__(url, timeout_s=timeout_s)
+        self.migrate = migrate
 
-    @property
-    def url_redacted(self) -> str:
-        return shown(self.url)
+    def _save_rows(self, r: Any) -> Optional[Tuple[bool, str]]:
+        return save_rows(r, self.url, timeout_s=self.timeout_s, migrate=self.migrate)
 
-    def save(self, snapshot: Any) -> bool:
-        """:meth:`Store.save` for a Snapshot or its plain JSON data (the start-up path's)."""
-        from .rows import rows_of
-
-        return self.save_rows(rows_of(snapshot))
-
-    def save_rows(self, r: Any) -> bool:
-        done = save_rows(r, self.url, timeout_s=self.timeout_s, migrate=self.migrate)
-        if done is None:
-            raise Declined(f"store {self.url_redacted}: not a SQLite store at this schema")
-        return done[0]
-
-    def get(self, snapshot_id: str) -> Snapshot:
-        from .rows import snapshot_from
-
-        found = _find(snapshot_id, self.url, self.timeout_s, tags=False)
-        if found is None:
-            raise BadInput(
-                f"snapshot {snapshot_id}: not in the store {self.url_redacted}; "
-                "`envparity list` shows what is there"
-            )
-        return snapshot_from(*found)
-
-    def resolve(self, ref: str) -> Snapshot:
-        from .rows import snapshot_from
-
-        return snapshot_from(*self.resolve_data(ref))
-
-    def resolve_data(self, ref: str) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]:
-        """:meth:`resolve` as plain data (:func:`resolve_data`'s)."""
-        found = _find(ref, self.url, self.timeout_s, tags=True)
-        if found is None:
-            raise Declined(f"ref {ref!r}: no snapshot id or tag in {self.url_redacted}")
-        return found
+    def _find(self, ref: str, tags: bool) -> Optional[Found]:
+        return _find(ref, self.url, self.timeout_s, tags=tags)
 
 
 if TYPE_CHECKING:  # mypy holds the class to the protocols it implements
