@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ..paths import candidate_dirs, ensure_dir
 from ..shapecheck import check
@@ -45,7 +45,7 @@ def remember(
     name = f"{key}-{sid}.json"
     for directory in candidate_dirs(_KIND, environ):
         path = os.path.join(directory, name)
-        if os.path.isfile(path) and _usable(path):
+        if os.path.isfile(path) and _holds(path, payload):
             return path  # unchanged baseline: nothing to write
         if not ensure_dir(directory):
             continue
@@ -58,14 +58,15 @@ def remember(
     return None
 
 
-def _usable(path: str) -> bool:
-    """Whether the copy at ``path`` is one :func:`recall_data` would use: a copy it passes over
-    (damaged, or of a wrong shape) is written again rather than kept for ever."""
+def _holds(path: str, payload: Callable[[], bytes]) -> bool:
+    """Whether the copy at ``path`` is byte for byte what would be written now: a copy that
+    :func:`recall_data` passes over (damaged, cut short, of a wrong shape) is written again
+    rather than kept for ever. A byte comparison, not a parse and shape check: this runs at each
+    start that resolved its baseline before ``exec``."""
     try:
-        data = json.loads(read_own(path))
-    except (OSError, ValueError, RecursionError):
+        return read_own(path) == payload()
+    except OSError:
         return False
-    return isinstance(data, dict) and check(data, "Snapshot") is None
 
 
 def _forget_others(directory: str, key: str, keep: str) -> None:
