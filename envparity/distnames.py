@@ -16,6 +16,8 @@ def unsafe(value: str) -> Optional[str]:
     """Why ``value`` cannot be a package name or version, or None when it can."""
     if not value:
         return "is empty"
+    if value.isprintable() and " " not in value and not value.startswith("-"):
+        return None  # the usual case, in C: only ' ' of the whitespace is printable
     if value.startswith("-"):
         return "starts with '-' (a command-line option)"
     for char in value:

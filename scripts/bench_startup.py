@@ -58,6 +58,30 @@ def _time(cmd: List[str], env: Dict[str, str], cwd: str) -> Tuple[float, float]:
     return time.perf_counter() - start, _cpu() - cpu
 
 
+def _writers() -> List[int]:
+    """The deferred writers running now (``envparity.hook.writer``), by pid."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info.get("cmdline") or []
+        if any("envparity.hook.writer" in part for part in cmdline):
+            found.append(proc.pid)
+    return found
+
+
+def _settle(limit_s: float = 60.0) -> None:
+    """Wait (untimed) until the deferred writers the last runs started have finished.
+
+    Each deferred run leaves a writer that stores its snapshot after the exec; on a 2-CPU
+    machine a writer still running would take CPU from the next timed start, so each start
+    would be timed against a random share of the one before it.
+    """
+    deadline = time.monotonic() + limit_s
+    while _writers() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def _medians(
     cases: Dict[str, List[str]],
     envs: Dict[str, Dict[str, str]],
@@ -67,7 +91,8 @@ def _medians(
 ) -> Dict[str, Tuple[float, float, float]]:
     """Per case, in ms: the median wall time, the best wall time and the median CPU time (which
     other processes' load inflates far less than the wall time). ``before[name]()`` runs
-    before each run of that case, untimed (emptying a cache)."""
+    before each run of that case, untimed (emptying a cache); every run starts once the
+    deferred writers of the runs before it have finished (:func:`_settle`)."""
     times: Dict[str, List[Tuple[float, float]]] = {name: [] for name in cases}
     before = before or {}
     for name, cmd in cases.items():  # warm the file cache
@@ -76,6 +101,7 @@ def _medians(
         for name, cmd in cases.items():
             if name in before:
                 before[name]()
+            _settle()
             times[name].append(_time(cmd, envs[name], cwd))
     return {
         name: (
@@ -216,10 +242,12 @@ def bench_startup(
 
 
 def _empty_cache(home: str) -> None:
-    """A container's first start: no cached baseline (its spool is kept: the writers drain it)."""
+    """A container's first start: no cached baseline and no remembered content digests (its
+    spool is kept: the writers drain it)."""
     import shutil
 
     shutil.rmtree(os.path.join(home, "baselines"), ignore_errors=True)
+    shutil.rmtree(os.path.join(home, "identity"), ignore_errors=True)
 
 
 def _fill(url: str, sightings: int) -> object:

@@ -23,6 +23,8 @@ class Context:
     cwd: str = field(default_factory=os.getcwd)
     frameworks: bool = False  # import torch/tensorflow/jax to read their switches
     subprocess: bool = True  # may run git (never on the start-up hook's path)
+    # Content digests remembered between runs by RECORD path, size and mtime (collect.digests).
+    digest_cache: bool = True
     errors: List[Dict[str, Any]] = field(default_factory=list)
     # What a probe wants said about how it recorded something (not a failure: never drift).
     notes: List[str] = field(default_factory=list)

@@ -9,7 +9,9 @@ Each distribution's identity is its content (schema 3): a digest over the files 
 (INSTALLER, REQUESTED, direct_url.json, RECORD itself, byte code, files outside the install root
 such as console scripts). The same wheel installed by pip or uv, from the index or from a local
 file, has one digest. The one pass that reads RECORD also yields each distribution's top-level
-import names (:func:`module_owners`).
+import names (:func:`module_owners`). A digest is remembered between runs by its RECORD's path,
+size and modification time (:mod:`envparity.collect.digests`): an unchanged distribution's RECORD
+is read again only when its lines are asked for.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..distnames import unsafe
 from ..redact import redact_url
+from .digests import DigestCache
 from .interface import Context
 
 PROBE = "packages"
@@ -161,9 +164,39 @@ RECORDS: Dict[str, List[str]] = {}
 RECORD_SOURCES: Dict[str, Callable[[List[str]], Dict[str, List[str]]]] = {}
 
 
+#: Where the RECORD of a digest remembered by the digest cache is (its lines not read yet).
+_PATHS: Dict[str, str] = {}
+
+
+def read_here(digest: str) -> bool:
+    """Whether a capture in this process saw a RECORD of content ``digest``."""
+    return digest in RECORDS or digest in _PATHS
+
+
+def digests_here() -> List[str]:
+    """The content digests of every RECORD a capture in this process saw, sorted."""
+    return sorted({*RECORDS, *_PATHS})
+
+
+def local_lines(digest: str) -> Optional[List[str]]:
+    """The lines of a RECORD of content ``digest`` that a capture in this process saw: read then,
+    or now from the RECORD whose digest was remembered (None when it has changed since)."""
+    lines = RECORDS.get(digest)
+    if lines is None and digest in _PATHS:
+        try:
+            with open(_PATHS[digest], "rb") as f:
+                found = content_of(f.read().decode("utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return None
+        if found.digest != digest:
+            return None  # rewritten since the capture: these are not its lines
+        lines = RECORDS[digest] = found.lines
+    return lines
+
+
 def record_lines(digest: str) -> Optional[List[str]]:
     """The RECORD lines of content ``digest``: read here, or from a store that has them."""
-    if digest not in RECORDS:
+    if local_lines(digest) is None:
         for source in list(RECORD_SOURCES.values()):
             try:
                 found = source([digest])
@@ -226,16 +259,35 @@ def modules_of(lines: List[str]) -> List[str]:
     return sorted(modules)
 
 
-def _content(dist: Any, record: Dict[str, Any]) -> Optional[Content]:
-    """The distribution's :class:`Content`, or None without a RECORD (conda, system packages)."""
+def _content(
+    dist: Any, record: Dict[str, Any], cache: Optional[DigestCache]
+) -> Optional[str]:
+    """The distribution's content digest, or None without a RECORD (conda, system packages):
+    remembered in ``cache`` when its RECORD is unchanged, else read (:func:`content_of`)."""
+    base = getattr(dist, "_path", None)
+    path = info = None
+    if cache is not None and isinstance(base, os.PathLike):
+        path = f"{os.fspath(base)}{os.sep}RECORD"
+        try:
+            info = os.stat(path)  # before the read: a RECORD rewritten meanwhile is a miss later
+        except OSError:
+            info = None
+        digest = cache.get(path, info) if info is not None else None
+        if digest is not None:
+            _PATHS.setdefault(digest, path)  # its lines are read only if asked (local_lines)
+            if not record.get("editable"):
+                record["content"] = digest
+            return digest
     text = _read_text(dist, "RECORD")
     if not text:
         return None
     found = content_of(text)
     RECORDS.setdefault(found.digest, found.lines)
+    if cache is not None and path is not None and info is not None:
+        cache.put(path, info, found.digest)
     if not record.get("editable"):  # an editable install's content is its checkout, not RECORD
         record["content"] = found.digest
-    return found
+    return found.digest
 
 
 def _top_level(dist: Any) -> List[str]:
@@ -246,7 +298,9 @@ def _top_level(dist: Any) -> List[str]:
     return sorted({n.strip() for n in (text or "").splitlines() if n.strip().isidentifier()})
 
 
-def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
+def _read(
+    dist: Any, where: str, ctx: Context, cache: Optional[DigestCache] = None
+) -> Optional[Dict[str, Any]]:
     try:
         text = _read_text(dist, "METADATA", head=True) or _read_text(dist, "PKG-INFO", head=True)
     except UnicodeDecodeError:
@@ -295,9 +349,9 @@ def _read(dist: Any, where: str, ctx: Context) -> Optional[Dict[str, Any]]:
         ctx.fail(PROBE, f"unreadable INSTALLER, WHEEL or direct_url.json: {e}", where)
     record["_modules"] = dist  # top-level names: from its RECORD when asked (module_owners)
     try:
-        content = _content(dist, record)
-        if content is not None and not record["editable"]:
-            record["_modules"] = content.digest
+        digest = _content(dist, record, cache)
+        if digest is not None and not record["editable"]:
+            record["_modules"] = digest
     except (OSError, UnicodeDecodeError) as e:
         ctx.fail(PROBE, f"unreadable RECORD ({e}): identity falls back to its origin", where)
     return record
@@ -406,6 +460,13 @@ def conda_packages(prefix: str, ctx: Context) -> List[Dict[str, Any]]:
     return found
 
 
+def _open_cache(search: List[str], ctx: Context) -> Optional[DigestCache]:
+    try:
+        return DigestCache.open(search, ctx.environ)
+    except Exception:  # a cache: one that cannot be read is as good as none
+        return None
+
+
 def collect(
     ctx: Context, path: Optional[List[str]] = None, conda_prefix: Optional[str] = None
 ) -> Dict[str, Any]:
@@ -420,6 +481,7 @@ def collect(
     in_effect: Dict[str, Dict[str, Any]] = {}
     shadowed: List[Dict[str, Any]] = []
     real_dirs: Dict[str, str] = {}  # realpath per directory, not per distribution: it adds up
+    cache = _open_cache(search, ctx) if ctx.digest_cache else None
     for dist in metadata.distributions(path=search):
         where = str(getattr(dist, "_path", "") or dist.locate_file(""))
         parent, base = os.path.split(where)
@@ -432,7 +494,7 @@ def collect(
         if os.path.basename(where).startswith("~"):
             ctx.fail(PROBE, "residue of an interrupted install; delete this directory", where)
             continue
-        record = _read(dist, where, ctx)
+        record = _read(dist, where, ctx, cache)
         if record is None:
             continue
         record["location"] = os.path.dirname(where)
@@ -441,6 +503,11 @@ def collect(
         else:
             in_effect[record["name"]] = record
 
+    if cache is not None:
+        try:
+            cache.save()
+        except Exception:  # a cache: one that cannot be written costs the next run time, no more
+            pass
     mark_tool(in_effect)
     sources: List[Tuple[str, Any]] = []
     for record in [*in_effect.values(), *shadowed]:
@@ -489,7 +556,7 @@ def module_owners(path: Optional[List[str]] = None) -> Dict[str, List[str]]:
         collect(Context(), path=list(key), conda_prefix="")
     owners: Dict[str, List[str]] = {}
     for name, source in _SOURCES[key]:
-        lines = RECORDS.get(source) if isinstance(source, str) else None
+        lines = local_lines(source) if isinstance(source, str) else None
         modules = modules_of(lines) if lines is not None else _top_level(source)
         for module in modules:
             names = owners.setdefault(module, [])

@@ -41,14 +41,21 @@ def run_probes(ctx: Context, names: Tuple[str, ...]) -> Tuple[Dict[str, Any], Di
 
 def child_main() -> Dict[str, Any]:
     """Entry point inside the child interpreter."""
-    ctx = Context()
+    # Every RECORD read there (no digest cache: the lists go back to be stored here).
+    ctx = Context(digest_cache=False)
     data, durations = run_probes(ctx, INTERPRETER_PROBES)
-    from .packages import RECORDS
+    from .packages import digests_here, local_lines
 
-    # The RECORD lists read there, so the store here can keep them (content-addressed).
+    # The RECORD lists seen there, so the store here can keep them (content-addressed): those
+    # whose digest was remembered are read now.
+    records = {}
+    for digest in digests_here():
+        lines = local_lines(digest)
+        if lines is not None:
+            records[digest] = lines
     return {
         "data": data, "durations": durations, "errors": ctx.errors, "notes": ctx.notes,
-        "records": RECORDS,
+        "records": records,
     }
 
 

@@ -178,10 +178,10 @@ def save_rows(
 
 def _save_records(conn: Any, identity: Any) -> None:
     """RECORD lists by content (records, migration 0005), as Store._save_records writes them."""
-    from ..collect.packages import RECORDS
+    from ..collect.packages import read_here
     from .rows import content_digests, record_rows
 
-    digests = [d for d in content_digests(identity) if d in RECORDS]
+    digests = [d for d in content_digests(identity) if read_here(d)]
     if not digests:
         return
     if not conn.execute(

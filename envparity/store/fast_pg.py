@@ -173,10 +173,10 @@ def _insert_all(conn: Any, table: str, rows: List[Dict[str, Any]], conflict: str
 def _save_records(conn: Any, identity: Any) -> None:
     """RECORD lists by content (records, migration 0005), as Store._save_records writes them:
     those read in this process and not stored yet."""
-    from ..collect.packages import RECORDS
+    from ..collect.packages import read_here
     from .rows import content_digests, record_rows
 
-    digests = [d for d in content_digests(identity) if d in RECORDS]
+    digests = [d for d in content_digests(identity) if read_here(d)]
     if not digests:
         return
     have = {

@@ -225,11 +225,11 @@ def record_rows(digests: List[str], now: datetime) -> List[Dict[str, Any]]:
     """records rows for the digests whose RECORD lists this process read (a capture here)."""
     import zlib
 
-    from ..collect.packages import RECORDS
+    from ..collect.packages import local_lines
 
     found = []
     for digest in digests:
-        lines = RECORDS.get(digest)
+        lines = local_lines(digest)
         if lines is None:
             continue  # captured elsewhere (a file, another process): the digest alone is kept
         data = zlib.compress("\n".join(lines).encode("utf-8", "surrogateescape"), 1)

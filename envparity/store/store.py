@@ -164,10 +164,10 @@ class Store(Resolving, Queries):
         """RECORD lists by content (migration 0005): those read here and not yet stored."""
         import sqlalchemy as sa
 
-        from ..collect.packages import RECORDS
+        from ..collect.packages import read_here
         from . import tables as t
 
-        digests = [d for d in digests if d in RECORDS]
+        digests = [d for d in digests if read_here(d)]
         if not digests or not sa.inspect(conn).has_table("records"):
             return  # nothing read here, or a store one step behind (before 0005)
         have = {

@@ -241,3 +241,25 @@ def test_content_filter_on_real_records() -> None:
             normalized = text.replace("\r\n", "\n").replace("\r", "\n")
             assert content_of(text).lines == sorted(_REFERENCE_KEEP.findall(normalized))
     assert seen > 10
+
+
+def _unsafe_by_character(value: str):
+    """The rule written out character by character (the fast path must agree with it)."""
+    if not value:
+        return "is empty"
+    if value.startswith("-"):
+        return "starts with '-' (a command-line option)"
+    for char in value:
+        if char.isspace():
+            return f"holds whitespace ({ascii(char)})"
+        if not char.isprintable():
+            return f"holds a control character ({ascii(char)})"
+    return None
+
+
+@given(st.text(max_size=12) | st.sampled_from(["numpy", "1.26.4", "a\u00a0b", "a\u2028b", "-x"]))
+@settings(max_examples=600, deadline=None)
+def test_unsafe_name_check_fast_path_agrees_with_the_rule(value: str) -> None:
+    from envparity.distnames import unsafe
+
+    assert unsafe(value) == _unsafe_by_character(value)
