@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence
 
 from ..model import BenchmarkComparison, BenchmarkResult, BenchmarkRun
 from .estimators import median, seed_for
+from .spells import spell_rounds
 from .stats import decide, decide_memory, decide_paired
 from .suite import CUDA_TIMED, PAIRED_SUFFIX
 
@@ -51,6 +52,10 @@ def affected_by_contention(name: str) -> bool:
     return name not in CUDA_TIMED
 
 
+def _timed_on_cpu(r: BenchmarkResult) -> bool:
+    return r.status == "ok" and affected_by_contention(r.name)
+
+
 def _paired(baseline: BenchmarkRun, candidate: BenchmarkRun) -> bool:
     """Runs from one ``bench --against``: the same rounds, interleaved (marked by the runner)."""
     return (
@@ -91,11 +96,17 @@ def compare_benchmarks(
         "baseline_conditions": conditions_line(baseline),
         "candidate_conditions": conditions_line(candidate),
     }
+    spells: Dict[int, float] = {}
+    if paired:
+        spells = spell_rounds(
+            {n: r.samples for n, r in base.items() if _timed_on_cpu(r)},
+            {n: r.samples for n, r in cand.items() if _timed_on_cpu(r)},
+        )
     out = []
     for name in _names(list(base.values()), list(cand.values())):
         b, c = base.get(name), cand.get(name)
         held = [] if paired or not affected_by_contention(name) else contended
-        one = _compare_one(name, b, c, min_effect, confidence, paired, held)
+        one = _compare_one(name, b, c, min_effect, confidence, paired, held, spells)
         update: Dict[str, object] = dict(lines)
         if paired and contended and affected_by_contention(name) and one.ratio is not None:
             # Load hits both sides of a round alike, so it cannot make a difference here; it
@@ -127,6 +138,7 @@ def _compare_one(
     confidence: float,
     paired: bool,
     contended: List[str],
+    spells: Optional[Dict[int, float]] = None,
 ) -> BenchmarkComparison:
     def result(verdict: str, why: str, **kw: object) -> BenchmarkComparison:
         return BenchmarkComparison(
@@ -151,7 +163,13 @@ def _compare_one(
         side = "baseline" if not any(b.samples) else "candidate"
         return result("failed", f"no samples on the {side}")
     if paired and len(b.samples) == len(c.samples):
-        v = decide_paired(b.samples, c.samples, min_effect=min_effect, confidence=confidence)
+        v = decide_paired(
+            b.samples,
+            c.samples,
+            min_effect=min_effect,
+            confidence=confidence,
+            left_out=spells if affected_by_contention(name) else None,
+        )
     else:
         v = decide(
             b.samples,

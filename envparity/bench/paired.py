@@ -57,16 +57,31 @@ MAX_PAIRED_ROUNDS = 200
 def _unsettled(
     names: List[str], per: List[List[Dict[str, Dict[str, Any]]]], min_effect: float
 ) -> List[str]:
-    """The benchmarks whose paired verdict is still open: neither a call nor ``same``."""
+    """The benchmarks whose paired verdict is still open: neither a call nor ``same``, with the
+    rounds of a slow spell left out as the comparison will leave them out."""
+    from .compare import affected_by_contention
+    from .spells import spell_rounds
     from .stats import decide_paired
 
+    measured: List[Dict[str, List[Any]]] = [{}, {}]
+    for name in names:
+        for which in (0, 1):
+            rounds = [
+                p[name]["samples"] for p in per[which] if p.get(name, {}).get("status") == "ok"
+            ]
+            if len(rounds) == len(per[which]) and rounds:
+                measured[which][name] = rounds
+    spells = spell_rounds(
+        *({n: r for n, r in side.items() if affected_by_contention(n)} for side in measured)
+    )
     open_ = []
     for name in names:
-        a = [p[name]["samples"] for p in per[0] if p.get(name, {}).get("status") == "ok"]
-        b = [p[name]["samples"] for p in per[1] if p.get(name, {}).get("status") == "ok"]
-        if len(a) != len(per[0]) or len(b) != len(per[1]) or not a:
+        a, b = measured[0].get(name), measured[1].get(name)
+        if a is None or b is None:
             continue  # failed or skipped somewhere: more rounds will not help
-        if decide_paired(a, b, min_effect=min_effect).verdict not in ("slower", "faster", "same"):
+        left_out = spells if affected_by_contention(name) else None
+        verdict = decide_paired(a, b, min_effect=min_effect, left_out=left_out).verdict
+        if verdict not in ("slower", "faster", "same"):
             open_.append(name)
     return open_
 

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from .estimators import N_BOOT, bootstrap, location, process_times, relative_spread
 from .estimators import mann_whitney_p as mann_whitney_p
@@ -232,9 +232,12 @@ def decide_paired(
     *,
     min_effect: float = 0.05,
     confidence: float = 0.99,
+    left_out: Optional[Mapping[int, float]] = None,
 ) -> Verdict:
     """Compare interleaved runs round by round: the i-th process of one side with the i-th of
-    the other (they ran back to back, under the same load and frequency).
+    the other (they ran back to back, under the same load and frequency). ``left_out``: the
+    rounds a slow spell of the machine made unequal (:func:`envparity.bench.spells.spell_rounds`),
+    with their speed index; the verdict says how many were left out.
 
     Each round's ratio is of the two workers' fastest samples: a preemption hits one sample of
     one worker, not both sides of a round alike, and it only ever slows a sample down (under a
@@ -243,9 +246,8 @@ def decide_paired(
     That is what the signed-rank test needs: the estimate is the Hodges-Lehmann center of the
     log ratios, the interval and the p-value the exact signed-rank ones, all one statistic
     (the sign test's interval, its distribution-free alternative, is the whole range of the
-    ratios up to 11 rounds at 99%). As for unpaired runs, the interval must be narrower than the
-    effect it claims. Contention, which hits both sides of a round alike, does not hold a call
-    back here. Fewer rounds than a 99% interval needs (8) leave it ``inconclusive``.
+    ratios up to 11 rounds at 99%). Contention, which hits both sides of a round alike, does not
+    hold a call back here. Fewer rounds than a 99% interval needs (8) leave it ``inconclusive``.
 
     Unlike unpaired runs, a call does not also need an interval narrower than the effect it
     claims. That rule is against a neighbour that slows every process of one stored run (an
@@ -256,7 +258,10 @@ def decide_paired(
     which way) is a call: on the quiet VM three in ten +10% comparisons were that, e.g. 99% CI
     1.055-1.177, and were reported ``unstable`` while the rule applied here.
     """
-    pairs = [(b, c) for b, c in zip(baseline, candidate) if b and c]
+    skip = left_out or {}
+    pairs = [
+        (b, c) for i, (b, c) in enumerate(zip(baseline, candidate)) if b and c and i not in skip
+    ]
     logs = [math.log(min(c) / min(b)) for b, c in pairs]
     if not logs:
         raise ValueError("no paired rounds")
@@ -283,6 +288,10 @@ def decide_paired(
             f"rounds for a {confidence:.0%} interval; run more (--suite full)"
         )
     why += f"; paired over {len(logs)} rounds"
+    if skip:
+        from .spells import spell_note
+
+        why += f" ({spell_note(skip)})"
     bm = location(process_times([b for b, _ in pairs]))
     cm = location(process_times([c for _, c in pairs]))
     reach = (

@@ -223,7 +223,7 @@ def _conda_differs(pa: Optional[Dict[str, Any]], pb: Optional[Dict[str, Any]]) -
 
 
 def _channel(package: Dict[str, Any]) -> Optional[str]:
-    from ..collect.packages import conda_channel
+    from ..collect.conda import conda_channel
 
     return conda_channel(package.get("channel"))  # a schema-2 side wrote the raw spelling
 
