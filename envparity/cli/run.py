@@ -201,16 +201,15 @@ def fleet(
 
 def _metric_labels(store: Any, view: Any, keys: Any) -> Dict[str, Dict[str, str]]:
     """Each group's latest snapshot id -> the metric labels taken from that snapshot's labels
-    (every key present, "" where the snapshot has none: one label set per metric family)."""
-    from ..errors import EnvparityError
-
+    (every key present, "" where the snapshot has none: one label set per metric family). The
+    labels come with the sightings' other parts in one query, not from a snapshot loaded per
+    group (that was 0.8 s of `fleet --format openmetrics` over 400 groups)."""
+    ids = [group.latest_snapshot_id for group in view.groups]
+    parts = store.sighting_parts(ids) if keys else {}
     out: Dict[str, Dict[str, str]] = {}
-    for group in view.groups:
-        try:
-            found = store.get(group.latest_snapshot_id).labels if keys else {}
-        except EnvparityError:
-            found = {}
-        out[group.latest_snapshot_id] = {k: found.get(k, "") for k in keys}
+    for sid in ids:
+        found = (parts.get(sid) or {}).get("labels") or {}
+        out[sid] = {k: str(found.get(k, "")) for k in keys}
     return out
 
 

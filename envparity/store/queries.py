@@ -226,9 +226,10 @@ class Queries(StoreBase):
         return found
 
     def sighting_parts(self, snapshot_ids: List[str]) -> Dict[str, Dict[str, Any]]:
-        """Per sighting given: its ``collection`` (probe errors) and whether it carries
-        ``numerics`` or ``benchmarks``, in one query: what decides whether a comparison with
-        its environment's identity alone is the whole comparison."""
+        """Per sighting given: its ``collection`` (probe errors), whether it carries ``numerics``
+        or ``benchmarks`` (what decides whether a comparison with its environment's identity
+        alone is the whole comparison), and its ``labels`` (the fleet's metric labels), in one
+        query per 500 ids: no snapshot is loaded."""
         import sqlalchemy as sa
 
         from . import tables as t
@@ -240,12 +241,14 @@ class Queries(StoreBase):
                 query = sa.select(
                     s.c.snapshot_id,
                     s.c.collection,
+                    s.c.labels,
                     s.c.numerics.is_not(None).label("numerics"),
                     s.c.benchmarks.is_not(None).label("benchmarks"),
                 ).where(s.c.snapshot_id.in_(snapshot_ids[i : i + 500]))
                 for row in conn.execute(query):
                     found[row.snapshot_id] = {
                         "collection": row.collection,
+                        "labels": row.labels if isinstance(row.labels, dict) else {},
                         "numerics": bool(row.numerics),
                         "benchmarks": bool(row.benchmarks),
                     }
