@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from ..model import BenchmarkComparison, BenchmarkResult, BenchmarkRun
 from .estimators import median, seed_for
-from .spells import spell_rounds
+from .spells import Rounds, spell_rounds
 from .stats import decide, decide_memory, decide_paired
 from .suite import CUDA_TIMED, PAIRED_SUFFIX
 
@@ -52,8 +52,23 @@ def affected_by_contention(name: str) -> bool:
     return name not in CUDA_TIMED
 
 
-def _timed_on_cpu(r: BenchmarkResult) -> bool:
-    return r.status == "ok" and affected_by_contention(r.name)
+def round_spells(
+    baseline: Mapping[str, Rounds], candidate: Mapping[str, Rounds]
+) -> Dict[int, float]:
+    """The rounds a slow spell made unequal (:func:`spell_rounds`), judged from the benchmarks
+    timed on the CPU (a spell of the host does not show in CUDA events): one definition for the
+    comparison and for the adaptive rounds that decide whether to go on."""
+    return spell_rounds(
+        *(
+            {n: r for n, r in side.items() if affected_by_contention(n)}
+            for side in (baseline, candidate)
+        )
+    )
+
+
+def left_out_for(name: str, spells: Mapping[int, float]) -> Optional[Mapping[int, float]]:
+    """The spell rounds to leave out of ``name``'s paired comparison: none for a GPU-timed one."""
+    return spells if affected_by_contention(name) else None
 
 
 def _paired(baseline: BenchmarkRun, candidate: BenchmarkRun) -> bool:
@@ -98,9 +113,9 @@ def compare_benchmarks(
     }
     spells: Dict[int, float] = {}
     if paired:
-        spells = spell_rounds(
-            {n: r.samples for n, r in base.items() if _timed_on_cpu(r)},
-            {n: r.samples for n, r in cand.items() if _timed_on_cpu(r)},
+        spells = round_spells(
+            {n: r.samples for n, r in base.items() if r.status == "ok"},
+            {n: r.samples for n, r in cand.items() if r.status == "ok"},
         )
     out = []
     for name in _names(list(base.values()), list(cand.values())):
@@ -168,7 +183,7 @@ def _compare_one(
             c.samples,
             min_effect=min_effect,
             confidence=confidence,
-            left_out=spells if affected_by_contention(name) else None,
+            left_out=left_out_for(name, spells or {}),
         )
     else:
         v = decide(

@@ -59,8 +59,7 @@ def _unsettled(
 ) -> List[str]:
     """The benchmarks whose paired verdict is still open: neither a call nor ``same``, with the
     rounds of a slow spell left out as the comparison will leave them out."""
-    from .compare import affected_by_contention
-    from .spells import spell_rounds
+    from .compare import left_out_for, round_spells
     from .stats import decide_paired
 
     measured: List[Dict[str, List[Any]]] = [{}, {}]
@@ -71,15 +70,13 @@ def _unsettled(
             ]
             if len(rounds) == len(per[which]) and rounds:
                 measured[which][name] = rounds
-    spells = spell_rounds(
-        *({n: r for n, r in side.items() if affected_by_contention(n)} for side in measured)
-    )
+    spells = round_spells(*measured)
     open_ = []
     for name in names:
         a, b = measured[0].get(name), measured[1].get(name)
         if a is None or b is None:
             continue  # failed or skipped somewhere: more rounds will not help
-        left_out = spells if affected_by_contention(name) else None
+        left_out = left_out_for(name, spells)
         verdict = decide_paired(a, b, min_effect=min_effect, left_out=left_out).verdict
         if verdict not in ("slower", "faster", "same"):
             open_.append(name)

@@ -50,7 +50,6 @@ class DigestCache:
     def __init__(self, name: str, environ: Mapping[str, str]) -> None:
         self.name = name
         self.environ = environ
-        self.path: Optional[str] = None  # where it was read from
         self.old: Dict[str, List[object]] = {}
         self.new: Dict[str, List[object]] = {}
         self.now_ns = time.time_ns()
@@ -75,7 +74,6 @@ class DigestCache:
             entries = data.get("entries")
             if not isinstance(entries, dict):
                 continue
-            cache.path = path
             cache.old = {k: v for k, v in entries.items() if isinstance(k, str) and _valid(v)}
             break
         return cache

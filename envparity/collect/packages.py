@@ -266,7 +266,7 @@ def _content(
     """The distribution's content digest, or None without a RECORD (conda, system packages):
     remembered in ``cache`` when its RECORD is unchanged, else read (:func:`content_of`)."""
     base = getattr(dist, "_path", None)
-    path = info = None
+    path = info = digest = None
     if cache is not None and isinstance(base, os.PathLike):
         path = f"{os.fspath(base)}{os.sep}RECORD"
         try:
@@ -276,19 +276,18 @@ def _content(
         digest = cache.get(path, info) if info is not None else None
         if digest is not None:
             _PATHS.setdefault(digest, path)  # its lines are read only if asked (local_lines)
-            if not record.get("editable"):
-                record["content"] = digest
-            return digest
-    text = _read_text(dist, "RECORD")
-    if not text:
-        return None
-    found = content_of(text)
-    RECORDS.setdefault(found.digest, found.lines)
-    if cache is not None and path is not None and info is not None:
-        cache.put(path, info, found.digest)
+    if digest is None:
+        text = _read_text(dist, "RECORD")
+        if not text:
+            return None
+        found = content_of(text)
+        digest = found.digest
+        RECORDS.setdefault(digest, found.lines)
+        if cache is not None and path is not None and info is not None:
+            cache.put(path, info, digest)
     if not record.get("editable"):  # an editable install's content is its checkout, not RECORD
-        record["content"] = found.digest
-    return found.digest
+        record["content"] = digest
+    return digest
 
 
 def _top_level(dist: Any) -> List[str]:

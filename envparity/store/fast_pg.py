@@ -25,9 +25,6 @@ from .migrate import HEAD, VERSION_TABLE
 from .rows import dumps
 from .url import DB_TIMEOUT_ENV, PG_SCHEME, db_timeout, normalize, resolve_url, shown
 
-if TYPE_CHECKING:
-    pass
-
 _JSON_COLUMNS = {"identity", "labels", "collection", "numerics", "benchmarks", "instance"}
 
 
