@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 # Every revision in order, oldest first. A test checks this against the scripts, so a new
 # migration that is not listed here fails CI instead of being mistaken for "a newer envparity".
 REVISIONS = (
-    "0001_initial", "0002_probe_outputs", "0003_compat", "0004_rollup", "0005_records"
+    "0001_initial", "0002_probe_outputs", "0003_compat", "0004_rollup", "0005_records",
+    "0006_tag_guard",
 )
 HEAD = REVISIONS[-1]
 

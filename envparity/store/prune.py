@@ -11,12 +11,14 @@ deletes the sightings captured before a cutoff, except:
 then the environments (and their package rows) that no sighting refers to any more. An
 environment still referenced is never deleted; the foreign keys would refuse it anyway.
 
-Each batch of deletions is its own short transaction (``_BATCH`` sightings, oldest first, from
-the ``captured_at`` index), so a prune of millions never holds a lock a starting container's write
-waits on for longer than one batch: the rollup's rows a batch decrements (migration 0004) are
-locked until that batch commits. What to keep (tagged, the latest of each environment) is decided
-first, from indexes, into a temporary table the batches skip; nothing per sighting is loaded into
-Python.
+Each batch of deletions is its own short transaction: one DELETE of a ``captured_at`` range
+(``_BATCH`` sightings, oldest first, bounds read from the ``captured_at`` index), so a prune of
+millions never holds a lock a starting container's write waits on for longer than one batch: the
+rollup's rows a batch decrements (migration 0004) are locked until that batch commits. What to
+keep (tagged, the latest of each environment) is decided first, from indexes, into a temporary
+table the batches skip; nothing per sighting is loaded into Python, and no list of ids is sent
+back. The tags are guarded by triggers rather than foreign keys (migration 0006), which check a
+whole batch at once instead of each deleted row.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from ..errors import BadInput
 if TYPE_CHECKING:
     from .store import Store
 
-# Sightings per DELETE (and transaction). The rollup's rows are locked only from the statement
-# trigger at the end of a DELETE to the commit (tens of ms however big the batch, since the rows
-# touched are at most one per environment, role and host), so a larger batch costs a starting
-# container no longer wait; it spreads that trigger's fixed cost over more sightings.
-_BATCH = 20000
+# Sightings deleted per DELETE (and transaction). PostgreSQL deletes a batch's range in one
+# statement whose trigger checks the tags and updates the rollup once (migration 0006); the
+# rollup's rows are locked only from that trigger to the commit (tens of ms however big the batch:
+# at most one row per environment, role and host), so a larger batch costs a starting container
+# no longer wait and spreads the statement's fixed costs. SQLite's triggers run per row while the
+# batch holds the one write lock every writer waits on, so its batches stay small.
+_BATCH = 50_000
+_SQLITE_BATCH = 5_000
 # Deleted ids listed in the result (and `db prune --json`): the first ones, sorted.
 _LISTED = 10_000
 _KEEP = "envparity_prune_keep"
@@ -197,25 +202,30 @@ def prune(
                     ).scalars()
                 )
         else:
-            # Oldest first, keyset-paged on captured_at: each batch starts where the last ended.
-            since = None
+            since: Any = None
+            batch = _BATCH if conn.dialect.name == "postgresql" else min(_BATCH, _SQLITE_BATCH)
             while True:
-                batch = doomed.order_by(s.c.captured_at).limit(_BATCH)
-                if since is not None:
-                    batch = batch.where(s.c.captured_at >= since)
                 with each():
-                    chosen = conn.execute(batch).all()
-                    if not chosen:
+                    upper = _upper(conn, cutoff, since, batch)
+                    if upper is None:
                         break
-                    ids = [r.snapshot_id for r in chosen]
-                    step = _BATCH if conn.dialect.name == "postgresql" else _SQLITE_PARAMS
-                    for i in range(0, len(ids), step):
-                        conn.execute(sa.delete(s).where(s.c.snapshot_id.in_(ids[i : i + step])))
+                    part = doomed.where(s.c.captured_at < upper)
+                    if since is not None:
+                        part = part.where(s.c.captured_at >= since)
+                    # The ids listed come from the same range, read before it goes.
+                    room = _LISTED - len(listed)
+                    if room > 0:
+                        listed.extend(
+                            conn.execute(
+                                sa.select(part.order_by(s.c.captured_at).limit(room).subquery())
+                            ).scalars()
+                        )
+                    gone = _delete_range(conn, keep, cutoff, since, upper, tagged, result)
                 result.batches += 1
-                result.sightings += len(ids)
-                since = chosen[-1].captured_at
-                for sid in ids:
-                    _list(listed, sid)
+                result.sightings += gone
+                since = upper
+            # A snapshot tagged while the prune ran was kept, not deleted: not listed either.
+            listed = [i for i in listed if i not in tagged]
         result.snapshot_ids = sorted(listed)
         result.unlisted = result.sightings - len(listed)
         result.fingerprints, result.environments = _orphans(conn, cutoff, dry_run, keep, each)
@@ -224,9 +234,71 @@ def prune(
     return result
 
 
-def _list(listed: List[str], sid: str) -> None:
-    if len(listed) < _LISTED:
-        listed.append(sid)
+def _upper(conn: Any, cutoff: datetime, since: Any, batch: int) -> Any:
+    """Where the next batch ends (exclusive): ``batch`` sightings on from ``since`` (kept ones
+    included) on the ``captured_at`` index, read from the index alone; ``cutoff`` past the last
+    one; None when none is left. Sightings sharing one ``captured_at`` stay in one batch, however
+    many they are."""
+    import sqlalchemy as sa
+
+    from . import tables as t
+
+    s = t.sightings
+    start = [s.c.captured_at < cutoff]
+    if since is not None:
+        start.append(s.c.captured_at >= since)
+    ordered = sa.select(s.c.captured_at).where(*start).order_by(s.c.captured_at)
+    first = conn.execute(ordered.limit(1)).scalar()
+    if first is None:
+        return None
+    upper = conn.execute(ordered.offset(batch).limit(1)).scalar()
+    if upper is None:
+        return cutoff
+    if upper <= first:  # more than a batch at one instant: the batch takes all of them
+        upper = conn.execute(ordered.where(s.c.captured_at > first).limit(1)).scalar()
+        return cutoff if upper is None else upper
+    return upper
+
+
+def _delete_range(
+    conn: Any,
+    keep: Any,
+    cutoff: datetime,
+    since: Any,
+    upper: Any,
+    tagged: Set[str],
+    result: PruneResult,
+) -> int:
+    """Delete one batch's range in one statement: no list of ids travels, and PostgreSQL checks
+    the tags (migration 0006) and updates the rollup once for the statement.
+
+    A snapshot tagged since the keep set was made (a ``tag`` command racing the prune) makes the
+    delete refuse, as the tag's guard wants: it joins the keep set and the range is deleted again
+    without it, in the same transaction (a savepoint)."""
+    import sqlalchemy as sa
+
+    from . import tables as t
+
+    s = t.sightings
+    where = [
+        s.c.captured_at < upper,
+        s.c.captured_at < cutoff,
+        ~sa.exists().where(keep.c.snapshot_id == s.c.snapshot_id),
+    ]
+    if since is not None:
+        where.append(s.c.captured_at >= since)
+    for _ in range(3):
+        try:
+            with conn.begin_nested():
+                return int(conn.execute(sa.delete(s).where(*where)).rowcount)
+        except sa.exc.IntegrityError:
+            fresh = _tagged(conn) - tagged
+            if not fresh:
+                raise
+            conn.execute(keep.insert(), [{"snapshot_id": k} for k in sorted(fresh)])
+            tagged |= fresh
+            result.kept_tagged += len(fresh)
+    return int(conn.execute(sa.delete(s).where(*where)).rowcount)
 
 
 def _orphans(conn: Any, cutoff: datetime, dry_run: bool, keep: Any, each: Any) -> Any:
@@ -243,15 +315,16 @@ def _orphans(conn: Any, cutoff: datetime, dry_run: bool, keep: Any, each: Any) -
                 s.c.captured_at >= cutoff,
                 s.c.snapshot_id.in_(sa.select(keep.c.snapshot_id)),
             )
+            used: Any = sa.exists().where(s.c.fingerprint == e.c.fingerprint, left)
+        elif sa.inspect(conn).has_table(t.sighting_rollup.name):
+            # The rollup (0004) has a row for each environment with a sighting: after millions
+            # of deletes the sightings' own index is mostly dead entries until a vacuum. Each
+            # DELETE below checks the sightings again.
+            r = t.sighting_rollup
+            used = sa.exists().where(r.c.fingerprint == e.c.fingerprint)
         else:
-            left = sa.true()
-        orphans = sorted(
-            conn.execute(
-                sa.select(e.c.fingerprint).where(
-                    ~sa.exists().where(s.c.fingerprint == e.c.fingerprint, left)
-                )
-            ).scalars()
-        )
+            used = sa.exists().where(s.c.fingerprint == e.c.fingerprint)
+        orphans = sorted(conn.execute(sa.select(e.c.fingerprint).where(~used)).scalars())
     if dry_run or not orphans:
         return orphans, len(orphans)
     for i in range(0, len(orphans), _SQLITE_PARAMS):

@@ -104,9 +104,8 @@ tags = sa.Table(
     "tags",
     metadata,
     sa.Column("name", sa.String, primary_key=True),
-    sa.Column(
-        "snapshot_id", sa.String, sa.ForeignKey("sightings.snapshot_id"), nullable=False
-    ),
+    # A stored sighting: a trigger checks it (migration 0006), not a foreign key.
+    sa.Column("snapshot_id", sa.String, nullable=False),
     sa.Column("tagged_at", UTCDateTime, nullable=False),
 )
 
@@ -115,9 +114,8 @@ tag_history = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String, nullable=False),
-    sa.Column(
-        "snapshot_id", sa.String, sa.ForeignKey("sightings.snapshot_id"), nullable=False
-    ),
+    # A stored sighting: a trigger checks it (migration 0006), not a foreign key.
+    sa.Column("snapshot_id", sa.String, nullable=False),
     sa.Column("previous_snapshot_id", sa.String, nullable=True),
     sa.Column("tagged_at", UTCDateTime, nullable=False),
     sa.Index(None, "name", "id"),

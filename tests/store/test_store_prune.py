@@ -144,3 +144,65 @@ def test_nothing_recent_is_touched(store_url, days):
     with open_store(store_url) as store:
         assert prune(store, CUTOFF, keep_latest=0).sightings == 0
     assert len(_ids(store_url)) == 1
+
+
+def test_a_tag_can_only_name_a_stored_snapshot_and_a_tagged_one_cannot_be_deleted(store_url):
+    """Migration 0006 guards the tags with triggers instead of foreign keys: what an older
+    client's plain SQL (or anything else) writes is refused as the foreign keys refused it."""
+    tagged, other = _snap(1, 90), _snap(2, 80)
+    _fill(store_url, tagged, other)
+    with open_store(store_url) as store:
+        store.tag(tagged.snapshot_id, "fraud-train")
+        for sql in (
+            "INSERT INTO tags (name, snapshot_id, tagged_at) VALUES ('x', 'f' || :id, :at)",
+            "INSERT INTO tag_history (name, snapshot_id, tagged_at) VALUES ('x', 'f' || :id, :at)",
+            "UPDATE tags SET snapshot_id = 'f' || :id WHERE tagged_at <> :at",
+            "DELETE FROM sightings WHERE snapshot_id = :id",  # the tag names it
+        ):
+            with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as conn:
+                conn.execute(sa.text(sql), {"id": tagged.snapshot_id, "at": NOW})
+        # A sighting no tag names still goes with a plain DELETE; a tag may move to a stored one.
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM sightings WHERE snapshot_id = :id"),
+                         {"id": other.snapshot_id})
+        store.tag(tagged.snapshot_id, "again")
+        assert store.resolve("fraud-train").snapshot_id == tagged.snapshot_id
+    assert _ids(store_url) == {tagged.snapshot_id}
+
+
+def test_a_snapshot_tagged_while_the_prune_runs_is_kept(store_url, monkeypatch):
+    """The prune decides what to keep first; a tag made after that (a `tag` command racing it)
+    makes its batch's DELETE refuse, and the prune keeps that snapshot and goes on."""
+    from envparity.store import prune as prune_module
+
+    snaps = [_snap(i, 90 - i) for i in range(1, 6)] + [_snap(9, 1)]
+    _fill(store_url, *snaps)
+    real = prune_module._tagged
+    calls = []
+
+    def tagged_late(conn):  # the keep set is made before the tag; later reads see it
+        calls.append(1)
+        return set() if len(calls) == 1 else real(conn)
+
+    monkeypatch.setattr(prune_module, "_tagged", tagged_late)
+    with open_store(store_url) as store:
+        store.tag(snaps[2].snapshot_id, "raced")
+        result = prune(store, CUTOFF)
+    assert len(calls) >= 2  # the refused DELETE made the prune read the tags again
+    assert _ids(store_url) == {snaps[2].snapshot_id, snaps[-1].snapshot_id}
+    assert result.sightings == 4 and result.kept_tagged == 1
+    assert snaps[2].snapshot_id not in result.snapshot_ids
+    with open_store(store_url) as store:
+        assert store.resolve("raced").snapshot_id == snaps[2].snapshot_id
+
+
+def test_sightings_of_one_instant_beyond_a_batch_go_in_one_batch(store_url, monkeypatch):
+    from envparity.store import prune as prune_module
+
+    monkeypatch.setattr(prune_module, "_BATCH", 2)
+    same = [_snap(i, 60) for i in range(1, 6)]  # five sightings at one captured_at
+    _fill(store_url, *same, _snap(7, 50), _snap(8, 1))
+    with open_store(store_url) as store:
+        result = prune(store, CUTOFF)
+    assert result.sightings == 6 and result.batches == 2
+    assert _ids(store_url) == {_snap(8, 1).snapshot_id}

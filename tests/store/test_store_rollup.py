@@ -190,12 +190,18 @@ def test_fleet_list_and_hook_queries_use_indexes_on_postgres(pg_db: str) -> None
             )
         )
         assert "pk_sightings" in baseline and "pk_tags" in baseline, baseline
-        # prune's batches: the oldest sightings first, from the captured_at index.
-        batch = plan(
-            sa.select(s.c.snapshot_id)
+        # prune's batches: the oldest sightings first, from the captured_at index: where a
+        # batch ends, then one DELETE of that range.
+        bound = plan(
+            sa.select(s.c.captured_at)
             .where(s.c.captured_at < T0)
             .order_by(s.c.captured_at)
-            .limit(1000)
+            .offset(1000)
+            .limit(1)
+        )
+        assert "ix_sightings_captured_at" in bound, bound
+        batch = plan(
+            sa.delete(s).where(s.c.captured_at >= T0 - timedelta(days=1), s.c.captured_at < T0)
         )
         assert "ix_sightings_captured_at" in batch, batch
 
@@ -217,6 +223,7 @@ def test_a_prune_in_many_batches_deletes_what_one_would(
         plan = prune(store, now - timedelta(days=30), dry_run=True)
         monkeypatch.setattr(prune_module, "_BATCH", 2)  # every batch its own transaction
         done = prune(store, now - timedelta(days=30))
-        assert done.batches == 5 and done.sightings == plan.sightings == 9  # 11 less 2 latest
+        # 11 old sightings, ranges of 2 (the 2 kept latest among them): 9 deleted in 6 batches.
+        assert done.batches == 6 and done.sightings == plan.sightings == 9
         assert done.snapshot_ids == plan.snapshot_ids
         _groups(store, first=False)  # the rollup agrees with what is left
