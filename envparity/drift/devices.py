@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from .._shapes_snapshot import AcceleratorInfo, BlasLibrary, CpuInfo, Gpu, GpuInfo
 from .findings import Findings, same, show
 
 # CPU flags that pick vector code paths in BLAS, NumPy and frameworks.
 NUMERIC_FLAG_PREFIXES = ("avx", "fma", "amx", "sse4", "f16c", "neon", "asimd", "sve")
 
 
-def cpu_flags(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
+def cpu_flags(out: Findings, a: CpuInfo, b: CpuInfo) -> None:
     fa, fb = set(a.get("flags") or ()), set(b.get("flags") or ())
     for flag in sorted(fa - fb):
         numeric = flag.startswith(NUMERIC_FLAG_PREFIXES)
@@ -37,7 +38,7 @@ def cpu_flags(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
         )
 
 
-def _device_summary(devices: Iterable[Dict[str, Any]], field: str) -> Optional[str]:
+def _device_summary(devices: Iterable[Gpu], field: str) -> Optional[str]:
     counts: Dict[str, int] = {}
     for device in devices:
         label = show(device.get(field))
@@ -47,7 +48,7 @@ def _device_summary(devices: Iterable[Dict[str, Any]], field: str) -> Optional[s
     return ", ".join(f"{n} x {label}" for label, n in sorted(counts.items()))
 
 
-def gpus(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
+def gpus(out: Findings, a: GpuInfo, b: GpuInfo) -> None:
     sa, sb = a.get("state", "no_library"), b.get("state", "no_library")
     da, db = a.get("devices") or [], b.get("devices") or []
     if sa != sb:
@@ -90,6 +91,8 @@ def gpus(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
             "another number of GPUs: data-parallel batch splits and speed change; expose "
             f"{len(da)} GPU(s) with CUDA_VISIBLE_DEVICES",
         )
+    va: object  # a summary of the devices below, a driver version after
+    vb: object
     # GPUs are compared as multisets: order (index) and identity (UUID) are instance-only.
     for field, severity, why in (
         (
@@ -121,7 +124,7 @@ def gpus(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
             )
 
 
-def accelerator(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
+def accelerator(out: Findings, a: AcceleratorInfo, b: AcceleratorInfo) -> None:
     for field, severity, what in (
         ("cuda_runtime", "warning", "CUDA runtime"),
         ("cudnn", "warning", "cuDNN"),
@@ -155,7 +158,7 @@ def accelerator(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
 # --- BLAS / OpenMP runtimes --------------------------------------------------------------------
 
 
-def _computed_key(lib: Dict[str, Any]) -> str:
+def _computed_key(lib: BlasLibrary) -> str:
     """A schema-1 entry's key, derived from where the library lives as schema 2 keys it:
     ``numpy.libs/libopenblas...so`` is ``numpy/blas``, ``torch/lib/libgomp.so`` ``torch/openmp``."""
     parts = str(lib.get("filepath") or "").replace("\\", "/").split("/")
@@ -171,10 +174,10 @@ def _computed_key(lib: Dict[str, Any]) -> str:
     return f"{owner}/{lib.get('user_api')}"
 
 
-def blas_index(libs: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+def blas_index(libs: List[BlasLibrary]) -> Dict[str, BlasLibrary]:
     """Runtimes by key: the snapshot's stable ``key`` (``numpy/blas``) when it has one, else
     ``user_api.prefix`` (``blas.libopenblas``), numbered when one library is loaded twice."""
-    found: Dict[str, Dict[str, Any]] = {}
+    found: Dict[str, BlasLibrary] = {}
     ordered = sorted(
         libs,
         key=lambda x: (
@@ -192,12 +195,12 @@ def blas_index(libs: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
     return found
 
 
-def unknown(lib: Optional[Dict[str, Any]]) -> bool:
+def unknown(lib: Optional[BlasLibrary]) -> bool:
     """A runtime recorded as present but unreadable."""
     return lib is not None and lib.get("state") == "unknown"
 
 
-def _label(lib: Dict[str, Any]) -> str:
+def _label(lib: BlasLibrary) -> str:
     return f"{lib.get('internal_api')} {lib.get('version') or ''}".strip()
 
 
@@ -214,8 +217,8 @@ BLAS_FIELDS: Tuple[Tuple[str, str], ...] = (
 
 def blas(
     out: Findings,
-    base: List[Dict[str, Any]],
-    cand: List[Dict[str, Any]],
+    base: List[BlasLibrary],
+    cand: List[BlasLibrary],
     threads: List[Tuple[str, Any, Any]],
 ) -> None:
     """Compare runtimes; thread-count changes are appended to ``threads`` (key, a, b) for the

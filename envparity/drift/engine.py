@@ -12,10 +12,24 @@ result in the pydantic ``DriftReport`` for the API and the renderers.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Protocol, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    List,
+    Mapping,
+    Optional,
+    Protocol,
+    Tuple,
+    TypeVar,
+    cast,
+)
 
 from .._shapes_measures import BenchmarkComparison
 from .._shapes_report import DriftReport, PolicyChange, PolicyEffect, SnapshotSummary, Waiver
+from .._shapes_snapshot import CodeInfo, PythonInfo, Snapshot
 from ..identity import SCHEMA_VERSION
 from ..redact import redact_snapshot
 from ..relevance.relevant import RelevantSet, relevant_set
@@ -24,6 +38,9 @@ from . import devices, measured, packages, variables
 from .findings import Finding, Findings, ReportFinding, empty, same, show
 from .rules import FIELD_RULES
 from .severity import RANK, SEVERITIES, reaches, verdict_of
+
+if TYPE_CHECKING:
+    from .policy import WaiverRule
 
 _CATEGORY_ORDER = {name: i for i, name in enumerate(CATEGORIES)}
 
@@ -51,14 +68,21 @@ class PolicyLike(Protocol):
         """``(category, key, severity) -> severity or None (drop)``; None: changes nothing."""
 
 
-def _section(data: Dict[str, Any], name: str) -> Dict[str, Any]:
-    value = data.get(name)
-    return value if isinstance(value, dict) else {}
+#: A snapshot's data as its callers and redact_snapshot/relevant_set/fingerprint_data type it
+#: (mypy makes no Dict[str, Any] a TypedDict); :func:`findings` reads it as the Snapshot it is.
+SnapshotData = Dict[str, Any]
+
+_Section = TypeVar("_Section", bound=Mapping[str, object])
 
 
-def _probe_errors(data: Dict[str, Any]) -> Dict[str, List[str]]:
+def _section(value: Optional[_Section]) -> _Section:
+    """A section of snapshot data, or ``{}`` where it is absent or not an object."""
+    return value if isinstance(value, dict) else cast(_Section, {})
+
+
+def _probe_errors(data: Snapshot) -> Dict[str, List[str]]:
     found: Dict[str, List[str]] = {}
-    for error in _section(data, "collection").get("errors") or []:
+    for error in _section(data.get("collection")).get("errors") or []:
         if isinstance(error, dict):
             probe = str(error.get("probe") or "unknown")
             message = str(error.get("message") or "")
@@ -99,7 +123,7 @@ def _incomplete(out: Findings, ea: Dict[str, List[str]], eb: Dict[str, List[str]
         )
 
 
-def _field_rules(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> None:
+def _field_rules(out: Findings, base: Snapshot, cand: Snapshot) -> None:
     oldest = min(
         base.get("schema_version") or SCHEMA_VERSION, cand.get("schema_version") or SCHEMA_VERSION
     )
@@ -117,7 +141,7 @@ def _field_rules(out: Findings, base: Dict[str, Any], cand: Dict[str, Any]) -> N
         out.add(rule.finding_category, rule.finding_key, va, vb, rule.severity, why)
 
 
-def _python_version(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
+def _python_version(out: Findings, a: PythonInfo, b: PythonInfo) -> None:
     va, vb = str(a.get("version", "")), str(b.get("version", ""))
     if va == vb:
         return
@@ -144,7 +168,7 @@ def _python_version(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None
         )
 
 
-def _code(out: Findings, a: Any, b: Any) -> None:
+def _code(out: Findings, a: Optional[CodeInfo], b: Optional[CodeInfo]) -> None:
     if empty(a) and empty(b):
         return
     if empty(a) or empty(b):
@@ -166,7 +190,7 @@ def sort_key(finding: Mapping[str, Any]) -> Tuple[int, int, str]:
             finding["key"])
 
 
-def summary(data: Dict[str, Any], ref: str = "") -> SnapshotSummary:
+def summary(data: SnapshotData, ref: str = "") -> SnapshotSummary:
     """Which snapshot a report side is (the fields of ``SnapshotSummary``)."""
     # None where the data has none (identity-only data), as ever: typed as the report's str.
     captured_at: Any = data.get("captured_at")
@@ -182,11 +206,11 @@ def summary(data: Dict[str, Any], ref: str = "") -> SnapshotSummary:
         "role": data.get("role") or "",
         "labels": dict(data.get("labels") or {}),
         "captured_at": captured_at,
-        "hostname": _section(data, "platform").get("hostname"),
+        "hostname": _section(data.get("platform")).get("hostname"),
     }
 
 
-def relevance_of(base: Dict[str, Any], cand: Dict[str, Any]) -> RelevantSet:
+def relevance_of(base: SnapshotData, cand: SnapshotData) -> RelevantSet:
     """The relevant set of ``base`` (see :mod:`envparity.relevance.relevant`)."""
     names = [p.get("name") for p in base.get("packages") or []]
     names += [p.get("name") for p in cand.get("packages") or []]
@@ -194,13 +218,14 @@ def relevance_of(base: Dict[str, Any], cand: Dict[str, Any]) -> RelevantSet:
 
 
 def findings(
-    base: Dict[str, Any], cand: Dict[str, Any], relevance: Optional[RelevantSet] = None
+    base: SnapshotData, cand: SnapshotData, relevance: Optional[RelevantSet] = None
 ) -> Tuple[List[Finding], List[BenchmarkComparison]]:
     """Every finding (before the policy and the folding of groups) and the benchmark
     comparisons. ``relevance``: the baseline's relevant set (default: computed here)."""
     # Both sides under today's rules: a rule added since one side was captured is no drift.
     base, cand = redact_snapshot(base), redact_snapshot(cand)
-    ea, eb = _probe_errors(base), _probe_errors(cand)
+    a, b = cast(Snapshot, base), cast(Snapshot, cand)  # the same data, read as the shape it is
+    ea, eb = _probe_errors(a), _probe_errors(b)
     incomplete: FrozenSet[str] = frozenset(
         c for probe in (ea.keys() | eb.keys()) for c in PROBE_CATEGORIES.get(probe, ())
     )
@@ -209,37 +234,37 @@ def findings(
         relevance = relevance_of(base, cand)
     packages.compare(
         out,
-        base.get("packages") or [],
-        cand.get("packages") or [],
+        a.get("packages") or [],
+        b.get("packages") or [],
         relevance=relevance,
-        candidate_role=str(cand.get("role") or ""),
+        candidate_role=str(b.get("role") or ""),
     )
     packages.compare(
-        out, base.get("shadowed") or [], cand.get("shadowed") or [], shadowed=True
+        out, a.get("shadowed") or [], b.get("shadowed") or [], shadowed=True
     )
-    packages.conda(out, base.get("conda_packages") or [], cand.get("conda_packages") or [])
-    _field_rules(out, base, cand)
-    _python_version(out, _section(base, "python"), _section(cand, "python"))
-    pa, pb = _section(base, "platform"), _section(cand, "platform")
-    env_a, env_b = _section(base, "env"), _section(cand, "env")
+    packages.conda(out, a.get("conda_packages") or [], b.get("conda_packages") or [])
+    _field_rules(out, a, b)
+    _python_version(out, _section(a.get("python")), _section(b.get("python")))
+    pa, pb = _section(a.get("platform")), _section(b.get("platform"))
+    env_a, env_b = _section(a.get("env")), _section(b.get("env"))
     variables.timezone(out, pa, pb, env_a, env_b)
     variables.locale(out, pa, pb, env_a, env_b)
-    ca, cb = _section(base, "cpu"), _section(cand, "cpu")
+    ca, cb = _section(a.get("cpu")), _section(b.get("cpu"))
     devices.cpu_flags(out, ca, cb)
-    devices.gpus(out, _section(base, "gpus"), _section(cand, "gpus"))
-    devices.accelerator(out, _section(base, "accelerator"), _section(cand, "accelerator"))
+    devices.gpus(out, _section(a.get("gpus")), _section(b.get("gpus")))
+    devices.accelerator(out, _section(a.get("accelerator")), _section(b.get("accelerator")))
     runtimes: List[Tuple[str, Any, Any]] = []
-    devices.blas(out, base.get("blas") or [], cand.get("blas") or [], runtimes)
-    da, db = _section(base, "determinism"), _section(cand, "determinism")
+    devices.blas(out, a.get("blas") or [], b.get("blas") or [], runtimes)
+    da, db = _section(a.get("determinism")), _section(b.get("determinism"))
     variables.threads(out, da.get("env") or {}, db.get("env") or {}, ca, cb, runtimes)
     variables.determinism(out, da, db)
     variables.seeds(
-        out, _section(base, "seeds").get("declared") or {},
-        _section(cand, "seeds").get("declared") or {},
+        out, _section(a.get("seeds")).get("declared") or {},
+        _section(b.get("seeds")).get("declared") or {},
     )
     variables.env(out, env_a, env_b)
-    _code(out, base.get("code"), cand.get("code"))
-    benchmarks = measured.compare(out, base, cand)
+    _code(out, a.get("code"), b.get("code"))
+    benchmarks = measured.compare(out, a, b)
     if ea or eb:
         _incomplete(out, ea, eb)
     return out.items, benchmarks
@@ -353,8 +378,8 @@ def _decide(
 
 
 def compare(
-    baseline: Dict[str, Any],
-    candidate: Dict[str, Any],
+    baseline: SnapshotData,
+    candidate: SnapshotData,
     policy: Optional[PolicyLike] = None,
     *,
     baseline_ref: str = "",
@@ -397,7 +422,7 @@ class _Effect:
         self.changed: List[PolicyChange] = []
         self.waived: List[Waiver] = []
         self.expired: List[Waiver] = []
-        self.waivers: List[Dict[str, Any]] = list(getattr(policy, "waivers", None) or [])
+        self.waivers: List[WaiverRule] = list(getattr(policy, "waivers", None) or [])
         today = getattr(policy, "today", None)
         self.today: str = str(today) if today else ""
         self.lenient = bool(getattr(policy, "lenient_expiry", False))

@@ -6,8 +6,9 @@ nothing a model sees changed.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple, Union
 
+from .._shapes_snapshot import CpuInfo, PlatformInfo
 from ..collect.envvars import effective_io_encoding
 from .findings import Findings, same, show
 from .variable_sets import DETERMINISM_ERRORS, TZ_RULES_VARS, is_locale_var, set_or_unset
@@ -32,12 +33,12 @@ def _zone(name: Optional[str]) -> Optional[str]:
     return "UTC" if name in UTC else name
 
 
-def _diff_keys(a: Dict[str, Any], b: Dict[str, Any], names: Any) -> List[str]:
+def _diff_keys(a: Mapping[str, str], b: Mapping[str, str], names: Any) -> List[str]:
     return sorted(n for n in names if a.get(n) != b.get(n))
 
 
-def timezone(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
-             eb: Dict[str, Any]) -> None:
+def timezone(out: Findings, pa: PlatformInfo, pb: PlatformInfo, ea: Mapping[str, str],
+             eb: Mapping[str, str]) -> None:
     """One finding for the time zone: the zone name, its offset and ``TZ``; and one for the
     time-zone rules (see :func:`tz_rules`)."""
     tz_rules(out, pa, pb, ea, eb)
@@ -45,6 +46,8 @@ def timezone(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str
     oa, ob = pa.get("utc_offset_minutes"), pb.get("utc_offset_minutes")
     tz_differs = ea.get("TZ") != eb.get("TZ")
     related = ["env:TZ"] if tz_differs else []
+    va: Union[str, int, None]  # the zone's name, or its UTC offset in minutes
+    vb: Union[str, int, None]
     # The same zone at another time of year has another offset (DST): an offset alone is drift
     # only when neither side could name its zone.
     if _zone(za) != _zone(zb):
@@ -77,8 +80,8 @@ def timezone(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str
 TZ_RULES_FIELDS = ("version", "source", "tzpath", "tzdir", "tzdata", "pytz")
 
 
-def tz_rules(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
-             eb: Dict[str, Any]) -> None:
+def tz_rules(out: Findings, pa: PlatformInfo, pb: PlatformInfo, ea: Mapping[str, str],
+             eb: Mapping[str, str]) -> None:
     """One finding for the time-zone rules (which database, its version), with the variables
     that chose them. A side that does not record them (schema 2): unknown, no finding."""
     ra, rb = pa.get("tz_rules"), pb.get("tz_rules")
@@ -116,8 +119,8 @@ def tz_rules(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str
             "system's)", rules[1:])
 
 
-def io_encoding(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
-                eb: Dict[str, Any]) -> None:
+def io_encoding(out: Findings, pa: PlatformInfo, pb: PlatformInfo, ea: Mapping[str, str],
+                eb: Mapping[str, str]) -> None:
     """``PYTHONIOENCODING``, compared as the effective stdin/stdout/stderr encoding."""
     va, vb = ea.get("PYTHONIOENCODING"), eb.get("PYTHONIOENCODING")
     if va == vb:
@@ -137,8 +140,8 @@ def io_encoding(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[
     )
 
 
-def locale(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, Any],
-           eb: Dict[str, Any]) -> None:
+def locale(out: Findings, pa: PlatformInfo, pb: PlatformInfo, ea: Mapping[str, str],
+           eb: Mapping[str, str]) -> None:
     """One finding for the locale: the effective locale and encodings, and the variables; and
     one for the effective stdio encoding (see :func:`io_encoding`)."""
     io_encoding(out, pa, pb, ea, eb)
@@ -188,10 +191,10 @@ def locale(out: Findings, pa: Dict[str, Any], pb: Dict[str, Any], ea: Dict[str, 
 
 def threads(
     out: Findings,
-    da: Dict[str, Any],
-    db: Dict[str, Any],
-    ca: Dict[str, Any],
-    cb: Dict[str, Any],
+    da: Mapping[str, str],
+    db: Mapping[str, str],
+    ca: CpuInfo,
+    cb: CpuInfo,
     runtimes: List[Tuple[str, Any, Any]],
 ) -> None:
     """One finding for the thread count: the variables, the usable cores and each runtime."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Tuple, cast
 
 from .._shapes_measures import BenchmarkComparison
+from .._shapes_snapshot import Snapshot
 from .findings import Findings
 
 #: Verdict -> how a comparison reads. Fields: ratio, ci, base, cand, why, verdict.
@@ -90,7 +91,7 @@ def reach_text(effect: Optional[float]) -> str:
 
 
 def compare(
-    out: Findings, base: Dict[str, Any], cand: Dict[str, Any]
+    out: Findings, base: Snapshot, cand: Snapshot
 ) -> List[BenchmarkComparison]:
     """Numeric probe findings and benchmark comparisons (as dicts) of two snapshots' data."""
     comparisons: List[BenchmarkComparison] = []

@@ -16,8 +16,9 @@ data is judged as a time zone database release. Each finding carries its ``sever
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
+from .._shapes_snapshot import CondaPackage, Package
 from ..relevance.relevant import INSTALLERS, TZ_DATA, RelevantSet
 from .findings import Findings, same
 from .package_tables import BREAKS as BREAKS
@@ -62,8 +63,8 @@ class _Judge:
 
 def compare(
     out: Findings,
-    base: List[Dict[str, Any]],
-    cand: List[Dict[str, Any]],
+    base: List[Package],
+    cand: List[Package],
     *,
     shadowed: bool = False,
     prefix: str = "",
@@ -136,6 +137,8 @@ def compare(
                 _by_content(out, key, name, pa, pb)
                 continue
             differs = [f for f in ORIGIN_FIELDS if not same(pa.get(f), pb.get(f))]
+            va: Any  # a field named at run time: its JSON value, or the text shown for it
+            vb: Any
             for field in differs:
                 va, vb = pa.get(field), pb.get(field)
                 if field == "editable":
@@ -164,7 +167,7 @@ def compare(
 
 
 def _build(
-    out: Findings, key: str, name: str, pa: Dict[str, Any], pb: Dict[str, Any], judge: _Judge
+    out: Findings, key: str, name: str, pa: Package, pb: Package, judge: _Judge
 ) -> bool:
     """One finding for another build of the same version, when both sides record provenance."""
     for field, why in BUILD_FIELDS:
@@ -179,7 +182,7 @@ def _build(
     return False
 
 
-def conda(out: Findings, base: List[Dict[str, Any]], cand: List[Dict[str, Any]]) -> None:
+def conda(out: Findings, base: List[CondaPackage], cand: List[CondaPackage]) -> None:
     """conda-meta packages by name (version, build string, channel), when both sides are conda
     environments: a pip side has no native stack to compare, and its Python packages already are.
 
@@ -214,7 +217,7 @@ def conda(out: Findings, base: List[Dict[str, Any]], cand: List[Dict[str, Any]])
         )
 
 
-def _conda_differs(pa: Optional[Dict[str, Any]], pb: Optional[Dict[str, Any]]) -> bool:
+def _conda_differs(pa: Optional[CondaPackage], pb: Optional[CondaPackage]) -> bool:
     if pa is None or pb is None:
         return True
     return (pa["version"], pa.get("build")) != (pb["version"], pb.get("build")) or not same(
@@ -222,14 +225,14 @@ def _conda_differs(pa: Optional[Dict[str, Any]], pb: Optional[Dict[str, Any]]) -
     )
 
 
-def _channel(package: Dict[str, Any]) -> Optional[str]:
+def _channel(package: CondaPackage) -> Optional[str]:
     from ..collect.conda import conda_channel
 
     return conda_channel(package.get("channel"))  # a schema-2 side wrote the raw spelling
 
 
 def _conda_one(
-    out: Findings, name: str, pa: Optional[Dict[str, Any]], pb: Optional[Dict[str, Any]]
+    out: Findings, name: str, pa: Optional[CondaPackage], pb: Optional[CondaPackage]
 ) -> None:
     if pa is None or pb is None:
         p = pa or pb
@@ -276,7 +279,7 @@ _BLAS_BUILDS = (("mkl", "MKL"), ("openblas", "OpenBLAS"), ("blis", "BLIS"),
 _BLAS_TOKENS = {label: token for token, label in _BLAS_BUILDS}
 
 
-def blas_implementation(packages: Dict[str, Dict[str, Any]]) -> Optional[str]:
+def blas_implementation(packages: Mapping[str, CondaPackage]) -> Optional[str]:
     """The BLAS implementation a conda environment selected (by conda-forge's ``libblas`` or the
     ``blas`` metapackage build string), else the one implementation installed; None: unknown."""
     for switch in ("libblas", "blas"):
@@ -315,7 +318,7 @@ def _records(digest: str) -> Optional[List[str]]:
     return record_lines(digest)
 
 
-def _by_content(out: Findings, key: str, name: str, pa: Dict[str, Any], pb: Dict[str, Any]) -> None:
+def _by_content(out: Findings, key: str, name: str, pa: Package, pb: Package) -> None:
     """Same version where a side records a content digest (schema 3): its content and what it
     is (editable, VCS commit) are compared, never its installer or archive URL (instance)."""
     for field in CONTENT_ORIGIN_FIELDS:

@@ -17,7 +17,7 @@ import re
 import sys
 from datetime import date as _date
 from fnmatch import fnmatchcase
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypedDict
 
 from ..errors import BadInput
 from .severity import FAIL_ON, OVERRIDES
@@ -27,6 +27,15 @@ KEYS: Tuple[str, ...] = ("fail_on", "ignore", "severity", "probes", "model", "wa
 _WARNED: set = set()
 
 Decide = Callable[[str, str, str], Optional[str]]
+
+
+class WaiverRule(TypedDict):
+    """A waiver as the policy states it (``[[tool.envparity.waive]]``, ``--waive``); the report's
+    ``Waiver`` is what one did to a finding."""
+
+    key: str
+    reason: str
+    until: Optional[str]
 
 
 def normalize(pattern: str) -> str:
@@ -84,7 +93,8 @@ class Rules:
         self.table = table
         #: Model artifacts a snapshot records when none is given (``[tool.envparity] model``).
         self.model: List[str] = list(model or [])
-        #: Waivers: ``{"key", "reason", "until"}`` (until: an ISO date or None).
+        #: Waivers: ``{"key", "reason", "until"}`` (until: an ISO date or None); typed as
+        #: ``envparity.policy.Policy.waive`` is (it passes them here and returns them).
         self.waive: List[Dict[str, Any]] = [dict(w) for w in waive or []]
         #: The date waivers expire against (ISO); the caller's clock, so the engine has none.
         self.today = today or _date.today().isoformat()
@@ -97,7 +107,7 @@ class Rules:
             reverse=True,
         )
 
-    def fields(self) -> Dict[str, Any]:
+    def fields(self) -> Dict[str, Any]:  # keyword arguments of Rules and Policy
         """The policy's fields (``Policy(**rules.fields())`` is the same policy)."""
         return {
             "fail_on": self.fail_on,
@@ -209,7 +219,7 @@ def _where(path: str, text: str, table: str, key: str, subtable: str = "") -> st
     return f"{path}{at}:{shown} {key}"
 
 
-def validate(
+def validate(  # a parsed TOML table in, the keyword arguments of Rules and Policy out
     data: Dict[str, Any], *, path: str, text: str = "", table: str = ""
 ) -> Dict[str, Any]:
     """The policy fields of a parsed policy table; every problem is a BadInput naming the line
@@ -279,7 +289,7 @@ def validate(
     }
 
 
-def waivers(raw: Any, *, where: Callable[[str], str]) -> List[Dict[str, Any]]:
+def waivers(raw: Any, *, where: Callable[[str], str]) -> List[WaiverRule]:
     """Validated waivers: ``[{"key", "reason", "until"}]``. A waiver with no reason, or an until
     that is not a date, is a BadInput (exit 2): a waiver must say why, or it hides a finding
     for good."""
@@ -287,7 +297,7 @@ def waivers(raw: Any, *, where: Callable[[str], str]) -> List[Dict[str, Any]]:
         raw = [raw]
     if not isinstance(raw, list):
         raise BadInput(f"{where('waive')}: expected [[tool.envparity.waive]] tables")
-    out: List[Dict[str, Any]] = []
+    out: List[WaiverRule] = []
     for item in raw:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
             raise BadInput(
@@ -317,7 +327,7 @@ def parse_until(value: Any, what: str) -> str:
         raise BadInput(f"{what}: until = {value!r} is not a date; write it as 2027-01-31") from None
 
 
-def _read(path: str) -> Tuple[str, Dict[str, Any]]:
+def _read(path: str) -> Tuple[str, Dict[str, Any]]:  # the text and its TOML document
     from ..inputs import parse, read_text
 
     tomllib = _toml()
@@ -349,7 +359,7 @@ def find_pyproject(cwd: str = ".") -> Optional[str]:
         directory = parent
 
 
-def load_fields(path: Optional[str] = None, cwd: str = ".") -> Dict[str, Any]:
+def load_fields(path: Optional[str] = None, cwd: str = ".") -> Dict[str, Any]:  # see validate
     """The policy fields in ``path`` (a TOML file), else in ``[tool.envparity]`` of the nearest
     pyproject.toml upward from ``cwd``; ``{}`` (the default policy) when there is neither."""
     if path is not None:

@@ -13,8 +13,9 @@ allowlisted variables, code) and re-exports the group functions the engine calls
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Mapping, Optional, Union
 
+from .._shapes_snapshot import CodeInfo, Determinism
 from .findings import Findings, same, show
 from .groups import io_encoding as io_encoding
 from .groups import locale as locale
@@ -34,9 +35,11 @@ from .variable_sets import (
 FRAMEWORK_THREADS = {"num_threads", "num_interop_threads", "inter_op_threads", "intra_op_threads"}
 
 
-def determinism(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
+def determinism(out: Findings, a: Determinism, b: Determinism) -> None:
     """Determinism variables (thread counts excepted: see :func:`threads`) and switches."""
     ea, eb = a.get("env") or {}, b.get("env") or {}
+    va: object  # a variable's value, then another recorded determinism value's
+    vb: object
     seed_known = a.get("hash_seed") is not None or b.get("hash_seed") is not None
     for name in sorted(ea.keys() | eb.keys()):
         va, vb = ea.get(name), eb.get(name)
@@ -150,7 +153,7 @@ def hash_seed(out: Findings, va: Optional[str], vb: Optional[str]) -> None:
 
 
 def _set_by_library(
-    name: str, va: Any, vb: Any, a: Dict[str, Any], b: Dict[str, Any]
+    name: str, va: Any, vb: Any, a: Determinism, b: Determinism
 ) -> bool:
     """A variable one side's library set at import (schema 2 ``library_env``) that the other
     side, a schema-1 capture, recorded as the user's: not drift."""
@@ -161,7 +164,11 @@ def _set_by_library(
     )
 
 
-def seeds(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
+def seeds(
+    out: Findings,
+    a: Mapping[str, Union[bool, int, float, str, None]],
+    b: Mapping[str, Union[bool, int, float, str, None]],
+) -> None:
     for name in sorted(a.keys() | b.keys()):
         va, vb = a.get(name), b.get(name)
         if name not in b:
@@ -195,7 +202,7 @@ def seeds(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
             )
 
 
-def env(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
+def env(out: Findings, a: Mapping[str, str], b: Mapping[str, str]) -> None:
     """Allowlisted variables, the time zone and locale ones excepted (see :mod:`.groups`)."""
     for name in sorted(a.keys() | b.keys()):
         va, vb = a.get(name), b.get(name)
@@ -214,7 +221,7 @@ def env(out: Findings, a: Dict[str, Any], b: Dict[str, Any]) -> None:
             out.add("env", name, va, vb, "info", f"{set_or_unset(name, va)} if it matters")
 
 
-def code(out: Findings, a: Optional[Dict[str, Any]], b: Optional[Dict[str, Any]]) -> None:
+def code(out: Findings, a: Optional[CodeInfo], b: Optional[CodeInfo]) -> None:
     """Dirty flag and remotes (commit and branch are field rules)."""
     assert a is not None and b is not None
     da, db = a.get("dirty"), b.get("dirty")
