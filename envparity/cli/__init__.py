@@ -72,4 +72,10 @@ def main() -> None:
         code = run(sys.argv[2:])
         if code is not None:
             sys.exit(code)
+    elif sys.argv[1:2] == ["snapshot"]:
+        from ._lean import snapshot
+
+        code = snapshot(sys.argv[2:])
+        if code is not None:
+            sys.exit(code)
     load(COMMANDS.get(command, MODULES))()

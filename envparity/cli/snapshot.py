@@ -4,14 +4,13 @@ No ``from __future__ import annotations`` in CLI modules: Typer on Python 3.9 re
 annotations without evaluating them and silently drops the option names declared in Annotated.
 """
 
-import json
-import sys
-from typing import Annotated, Any, Dict, List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
-from ._app import RECORDED_LABEL_HELP, app, boundary, note, recorded_labels, write_atomic
+from ._app import RECORDED_LABEL_HELP, app, boundary, recorded_labels
 from ._options import DataFormat, DbOpt, JsonAlias, Suite, chosen
+from ._snapshot_core import emit, model_list, remember_models, summary_line, write_data
 
 
 @app.command()
@@ -108,9 +107,9 @@ def snapshot(
 ) -> None:
     """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
     from ..parity.loading import collect_modules, env_probes
-    from ..pipeline import SnapshotRequest, store, take, take_data
+    from ..pipeline import SnapshotRequest, store, take
 
-    models = _models(model)
+    models = model_list(model)
     chosen_suite = suite or bench
     probes = list(probes or env_probes())
     request = SnapshotRequest(
@@ -126,76 +125,13 @@ def snapshot(
     )
     json_ = chosen(fmt, json_) == "json"
     if no_store and not request.measured:
-        # Nothing to store or attach: write the probes' JSON data as it is, without building the
-        # pydantic models (their import and schema build cost more than the capture itself).
-        data = take_data(request)
-        _remember(models, data.get("relevance"))
-        _emit(json.dumps(data, indent=2, ensure_ascii=False), output, json_)
-        _summary(
-            data["snapshot_id"],
-            data["fingerprint"],
-            len(data["packages"]),
-            data["collection"]["errors"],
-            output,
-            stored="",
-        )
+        write_data(request, models, output, json_)
         return
     snap = take(request)
-    _remember(models, snap.model_dump(mode="json").get("relevance") if models else None)
-    _emit(snap.model_dump_json(indent=2), output, json_)
+    remember_models(models, snap.model_dump(mode="json").get("relevance") if models else None)
+    emit(snap.model_dump_json(indent=2), output, json_)
     # Stored after the file and stdout are written, so a store that fails loses nothing.
     kept = f"it was written to {output}" if output else "use -o FILE to keep it, or --no-store"
     stored = "" if no_store else f", stored in {store(snap, db, kept=kept)}"
     errors = [e.model_dump() for e in snap.collection.errors]
-    _summary(snap.snapshot_id, snap.fingerprint, len(snap.packages), errors, output, stored)
-
-
-def _models(given: Optional[List[str]]) -> List[str]:
-    import os
-
-    from ..relevance.record import model_paths, policy_models
-
-    return model_paths(given or (), os.environ) or (policy_models() if given is None else [])
-
-
-def _remember(models: List[str], relevance: Optional[Dict[str, Any]]) -> None:
-    """Keep each model's record for the start-up hook (keyed by path, size and mtime): a
-    `snapshot --model` at image build time spares the server scanning it at start-up."""
-    if not models or not relevance:
-        return
-    import os
-
-    from ..relevance.record import remember
-
-    records = relevance.get("models") or []
-    for path in models:
-        mine = [r for r in records if str(r.get("path", "")).startswith(path)]
-        remember(path, mine, os.environ)
-
-
-def _emit(text: str, output: Optional[str], to_stdout: bool) -> None:
-    if output:
-        write_atomic(output, text + "\n")
-    if to_stdout:
-        sys.stdout.write(text + "\n")
-
-
-def _summary(
-    snapshot_id: str,
-    fingerprint: str,
-    packages: int,
-    errors: List[Dict[str, Any]],
-    output: Optional[str],
-    stored: str,
-) -> None:
-    """One line on stderr (stdout may carry the JSON), then one line per probe error."""
-    from ..wording import count
-
-    where = (f", written to {output}" if output else "") + stored
-    note(
-        f"snapshot {snapshot_id[:12]} fingerprint {fingerprint[:12]}: "
-        f"{count(packages, 'package')}, {count(len(errors), 'probe error')}{where}"
-    )
-    for failure in errors:
-        place = f" ({failure['path']})" if failure.get("path") else ""
-        sys.stderr.write(f"  probe {failure['probe']}: {failure['message']}{place}\n")
+    summary_line(snap.snapshot_id, snap.fingerprint, len(snap.packages), errors, output, stored)

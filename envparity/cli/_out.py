@@ -1,0 +1,84 @@
+"""The command line's output helpers and label parsing, without Typer.
+
+Shared by the Typer commands (through :mod:`._app`) and the fast paths of :mod:`._lean`, which
+run ``envparity run`` and ``envparity snapshot --no-store`` without importing Typer.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Dict, List, Optional
+
+from ..errors import BadInput
+
+# -1 quiet, 0 normal, 1 verbose: set by the root options, read by note() and detail().
+_verbosity = {"level": 0}
+
+
+def error(message: str) -> None:
+    """One line on stderr, prefixed so it is found in a log."""
+    sys.stderr.write(f"envparity: error: {message}\n")
+    sys.stderr.flush()  # Click 8.1's CliRunner does not flush stderr for us
+
+
+def note(message: str) -> None:
+    """An informational line on stderr (where a file went, what was stored); not with --quiet."""
+    if _verbosity["level"] >= 0:
+        sys.stderr.write(message.rstrip("\n") + "\n")
+        sys.stderr.flush()
+
+
+def detail(message: str) -> None:
+    """A line on stderr only with --verbose."""
+    if _verbosity["level"] > 0:
+        sys.stderr.write(message.rstrip("\n") + "\n")
+        sys.stderr.flush()
+
+
+def parse_labels(labels: Optional[List[str]]) -> Dict[str, str]:
+    """``["k=v", ...]`` as a dict; a malformed one is a BadInput naming it."""
+    from ..labels import check_labels, parse_items
+
+    return check_labels(parse_items(labels or [], "--label"))
+
+
+LABELS_ENV = "ENVPARITY_LABELS"
+RECORDED_LABEL_HELP = (
+    "KEY=VALUE, repeatable, e.g. model=fraud; merged with ENVPARITY_LABELS=k=v,k2=v2 "
+    "(the command line wins for a key)."
+)
+
+
+def recorded_labels(labels: Optional[List[str]]) -> Dict[str, str]:
+    """The labels to record on a snapshot: ``ENVPARITY_LABELS`` merged with ``--label`` (which
+    wins for a key), as ``envparity run`` merges them. Filters (``list``/``fleet --label``) do not
+    read the variable: a container's own labels would silently narrow every query."""
+    from ..labels import parse_labels as parse_text
+
+    merged = parse_text(os.environ.get(LABELS_ENV) or None, LABELS_ENV)
+    merged.update(parse_labels(labels))
+    from ..labels import check_labels
+
+    return check_labels(merged)
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to the user's ``-o`` path; a failure is a BadInput naming it.
+
+    Through ``envparity.writer.write_output``: atomic only for regular files (through a symlink,
+    its target), devices and FIFOs written directly, ``-`` is stdout.
+    """
+    from ..writer import write_output
+
+    if path != "-":
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise BadInput(f"-o {path}: directory {directory} does not exist; create it first")
+    try:
+        write_output(path, text.encode("utf-8"))
+    except IsADirectoryError:
+        raise BadInput(f"-o {path}: is a directory; give a file path") from None
+    except OSError as e:
+        why = e.strerror or e
+        raise BadInput(f"-o {path}: cannot write ({why}); choose another path") from None
