@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, NamedTuple, Opt
 
 from ..wording import count, severity_counts, table
 from .escape import html_text, markdown, printable
-from .html import CSP, CSS
+from .style import CSP, CSS
 
 if TYPE_CHECKING:
     from ..fleet import FleetGroup, FleetView
