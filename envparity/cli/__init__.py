@@ -72,10 +72,12 @@ def main() -> None:
         code = run(sys.argv[2:])
         if code is not None:
             sys.exit(code)
-    elif sys.argv[1:2] == ["snapshot"]:
-        from ._lean import snapshot
+    elif sys.argv[1:2] in (["snapshot"], ["fleet"]):
+        # `snapshot --no-store` (image builds, CI) and `fleet` (dashboards, scrapes): the same
+        # code as their Typer commands, without importing Typer when the command line is plain.
+        from . import _lean
 
-        code = snapshot(sys.argv[2:])
+        code = getattr(_lean, sys.argv[1])(sys.argv[2:])
         if code is not None:
             sys.exit(code)
     load(COMMANDS.get(command, MODULES))()

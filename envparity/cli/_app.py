@@ -9,7 +9,6 @@ from typing import Any, Callable, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from ..errors import EXIT_BAD_INPUT, EnvparityError
 from ._out import (  # noqa: F401 - the commands import these from here
     LABELS_ENV,
     RECORDED_LABEL_HELP,
@@ -19,6 +18,7 @@ from ._out import (  # noqa: F401 - the commands import these from here
     note,
     parse_labels,
     recorded_labels,
+    report_error,
     write_atomic,
 )
 
@@ -120,23 +120,11 @@ def boundary(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except EnvparityError as e:
-            error(str(e))
-            detail(f"envparity: ({type(e).__name__}, exit code {e.exit_code})")
-            raise typer.Exit(e.exit_code) from None
-        except KeyboardInterrupt:
-            error("interrupted")
-            raise typer.Exit(130) from None
-        except Exception as e:
-            # A ValidationError implies pydantic is loaded; importing it just to catch one would
-            # cost the commands that never build a model.
-            pydantic = sys.modules.get("pydantic")
-            if pydantic is None or not isinstance(e, pydantic.ValidationError):
+        except (Exception, KeyboardInterrupt) as e:
+            code = report_error(e)
+            if code is None:
                 raise
-            for problem in e.errors():
-                where = ".".join(str(p) for p in problem["loc"]) or "(top level)"
-                error(f"{where}: {problem['msg']}")
-            raise typer.Exit(EXIT_BAD_INPUT) from None
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -1,12 +1,12 @@
-"""``envparity run`` and ``envparity snapshot --no-store`` without Typer.
+"""``envparity run``, ``snapshot --no-store`` and ``fleet`` without Typer.
 
 A container pays for every import at each start, and Typer with Click costs ~40-70 ms that
 ``envparity run --baseline REF -- CMD`` does not need; nor does the image build's or CI's
-``envparity snapshot --no-store -o FILE``, whose whole capture takes about as long. Anything these
-parsers do not recognise (``--help``, an unknown option, a malformed value, an option that needs
-the database or measures something) is left to the Typer command, which owns the help text and
-the error messages; this is only the fast path for a well-formed command line, and it calls what
-the Typer command calls.
+``envparity snapshot --no-store -o FILE``, whose whole capture takes about as long, nor a
+dashboard's or a scraper's ``envparity fleet``. Anything these parsers do not recognise
+(``--help``, an unknown option, a malformed value, an option that needs the database or measures
+something) is left to the Typer command, which owns the help text and the error messages; this
+is only the fast path for a well-formed command line, and it calls what the Typer command calls.
 """
 
 
@@ -98,18 +98,21 @@ _SNAPSHOT: Dict[str, Tuple[str, bool, bool]] = {
 }
 
 
-def parse_snapshot(args: Sequence[str]) -> Optional[Dict[str, object]]:
-    """``snapshot``'s options when the fast path can take them (``--no-store``, nothing
-    measured); None to use Typer instead."""
+def _options(
+    args: Sequence[str], table: Dict[str, Tuple[str, bool, bool]]
+) -> Optional[Dict[str, object]]:
+    """``args`` as keywords by ``table`` (option -> (keyword, takes a value, repeatable)); None
+    for anything else (``--help``, an unknown option, an argument, a flag given a value, an option
+    given twice or without its value): Typer's to explain."""
     options: Dict[str, object] = {}
     rest = list(args)
     while rest:
         name, eq, value = rest.pop(0).partition("=")
-        if name not in _SNAPSHOT:
-            return None  # --help, --db, --suite, an argument...: Typer's
-        key, takes, repeatable = _SNAPSHOT[name]
+        if name not in table:
+            return None
+        key, takes, repeatable = table[name]
         if not takes:
-            if eq:
+            if eq or key in options:
                 return None
             options[key] = True
             continue
@@ -125,6 +128,29 @@ def parse_snapshot(args: Sequence[str]) -> Optional[Dict[str, object]]:
             return None  # given twice: Typer decides which wins
         else:
             options[key] = value
+    return options
+
+
+def _listed(options: Dict[str, object], key: str) -> Optional[List[str]]:
+    value = options.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
+def _text(options: Dict[str, object], key: str, envvar: str = "") -> Optional[str]:
+    """An option's value, else its environment variable's (unset or empty: None, as Click)."""
+    if key in options:
+        return str(options[key])
+    import os
+
+    return (os.environ.get(envvar) or None) if envvar else None
+
+
+def parse_snapshot(args: Sequence[str]) -> Optional[Dict[str, object]]:
+    """``snapshot``'s options when the fast path can take them (``--no-store``, nothing
+    measured); None to use Typer instead."""
+    options = _options(args, _SNAPSHOT)
+    if options is None:
+        return None
     fmt = str(options.get("format", "text")).lower()
     if not options.get("no_store") or fmt not in ("text", "json"):
         return None
@@ -134,41 +160,79 @@ def parse_snapshot(args: Sequence[str]) -> Optional[Dict[str, object]]:
 
 def snapshot(args: Sequence[str]) -> Optional[int]:
     """Run ``envparity snapshot ARGS`` without Typer; None when the arguments need Typer."""
-    import os
-
     from ..parity.loading import env_probes
 
     parsed = parse_snapshot(args)
     if parsed is None or env_probes():
         return None  # ENVPARITY_PROBES: parity probes to record, which Typer's path measures
-    from ..errors import EnvparityError
     from ..pipeline import SnapshotRequest
-    from ._out import error, recorded_labels
+    from ._out import recorded_labels, report_error
     from ._snapshot_core import model_list, write_data
 
-    given = parsed.get("model")
-    labels = parsed.get("label")
     try:
-        models = model_list(given if isinstance(given, list) else None)
+        models = model_list(_listed(parsed, "model"))
         request = SnapshotRequest(
-            role=str(parsed.get("role", os.environ.get("ENVPARITY_ROLE", ""))),
-            labels=recorded_labels(labels if isinstance(labels, list) else None),
-            python=str(parsed["python"]) if "python" in parsed else None,
+            role=_text(parsed, "role", "ENVPARITY_ROLE") or "",
+            labels=recorded_labels(_listed(parsed, "label")),
+            python=_text(parsed, "python"),
             models=tuple(models),
         )
         if request.measured:
             return None
-        output = parsed.get("output")
-        write_data(
-            request,
-            models,
-            str(output) if output is not None else None,
-            bool(parsed.get("json")) or parsed["format"] == "json",
+        json_ = bool(parsed.get("json")) or parsed["format"] == "json"
+        write_data(request, models, _text(parsed, "output"), json_)
+    except (Exception, KeyboardInterrupt) as e:
+        code = report_error(e)
+        if code is None:
+            raise
+        return code
+    return 0
+
+
+# fleet's options: all of them (the Typer command's names, values and environment variables).
+_FLEET: Dict[str, Tuple[str, bool, bool]] = {
+    "--baseline": ("baseline", True, False),
+    "--role": ("role", True, False),
+    "--label": ("label", True, True),
+    "--since": ("since", True, False),
+    "--format": ("format", True, False),
+    "-f": ("format", True, False),
+    "--json": ("json", False, False),
+    "--output": ("output", True, False),
+    "-o": ("output", True, False),
+    "--metric-label": ("metric_label", True, True),
+    "--policy": ("policy", True, False),
+    "--db": ("db", True, False),
+}
+_FLEET_FORMATS = ("text", "json", "markdown", "html", "openmetrics")
+
+
+def fleet(args: Sequence[str]) -> Optional[int]:
+    """Run ``envparity fleet ARGS`` without Typer; None when the arguments need Typer."""
+    parsed = _options(args, _FLEET)
+    if parsed is None:
+        return None
+    fmt = "json" if parsed.get("json") else str(parsed.get("format", "text")).lower()
+    if fmt not in _FLEET_FORMATS:
+        return None  # Typer's message lists the formats
+    from ._fleet_core import fleet_command
+    from ._out import report_error
+
+    try:
+        fleet_command(
+            baseline=_text(parsed, "baseline", "ENVPARITY_BASELINE"),
+            role=_text(parsed, "role"),
+            labels=_listed(parsed, "label"),
+            since=_text(parsed, "since"),
+            fmt=fmt,
+            output=_text(parsed, "output"),
+            metric_labels=_listed(parsed, "metric_label"),
+            policy=_text(parsed, "policy", "ENVPARITY_POLICY"),
+            db=_text(parsed, "db", "ENVPARITY_DB_URL"),
         )
-    except EnvparityError as e:
-        error(str(e))
-        return e.exit_code
-    except KeyboardInterrupt:
-        error("interrupted")
-        return 130
+    except (Exception, KeyboardInterrupt) as e:
+        code = report_error(e)
+        if code is None:
+            raise
+        return code
     return 0

@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Dict, List, Optional
 
-from ..errors import BadInput
+from ..errors import EXIT_BAD_INPUT, BadInput, EnvparityError
 
 # -1 quiet, 0 normal, 1 verbose: set by the root options, read by note() and detail().
 _verbosity = {"level": 0}
@@ -82,3 +82,24 @@ def write_atomic(path: str, text: str) -> None:
     except OSError as e:
         why = e.strerror or e
         raise BadInput(f"-o {path}: cannot write ({why}); choose another path") from None
+
+
+def report_error(e: BaseException) -> Optional[int]:
+    """Print envparity's one-line error for ``e`` and return its exit code; None for anything
+    that is not ours to explain (the caller re-raises it)."""
+    if isinstance(e, EnvparityError):
+        error(str(e))
+        detail(f"envparity: ({type(e).__name__}, exit code {e.exit_code})")
+        return e.exit_code
+    if isinstance(e, KeyboardInterrupt):
+        error("interrupted")
+        return 130
+    # A ValidationError implies pydantic is loaded; importing it just to catch one would cost
+    # the commands that never build a model.
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(e, pydantic.ValidationError):
+        for problem in e.errors():
+            where = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+            error(f"{where}: {problem['msg']}")
+        return EXIT_BAD_INPUT
+    return None

@@ -6,12 +6,12 @@ annotations and would silently drop the option names and help declared in ``Anno
 
 import os
 import sys
-from typing import Annotated, Any, Dict, List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
 from ..errors import EXIT_REFUSED, DriftRefused
-from ._app import app, boundary, parse_labels, write_atomic
+from ._app import app, boundary
 from ._options import NAMED, DbOpt, FleetFormat, JsonAlias, PolicyOpt, chosen
 from .store import db_app
 
@@ -155,87 +155,19 @@ def fleet(
     db: DbOpt = None,
 ) -> None:
     """Sightings grouped by environment: how many, on how many hosts, drift from the baseline."""
-    from ..fleet import fleet_view, parse_since
-    from ..refs import is_file_ref, load_file
-    from ..report.fleet import render_fleet
-    from ..report.openmetrics import metric_label_keys
-    from ..store import open_reader
+    from ._fleet_core import fleet_command
 
-    fmt_name = chosen(fmt, json_)
-    keys = metric_label_keys(metric_label, os.environ)
-    labels = parse_labels(label)
-    moment = parse_since(since) if since else None
-    policy_obj = None
-    if baseline:
-        from ..policy import load_policy
-
-        policy_obj = load_policy(policy)
-    with open_reader(db) as store:
-        base = None
-        if baseline:
-            base = load_file(baseline) if is_file_ref(baseline) else store.resolve(baseline)
-        view = fleet_view(
-            store,
-            base,
-            baseline_ref=baseline or "",
-            role=role,
-            labels=labels,
-            since=moment,
-            policy=policy_obj,
-            by_role=fmt_name == "openmetrics",  # metrics are labelled by fingerprint and role
-        )
-        details = _details(store, view, base, policy_obj) if fmt_name == "html" else None
-        metric_labels = _metric_labels(store, view, keys) if fmt_name == "openmetrics" else None
-    if metric_labels is not None:
-        from ..hook.spool import spooled
-        from ..report.openmetrics import render as metrics
-
-        text = metrics(view, metric_labels, spool_backlog=len(spooled(os.environ)))
-    else:
-        text = render_fleet(view, fmt_name, details)
-    if output and output != "-":
-        write_atomic(output, text)
-    else:
-        sys.stdout.write(text)
-
-
-def _metric_labels(store: Any, view: Any, keys: Any) -> Dict[str, Dict[str, str]]:
-    """Each group's latest snapshot id -> the metric labels taken from that snapshot's labels
-    (every key present, "" where the snapshot has none: one label set per metric family). The
-    labels come with the sightings' other parts in one query, not from a snapshot loaded per
-    group (that was 0.8 s of `fleet --format openmetrics` over 400 groups)."""
-    ids = [group.latest_snapshot_id for group in view.groups]
-    parts = store.sighting_parts(ids) if keys else {}
-    out: Dict[str, Dict[str, str]] = {}
-    for sid in ids:
-        found = (parts.get(sid) or {}).get("labels") or {}
-        out[sid] = {k: str(found.get(k, "")) for k in keys}
-    return out
-
-
-def _details(store: Any, view: Any, baseline: Any, policy: Any) -> Dict[str, Any]:
-    """For the HTML view: each environment's labels (its latest sighting's) and its findings
-    against the baseline. One snapshot read and one comparison per environment, not per
-    sighting."""
-    from ..diff import diff
-    from ..errors import EnvparityError
-    from ..report.fleet import GroupDetail
-
-    details: Dict[str, Any] = {}
-    for group in view.groups:
-        if group.fingerprint in details:
-            continue
-        try:
-            latest = store.get(group.latest_snapshot_id)
-        except EnvparityError:
-            continue  # the row says why it was not compared, if it was not
-        findings = []
-        if baseline is not None and not group.problem and group.verdict not in (None, "none"):
-            findings = diff(baseline, latest, policy, baseline_ref=view.baseline.ref).findings
-        details[group.fingerprint] = GroupDetail(
-            role=latest.role or None, labels=dict(latest.labels), findings=findings
-        )
-    return details
+    fleet_command(
+        baseline=baseline,
+        role=role,
+        labels=label,
+        since=since,
+        fmt=chosen(fmt, json_),
+        output=output,
+        metric_labels=metric_label,
+        policy=policy,
+        db=db,
+    )
 
 
 @db_app.command()
