@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
-from .._shapes_snapshot import AcceleratorInfo, BlasLibrary, CpuInfo, Gpu, GpuInfo
 from .findings import Findings, same, show
+
+if TYPE_CHECKING:
+    from .._shapes_snapshot import AcceleratorInfo, BlasLibrary, CpuInfo, Gpu, GpuInfo
 
 # CPU flags that pick vector code paths in BLAS, NumPy and frameworks.
 NUMERIC_FLAG_PREFIXES = ("avx", "fma", "amx", "sse4", "f16c", "neon", "asimd", "sve")

@@ -29,7 +29,6 @@ from typing import (
 
 from .._shapes_measures import BenchmarkComparison
 from .._shapes_report import DriftReport, PolicyChange, PolicyEffect, SnapshotSummary, Waiver
-from .._shapes_snapshot import CodeInfo, PythonInfo, Snapshot
 from ..identity import SCHEMA_VERSION
 from ..redact import redact_snapshot
 from ..relevance.relevant import RelevantSet, relevant_set
@@ -40,6 +39,7 @@ from .rules import FIELD_RULES
 from .severity import RANK, SEVERITIES, reaches, verdict_of
 
 if TYPE_CHECKING:
+    from .._shapes_snapshot import CodeInfo, PythonInfo, Snapshot
     from .policy import WaiverRule
 
 _CATEGORY_ORDER = {name: i for i, name in enumerate(CATEGORIES)}
@@ -224,7 +224,7 @@ def findings(
     comparisons. ``relevance``: the baseline's relevant set (default: computed here)."""
     # Both sides under today's rules: a rule added since one side was captured is no drift.
     base, cand = redact_snapshot(base), redact_snapshot(cand)
-    a, b = cast(Snapshot, base), cast(Snapshot, cand)  # the same data, read as the shape it is
+    a, b = cast("Snapshot", base), cast("Snapshot", cand)  # the same data, read as the shape it is
     ea, eb = _probe_errors(a), _probe_errors(b)
     incomplete: FrozenSet[str] = frozenset(
         c for probe in (ea.keys() | eb.keys()) for c in PROBE_CATEGORIES.get(probe, ())

@@ -6,12 +6,14 @@ nothing a model sees changed.
 
 from __future__ import annotations
 
-from typing import Any, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple, Union
 
-from .._shapes_snapshot import CpuInfo, PlatformInfo
 from ..collect.envvars import effective_io_encoding
 from .findings import Findings, same, show
 from .variable_sets import DETERMINISM_ERRORS, TZ_RULES_VARS, is_locale_var, set_or_unset
+
+if TYPE_CHECKING:
+    from .._shapes_snapshot import CpuInfo, PlatformInfo
 
 UTC = {
     "UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "GMT",

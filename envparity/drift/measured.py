@@ -7,11 +7,13 @@ times carry a unit chosen per value (ns, us, ms, s).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Tuple, cast
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, cast
 
 from .._shapes_measures import BenchmarkComparison
-from .._shapes_snapshot import Snapshot
 from .findings import Findings
+
+if TYPE_CHECKING:
+    from .._shapes_snapshot import Snapshot
 
 #: Verdict -> how a comparison reads. Fields: ratio, ci, base, cand, why, verdict.
 VERDICT_TEXT: Dict[str, str] = {

@@ -16,9 +16,8 @@ data is judged as a time zone database release. Each finding carries its ``sever
 from __future__ import annotations
 
 import re
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple
 
-from .._shapes_snapshot import CondaPackage, Package
 from ..relevance.relevant import INSTALLERS, TZ_DATA, RelevantSet
 from .findings import Findings, same
 from .package_tables import BREAKS as BREAKS
@@ -28,6 +27,9 @@ from .package_tables import ML_BY_NAME as ML_BY_NAME
 from .package_tables import ML_PACKAGES as ML_PACKAGES
 from .versions import tz_change
 from .versions import version_change as version_change
+
+if TYPE_CHECKING:
+    from .._shapes_snapshot import CondaPackage, Package
 
 
 class _Judge:

@@ -13,9 +13,8 @@ allowlisted variables, code) and re-exports the group functions the engine calls
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
-from .._shapes_snapshot import CodeInfo, Determinism
 from .findings import Findings, same, show
 from .groups import io_encoding as io_encoding
 from .groups import locale as locale
@@ -30,6 +29,9 @@ from .variable_sets import (
     is_locale_var,
     set_or_unset,
 )
+
+if TYPE_CHECKING:
+    from .._shapes_snapshot import CodeInfo, Determinism
 
 # Framework switches that only set thread counts (warning); every other switch is an error.
 FRAMEWORK_THREADS = {"num_threads", "num_interop_threads", "inter_op_threads", "intra_op_threads"}
