@@ -11,7 +11,7 @@ is only the fast path for a well-formed command line, and it calls what the Type
 
 
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 # option -> the keyword of envparity.hook.run (the same options as envparity.cli.run.run).
 _OPTIONS = {
@@ -83,8 +83,9 @@ def run(args: Sequence[str]) -> Optional[int]:
     return 0  # not reached: run_hook execs
 
 
-# snapshot's options on the fast path: option -> (keyword, takes a value, repeatable).
-_SNAPSHOT: Dict[str, Tuple[str, bool, bool]] = {
+# Options on the fast paths: option -> (keyword, takes a value, repeatable). These mean the
+# same in every command that has them.
+_COMMON: Dict[str, Tuple[str, bool, bool]] = {
     "--role": ("role", True, False),
     "--label": ("label", True, True),
     "--output": ("output", True, False),
@@ -92,6 +93,9 @@ _SNAPSHOT: Dict[str, Tuple[str, bool, bool]] = {
     "--format": ("format", True, False),
     "-f": ("format", True, False),
     "--json": ("json", False, False),
+}
+_SNAPSHOT: Dict[str, Tuple[str, bool, bool]] = {
+    **_COMMON,
     "--no-store": ("no_store", False, False),
     "--python": ("python", True, False),
     "--model": ("model", True, True),
@@ -166,10 +170,12 @@ def snapshot(args: Sequence[str]) -> Optional[int]:
     if parsed is None or env_probes():
         return None  # ENVPARITY_PROBES: parity probes to record, which Typer's path measures
     from ..pipeline import SnapshotRequest
-    from ._out import recorded_labels, report_error
+    from ._out import recorded_labels
     from ._snapshot_core import model_list, write_data
 
-    try:
+    def call() -> None:
+        # Nothing measured on this path (no suite, numerics, callables or probe modules): the
+        # request is the Typer command's for these options, and write_data its --no-store branch.
         models = model_list(_listed(parsed, "model"))
         request = SnapshotRequest(
             role=_text(parsed, "role", "ENVPARITY_ROLE") or "",
@@ -177,10 +183,29 @@ def snapshot(args: Sequence[str]) -> Optional[int]:
             python=_text(parsed, "python"),
             models=tuple(models),
         )
-        if request.measured:
-            return None
         json_ = bool(parsed.get("json")) or parsed["format"] == "json"
         write_data(request, models, _text(parsed, "output"), json_)
+
+    return _guarded(call)
+
+
+# fleet's options: all of them (the Typer command's names, values and environment variables).
+_FLEET: Dict[str, Tuple[str, bool, bool]] = {
+    **_COMMON,
+    "--baseline": ("baseline", True, False),
+    "--since": ("since", True, False),
+    "--metric-label": ("metric_label", True, True),
+    "--policy": ("policy", True, False),
+    "--db": ("db", True, False),
+}
+
+
+def _guarded(call: Callable[[], None]) -> int:
+    """Run ``call`` behind the Typer commands' error boundary: 0, or the error's exit code."""
+    from ._out import report_error
+
+    try:
+        call()
     except (Exception, KeyboardInterrupt) as e:
         code = report_error(e)
         if code is None:
@@ -189,37 +214,20 @@ def snapshot(args: Sequence[str]) -> Optional[int]:
     return 0
 
 
-# fleet's options: all of them (the Typer command's names, values and environment variables).
-_FLEET: Dict[str, Tuple[str, bool, bool]] = {
-    "--baseline": ("baseline", True, False),
-    "--role": ("role", True, False),
-    "--label": ("label", True, True),
-    "--since": ("since", True, False),
-    "--format": ("format", True, False),
-    "-f": ("format", True, False),
-    "--json": ("json", False, False),
-    "--output": ("output", True, False),
-    "-o": ("output", True, False),
-    "--metric-label": ("metric_label", True, True),
-    "--policy": ("policy", True, False),
-    "--db": ("db", True, False),
-}
-_FLEET_FORMATS = ("text", "json", "markdown", "html", "openmetrics")
-
-
 def fleet(args: Sequence[str]) -> Optional[int]:
     """Run ``envparity fleet ARGS`` without Typer; None when the arguments need Typer."""
     parsed = _options(args, _FLEET)
     if parsed is None:
         return None
+    from ..fleet import FORMATS
+
     fmt = "json" if parsed.get("json") else str(parsed.get("format", "text")).lower()
-    if fmt not in _FLEET_FORMATS:
+    if fmt not in FORMATS:
         return None  # Typer's message lists the formats
     from ._fleet_core import fleet_command
-    from ._out import report_error
 
-    try:
-        fleet_command(
+    return _guarded(
+        lambda: fleet_command(
             baseline=_text(parsed, "baseline", "ENVPARITY_BASELINE"),
             role=_text(parsed, "role"),
             labels=_listed(parsed, "label"),
@@ -230,9 +238,4 @@ def fleet(args: Sequence[str]) -> Optional[int]:
             policy=_text(parsed, "policy", "ENVPARITY_POLICY"),
             db=_text(parsed, "db", "ENVPARITY_DB_URL"),
         )
-    except (Exception, KeyboardInterrupt) as e:
-        code = report_error(e)
-        if code is None:
-            raise
-        return code
-    return 0
+    )
