@@ -10,8 +10,6 @@ any; [X] a list of X; {X} an object of X values; @Name a shape; 'text' or a numb
 value (a Literal). A field not in its shape's table is refused (the models forbid others).
 """
 
-from __future__ import annotations
-
 from typing import Dict
 
 SHAPES: Dict[str, Dict[str, str]] = {

@@ -9,8 +9,6 @@ drift engine, the start-up hook): a field with a default is not required (``tota
 Literal is its base type.
 """
 
-from __future__ import annotations
-
 from typing import Dict, List, Optional, TypedDict, Union
 
 from ._shapes_measures import BenchmarkComparison

@@ -30,9 +30,10 @@ change {source}, then run ``python scripts/gen_shapes.py``
 (tests/test_shapes.py fails while this file is stale).
 {more}"""
 
-from __future__ import annotations
-
 '''
+# No ``from __future__ import annotations`` in what is generated: a TypedDict then turns each
+# string annotation into a ForwardRef by compiling it, which made importing these modules cost
+# ~10 ms (they are on the start-up hook's path); the classes are written in dependency order.
 
 _TYPES_MORE = """
 The models' JSON data (``model_dump(mode="json")``) as code without pydantic handles it (the
