@@ -3,8 +3,6 @@
 The Typer command (:mod:`.run`) and the fast path (:mod:`._lean`) both call :func:`fleet_command`.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Any, Dict, List, Optional

@@ -1,10 +1,9 @@
 """The command line's output helpers and label parsing, without Typer.
 
 Shared by the Typer commands (through :mod:`._app`) and the fast paths of :mod:`._lean`, which
-run ``envparity run`` and ``envparity snapshot --no-store`` without importing Typer.
+run ``envparity run``, ``snapshot --no-store`` and ``fleet`` without importing Typer. No
+``from __future__ import annotations`` in CLI modules (tests/test_cli_annotations.py).
 """
-
-from __future__ import annotations
 
 import os
 import sys

@@ -4,8 +4,6 @@ The Typer command (:mod:`.snapshot`) and the fast path (:mod:`._lean`) both call
 well-formed ``snapshot --no-store`` behaves the same whichever parsed it.
 """
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
@@ -17,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def write_data(
-    request: SnapshotRequest, models: List[str], output: Optional[str], to_stdout: bool
+    request: "SnapshotRequest", models: List[str], output: Optional[str], to_stdout: bool
 ) -> None:
     """A snapshot taken and written, not stored, nothing measured: the probes' JSON data as it
     is, without building the pydantic models (their import and schema build cost more than the
