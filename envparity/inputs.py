@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from .errors import BadInput
 
@@ -110,29 +110,61 @@ def read_text(path: str, what: str = "file") -> str:
         ) from None
 
 
-def check_depth(value: Any, path: str, what: str = "file", limit: int = MAX_DEPTH) -> Any:
+def check_depth(
+    value: Any,
+    path: str,
+    what: str = "file",
+    limit: int = MAX_DEPTH,
+    *,
+    text: Optional[Union[str, bytes]] = None,
+) -> Any:
     """``value`` when its lists and mappings nest at most ``limit`` deep and its text is valid
     Unicode (JSON's ``"\\ud800"`` escape decodes to a lone surrogate, which no output, store or
-    spool can hold); else BadInput."""
+    spool can hold); else BadInput.
+
+    ``text``: the JSON ``value`` was parsed from. Decoded text holds no surrogate (strict UTF-8),
+    so only such an escape in it can make one: without one, the strings are not walked (most of
+    the cost: a fleet's stored identities hold hundreds of thousands of them)."""
+    strings = text is None or _surrogate_escape(text)
     stack: List[Tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, str):
-            _check_text(item, path, what)
-            continue
         if isinstance(item, dict):
-            for key in item:
-                if isinstance(key, str):
-                    _check_text(key, path, what)
+            if strings:
+                for key in item:
+                    if isinstance(key, str):
+                        _check_text(key, path, what)
             children: Any = item.values()
         elif isinstance(item, list):
             children = item
         else:
+            if strings and isinstance(item, str):
+                _check_text(item, path, what)
             continue
         if depth > limit:
             raise _too_deep(path, what, limit)
-        stack.extend((child, depth + 1) for child in children)
+        if strings:
+            stack.extend((child, depth + 1) for child in children)
+        else:
+            stack.extend(
+                (child, depth + 1) for child in children if isinstance(child, (dict, list))
+            )
     return value
+
+
+def _surrogate_escape(text: Union[str, bytes]) -> bool:
+    """Whether JSON ``text`` may decode to a surrogate code point: an escape of one (``\\uD800``
+    to ``\\uDFFF``; a valid pair of them too, checked the slow way), one already in a str, or
+    in bytes one encoded as UTF-8 (``json.loads`` decodes bytes with ``surrogatepass``)."""
+    import re
+
+    if isinstance(text, str):  # an escape, or a surrogate already in the text given
+        return re.search("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]", text) is not None
+    if b"\x00" in text[:4] or text[:3] == b"\xef\xbb\xbf":
+        return True  # UTF-16/32 or a BOM: not read here, walked instead
+    return (b"\\u" in text and re.search(rb"\\u[dD][89a-fA-F]", text) is not None) or (
+        re.search(rb"\xed[\xa0-\xbf]", text) is not None
+    )
 
 
 def _check_text(text: str, path: str, what: str) -> None:
@@ -169,7 +201,7 @@ def parse(text: str, parser: Callable[[str], Any], path: str, what: str = "file"
         raise BadInput(
             f"{path}: the {what} holds {why}; check the {what}"
         ) from None
-    return check_depth(value, path, what)
+    return check_depth(value, path, what, text=text)
 
 
 def load_json(path: str, what: str = "JSON file") -> Any:
@@ -200,7 +232,9 @@ def stored_json(text: Any) -> Any:
             "a store row holds a JSON number with too many digits, which no envparity writes; "
             "the row was crafted or damaged: delete that snapshot or restore the store"
         ) from None
-    return check_depth(value, "a store row", "stored JSON value")
+    # The driver's text: a str, or bytes (psycopg), which json.loads decodes.
+    source = text if isinstance(text, (str, bytes)) else None
+    return check_depth(value, "a store row", "stored JSON value", text=source)
 
 
 def _why(e: BaseException) -> str:

@@ -73,3 +73,49 @@ def test_not_utf8_and_not_json_name_the_file(tmp_path: Path) -> None:
     broken.write_text("{")
     with pytest.raises(BadInput, match="not JSON"):
         load_file(str(broken))
+
+
+# --- the surrogate check reads the JSON text first -----------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from envparity.inputs import check_depth, stored_json  # noqa: E402
+
+# Any code point, lone surrogates included (category Cs), nested a few levels deep.
+_TEXT = st.text(st.characters(blacklist_categories=()), max_size=6)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _verdict(call) -> str:
+    try:
+        call()
+    except BadInput as e:
+        return "surrogate" if "surrogate" in str(e) else "deep"
+    return "ok"
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, st.integers(min_value=1, max_value=6), st.booleans())
+def test_reading_the_text_first_refuses_exactly_what_the_full_walk_refuses(
+    value, limit, ascii_only
+) -> None:
+    """Skipping the strings when the text holds no surrogate escape (nor, in bytes, a surrogate
+    encoded as UTF-8) must refuse the same values, for the same reason, as walking them all."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    parsed = json.loads(text)
+    walked = _verdict(lambda: check_depth(parsed, "x", limit=limit))
+    assert _verdict(lambda: check_depth(parsed, "x", limit=limit, text=text)) == walked
+    data = text.encode("utf-8", "surrogatepass")  # a driver's bytes, however they came
+    assert _verdict(lambda: check_depth(json.loads(data), "x", limit=limit, text=data)) == walked
+
+
+@pytest.mark.parametrize("raw", ['{"a": ["\\ud800"]}', '{"\\uDFFF": 1}', b'["\xed\xa0\x80"]'])
+def test_a_stored_row_with_a_lone_surrogate_is_still_bad_input(raw) -> None:
+    with pytest.raises(BadInput, match="lone surrogate"):
+        stored_json(raw)
+    assert stored_json('{"a": "\\ud83d\\ude00 caf\\u00e9"}') == {"a": "\U0001f600 café"}
