@@ -220,7 +220,7 @@ def prune(
                                 sa.select(part.order_by(s.c.captured_at).limit(room).subquery())
                             ).scalars()
                         )
-                    gone = _delete_range(conn, keep, cutoff, since, upper, tagged, result)
+                    gone = _delete_range(conn, part.whereclause, keep, tagged, result)
                 result.batches += 1
                 result.sightings += gone
                 since = upper
@@ -261,36 +261,24 @@ def _upper(conn: Any, cutoff: datetime, since: Any, batch: int) -> Any:
 
 
 def _delete_range(
-    conn: Any,
-    keep: Any,
-    cutoff: datetime,
-    since: Any,
-    upper: Any,
-    tagged: Set[str],
-    result: PruneResult,
+    conn: Any, where: Any, keep: Any, tagged: Set[str], result: PruneResult
 ) -> int:
-    """Delete one batch's range in one statement: no list of ids travels, and PostgreSQL checks
-    the tags (migration 0006) and updates the rollup once for the statement.
+    """Delete one batch (``where``: its range, less the keep set) in one statement: no list of
+    ids travels, and PostgreSQL checks the tags (migration 0006) and updates the rollup once for
+    the statement.
 
     A snapshot tagged since the keep set was made (a ``tag`` command racing the prune) makes the
-    delete refuse, as the tag's guard wants: it joins the keep set and the range is deleted again
-    without it, in the same transaction (a savepoint)."""
+    delete refuse, as the tag's guard wants: it joins the keep set, which ``where`` reads, and the
+    range is deleted again without it, in the same transaction (a savepoint)."""
     import sqlalchemy as sa
 
     from . import tables as t
 
-    s = t.sightings
-    where = [
-        s.c.captured_at < upper,
-        s.c.captured_at < cutoff,
-        ~sa.exists().where(keep.c.snapshot_id == s.c.snapshot_id),
-    ]
-    if since is not None:
-        where.append(s.c.captured_at >= since)
+    delete = sa.delete(t.sightings).where(where)
     for _ in range(3):
         try:
             with conn.begin_nested():
-                return int(conn.execute(sa.delete(s).where(*where)).rowcount)
+                return int(conn.execute(delete).rowcount)
         except sa.exc.IntegrityError:
             fresh = _tagged(conn) - tagged
             if not fresh:
@@ -298,7 +286,7 @@ def _delete_range(
             conn.execute(keep.insert(), [{"snapshot_id": k} for k in sorted(fresh)])
             tagged |= fresh
             result.kept_tagged += len(fresh)
-    return int(conn.execute(sa.delete(s).where(*where)).rowcount)
+    return int(conn.execute(delete).rowcount)
 
 
 def _orphans(conn: Any, cutoff: datetime, dry_run: bool, keep: Any, each: Any) -> Any:
