@@ -43,6 +43,9 @@ COMMANDS: Dict[str, Tuple[str, ...]] = {
     "bisect": ("bisect",),
 }
 
+# Commands with a Typer-free fast path in :mod:`._lean` (a function of the same name).
+_LEAN = ("run", "snapshot", "fleet")
+
 __all__ = ["COMMANDS", "MODULES", "app", "load", "main"]
 
 
@@ -65,19 +68,13 @@ def main() -> None:
     """Console-script entry point."""
     words = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
     command = words[0] if words else ""
-    if sys.argv[1:2] == ["run"]:
-        # The serving entrypoint: a well-formed command line needs no Typer (see _lean).
-        from ._lean import run
-
-        code = run(sys.argv[2:])
-        if code is not None:
-            sys.exit(code)
-    elif sys.argv[1:2] in (["snapshot"], ["fleet"]):
-        # `snapshot --no-store` (image builds, CI) and `fleet` (dashboards, scrapes): the same
-        # code as their Typer commands, without importing Typer when the command line is plain.
+    if command in _LEAN and sys.argv[1:2] == [command]:
+        # `run` (every container start), `snapshot --no-store` (image builds, CI) and `fleet`
+        # (dashboards, scrapes): a plain command line needs no Typer, and runs the same code as
+        # the Typer command (see _lean); anything else falls through to Typer.
         from . import _lean
 
-        code = getattr(_lean, sys.argv[1])(sys.argv[2:])
+        code = getattr(_lean, command)(sys.argv[2:])
         if code is not None:
             sys.exit(code)
     load(COMMANDS.get(command, MODULES))()

@@ -169,19 +169,17 @@ def snapshot(args: Sequence[str]) -> Optional[int]:
     parsed = parse_snapshot(args)
     if parsed is None or env_probes():
         return None  # ENVPARITY_PROBES: parity probes to record, which Typer's path measures
-    from ..pipeline import SnapshotRequest
-    from ._out import recorded_labels
-    from ._snapshot_core import model_list, write_data
+    from ._snapshot_core import model_list, snapshot_request, write_data
 
     def call() -> None:
         # Nothing measured on this path (no suite, numerics, callables or probe modules): the
         # request is the Typer command's for these options, and write_data its --no-store branch.
         models = model_list(_listed(parsed, "model"))
-        request = SnapshotRequest(
+        request = snapshot_request(
             role=_text(parsed, "role", "ENVPARITY_ROLE") or "",
-            labels=recorded_labels(_listed(parsed, "label")),
+            labels=_listed(parsed, "label"),
             python=_text(parsed, "python"),
-            models=tuple(models),
+            models=models,
         )
         json_ = bool(parsed.get("json")) or parsed["format"] == "json"
         write_data(request, models, _text(parsed, "output"), json_)

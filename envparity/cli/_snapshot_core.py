@@ -6,12 +6,43 @@ well-formed ``snapshot --no-store`` behaves the same whichever parsed it.
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
-from ._out import note, write_atomic
+from ._out import note, recorded_labels, write_atomic
 
 if TYPE_CHECKING:
     from ..pipeline import SnapshotRequest
+
+
+def snapshot_request(
+    *,
+    role: str,
+    labels: Optional[List[str]],
+    python: Optional[str],
+    models: List[str],
+    frameworks: bool = False,
+    suite: Optional[str] = None,
+    numerics: Optional[bool] = None,
+    callables: Sequence[str] = (),
+    probes: Optional[List[str]] = None,
+) -> "SnapshotRequest":
+    """The request ``snapshot``'s options make: ``--label`` merged with ENVPARITY_LABELS, the
+    ``--probes`` modules (else ENVPARITY_PROBES') with the policy's."""
+    from ..parity.loading import collect_modules, env_probes
+    from ..pipeline import SnapshotRequest
+
+    modules = list(probes or env_probes())
+    return SnapshotRequest(
+        role=role,
+        labels=recorded_labels(labels),
+        python=python,
+        frameworks=frameworks,
+        suite=suite,
+        numerics=numerics,
+        callables=tuple(callables),
+        probe_modules=tuple(collect_modules(modules)) if modules else (),
+        models=tuple(models),
+    )
 
 
 def write_data(

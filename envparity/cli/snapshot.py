@@ -8,9 +8,16 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ._app import RECORDED_LABEL_HELP, app, boundary, recorded_labels
+from ._app import RECORDED_LABEL_HELP, app, boundary
 from ._options import DataFormat, DbOpt, JsonAlias, Suite, chosen
-from ._snapshot_core import emit, model_list, remember_models, summary_line, write_data
+from ._snapshot_core import (
+    emit,
+    model_list,
+    remember_models,
+    snapshot_request,
+    summary_line,
+    write_data,
+)
 
 
 @app.command()
@@ -106,22 +113,20 @@ def snapshot(
     ] = None,
 ) -> None:
     """Capture this environment (packages, Python, OS, CPU, GPU, BLAS, determinism, seeds)."""
-    from ..parity.loading import collect_modules, env_probes
-    from ..pipeline import SnapshotRequest, store, take
+    from ..pipeline import store, take
 
     models = model_list(model)
     chosen_suite = suite or bench
-    probes = list(probes or env_probes())
-    request = SnapshotRequest(
+    request = snapshot_request(
         role=role,
-        labels=recorded_labels(label),
+        labels=label,
         python=python,
+        models=models,
         frameworks=frameworks,
         suite=chosen_suite.value if chosen_suite else None,
         numerics=numerics,
-        callables=tuple(bench_callable or ()),
-        probe_modules=tuple(collect_modules(probes)) if probes else (),
-        models=tuple(models),
+        callables=bench_callable or (),
+        probes=probes,
     )
     json_ = chosen(fmt, json_) == "json"
     if no_store and not request.measured:
