@@ -13,7 +13,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -110,6 +110,20 @@ def isolated_env(root: Path, home: Path, **overrides: Optional[str]) -> Dict[str
         else:
             env[key] = value
     return env
+
+
+def importtime_split(stderr: str) -> Tuple[Set[str], str]:
+    """A ``python -X importtime`` child's stderr as (the top-level names of the modules it
+    imported, its other lines)."""
+    imported: Set[str] = set()
+    rest: List[str] = []
+    for line in stderr.splitlines():
+        if line.startswith("import time:"):
+            if "|" in line:
+                imported.add(line.rpartition("|")[2].strip().split(".")[0])
+        else:
+            rest.append(line)
+    return imported, "\n".join(rest)
 
 
 def run_cli(*args: str, env: Optional[Dict[str, str]] = None, **kwargs: object):

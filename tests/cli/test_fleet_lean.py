@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
-from _support import REPO
+from _support import REPO, importtime_split, isolated_env
 
 _TYPER = (
     "import sys; from envparity.cli import load; sys.argv[0] = 'envparity'; "
@@ -22,9 +22,9 @@ _TYPER = (
 )
 
 
-def _env(home: Path, **extra: str) -> Dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "ENVPARITY_HOME": str(home), "PYTHONPATH": str(REPO),
-            **extra}  # fmt: skip
+def _env(root: Path, **extra: str) -> Dict[str, str]:
+    """The fixture's store and state under ``root``: ENVPARITY_HOME is ``root/home``."""
+    return isolated_env(root, root / "home", PYTHONPATH=str(REPO), **extra)
 
 
 def _cli(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
@@ -38,7 +38,7 @@ def _cli(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("fleet-home")
+    home = tmp_path_factory.mktemp("fleet")
     _cli(home, "snapshot", "--role", "training", "--label", "model=fraud")
     _cli(home, "tag", "latest", "fraud-train")
     for _ in range(2):
@@ -53,13 +53,7 @@ def _both(home: Path, args: List[str], **extra: str) -> Tuple[Tuple, Tuple]:
             [sys.executable, "-X", "importtime", *cmd, "fleet", *args],
             capture_output=True, text=True, cwd=str(home), env=_env(home, **extra),
         )  # fmt: skip
-        log = done.stderr.splitlines()
-        imported = {
-            ln.rsplit("|", 1)[-1].strip().split(".")[0]
-            for ln in log
-            if ln.startswith("import time:") and "|" in ln
-        }
-        stderr = "\n".join(ln for ln in log if not ln.startswith("import time:"))
+        imported, stderr = importtime_split(done.stderr)
         runs.append((done.returncode, done.stdout, stderr, imported))
     return runs[0], runs[1]
 

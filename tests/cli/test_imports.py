@@ -6,19 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from _support import REPO
+from _support import REPO, importtime_split
 
 HEAVY = ("mlflow", "prometheus_client", "rich", "cyclonedx")
-
-
-def _imported(stderr: str) -> set:
-    """Top-level module names from ``python -X importtime`` output."""
-    names = set()
-    for line in stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            name = line.rsplit("|", 1)[-1].strip()
-            names.add(name.split(".")[0])
-    return names
 
 
 def test_import_envparity_imports_no_integration():
@@ -48,6 +38,6 @@ def test_run_without_an_mlflow_ref_imports_no_integration(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "started" in result.stdout
-    imported = _imported(result.stderr)
+    imported, _ = importtime_split(result.stderr)
     assert "envparity" in imported  # the log was read: the test is not vacuous
     assert not imported & set(HEAVY), imported & set(HEAVY)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
-from _support import REPO
+from _support import REPO, importtime_split, isolated_env
 
 HEAVY = {"typer", "click", "pydantic", "sqlalchemy", "rich"}
 
@@ -28,8 +28,7 @@ _TYPER = (
 
 
 def _env(tmp_path: Path, **extra: str) -> Dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "ENVPARITY_HOME": str(tmp_path / "home"),
-            "PYTHONPATH": str(REPO), **extra}  # fmt: skip
+    return isolated_env(tmp_path, tmp_path / "home", PYTHONPATH=str(REPO), **extra)
 
 
 def _both(tmp_path: Path, args: List[str], **extra: str) -> Tuple[Tuple, Tuple]:
@@ -41,13 +40,8 @@ def _both(tmp_path: Path, args: List[str], **extra: str) -> Tuple[Tuple, Tuple]:
             [sys.executable, "-X", "importtime", *cmd, "snapshot", *argv],
             capture_output=True, text=True, cwd=str(tmp_path), env=_env(tmp_path, **extra),
         )  # fmt: skip
-        lines = [ln for ln in done.stderr.splitlines() if not ln.startswith("import time:")]
-        imported = {
-            ln.rsplit("|", 1)[-1].strip().split(".")[0]
-            for ln in done.stderr.splitlines()
-            if ln.startswith("import time:") and "|" in ln
-        }
-        text = re.sub(r"snapshot [0-9a-f]{12} ", "snapshot ID ", "\n".join(lines))
+        imported, rest = importtime_split(done.stderr)
+        text = re.sub(r"snapshot [0-9a-f]{12} ", "snapshot ID ", rest)
         runs.append((done.returncode, text.replace(way, "WAY"), done.stdout, imported))
     return runs[0], runs[1]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
+from _support import importtime_split
 from hook_helpers import CLOSED_PG_URL, envparity_cmd, log_record
 
 HEAVY = ("pydantic", "typer", "click", "sqlalchemy", "rich", "alembic")
@@ -216,11 +217,7 @@ def test_envparity_run_with_a_baseline_tag_imports_nothing_heavy(hook_env) -> No
     assert (record["baseline_source"], record["stored"], record["verdict"]) == (
         "store", "store", "error"
     ), record
-    imported = {
-        line.rpartition("|")[2].strip().split(".")[0]
-        for line in done.stderr.splitlines()
-        if line.startswith("import time:")
-    }
+    imported, _ = importtime_split(done.stderr)
     assert "envparity" in imported and not imported & set(HEAVY), sorted(imported & set(HEAVY))
 
 
