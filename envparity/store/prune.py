@@ -18,15 +18,17 @@ rollup's rows a batch decrements (migration 0004) are locked until that batch co
 keep (tagged, the latest of each environment) is decided first, from indexes, into a temporary
 table the batches skip; nothing per sighting is loaded into Python, and no list of ids is sent
 back. The tags are guarded by triggers rather than foreign keys (migration 0006), which check a
-whole batch at once instead of each deleted row.
+whole batch at once instead of each deleted row. On PostgreSQL two connections sweep at once,
+each the sightings of its own half of the environments (``_PG_WORKERS``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Dict, List, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ..errors import BadInput
 
@@ -41,6 +43,16 @@ if TYPE_CHECKING:
 # batch holds the one write lock every writer waits on, so its batches stay small.
 _BATCH = 50_000
 _SQLITE_BATCH = 5_000
+# PostgreSQL deletes on this many connections at once, each its own share of the environments
+# (by the fingerprint's last hex digit). A DELETE is bound by the CPU of its one server process
+# (85-95% of a core here, whatever wal_compression, work_mem or synchronous_commit), and a range
+# deleted as two halves on two connections took 0.68x the time on 2 cores. Shares by environment,
+# not by time: the rollup rows a batch's trigger updates (one per environment, role and host) are
+# then never another worker's, so the workers neither wait on each other's row locks nor deadlock,
+# and the trigger's lookup of a group's newest remaining sighting never reads rows another
+# connection is deleting. SQLite has one writer at a time: one connection.
+_PG_WORKERS = 2
+_HEX = "0123456789abcdef"
 # Deleted ids listed in the result (and `db prune --json`): the first ones, sorted.
 _LISTED = 10_000
 _KEEP = "envparity_prune_keep"
@@ -148,7 +160,8 @@ def prune(
     s = t.sightings
     result = PruneResult(cutoff=cutoff, dry_run=dry_run)
     doing = "pruning" if not dry_run else "planning a prune"
-    # One connection throughout: the temporary table of what to keep lives in its session.
+    # The temporary table of what to keep lives in a session: one connection plans, and on
+    # PostgreSQL each sweeping connection makes its own copy (see _PG_WORKERS).
     # ENVPARITY_DB_TIMEOUT bounds each transaction (a batch), not the whole prune.
     with contextlib.ExitStack() as stack:
         with store._errors(doing):
@@ -162,12 +175,7 @@ def prune(
                 conn.exec_driver_sql("SET jit = off")
                 conn.commit()
 
-        def each() -> Any:  # one transaction, under the store's timeouts and error wording
-            tx = contextlib.ExitStack()
-            tx.enter_context(store._errors(doing))
-            tx.enter_context(conn.begin())
-            return tx
-
+        each = _transaction(store, doing, conn)
         with each():
             tagged = _tagged(conn)
             latest = _latest(conn, keep_latest)
@@ -198,40 +206,168 @@ def prune(
                 )
                 listed = list(
                     conn.execute(
-                        sa.select(doomed.order_by(s.c.captured_at).limit(_LISTED).subquery())
+                        sa.select(
+                            doomed.order_by(s.c.captured_at, s.c.snapshot_id)
+                            .limit(_LISTED)
+                            .subquery()
+                        )
                     ).scalars()
                 )
         else:
-            since: Any = None
             batch = _BATCH if conn.dialect.name == "postgresql" else min(_BATCH, _SQLITE_BATCH)
-            while True:
-                with each():
-                    upper = _upper(conn, cutoff, since, batch)
-                    if upper is None:
-                        break
-                    part = doomed.where(s.c.captured_at < upper)
-                    if since is not None:
-                        part = part.where(s.c.captured_at >= since)
-                    # The ids listed come from the same range, read before it goes.
-                    room = _LISTED - len(listed)
-                    if room > 0:
-                        listed.extend(
-                            conn.execute(
-                                sa.select(part.order_by(s.c.captured_at).limit(room).subquery())
-                            ).scalars()
-                        )
-                    gone = _delete_range(conn, part.whereclause, keep, tagged, result)
-                result.batches += 1
-                result.sightings += gone
-                since = upper
-            # A snapshot tagged while the prune ran was kept, not deleted: not listed either.
-            listed = [i for i in listed if i not in tagged]
+            if conn.dialect.name == "postgresql" and _PG_WORKERS > 1:
+                swept = _parallel(store, doing, kept, doomed, cutoff, batch, tagged)
+            else:
+                swept = [_sweep(conn, each, doomed, keep, cutoff, batch, set(tagged))]
+            fresh: Set[str] = set().union(*(w.fresh for w in swept))
+            result.kept_tagged += len(fresh)
+            result.sightings = sum(w.sightings for w in swept)
+            result.batches = sum(w.batches for w in swept)
+            # The first deleted, in the order they were captured; a snapshot tagged while the
+            # prune ran was kept, not deleted: not listed either.
+            first = sorted(item for w in swept for item in w.listed)[:_LISTED]
+            listed = [sid for _, sid in first if sid not in fresh]
         result.snapshot_ids = sorted(listed)
         result.unlisted = result.sightings - len(listed)
         result.fingerprints, result.environments = _orphans(conn, cutoff, dry_run, keep, each)
         with each():
             keep.drop(conn, checkfirst=True)
     return result
+
+
+def _transaction(store: Store, doing: str, conn: Any) -> Callable[[], Any]:
+    """One transaction on ``conn``, under the store's timeouts and error wording."""
+
+    def each() -> Any:
+        tx = contextlib.ExitStack()
+        tx.enter_context(store._errors(doing))
+        tx.enter_context(conn.begin())
+        return tx
+
+    return each
+
+
+@dataclass
+class _Swept:
+    """What one connection's sweep deleted."""
+
+    sightings: int = 0
+    batches: int = 0
+    listed: List[Tuple[Any, str]] = field(default_factory=list)  # (captured_at, id), first ones
+    fresh: Set[str] = field(default_factory=set)  # tagged while the prune ran: kept
+
+
+def _sweep(
+    conn: Any,
+    each: Callable[[], Any],
+    doomed: Any,
+    keep: Any,
+    cutoff: datetime,
+    batch: int,
+    tagged: Set[str],
+    share: Any = None,
+    stop: Optional[threading.Event] = None,
+) -> _Swept:
+    """Delete ``doomed`` (in ``share`` of the environments, or all) in ranges of ``captured_at``,
+    oldest first, one transaction each, until ``cutoff`` (or ``stop``). A range holds ``batch``
+    sightings of every share still there, so another connection sweeping its own share at the
+    same time only makes this one's batches smaller."""
+    import sqlalchemy as sa
+
+    from . import tables as t
+
+    s = t.sightings
+    mine = doomed if share is None else doomed.where(share)
+    swept = _Swept()
+    since: Any = None
+    while stop is None or not stop.is_set():
+        with each():
+            upper = _upper(conn, cutoff, since, batch)
+            if upper is None:
+                break
+            part = mine.where(s.c.captured_at < upper)
+            if since is not None:
+                part = part.where(s.c.captured_at >= since)
+            # The ids listed come from the same range, read before it goes.
+            room = _LISTED - len(swept.listed)
+            if room > 0:
+                first = part.order_by(s.c.captured_at, s.c.snapshot_id).limit(room).subquery()
+                swept.listed.extend(
+                    (row.captured_at, row.snapshot_id) for row in conn.execute(sa.select(first))
+                )
+            swept.sightings += _delete_range(conn, part.whereclause, keep, tagged, swept.fresh)
+        swept.batches += 1
+        since = upper
+    return swept
+
+
+def _share(worker: int, workers: int) -> Any:
+    """The environments ``worker`` of ``workers`` sweeps: by the fingerprint's last hex digit,
+    the last worker taking whatever the others do not (so the shares cover every row)."""
+    import sqlalchemy as sa
+
+    from . import tables as t
+
+    last = sa.func.right(t.sightings.c.fingerprint, 1)
+    if worker < workers - 1:
+        return last.in_(list(_HEX[worker::workers]))
+    return last.not_in([d for w in range(workers - 1) for d in _HEX[w::workers]])
+
+
+def _parallel(
+    store: Store,
+    doing: str,
+    kept: List[str],
+    doomed: Any,
+    cutoff: datetime,
+    batch: int,
+    tagged: Set[str],
+) -> List[_Swept]:
+    """:func:`_sweep` on ``_PG_WORKERS`` connections at once, each its share of the
+    environments (see ``_PG_WORKERS``). The first failure stops the others after their current
+    batch (each batch commits or rolls back whole) and is raised."""
+    swept: List[_Swept] = []
+    failed: List[BaseException] = []
+    stop = threading.Event()
+
+    def work(worker: int) -> None:
+        try:
+            with contextlib.ExitStack() as stack:
+                with store._errors(doing):
+                    conn = stack.enter_context(store.engine.connect())
+                each = _transaction(store, doing, conn)
+                with each():
+                    conn.exec_driver_sql("SET jit = off")  # see prune()
+                    keep = _keep_table(conn)  # temporary: this session's own copy
+                    if kept:
+                        conn.execute(keep.insert(), [{"snapshot_id": k} for k in kept])
+                share = _share(worker, _PG_WORKERS)
+                done = _sweep(conn, each, doomed, keep, cutoff, batch, set(tagged), share, stop)
+                with each():
+                    keep.drop(conn, checkfirst=True)  # the pool keeps the session
+                swept.append(done)
+        except BaseException as e:  # re-raised in the calling thread
+            failed.append(e)
+            stop.set()
+
+    threads = [
+        threading.Thread(target=work, args=(w,), name=f"envparity-prune-{w}", daemon=True)
+        for w in range(_PG_WORKERS)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)
+    except BaseException:  # Ctrl-C: the others finish the batch they are in, then stop
+        stop.set()
+        for thread in threads:
+            thread.join()
+        raise
+    if failed:
+        raise failed[0]
+    return swept
 
 
 def _upper(conn: Any, cutoff: datetime, since: Any, batch: int) -> Any:
@@ -260,16 +396,15 @@ def _upper(conn: Any, cutoff: datetime, since: Any, batch: int) -> Any:
     return upper
 
 
-def _delete_range(
-    conn: Any, where: Any, keep: Any, tagged: Set[str], result: PruneResult
-) -> int:
+def _delete_range(conn: Any, where: Any, keep: Any, tagged: Set[str], fresh: Set[str]) -> int:
     """Delete one batch (``where``: its range, less the keep set) in one statement: no list of
     ids travels, and PostgreSQL checks the tags (migration 0006) and updates the rollup once for
     the statement.
 
     A snapshot tagged since the keep set was made (a ``tag`` command racing the prune) makes the
     delete refuse, as the tag's guard wants: it joins the keep set, which ``where`` reads, and the
-    range is deleted again without it, in the same transaction (a savepoint)."""
+    range is deleted again without it, in the same transaction (a savepoint); ``fresh`` collects
+    such snapshots, ``tagged`` is what this connection's keep set holds."""
     import sqlalchemy as sa
 
     from . import tables as t
@@ -280,12 +415,12 @@ def _delete_range(
             with conn.begin_nested():
                 return int(conn.execute(delete).rowcount)
         except sa.exc.IntegrityError:
-            fresh = _tagged(conn) - tagged
-            if not fresh:
+            late = _tagged(conn) - tagged
+            if not late:
                 raise
-            conn.execute(keep.insert(), [{"snapshot_id": k} for k in sorted(fresh)])
-            tagged |= fresh
-            result.kept_tagged += len(fresh)
+            conn.execute(keep.insert(), [{"snapshot_id": k} for k in sorted(late)])
+            tagged |= late
+            fresh |= late
     return int(conn.execute(delete).rowcount)
 
 

@@ -222,8 +222,105 @@ def test_a_prune_in_many_batches_deletes_what_one_would(
         store.save(make_snapshot(env=0, captured_at=now))
         plan = prune(store, now - timedelta(days=30), dry_run=True)
         monkeypatch.setattr(prune_module, "_BATCH", 2)  # every batch its own transaction
+        # One connection: how many ranges the sweeps take depends on their timing with two.
+        monkeypatch.setattr(prune_module, "_PG_WORKERS", 1)
         done = prune(store, now - timedelta(days=30))
         # 11 old sightings, ranges of 2 (the 2 kept latest among them): 9 deleted in 6 batches.
         assert done.batches == 6 and done.sightings == plan.sightings == 9
         assert done.snapshot_ids == plan.snapshot_ids
         _groups(store, first=False)  # the rollup agrees with what is left
+
+
+def _old_fleet(store: Any, now: datetime) -> Tuple[List[Any], set]:
+    """Twelve environments (both halves of the fingerprints' last digits), five old sightings
+    each on three hosts, one tagged, and a recent sighting of every other one; what a prune at 30
+    days must leave: the recent, the tagged and each environment's newest."""
+    snaps = [
+        make_snapshot(env=e, host=f"h{i % 3}", captured_at=now - timedelta(days=40 + i, hours=e))
+        for e in range(12)
+        for i in range(5)
+    ]
+    snaps += [make_snapshot(env=e, captured_at=now) for e in range(0, 12, 2)]
+    for snap in snaps:
+        store.save(snap)
+    store.tag(snaps[7].snapshot_id, "kept")
+    newest: Dict[str, Any] = {}
+    for snap in snaps:
+        seen = newest.get(snap.fingerprint)
+        if seen is None or snap.captured_at > seen.captured_at:
+            newest[snap.fingerprint] = snap
+    left = {s.snapshot_id for s in newest.values()} | {snaps[7].snapshot_id}
+    left |= {s.snapshot_id for s in snaps if s.captured_at >= now - timedelta(days=30)}
+    return snaps, left
+
+
+def _left(store: Any) -> set:
+    with store.engine.connect() as conn:
+        return set(conn.execute(sa.text("SELECT snapshot_id FROM sightings")).scalars())
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_prune_on_several_connections_deletes_what_one_would(
+    pg_db: str, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """PostgreSQL sweeps on several connections at once, each its share of the environments:
+    the same sightings go, the same are listed, the rollup stays equal to the sightings."""
+    from envparity.store import prune as prune_module
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with open_store(pg_db) as store:
+        snaps, left = _old_fleet(store, now)
+        digits = {s.fingerprint[-1] < "8" for s in snaps}
+        assert digits == {True, False}, "the fixture's environments must fall in both halves"
+        plan = prune(store, now - timedelta(days=30), dry_run=True)
+        sweeps: List[Any] = []
+        real = prune_module._sweep
+
+        def sweep(*args: Any, **kwargs: Any) -> Any:
+            sweeps.append(args[7] if len(args) > 7 else kwargs.get("share"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(prune_module, "_sweep", sweep)
+        monkeypatch.setattr(prune_module, "_BATCH", 4)  # many ranges on each connection
+        monkeypatch.setattr(prune_module, "_PG_WORKERS", workers)
+        done = prune(store, now - timedelta(days=30))
+        assert len(sweeps) == workers and all(share is not None for share in sweeps)
+        assert done.sightings == plan.sightings == len(snaps) - len(left)
+        assert done.snapshot_ids == plan.snapshot_ids
+        assert done.kept_tagged == 1 and done.unlisted == 0
+        assert _left(store) == left
+        _groups(store, first=False)  # the rollup agrees with what is left
+
+
+def test_a_failing_sweep_stops_the_prune_and_a_second_prune_finishes(
+    pg_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One connection's batch failing (a server gone) stops the others after their batch and is
+    the prune's one error; every batch committed or rolled back whole, so the rollup still
+    agrees and a second prune deletes the rest."""
+    import threading
+
+    from envparity.errors import StoreError
+    from envparity.store import prune as prune_module
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with open_store(pg_db) as store:
+        _snaps, left = _old_fleet(store, now)
+        real = prune_module._delete_range
+
+        def flaky(*args: Any, **kwargs: Any) -> int:
+            if threading.current_thread().name.endswith("-1"):
+                gone = Exception("server closed the connection")
+                raise sa.exc.OperationalError("DELETE", {}, gone)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(prune_module, "_delete_range", flaky)
+        monkeypatch.setattr(prune_module, "_BATCH", 4)
+        with pytest.raises(StoreError, match="server closed the connection"):
+            prune(store, now - timedelta(days=30))
+        _groups(store, first=False)
+        assert left < _left(store)  # the failing share's sightings are all still there
+        monkeypatch.setattr(prune_module, "_delete_range", real)
+        prune(store, now - timedelta(days=30))
+        assert _left(store) == left
+        _groups(store, first=False)
