@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import tempfile
 from typing import Iterator, List, Mapping, Optional
 
 _CACHE_KEYS = ("HOME", "XDG_CACHE_HOME")
+# Where platformdirs follows the XDG rule (every POSIX system but macOS and Android), the rule is
+# read here from the mapping: importing platformdirs would cost each server start ~2 ms for one
+# line. tests/cli/test_dirs.py checks the two agree.
+_XDG = os.name == "posix" and sys.platform != "darwin" and "ANDROID_DATA" not in os.environ
 
 
 def _user_cache_dir(environ: Mapping[str, str]) -> Optional[str]:
@@ -23,11 +28,10 @@ def _user_cache_dir(environ: Mapping[str, str]) -> Optional[str]:
     if os.name == "posix" and not os.path.isabs(home) and not os.path.isabs(xdg):
         # No usable $HOME (a container started with a bare uid): no user cache directory.
         return None
-    if any(environ.get(k) != os.environ.get(k) for k in _CACHE_KEYS):
-        # Another environment than this process's (platformdirs reads only the process's):
-        # the XDG rule, from the mapping given.
+    if _XDG or any(environ.get(k) != os.environ.get(k) for k in _CACHE_KEYS):
+        # The XDG rule, from the mapping given (platformdirs reads only the process's).
         return xdg if os.path.isabs(xdg) else os.path.join(home, ".cache")
-    import platformdirs  # ~5 ms; only when a spool or cache directory is needed
+    import platformdirs  # ~2 ms; macOS and Windows conventions
 
     try:
         path = platformdirs.user_cache_dir(appname=None, appauthor=False)

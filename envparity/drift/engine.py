@@ -27,8 +27,6 @@ from typing import (
     cast,
 )
 
-from .._shapes_measures import BenchmarkComparison
-from .._shapes_report import DriftReport, PolicyChange, PolicyEffect, SnapshotSummary, Waiver
 from ..identity import SCHEMA_VERSION
 from ..redact import redact_snapshot
 from ..relevance.relevant import RelevantSet, relevant_set
@@ -39,6 +37,8 @@ from .rules import FIELD_RULES
 from .severity import RANK, SEVERITIES, reaches, verdict_of
 
 if TYPE_CHECKING:
+    from .._shapes_measures import BenchmarkComparison
+    from .._shapes_report import DriftReport, PolicyChange, PolicyEffect, SnapshotSummary, Waiver
     from .._shapes_snapshot import CodeInfo, PythonInfo, Snapshot
     from .policy import WaiverRule
 

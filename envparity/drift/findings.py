@@ -8,17 +8,23 @@ of ``envparity.model.Finding``, typed by the TypedDict generated from it (envpar
 
 from __future__ import annotations
 
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Sequence
 
-from .._shapes_report import Finding as ReportFinding
 from ..redact import REDACTED
 
+if TYPE_CHECKING:
+    from .._shapes_report import Finding as ReportFinding
 
-class Finding(ReportFinding, total=False):
-    """A finding as the engine builds it: the report's, with the group it is to be folded into
-    until :func:`envparity.drift.engine.fold` takes that out."""
+    class Finding(ReportFinding, total=False):
+        """A finding as the engine builds it: the report's, with the group it is to be folded
+        into until :func:`envparity.drift.engine.fold` takes that out."""
 
-    _group: str
+        _group: str
+
+else:
+    # A TypedDict is a plain dict at run time; the generated shapes are for the type checker
+    # only, and importing them (~2.5 ms of typing machinery) is a cost the start-up hook pays.
+    ReportFinding = Finding = dict
 
 
 def empty(value: Any) -> bool:

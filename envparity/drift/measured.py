@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, cast
 
-from .._shapes_measures import BenchmarkComparison
 from .findings import Findings
 
 if TYPE_CHECKING:
+    from .._shapes_measures import BenchmarkComparison
     from .._shapes_snapshot import Snapshot
 
 #: Verdict -> how a comparison reads. Fields: ratio, ci, base, cand, why, verdict.
@@ -122,7 +122,7 @@ def compare(
         BenchmarkRun.model_validate(bb), BenchmarkRun.model_validate(cb)
     ):
         # The model's own JSON data: the TypedDict generated from it, by construction.
-        data = cast(BenchmarkComparison, c.model_dump(mode="json"))
+        data = cast("BenchmarkComparison", c.model_dump(mode="json"))
         comparisons.append(data)
         severity = VERDICT_SEVERITY.get(c.verdict)
         if severity:

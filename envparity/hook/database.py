@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 from ..errors import EnvparityError, StoreError, StoreTimeout
 from ..redact import redact_value
 from .outcome import Outcome
-from .spool import SpoolUnavailable, dropped, spool_data
+from .spool import SpoolUnavailable, dropped_at, spool_data
 
 
 def _db_limit(outcome: Outcome) -> float:
@@ -46,7 +46,7 @@ def spool_unsaved(outcome: Outcome, environ: Mapping[str, str]) -> None:
             )
             return
         try:
-            lost = dropped(environ, outcome.config.spool_dir)
+            lost = dropped_at(outcome.spool_path)
         except Exception:
             lost = []
         outcome.problems.extend(redact_value(entry.describe()) for entry in lost)

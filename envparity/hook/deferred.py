@@ -10,7 +10,7 @@ from ..errors import BadInput, EnvparityError, StoreError
 from . import cache
 from .database import _db_limit, _describe, _preflight, _resolve_data, _within
 from .outcome import Outcome, _compare, _recall
-from .spool import dropped, spool_data
+from .spool import dropped_at, spool_data
 
 
 def _defer(
@@ -32,7 +32,7 @@ def _defer(
     with outcome.lock:
         outcome.spool_path, outcome.stored = path, "spool"
     try:
-        lost = dropped(environ, config.spool_dir)
+        lost = dropped_at(path)
     except Exception:
         lost = []
     for entry in lost:

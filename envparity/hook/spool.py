@@ -92,6 +92,14 @@ def dropped(environ: Mapping[str, str], directory: Optional[str] = None) -> List
     return found
 
 
+def dropped_at(path: str) -> List[Dropped]:
+    """What the spool directory of ``path`` (a file just spooled there) has dropped: the start-up
+    hook's view. Drops happen only where a snapshot is written, so the hook reads that one
+    directory; the others (and the user cache directory's lookup) are ``db flush``'s to report."""
+    entry = _read_dropped(os.path.dirname(path))
+    return [entry] if entry is not None and entry.count else []
+
+
 def clear_dropped(entries: List[Dropped]) -> None:
     """Reset the counters ``entries`` came from (``db flush`` has reported them)."""
     for entry in entries:

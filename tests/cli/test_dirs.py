@@ -4,6 +4,7 @@ ignored when relative (the XDG spec), no home directory reported instead of gues
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -70,3 +71,32 @@ def test_a_writable_envparity_home_needs_no_user_cache_directory(tmp_path):
              "ENVPARITY_HOME": str(tmp_path / "eh")},
     ).stdout.split()
     assert out == [str(tmp_path / "eh" / "spool"), "False"]
+
+
+@pytest.mark.skipif(sys.platform == "darwin" or os.name != "posix", reason="the XDG rule")
+@pytest.mark.parametrize(
+    "home, xdg",
+    [("/h", None), ("/h", "/x/cache"), ("/h", "rel/cache"), ("/h", ""), ("/h/", "/x/")],
+)
+def test_the_user_cache_directory_is_the_one_platformdirs_names(home, xdg):
+    """The start-up path reads the XDG rule itself rather than importing platformdirs: the
+    reference implementation, in a child with that environment, must name the same directory."""
+    import json
+    import subprocess
+
+    from _support import REPO
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "PYTHONPATH": str(REPO)}
+    if xdg is not None:
+        env["XDG_CACHE_HOME"] = xdg
+    code = (
+        "import json, os, platformdirs; from envparity.paths import _user_cache_dir\n"
+        "print(json.dumps([_user_cache_dir(os.environ),"
+        " platformdirs.user_cache_dir(appname=None, appauthor=False)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=str(REPO), env=env
+    )
+    assert done.returncode == 0, done.stderr
+    ours, reference = json.loads(done.stdout)
+    assert os.path.normpath(ours) == os.path.normpath(reference)
