@@ -25,10 +25,9 @@ each the sightings of its own half of the environments (``_PG_WORKERS``).
 from __future__ import annotations
 
 import contextlib
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Set, Tuple
 
 from ..errors import BadInput
 
@@ -43,10 +42,12 @@ if TYPE_CHECKING:
 # batch holds the one write lock every writer waits on, so its batches stay small.
 _BATCH = 50_000
 _SQLITE_BATCH = 5_000
-# PostgreSQL deletes on this many connections at once, each its own share of the environments
-# (by the fingerprint's last hex digit). A DELETE is bound by the CPU of its one server process
-# (85-95% of a core here, whatever wal_compression, work_mem or synchronous_commit), and a range
-# deleted as two halves on two connections took 0.68x the time on 2 cores. Shares by environment,
+# PostgreSQL deletes each range on this many connections at once, each its own share of the
+# environments (by the fingerprint's last hex digit). A DELETE keeps its one server process busy
+# (85-95% of a core, wal_compression and synchronous_commit changed nothing measurable), and a
+# range deleted as two halves on two connections took 0.68x the time on 2 cores; over 10M
+# sightings, where the disk's writes (page images, checkpoints) take their share, 2M-row slices
+# went 1.1-1.2x faster with two than with one, and no faster with three. Shares by environment,
 # not by time: the rollup rows a batch's trigger updates (one per environment, role and host) are
 # then never another worker's, so the workers neither wait on each other's row locks nor deadlock,
 # and the trigger's lookup of a group's newest remaining sighting never reads rows another
@@ -168,11 +169,8 @@ def prune(
             conn = stack.enter_context(store.engine.connect())
         conn.execution_options(envparity_write=True)  # SQLite: BEGIN IMMEDIATE
         if conn.dialect.name == "postgresql":
-            # The rollup's delete trigger (0004) plans a correlated lookup whose estimated cost
-            # crosses jit_above_cost: compiling it took 180 of the 430 ms of a 5000-row batch,
-            # for a statement that runs in under 30 ms. This session only.
             with store._errors(doing):
-                conn.exec_driver_sql("SET jit = off")
+                _tune(conn)
                 conn.commit()
 
         each = _transaction(store, doing, conn)
@@ -215,14 +213,12 @@ def prune(
                 )
         else:
             batch = _BATCH if conn.dialect.name == "postgresql" else min(_BATCH, _SQLITE_BATCH)
-            if conn.dialect.name == "postgresql" and _PG_WORKERS > 1:
-                swept = _parallel(store, doing, kept, doomed, cutoff, batch, tagged)
-            else:
-                swept = [_sweep(conn, each, doomed, keep, cutoff, batch, set(tagged))]
+            swept, result.batches = _sweep(
+                store, doing, conn, each, doomed, keep, kept, tagged, cutoff, batch
+            )
             fresh: Set[str] = set().union(*(w.fresh for w in swept))
             result.kept_tagged += len(fresh)
             result.sightings = sum(w.sightings for w in swept)
-            result.batches = sum(w.batches for w in swept)
             # The first deleted, in the order they were captured; a snapshot tagged while the
             # prune ran was kept, not deleted: not listed either.
             first = sorted(item for w in swept for item in w.listed)[:_LISTED]
@@ -247,62 +243,54 @@ def _transaction(store: Store, doing: str, conn: Any) -> Callable[[], Any]:
     return each
 
 
-@dataclass
-class _Swept:
-    """What one connection's sweep deleted."""
+class _Sweeper:
+    """One connection's part of the deletes: the sightings of ``share`` of the environments (all
+    without one), a range at a time, skipping what its session's keep table holds."""
 
-    sightings: int = 0
-    batches: int = 0
-    listed: List[Tuple[Any, str]] = field(default_factory=list)  # (captured_at, id), first ones
-    fresh: Set[str] = field(default_factory=set)  # tagged while the prune ran: kept
+    def __init__(
+        self,
+        conn: Any,
+        each: Callable[[], Any],
+        doomed: Any,
+        keep: Any,
+        tagged: Set[str],
+        share: Any = None,
+    ) -> None:
+        self.conn, self.each, self.keep = conn, each, keep
+        self.mine = doomed if share is None else doomed.where(share)
+        self.tagged = set(tagged)  # what this connection's keep table holds
+        self.sightings = 0
+        self.listed: List[Tuple[Any, str]] = []  # (captured_at, id): the first deleted
+        self.fresh: Set[str] = set()  # tagged while the prune ran: kept
 
+    def delete(self, since: Any, upper: Any) -> None:
+        """Delete this share of ``[since, upper)``, in the caller's transaction."""
+        import sqlalchemy as sa
 
-def _sweep(
-    conn: Any,
-    each: Callable[[], Any],
-    doomed: Any,
-    keep: Any,
-    cutoff: datetime,
-    batch: int,
-    tagged: Set[str],
-    share: Any = None,
-    stop: Optional[threading.Event] = None,
-) -> _Swept:
-    """Delete ``doomed`` (in ``share`` of the environments, or all) in ranges of ``captured_at``,
-    oldest first, one transaction each, until ``cutoff`` (or ``stop``). A range holds ``batch``
-    sightings of every share still there, so another connection sweeping its own share at the
-    same time only makes this one's batches smaller."""
-    import sqlalchemy as sa
+        from . import tables as t
 
-    from . import tables as t
+        s = t.sightings
+        part = self.mine.where(s.c.captured_at < upper)
+        if since is not None:
+            part = part.where(s.c.captured_at >= since)
+        # The ids listed come from the same range, read before it goes.
+        room = _LISTED - len(self.listed)
+        if room > 0:
+            first = part.order_by(s.c.captured_at, s.c.snapshot_id).limit(room).subquery()
+            self.listed.extend(
+                (row.captured_at, row.snapshot_id) for row in self.conn.execute(sa.select(first))
+            )
+        where = part.whereclause
+        self.sightings += _delete_range(self.conn, where, self.keep, self.tagged, self.fresh)
 
-    s = t.sightings
-    mine = doomed if share is None else doomed.where(share)
-    swept = _Swept()
-    since: Any = None
-    while stop is None or not stop.is_set():
-        with each():
-            upper = _upper(conn, cutoff, since, batch)
-            if upper is None:
-                break
-            part = mine.where(s.c.captured_at < upper)
-            if since is not None:
-                part = part.where(s.c.captured_at >= since)
-            # The ids listed come from the same range, read before it goes.
-            room = _LISTED - len(swept.listed)
-            if room > 0:
-                first = part.order_by(s.c.captured_at, s.c.snapshot_id).limit(room).subquery()
-                swept.listed.extend(
-                    (row.captured_at, row.snapshot_id) for row in conn.execute(sa.select(first))
-                )
-            swept.sightings += _delete_range(conn, part.whereclause, keep, tagged, swept.fresh)
-        swept.batches += 1
-        since = upper
-    return swept
+    def delete_alone(self, since: Any, upper: Any) -> None:
+        """:meth:`delete` in a transaction of its own (a worker thread's)."""
+        with self.each():
+            self.delete(since, upper)
 
 
 def _share(worker: int, workers: int) -> Any:
-    """The environments ``worker`` of ``workers`` sweeps: by the fingerprint's last hex digit,
+    """The environments ``worker`` of ``workers`` deletes: by the fingerprint's last hex digit,
     the last worker taking whatever the others do not (so the shares cover every row)."""
     import sqlalchemy as sa
 
@@ -314,60 +302,88 @@ def _share(worker: int, workers: int) -> Any:
     return last.not_in([d for w in range(workers - 1) for d in _HEX[w::workers]])
 
 
-def _parallel(
+def _sweep(
     store: Store,
     doing: str,
-    kept: List[str],
+    conn: Any,
+    each: Callable[[], Any],
     doomed: Any,
+    keep: Any,
+    kept: List[str],
+    tagged: Set[str],
     cutoff: datetime,
     batch: int,
-    tagged: Set[str],
-) -> List[_Swept]:
-    """:func:`_sweep` on ``_PG_WORKERS`` connections at once, each its share of the
-    environments (see ``_PG_WORKERS``). The first failure stops the others after their current
-    batch (each batch commits or rolls back whole) and is raised."""
-    swept: List[_Swept] = []
-    failed: List[BaseException] = []
-    stop = threading.Event()
+) -> Tuple[List[_Sweeper], int]:
+    """Delete ``doomed`` in ranges of ``captured_at``, oldest first, each its own transaction, up
+    to ``cutoff``: the sweepers that did it, and the number of ranges. ``conn`` reads where each
+    range ends (``batch`` sightings on); on PostgreSQL, ``_PG_WORKERS`` connections then delete
+    that range at once, each its share of the environments, and the next range starts when all
+    are done. In step, so the two read and dirty the same heap pages at the same time (a page
+    read from disk once, not once each), and the range's rows are all gone before the next bound
+    is read."""
+    if conn.dialect.name != "postgresql" or _PG_WORKERS < 2:
+        alone = _Sweeper(conn, each, doomed, keep, tagged)
+        ranges, since = 0, None
+        while True:
+            with each():
+                upper = _upper(conn, cutoff, since, batch)
+                if upper is None:
+                    return [alone], ranges
+                alone.delete(since, upper)
+            ranges, since = ranges + 1, upper
+    from concurrent.futures import ThreadPoolExecutor
 
-    def work(worker: int) -> None:
-        try:
-            with contextlib.ExitStack() as stack:
-                with store._errors(doing):
-                    conn = stack.enter_context(store.engine.connect())
-                each = _transaction(store, doing, conn)
-                with each():
-                    conn.exec_driver_sql("SET jit = off")  # see prune()
-                    keep = _keep_table(conn)  # temporary: this session's own copy
-                    if kept:
-                        conn.execute(keep.insert(), [{"snapshot_id": k} for k in kept])
-                share = _share(worker, _PG_WORKERS)
-                done = _sweep(conn, each, doomed, keep, cutoff, batch, set(tagged), share, stop)
-                with each():
-                    keep.drop(conn, checkfirst=True)  # the pool keeps the session
-                swept.append(done)
-        except BaseException as e:  # re-raised in the calling thread
-            failed.append(e)
-            stop.set()
+    with contextlib.ExitStack() as stack:
+        sweepers = []
+        for worker in range(_PG_WORKERS):
+            with store._errors(doing):
+                other = stack.enter_context(store.engine.connect())
+            work = _transaction(store, doing, other)
+            with work():
+                _tune(other)
+                theirs = _keep_table(other)  # temporary: each session its own copy
+                if kept:
+                    other.execute(theirs.insert(), [{"snapshot_id": k} for k in kept])
+            sweepers.append(
+                _Sweeper(other, work, doomed, theirs, tagged, _share(worker, _PG_WORKERS))
+            )
+            # The pool keeps the session: its keep table goes when the prune does.
+            stack.callback(_drop_quietly, other, theirs)
+        pool = stack.enter_context(ThreadPoolExecutor(len(sweepers), "envparity-prune"))
+        ranges, since = 0, None
+        while True:
+            with each():
+                upper = _upper(conn, cutoff, since, batch)
+            if upper is None:
+                return sweepers, ranges
+            futures = [pool.submit(sw.delete_alone, since, upper) for sw in sweepers]
+            for future in futures:  # every share's transaction ends before any error is raised
+                future.exception()
+            for future in futures:
+                future.result()
+            ranges, since = ranges + 1, upper
 
-    threads = [
-        threading.Thread(target=work, args=(w,), name=f"envparity-prune-{w}", daemon=True)
-        for w in range(_PG_WORKERS)
-    ]
-    for thread in threads:
-        thread.start()
+
+def _tune(conn: Any) -> None:
+    """This PostgreSQL session's settings for deleting (the session's alone).
+
+    jit off: the rollup's delete trigger (0004) plans a correlated lookup whose estimated cost
+    crosses jit_above_cost; compiling it took 180 of the 430 ms of a 5000-row batch, for a
+    statement that runs in under 30 ms. work_mem 128MB: the trigger's transition table holds every
+    deleted row (~1.6 KB each, so ~40 MB for a connection's share of a batch); at the default
+    4 MB it spilled to a temporary file, 67 MB written per 50,000 rows, and the trigger took 73
+    instead of 45 ms (the whole DELETE 153 instead of 135 ms, warm).
+    """
+    conn.exec_driver_sql("SET jit = off")
+    conn.exec_driver_sql("SET work_mem = '128MB'")
+
+
+def _drop_quietly(conn: Any, keep: Any) -> None:
     try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.5)
-    except BaseException:  # Ctrl-C: the others finish the batch they are in, then stop
-        stop.set()
-        for thread in threads:
-            thread.join()
-        raise
-    if failed:
-        raise failed[0]
-    return swept
+        with conn.begin():
+            keep.drop(conn, checkfirst=True)
+    except Exception:  # a failed prune's connection: the session's end drops it
+        pass
 
 
 def _upper(conn: Any, cutoff: datetime, since: Any, batch: int) -> Any:

@@ -200,8 +200,6 @@ def test_sightings_of_one_instant_beyond_a_batch_go_in_one_batch(store_url, monk
     from envparity.store import prune as prune_module
 
     monkeypatch.setattr(prune_module, "_BATCH", 2)
-    # One connection: how many ranges the sweeps take depends on their timing with two.
-    monkeypatch.setattr(prune_module, "_PG_WORKERS", 1)
     same = [_snap(i, 60) for i in range(1, 6)]  # five sightings at one captured_at
     _fill(store_url, *same, _snap(7, 50), _snap(8, 1))
     with open_store(store_url) as store:

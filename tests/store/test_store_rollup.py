@@ -204,6 +204,18 @@ def test_fleet_list_and_hook_queries_use_indexes_on_postgres(pg_db: str) -> None
             sa.delete(s).where(s.c.captured_at >= T0 - timedelta(days=1), s.c.captured_at < T0)
         )
         assert "ix_sightings_captured_at" in batch, batch
+        # ... deleted by two connections at once, each its share of the environments.
+        from envparity.store.prune import _share
+
+        for worker in (0, 1):
+            mine = plan(
+                sa.delete(s).where(
+                    s.c.captured_at >= T0 - timedelta(days=1),
+                    s.c.captured_at < T0,
+                    _share(worker, 2),
+                )
+            )
+            assert "ix_sightings_captured_at" in mine, mine
 
 
 def test_a_prune_in_many_batches_deletes_what_one_would(
@@ -222,8 +234,6 @@ def test_a_prune_in_many_batches_deletes_what_one_would(
         store.save(make_snapshot(env=0, captured_at=now))
         plan = prune(store, now - timedelta(days=30), dry_run=True)
         monkeypatch.setattr(prune_module, "_BATCH", 2)  # every batch its own transaction
-        # One connection: how many ranges the sweeps take depends on their timing with two.
-        monkeypatch.setattr(prune_module, "_PG_WORKERS", 1)
         done = prune(store, now - timedelta(days=30))
         # 11 old sightings, ranges of 2 (the 2 kept latest among them): 9 deleted in 6 batches.
         assert done.batches == 6 and done.sightings == plan.sightings == 9
@@ -273,18 +283,20 @@ def test_a_prune_on_several_connections_deletes_what_one_would(
         digits = {s.fingerprint[-1] < "8" for s in snaps}
         assert digits == {True, False}, "the fixture's environments must fall in both halves"
         plan = prune(store, now - timedelta(days=30), dry_run=True)
-        sweeps: List[Any] = []
-        real = prune_module._sweep
+        one = prune_module._Sweeper
+        shares: List[Any] = []
 
-        def sweep(*args: Any, **kwargs: Any) -> Any:
-            sweeps.append(args[7] if len(args) > 7 else kwargs.get("share"))
-            return real(*args, **kwargs)
+        class Sweeper(one):  # type: ignore[misc,valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                shares.append(self.mine)
 
-        monkeypatch.setattr(prune_module, "_sweep", sweep)
-        monkeypatch.setattr(prune_module, "_BATCH", 4)  # many ranges on each connection
+        monkeypatch.setattr(prune_module, "_Sweeper", Sweeper)
+        monkeypatch.setattr(prune_module, "_BATCH", 4)  # many ranges
         monkeypatch.setattr(prune_module, "_PG_WORKERS", workers)
         done = prune(store, now - timedelta(days=30))
-        assert len(sweeps) == workers and all(share is not None for share in sweeps)
+        literal = {"literal_binds": True}
+        assert len({str(share.compile(compile_kwargs=literal)) for share in shares}) == workers
         assert done.sightings == plan.sightings == len(snaps) - len(left)
         assert done.snapshot_ids == plan.snapshot_ids
         assert done.kept_tagged == 1 and done.unlisted == 0
@@ -295,32 +307,38 @@ def test_a_prune_on_several_connections_deletes_what_one_would(
 def test_a_failing_sweep_stops_the_prune_and_a_second_prune_finishes(
     pg_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One connection's batch failing (a server gone) stops the others after their batch and is
-    the prune's one error; every batch committed or rolled back whole, so the rollup still
-    agrees and a second prune deletes the rest."""
-    import threading
-
+    """One connection's batch failing (a server gone) stops the prune after that range, with
+    that one error; every batch committed or rolled back whole, so the rollup still agrees and a
+    second prune deletes the rest."""
     from envparity.errors import StoreError
     from envparity.store import prune as prune_module
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     with open_store(pg_db) as store:
         _snaps, left = _old_fleet(store, now)
-        real = prune_module._delete_range
+        one = prune_module._Sweeper
+        made: List[Any] = []
 
-        def flaky(*args: Any, **kwargs: Any) -> int:
-            if threading.current_thread().name.endswith("-1"):
-                gone = Exception("server closed the connection")
-                raise sa.exc.OperationalError("DELETE", {}, gone)
-            return real(*args, **kwargs)
+        class Flaky(one):  # type: ignore[misc,valid-type]
+            """The second connection's batches fail, as on a server that went away."""
 
-        monkeypatch.setattr(prune_module, "_delete_range", flaky)
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                made.append(self)
+
+            def delete(self, since: Any, upper: Any) -> None:
+                if self is made[1]:
+                    gone = Exception("server closed the connection")
+                    raise sa.exc.OperationalError("DELETE", {}, gone)
+                super().delete(since, upper)
+
+        monkeypatch.setattr(prune_module, "_Sweeper", Flaky)
         monkeypatch.setattr(prune_module, "_BATCH", 4)
         with pytest.raises(StoreError, match="server closed the connection"):
             prune(store, now - timedelta(days=30))
         _groups(store, first=False)
         assert left < _left(store)  # the failing share's sightings are all still there
-        monkeypatch.setattr(prune_module, "_delete_range", real)
+        monkeypatch.setattr(prune_module, "_Sweeper", one)
         prune(store, now - timedelta(days=30))
         assert _left(store) == left
         _groups(store, first=False)
