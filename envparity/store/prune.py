@@ -351,17 +351,20 @@ def _sweep(
             stack.callback(_drop_quietly, other, theirs)
         pool = stack.enter_context(ThreadPoolExecutor(len(sweepers), "envparity-prune"))
         ranges, since = 0, None
-        while True:
-            with each():
-                upper = _upper(conn, cutoff, since, batch)
-            if upper is None:
-                return sweepers, ranges
+        with each():
+            upper = _upper(conn, cutoff, since, batch)
+        while upper is not None:
             futures = [pool.submit(sw.delete_alone, since, upper) for sw in sweepers]
+            # Where the next range ends, read while this one goes: it starts at ``upper``, past
+            # every row being deleted.
+            with each():
+                following = _upper(conn, cutoff, upper, batch)
             for future in futures:  # every share's transaction ends before any error is raised
                 future.exception()
             for future in futures:
                 future.result()
-            ranges, since = ranges + 1, upper
+            ranges, since, upper = ranges + 1, upper, following
+        return sweepers, ranges
 
 
 def _tune(conn: Any) -> None:
