@@ -2,7 +2,7 @@
 
 The rules are data (:data:`RULES`, in :mod:`envparity.redaction_rules`): one row per credential
 format, each with an example that a test redacts and that ``docs/security.md`` lists
-(``scripts/gen_redaction_table.py``). They are compiled on first use, not at import: this module
+(``scripts/gen_redaction_table.py``). Each kind is compiled on first use, not at import: this module
 is on the start-up hook's path.
 
 Stdlib only: this module also runs inside a foreign interpreter (``snapshot --python``).
@@ -11,7 +11,7 @@ Stdlib only: this module also runs inside a foreign interpreter (``snapshot --py
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, NamedTuple, Optional, Pattern
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Pattern
 
 from .redaction_rules import RULES as RULES
 from .redaction_rules import Rule as Rule
@@ -30,20 +30,25 @@ _SCHEMELESS = r"(?<![\w/:@.%+-])[^\s:/@'\"<>=,;]+:(?!//)[^\s@'\"<>]+@(?=[\w\[])"
 _VCS = ("git+", "hg+", "svn+", "bzr+")
 
 
-class _Compiled(NamedTuple):
-    name: Pattern[str]
-    value: Pattern[str]
-    key: Pattern[str]
-    part: Pattern[str]
-    url: Pattern[str]
-    host: Pattern[str]
-    schemeless: Pattern[str]
+# Necessary conditions, cheap to test, checked before the credential and key rules (which take
+# ~2.3 and ~1.4 ms to compile, a cost every server start paid for a handful of short values):
+# every credential rule's match holds a run of 10 or more of these characters ("-----BEGIN",
+# "hooks.slack.com", a token's prefix and body), and every key rule's match holds "=", ":" or a
+# space. tests/collect/test_secrets.py checks each rule against strings generated from its
+# pattern, so a rule that breaks this fails there.
+_VALUE_HINT = r"[A-Za-z0-9_.=+-]{10}"
+_KEY_HINT = r"[=:\s]"
+_SOURCES: Dict[str, Callable[[], str]] = {
+    "url": lambda: _URL,
+    "host": lambda: _HOST,
+    "schemeless": lambda: _SCHEMELESS,
+    "value_hint": lambda: _VALUE_HINT,
+    "key_hint": lambda: _KEY_HINT,
+}
+_compiled: Dict[str, Pattern[str]] = {}
 
 
-_compiled: Optional[_Compiled] = None
-
-
-def _one(kind: str) -> Pattern[str]:
+def _one(kind: str) -> str:
     parts = []
     for rule in RULES:
         if rule.kind == kind:
@@ -51,28 +56,27 @@ def _one(kind: str) -> Pattern[str]:
             flags = "i" if body.startswith("(?i)") else ""
             body = body[4:] if flags else body
             parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
-    return re.compile("|".join(parts))
+    return "|".join(parts)
 
 
-def _rx() -> _Compiled:
-    """The rules compiled, once, on first use (not at import: the hook pays for imports)."""
-    global _compiled
-    if _compiled is None:
-        _compiled = _Compiled(
-            _one("name"),
-            _one("value"),
-            _one("key"),
-            _one("part"),
-            re.compile(_URL),
-            re.compile(_HOST),
-            re.compile(_SCHEMELESS),
-        )
-    return _compiled
+def _rx(kind: str) -> Pattern[str]:
+    """The pattern ``kind`` (a rule kind, or one of :data:`_SOURCES`), compiled once, on first
+    use: not at import, and not at all by a process that never needs it (the hook pays)."""
+    found = _compiled.get(kind)
+    if found is None:
+        source = _SOURCES.get(kind)
+        found = _compiled[kind] = re.compile(source() if source else _one(kind))
+    return found
+
+
+def _credential(text: str) -> bool:
+    """Whether ``text`` holds a credential (a ``value`` rule's match)."""
+    return bool(_rx("value_hint").search(text)) and bool(_rx("value").search(text))
 
 
 def is_secret_name(name: str) -> bool:
     """True when a variable or parameter name suggests its value is a secret."""
-    return bool(_rx().name.search(name))
+    return bool(_rx("name").search(name))
 
 
 class UrlParts(NamedTuple):
@@ -100,7 +104,7 @@ def split_url(url: str) -> Optional[UrlParts]:
     first = re.search(r"[/?#@:]", body)
     if first is None or first.group() in "/?#":
         return UrlParts(prefix, None, body)
-    host = _rx().host
+    host = _rx("host")
     ats = [j for j, c in enumerate(body) if c == "@" and host.match(body, j + 1)]
     if not ats:
         return UrlParts(prefix, None, body)
@@ -135,10 +139,9 @@ def redact_url(url: str) -> str:
     parts = split_url(url)
     if parts is None:
         return url
-    rx = _rx()
-    rest = rx.part.sub(MASK, _redact_query(parts.rest))
+    rest = _rx("part").sub(MASK, _redact_query(parts.rest))
     result = parts.prefix + ("" if parts.userinfo is None else MASK + "@") + rest
-    if rx.value.search(result):
+    if _credential(result):
         return REDACTED
     return result
 
@@ -146,20 +149,19 @@ def redact_url(url: str) -> str:
 def redact_value(value: str) -> str:
     """The value, redacted whole when it holds a credential; from a secret-naming key on
     (``password=``, ``AccountKey=``, ``sig=``, ``Authorization:``); and without URL userinfo."""
-    rx = _rx()
-    if rx.value.search(value):
+    if _credential(value):
         return REDACTED
     if "://" in value:
         # URLs first: a password may hold `password=` or a space-free `#...` that the key rules
         # would cut in the wrong place.
-        value = rx.url.sub(lambda m: redact_url(m.group(0)), value)
-    key = rx.key.search(value)
+        value = _rx("url").sub(lambda m: redact_url(m.group(0)), value)
+    key = _rx("key").search(value) if _rx("key_hint").search(value) else None
     if key:
         value = value[: key.start()] + REDACTED
     if "@" in value:
-        value = rx.schemeless.sub(MASK + "@", value)
+        value = _rx("schemeless").sub(MASK + "@", value)
     if "/t/" in value:
-        value = rx.part.sub(MASK, value)
+        value = _rx("part").sub(MASK, value)
     return value
 
 

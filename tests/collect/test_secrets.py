@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from envparity.redact import REDACTED, RULES, redact, redact_url, redact_value, split_url
 
@@ -339,8 +341,8 @@ def test_any_password_in_a_db_url_is_hidden(password):
 def test_the_rules_compile_on_first_use_not_at_import():
     code = (
         "import sys, envparity, envparity.redact as r\n"
-        "assert r._compiled is None\n"
-        "r.redact_value('x'); assert r._compiled is not None"
+        "assert not r._compiled\n"
+        "r.redact_value('x'); assert r._compiled"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -392,3 +394,66 @@ def test_the_redaction_table_in_docs_is_generated_from_the_rules():
     assert done.returncode == 0, "docs/security.md is stale: run scripts/gen_redaction_table.py"
     for rule in RULES:
         assert f"`{rule.id}`" in page.read_text()
+
+
+def _without_lookarounds(pattern: str) -> str:
+    """``pattern`` less its lookahead and lookbehind groups: it matches a superset of what
+    ``pattern`` matches, which is what a check that must hold for every match may be tested on."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith(("(?<!", "(?<=", "(?!", "(?="), i):
+            depth, j, in_class = 0, i, False
+            while True:
+                c = pattern[j]
+                if c == "\\":
+                    j += 2
+                    continue
+                if in_class:
+                    in_class = c != "]"
+                elif c == "[":
+                    in_class = True
+                elif c == "(":
+                    depth += 1
+                elif c == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            i = j + 1
+            continue
+        out.append(pattern[i])
+        i += 1
+    return "".join(out)
+
+
+_CHECKED = [r for r in RULES if r.kind in ("value", "key")]
+
+
+@pytest.mark.parametrize("rule", _CHECKED, ids=[r.id for r in _CHECKED])
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_whatever_a_rule_matches_passes_the_check_before_it(rule, data):
+    """A value is tested against the credential and key rules only when a cheap check says it
+    may match (so a start that records a few short values never compiles them): for every
+    string a rule can match, that check must say so."""
+    import re
+
+    from envparity import redact as r
+
+    text = data.draw(st.from_regex(_without_lookarounds(rule.pattern), fullmatch=True))
+    hint = r._VALUE_HINT if rule.kind == "value" else r._KEY_HINT
+    assert re.search(hint, text), f"rule {rule.id} matches {text!r}, which {hint} passes over"
+    assert re.search(hint, rule.example)
+
+
+def test_short_plain_values_compile_neither_credential_nor_key_rules():
+    code = (
+        "import envparity.redact as r\n"
+        "for v in ('UTC', 'C.UTF-8', '0', '/srv/model.pkl'): assert r.redact_value(v) == v\n"
+        "assert r.redact_url('file:///srv/app') == 'file:///srv/app'\n"
+        "assert 'value' not in r._compiled and 'key' not in r._compiled, sorted(r._compiled)\n"
+        "assert r.redact_value('password=hunter2') == '<redacted>'\n"
+        "assert r.redact_value('t ghp_a1B2c3D4e5F6g7H8i9J0k1L2') == '<redacted>'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
