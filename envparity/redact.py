@@ -11,7 +11,7 @@ Stdlib only: this module also runs inside a foreign interpreter (``snapshot --py
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Pattern
+from typing import Any, Dict, List, Match, NamedTuple, Optional, Pattern
 
 from .redaction_rules import RULES as RULES
 from .redaction_rules import Rule as Rule
@@ -38,12 +38,13 @@ _VCS = ("git+", "hg+", "svn+", "bzr+")
 # pattern, so a rule that breaks this fails there.
 _VALUE_HINT = r"[A-Za-z0-9_.=+-]{10}"
 _KEY_HINT = r"[=:\s]"
-_SOURCES: Dict[str, Callable[[], str]] = {
-    "url": lambda: _URL,
-    "host": lambda: _HOST,
-    "schemeless": lambda: _SCHEMELESS,
-    "value_hint": lambda: _VALUE_HINT,
-    "key_hint": lambda: _KEY_HINT,
+# Patterns that are not rule kinds; "KIND?" is KIND's necessary condition (see _search).
+_SOURCES: Dict[str, str] = {
+    "url": _URL,
+    "host": _HOST,
+    "schemeless": _SCHEMELESS,
+    "value?": _VALUE_HINT,
+    "key?": _KEY_HINT,
 }
 _compiled: Dict[str, Pattern[str]] = {}
 
@@ -64,14 +65,17 @@ def _rx(kind: str) -> Pattern[str]:
     use: not at import, and not at all by a process that never needs it (the hook pays)."""
     found = _compiled.get(kind)
     if found is None:
-        source = _SOURCES.get(kind)
-        found = _compiled[kind] = re.compile(source() if source else _one(kind))
+        found = _compiled[kind] = re.compile(_SOURCES.get(kind) or _one(kind))
     return found
 
 
-def _credential(text: str) -> bool:
-    """Whether ``text`` holds a credential (a ``value`` rule's match)."""
-    return bool(_rx("value_hint").search(text)) and bool(_rx("value").search(text))
+def _search(kind: str, text: str) -> Optional[Match[str]]:
+    """The first match in ``text`` of the rules of ``kind``; a kind with a necessary condition
+    (``KIND?``) is compiled and searched only when ``text`` meets it."""
+    hint = kind + "?"
+    if hint in _SOURCES and not _rx(hint).search(text):
+        return None
+    return _rx(kind).search(text)
 
 
 def is_secret_name(name: str) -> bool:
@@ -141,7 +145,7 @@ def redact_url(url: str) -> str:
         return url
     rest = _rx("part").sub(MASK, _redact_query(parts.rest))
     result = parts.prefix + ("" if parts.userinfo is None else MASK + "@") + rest
-    if _credential(result):
+    if _search("value", result):
         return REDACTED
     return result
 
@@ -149,13 +153,13 @@ def redact_url(url: str) -> str:
 def redact_value(value: str) -> str:
     """The value, redacted whole when it holds a credential; from a secret-naming key on
     (``password=``, ``AccountKey=``, ``sig=``, ``Authorization:``); and without URL userinfo."""
-    if _credential(value):
+    if _search("value", value):
         return REDACTED
     if "://" in value:
         # URLs first: a password may hold `password=` or a space-free `#...` that the key rules
         # would cut in the wrong place.
         value = _rx("url").sub(lambda m: redact_url(m.group(0)), value)
-    key = _rx("key").search(value) if _rx("key_hint").search(value) else None
+    key = _search("key", value)
     if key:
         value = value[: key.start()] + REDACTED
     if "@" in value:
